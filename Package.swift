@@ -1,0 +1,123 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Swift settings shared by every target (STYLE.md §1): Swift 6 mode plus the upcoming features
+/// that keep module boundaries honest.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "paddock",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "paddock", targets: ["paddock"]),
+        .library(name: "KeeperClient", targets: ["KeeperClient"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .target(
+            name: "ZooKeeperWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KeeperCore",
+            dependencies: [
+                "ZooKeeperWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Collections", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "ServerSupport",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KeeperStorage",
+            dependencies: [
+                "CSQLite",
+                "KeeperCore",
+                "ZooKeeperWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KeeperServer",
+            dependencies: [
+                "ZooKeeperWire",
+                "KeeperCore",
+                "KeeperStorage",
+                "ServerSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Collections", package: "swift-collections"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "KeeperClient",
+            dependencies: [
+                "ZooKeeperWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "paddock",
+            dependencies: [
+                "KeeperServer",
+                "KeeperClient",
+                "ServerSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ZooKeeperWireTests",
+            dependencies: ["ZooKeeperWire", .product(name: "NIOTestUtils", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore"], swiftSettings: strictSettings),
+        .testTarget(name: "KeeperStorageTests", dependencies: ["KeeperStorage"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KeeperServerTests",
+            dependencies: ["KeeperServer", "KeeperClient", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "KeeperClientTests", dependencies: ["KeeperClient"], swiftSettings: strictSettings),
+    ]
+)
