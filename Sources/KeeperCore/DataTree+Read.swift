@@ -1,0 +1,94 @@
+public import ZooKeeperWire
+
+extension DataTree {
+    /// Answers a read against the current tree (`FinalRequestProcessor`). Watches are registered by
+    /// the caller, which knows the connection; this only computes the reply.
+    package func read(_ request: ZKRequest, session: SessionID, auth: [ZKId]) -> (ZKErrorCode, ZKResponse?) {
+        do {
+            return (.ok, try readOne(request, session: session, auth: auth))
+        } catch {
+            return (error, nil)
+        }
+    }
+
+    private func readOne(_ request: ZKRequest, session: SessionID, auth: [ZKId]) throws(ZKErrorCode) -> ZKResponse {
+        switch request {
+        case .exists(let r):
+            guard let node = nodes[r.path] else { throw .noNode }
+            try check(node, .read, auth)
+            return .stat(node.stat)
+        case .getData(let r):
+            guard let node = nodes[r.path] else { throw .noNode }
+            try check(node, .read, auth)
+            return .getData(data: node.data, stat: node.stat)
+        case .getChildren(let r):
+            guard let node = nodes[r.path] else { throw .noNode }
+            try check(node, .read, auth)
+            return .getChildren(node.children.sorted())
+        case .getChildren2(let r):
+            guard let node = nodes[r.path] else { throw .noNode }
+            try check(node, .read, auth)
+            return .getChildren2(children: node.children.sorted(), stat: node.stat)
+        case .getACL(let path):
+            guard let node = nodes[path] else { throw .noNode }
+            if config.skipACL || ACLEvaluator.permits(node.acl, .admin, auth: auth) {
+                return .getACL(acl: node.acl, stat: node.stat)
+            }
+            try check(node, .read, auth)
+            return .getACL(acl: ACLEvaluator.masked(node.acl), stat: node.stat)
+        case .getAllChildrenNumber(let path):
+            guard let node = nodes[path] else { throw .noNode }
+            try check(node, .read, auth)
+            return .allChildrenNumber(Int32(clamping: descendantCount(path)))
+        case .getEphemerals(let prefix):
+            let mine = ephemerals[session] ?? []
+            let matching = prefix == "/" || prefix.isEmpty ? Array(mine) : mine.filter { $0.hasPrefix(prefix) }
+            return .getEphemerals(matching.sorted())
+        case .multiRead(let ops):
+            var results: [MultiResult] = []
+            for op in ops {
+                switch read(op, session: session, auth: auth) {
+                case (.ok, .getData(let data, let stat)?): results.append(.getData(data: data, stat: stat))
+                case (.ok, .getChildren(let children)?): results.append(.getChildren(children))
+                case (let err, _): results.append(.error(err == .ok ? .badArguments : err))
+                }
+            }
+            return .multi(results)
+        default:
+            throw .badArguments
+        }
+    }
+
+    private func check(_ node: ZNode, _ perm: Perms, _ auth: [ZKId]) throws(ZKErrorCode) {
+        if config.skipACL { return }
+        guard ACLEvaluator.permits(node.acl, perm, auth: auth) else { throw .noAuth }
+    }
+
+    /// Number of nodes below `path` (`DataTree.getAllChildrenNumber`).
+    package func descendantCount(_ path: String) -> Int {
+        var count = 0
+        var stack = [path]
+        while let current = stack.popLast() {
+            guard let node = nodes[current] else { continue }
+            count += node.children.count
+            for child in node.children { stack.append(PathValidation.join(current, child)) }
+        }
+        return count
+    }
+
+    /// Container and TTL nodes the leader should remove now (`ContainerManager.getCandidates`):
+    /// containers that had children and have none left; TTL nodes without children whose mtime is
+    /// older than their TTL. Sorted, so the proposals are deterministic.
+    package func cleanupCandidates(now: Int64) -> [String] {
+        var result: [String] = []
+        for path in containers {
+            if let node = nodes[path], node.children.isEmpty, node.cversion > 0 { result.append(path) }
+        }
+        for path in ttlNodes {
+            if let node = nodes[path], node.children.isEmpty, case .ttl(let ttl) = node.kind, now - node.mtime > ttl {
+                result.append(path)
+            }
+        }
+        return result.sorted()
+    }
+}

@@ -1,0 +1,367 @@
+public import NIOCore
+public import ZooKeeperWire
+
+/// Settings that change how transactions apply; identical on every member.
+package struct TreeConfig: Hashable, Sendable {
+    /// `zookeeper.extendedTypesEnabled`: TTL nodes allowed.
+    package var extendedTypesEnabled: Bool
+    /// `skipACL=yes`: no ACL checks at all.
+    package var skipACL: Bool
+
+    package init(extendedTypesEnabled: Bool = false, skipACL: Bool = false) {
+        self.extendedTypesEnabled = extendedTypesEnabled
+        self.skipACL = skipACL
+    }
+}
+
+/// The znode tree with ZooKeeper's semantics, plus the replicated session table.
+///
+/// Pure: transactions come in with their zxid and time; results and events go out. Two trees fed
+/// the same transactions are equal. Changes are also recorded as dirty paths and sessions so the
+/// storage layer can write them out in batches.
+package struct DataTree: Sendable {
+    package private(set) var nodes: [String: ZNode]
+    package private(set) var sessions: [SessionID: SessionRecord]
+    /// Paths of ephemeral nodes per owning session.
+    package private(set) var ephemerals: [SessionID: Set<String>]
+    /// Paths of container nodes and of TTL nodes (candidates for the leader's cleanup).
+    package private(set) var containers: Set<String>
+    package private(set) var ttlNodes: Set<String>
+    /// zxid of the last applied transaction.
+    package private(set) var lastZxid: Zxid
+    package var config: TreeConfig
+
+    /// Paths changed (created, updated or deleted) since the last `takeDirty()`.
+    package private(set) var dirtyPaths: Set<String> = []
+    /// Sessions created or closed since the last `takeDirty()`.
+    package private(set) var dirtySessions: Set<SessionID> = []
+
+    /// Undo records while a multi is being applied.
+    private var journal: [(path: String, old: ZNode?)]? = nil
+    private var sessionJournal: [(SessionID, SessionRecord?)]? = nil
+
+    /// A new tree holding `/`, `/zookeeper`, `/zookeeper/quota` and `/zookeeper/config`, as every
+    /// ZooKeeper database starts.
+    package init(config: TreeConfig = TreeConfig()) {
+        self.nodes = [:]
+        self.sessions = [:]
+        self.ephemerals = [:]
+        self.containers = []
+        self.ttlNodes = []
+        self.lastZxid = .zero
+        self.config = config
+        let open = ACL.openUnsafe
+        nodes["/"] = ZNode(data: nil, acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0, children: ["zookeeper"])
+        nodes["/zookeeper"] = ZNode(
+            data: nil, acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0, children: ["quota", "config"]
+        )
+        nodes["/zookeeper/quota"] = ZNode(data: nil, acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0)
+        nodes["/zookeeper/config"] = ZNode(
+            data: nil, acl: ACL.readUnsafe, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0
+        )
+    }
+
+    /// Rebuilds a tree from persisted rows (storage load). Children sets and indexes are derived.
+    package init(
+        restoring rows: [(path: String, node: ZNode)], sessions: [SessionID: SessionRecord], lastZxid: Zxid,
+        config: TreeConfig
+    ) {
+        self.init(config: config)
+        if !rows.isEmpty {
+            nodes = [:]
+            for (path, var node) in rows {
+                node.children = []
+                nodes[path] = node
+            }
+            for path in nodes.keys where path != "/" {
+                nodes[PathValidation.parent(of: path)]?.children.insert(PathValidation.name(of: path))
+            }
+            for (path, node) in nodes { index(path, old: nil, new: node) }
+        }
+        self.sessions = sessions
+        self.lastZxid = lastZxid
+    }
+
+    package var nodeCount: Int { nodes.count }
+
+    package func node(_ path: String) -> ZNode? { nodes[path] }
+
+    /// Hands the dirty sets to the caller (storage flush) and clears them.
+    package mutating func takeDirty() -> (paths: Set<String>, sessions: Set<SessionID>) {
+        defer {
+            dirtyPaths = []
+            dirtySessions = []
+        }
+        return (dirtyPaths, dirtySessions)
+    }
+
+    /// Approximate bytes of data + paths (`zk_approximate_data_size`).
+    package var approximateDataSize: Int {
+        nodes.reduce(0) { $0 + $1.key.utf8.count + Int($1.value.dataLength) }
+    }
+
+    // MARK: - Apply
+
+    /// Applies one committed transaction. Deterministic: depends only on the tree and `txn`.
+    package mutating func apply(_ txn: Txn) -> TxnResult {
+        precondition(
+            txn.zxid > lastZxid || txn.zxid == .zero,
+            "transaction \(txn.zxid) applied after \(lastZxid): log order broken"
+        )
+        if txn.zxid != .zero { lastZxid = txn.zxid }
+        switch txn.op {
+        case .createSession(let timeout, let password):
+            setSession(txn.session, SessionRecord(timeout: timeout, password: password))
+            return TxnResult(err: .ok)
+        case .closeSession:
+            var events: [TreeEvent] = []
+            for path in (ephemerals[txn.session] ?? []).sorted(by: >) {
+                events += removeNode(path, zxid: txn.zxid.rawValue)
+            }
+            setSession(txn.session, nil)
+            return TxnResult(err: .ok, response: .empty, events: events)
+        case .deleteContainer(let path):
+            guard let node = nodes[path] else { return TxnResult(err: .noNode) }
+            guard node.children.isEmpty else { return TxnResult(err: .notEmpty) }
+            guard node.kind == .container || { if case .ttl = node.kind { return true } else { return false } }()
+            else { return TxnResult(err: .badArguments) }
+            let events = removeNode(path, zxid: txn.zxid.rawValue)
+            return TxnResult(err: .ok, response: .empty, events: events)
+        case .request(let request):
+            guard sessions[txn.session] != nil else { return TxnResult(err: .sessionExpired) }
+            if case .multi(let ops) = request { return applyMulti(ops, txn) }
+            var events: [TreeEvent] = []
+            do {
+                let response = try applyOne(request, txn, events: &events)
+                return TxnResult(err: .ok, response: response, events: events)
+            } catch {
+                return TxnResult(err: error)
+            }
+        }
+    }
+
+    private mutating func applyMulti(_ ops: [ZKRequest], _ txn: Txn) -> TxnResult {
+        journal = []
+        sessionJournal = []
+        defer {
+            journal = nil
+            sessionJournal = nil
+        }
+        var events: [TreeEvent] = []
+        var results: [MultiResult] = []
+        for (index, op) in ops.enumerated() {
+            do {
+                let response = try applyOne(op, txn, events: &events)
+                results.append(Self.multiResult(op, response))
+            } catch {
+                rollback()
+                var failed = [MultiResult](repeating: .error(.ok), count: index)
+                failed.append(.error(error))
+                failed += [MultiResult](repeating: .error(.runtimeInconsistency), count: ops.count - index - 1)
+                return TxnResult(err: .ok, response: .multi(failed))
+            }
+        }
+        return TxnResult(err: .ok, response: .multi(results), events: events)
+    }
+
+    private static func multiResult(_ op: ZKRequest, _ response: ZKResponse) -> MultiResult {
+        switch (op, response) {
+        case (.create, .create(let path)): return .create(path: path)
+        case (_, .create2(let path, let stat)): return .create2(op: op.opCode, path: path, stat: stat)
+        case (.delete, _): return .delete
+        case (.setData, .stat(let stat)): return .setData(stat)
+        case (.check, _): return .check
+        default: preconditionFailure("no multi result for \(op.opCode) answered by \(response)")
+        }
+    }
+
+    private mutating func rollback() {
+        guard let undo = journal, let sessionUndo = sessionJournal else { return }
+        journal = nil
+        sessionJournal = nil
+        for (path, old) in undo.reversed() { setNode(path, old) }
+        for (id, old) in sessionUndo.reversed() { setSession(id, old) }
+    }
+
+    /// Applies one non-multi write; throws the client-visible error code.
+    private mutating func applyOne(
+        _ request: ZKRequest, _ txn: Txn, events: inout [TreeEvent]
+    ) throws(ZKErrorCode) -> ZKResponse {
+        switch request {
+        case .create(let r):
+            let (path, _) = try create(r, op: .create, txn, events: &events)
+            return .create(path: path)
+        case .create2(let r), .createContainer(let r), .createTTL(let r):
+            let (path, stat) = try create(r, op: request.opCode, txn, events: &events)
+            return .create2(path: path, stat: stat)
+        case .delete(let r):
+            try delete(r, txn, events: &events)
+            return .empty
+        case .setData(let r):
+            return .stat(try setData(r, txn, events: &events))
+        case .setACL(let r):
+            return .stat(try setACL(r, txn))
+        case .check(let r):
+            guard PathValidation.validate(r.path) == nil else { throw .badArguments }
+            guard let node = nodes[r.path] else { throw .noNode }
+            try checkACL(node.acl, .read, txn.auth)
+            guard r.version == -1 || r.version == node.version else { throw .badVersion }
+            return .stat(node.stat)
+        default:
+            throw .badArguments
+        }
+    }
+
+    // MARK: - Operations
+
+    private mutating func create(
+        _ r: CreateRequest, op: OpCode, _ txn: Txn, events: inout [TreeEvent]
+    ) throws(ZKErrorCode) -> (String, Stat) {
+        guard let mode = CreateMode(rawValue: r.flags) else { throw .badArguments }
+        switch op {
+        case .createTTL:
+            guard mode.isTTL else { throw .badArguments }
+            guard config.extendedTypesEnabled else { throw .unimplemented }
+            guard let ttl = r.ttl, ttl > 0, ttl <= EphemeralOwner.maxTTL else { throw .badArguments }
+        case .createContainer:
+            guard mode.isContainer else { throw .badArguments }
+        default:
+            guard !mode.isTTL, !mode.isContainer else { throw .badArguments }
+        }
+        guard PathValidation.validate(r.path, sequential: mode.isSequential) == nil else { throw .badArguments }
+        guard let acl = ACLEvaluator.fixup(r.acl, auth: txn.auth) else { throw .invalidACL }
+        let parentPath = PathValidation.parent(of: r.path)
+        guard var parent = nodes[parentPath] else { throw .noNode }
+        try checkACL(parent.acl, .create, txn.auth)
+        var path = r.path
+        if mode.isSequential { path += Self.sequenceSuffix(parent.cversion) }
+        guard PathValidation.validate(path) == nil, path != "/" else { throw .badArguments }
+        guard nodes[path] == nil else { throw .nodeExists }
+        if case .ephemeral = parent.kind { throw .noChildrenForEphemerals }
+
+        let owner: Int64
+        if mode.isEphemeral {
+            owner = txn.session.rawValue
+        } else if mode.isContainer {
+            owner = EphemeralOwner.container
+        } else if mode.isTTL {
+            owner = EphemeralOwner.ttl(r.ttl ?? 0)
+        } else {
+            owner = 0
+        }
+        let zxid = txn.zxid.rawValue
+        let node = ZNode(
+            data: ZNode.ownedCopy(r.data), acl: acl, czxid: zxid, mzxid: zxid, ctime: txn.time, mtime: txn.time,
+            ephemeralOwner: owner, pzxid: zxid
+        )
+        parent.cversion &+= 1
+        parent.pzxid = zxid
+        parent.children.insert(PathValidation.name(of: path))
+        setNode(parentPath, parent)
+        setNode(path, node)
+        events.append(TreeEvent(.nodeCreated, path))
+        events.append(TreeEvent(.nodeChildrenChanged, parentPath))
+        return (path, node.stat)
+    }
+
+    private mutating func delete(_ r: DeleteRequest, _ txn: Txn, events: inout [TreeEvent]) throws(ZKErrorCode) {
+        guard PathValidation.validate(r.path) == nil, r.path != "/" else { throw .badArguments }
+        guard let parent = nodes[PathValidation.parent(of: r.path)] else { throw .noNode }
+        try checkACL(parent.acl, .delete, txn.auth)
+        guard let node = nodes[r.path] else { throw .noNode }
+        guard r.version == -1 || r.version == node.version else { throw .badVersion }
+        guard node.children.isEmpty else { throw .notEmpty }
+        events += removeNode(r.path, zxid: txn.zxid.rawValue)
+    }
+
+    private mutating func setData(
+        _ r: SetDataRequest, _ txn: Txn, events: inout [TreeEvent]
+    ) throws(ZKErrorCode) -> Stat {
+        guard PathValidation.validate(r.path) == nil else { throw .badArguments }
+        guard var node = nodes[r.path] else { throw .noNode }
+        try checkACL(node.acl, .write, txn.auth)
+        guard r.version == -1 || r.version == node.version else { throw .badVersion }
+        node.data = ZNode.ownedCopy(r.data)
+        node.version &+= 1
+        node.mzxid = txn.zxid.rawValue
+        node.mtime = txn.time
+        setNode(r.path, node)
+        events.append(TreeEvent(.nodeDataChanged, r.path))
+        return node.stat
+    }
+
+    private mutating func setACL(_ r: SetACLRequest, _ txn: Txn) throws(ZKErrorCode) -> Stat {
+        guard PathValidation.validate(r.path) == nil else { throw .badArguments }
+        guard let acl = ACLEvaluator.fixup(r.acl, auth: txn.auth) else { throw .invalidACL }
+        guard var node = nodes[r.path] else { throw .noNode }
+        try checkACL(node.acl, .admin, txn.auth)
+        guard r.version == -1 || r.version == node.aversion else { throw .badVersion }
+        node.acl = acl
+        node.aversion &+= 1
+        setNode(r.path, node)
+        return node.stat
+    }
+
+    /// Removes a node and updates its parent; returns the events.
+    private mutating func removeNode(_ path: String, zxid: Int64) -> [TreeEvent] {
+        let parentPath = PathValidation.parent(of: path)
+        guard nodes[path] != nil else { return [] }
+        setNode(path, nil)
+        if var parent = nodes[parentPath] {
+            parent.children.remove(PathValidation.name(of: path))
+            parent.cversion &+= 1
+            parent.pzxid = zxid
+            setNode(parentPath, parent)
+        }
+        return [TreeEvent(.nodeDeleted, path), TreeEvent(.nodeChildrenChanged, parentPath)]
+    }
+
+    private func checkACL(_ acl: [ACL], _ perm: Perms, _ auth: [ZKId]) throws(ZKErrorCode) {
+        if config.skipACL { return }
+        guard ACLEvaluator.permits(acl, perm, auth: auth) else { throw .noAuth }
+    }
+
+    /// `String.format("%010d", cversion)`, including Java's rendering of negative values.
+    package static func sequenceSuffix(_ value: Int32) -> String {
+        let digits = String(value.magnitude)
+        let width = value < 0 ? 9 : 10
+        let padded = String(repeating: "0", count: max(0, width - digits.count)) + digits
+        return value < 0 ? "-" + padded : padded
+    }
+
+    // MARK: - Primitive mutations (journaled, indexed, dirty-tracked)
+
+    private mutating func setNode(_ path: String, _ new: ZNode?) {
+        let old = nodes[path]
+        journal?.append((path, old))
+        nodes[path] = new
+        index(path, old: old, new: new)
+        dirtyPaths.insert(path)
+    }
+
+    private mutating func index(_ path: String, old: ZNode?, new: ZNode?) {
+        let oldKind = old?.kind
+        let newKind = new?.kind
+        if oldKind == newKind { return }
+        switch oldKind {
+        case .ephemeral(let session)?:
+            ephemerals[session]?.remove(path)
+            if ephemerals[session]?.isEmpty == true { ephemerals[session] = nil }
+        case .container?: containers.remove(path)
+        case .ttl?: ttlNodes.remove(path)
+        case .persistent?, nil: break
+        }
+        switch newKind {
+        case .ephemeral(let session)?: ephemerals[session, default: []].insert(path)
+        case .container?: containers.insert(path)
+        case .ttl?: ttlNodes.insert(path)
+        case .persistent?, nil: break
+        }
+    }
+
+    private mutating func setSession(_ id: SessionID, _ record: SessionRecord?) {
+        sessionJournal?.append((id, sessions[id]))
+        sessions[id] = record
+        dirtySessions.insert(id)
+    }
+}

@@ -1,0 +1,76 @@
+public import ZooKeeperWire
+
+/// A replicated transaction: what the leader proposes and every member applies in log order.
+///
+/// Paddock logs the *request* (plus the context needed to judge it: who, when, with which ids)
+/// rather than ZooKeeper's pre-validated txn records; every member then applies the same sequence
+/// to the same tree and reaches the same result, errors included. Wall-clock time is chosen once
+/// by the proposer and carried here (STYLE.md §2), so members never compute it.
+package struct Txn: Hashable, Sendable {
+    package var zxid: Zxid
+    /// Milliseconds since the Unix epoch on the proposer's clock: becomes ctime/mtime.
+    package var time: Int64
+    package var session: SessionID
+    package var xid: Xid
+    /// The caller's authenticated ids when it sent the request (ACLs are checked at apply).
+    package var auth: [ZKId]
+    package var op: TxnOp
+
+    package init(zxid: Zxid, time: Int64, session: SessionID, xid: Xid = Xid(0), auth: [ZKId] = [], op: TxnOp) {
+        self.zxid = zxid
+        self.time = time
+        self.session = session
+        self.xid = xid
+        self.auth = auth
+        self.op = op
+    }
+}
+
+/// What a transaction does.
+package enum TxnOp: Hashable, Sendable {
+    /// A new session with its negotiated timeout (ms) and password, chosen by the proposer.
+    case createSession(timeout: Int32, password: [UInt8])
+    /// Ends the session and deletes its ephemerals atomically (client close or expiry).
+    case closeSession
+    /// A client write: create*, delete, setData, setACL, check, multi.
+    case request(ZKRequest)
+    /// Removes an empty container or an expired TTL node (`OpCode.deleteContainer`), issued by the
+    /// leader's cleanup; refused with NOTEMPTY if the node gained children meanwhile.
+    case deleteContainer(path: String)
+}
+
+/// The outcome of applying one transaction.
+package struct TxnResult: Hashable, Sendable {
+    /// Goes into `ReplyHeader.err`; for multi always `.ok` (sub-results carry the errors).
+    package var err: ZKErrorCode
+    /// The reply body when `err == .ok`.
+    package var response: ZKResponse?
+    /// Changes watchers may care about, in the order they happened.
+    package var events: [TreeEvent]
+
+    package init(err: ZKErrorCode, response: ZKResponse? = nil, events: [TreeEvent] = []) {
+        self.err = err
+        self.response = response
+        self.events = events
+    }
+}
+
+/// A change to the tree that can trigger watches.
+package struct TreeEvent: Hashable, Sendable {
+    package var type: EventType
+    package var path: String
+    package init(_ type: EventType, _ path: String) {
+        self.type = type
+        self.path = path
+    }
+}
+
+/// A replicated session: its negotiated timeout and the password clients must present.
+package struct SessionRecord: Hashable, Sendable {
+    package var timeout: Int32
+    package var password: [UInt8]
+    package init(timeout: Int32, password: [UInt8]) {
+        self.timeout = timeout
+        self.password = password
+    }
+}

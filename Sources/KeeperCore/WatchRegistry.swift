@@ -1,0 +1,151 @@
+public import ZooKeeperWire
+
+/// Identifies one watcher: a client connection on this member.
+package struct WatcherID: RawRepresentable, Hashable, Comparable, Sendable {
+    package var rawValue: UInt64
+    package init(rawValue: UInt64) { self.rawValue = rawValue }
+    package static func < (lhs: WatcherID, rhs: WatcherID) -> Bool { lhs.rawValue < rhs.rawValue }
+}
+
+/// The watches one watcher holds on one path.
+package struct WatchKinds: OptionSet, Hashable, Sendable {
+    package var rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// One-shot data watch (getData, and exists on an existing or missing node).
+    package static let data = WatchKinds(rawValue: 1)
+    /// One-shot child watch (getChildren).
+    package static let child = WatchKinds(rawValue: 2)
+    /// addWatch PERSISTENT: data and child events for this path, never removed by firing.
+    package static let persistent = WatchKinds(rawValue: 4)
+    /// addWatch PERSISTENT_RECURSIVE: created/deleted/data events for the path and all below.
+    package static let persistentRecursive = WatchKinds(rawValue: 8)
+}
+
+/// Member-local watch table (`WatchManager`): who watches which path, and which watchers an
+/// applied change fires. Pure; outputs are sorted by watcher for determinism.
+package struct WatchRegistry: Sendable {
+    private var byPath: [String: [WatcherID: WatchKinds]] = [:]
+    private var byWatcher: [WatcherID: Set<String>] = [:]
+    private var recursiveWatchCount = 0
+
+    package init() {}
+
+    /// Total (path, watcher, kind) registrations, as `zk_watch_count` counts them.
+    package var watchCount: Int {
+        byPath.values.reduce(0) { total, watchers in
+            total + watchers.values.reduce(0) { $0 + $1.rawValue.nonzeroBitCount }
+        }
+    }
+    package var watchedPathCount: Int { byPath.count }
+    package var watcherCount: Int { byWatcher.count }
+
+    package mutating func add(_ watcher: WatcherID, path: String, kind: WatchKinds) {
+        let before = byPath[path]?[watcher] ?? []
+        if before.isSuperset(of: kind) { return }
+        if kind.contains(.persistentRecursive) && !before.contains(.persistentRecursive) { recursiveWatchCount += 1 }
+        byPath[path, default: [:]][watcher] = before.union(kind)
+        byWatcher[watcher, default: []].insert(path)
+    }
+
+    /// The watchers `event` fires, each once, with the event to send; one-shot watches are removed.
+    package mutating func trigger(_ event: TreeEvent) -> [(WatcherID, WatcherEvent)] {
+        var fired: Set<WatcherID> = []
+        if var watchers = byPath[event.path] {
+            for (watcher, kinds) in watchers {
+                var remaining = kinds
+                var fires = false
+                switch event.type {
+                case .nodeCreated, .nodeDataChanged:
+                    if kinds.contains(.data) { remaining.remove(.data); fires = true }
+                case .nodeChildrenChanged:
+                    if kinds.contains(.child) { remaining.remove(.child); fires = true }
+                case .nodeDeleted:
+                    if !kinds.isDisjoint(with: [.data, .child]) { remaining.subtract([.data, .child]); fires = true }
+                default:
+                    break
+                }
+                if kinds.contains(.persistent) { fires = true }
+                if kinds.contains(.persistentRecursive) && event.type != .nodeChildrenChanged { fires = true }
+                if fires { fired.insert(watcher) }
+                if remaining != kinds {
+                    if remaining.isEmpty {
+                        watchers[watcher] = nil
+                        forget(watcher, path: event.path)
+                    } else {
+                        watchers[watcher] = remaining
+                    }
+                }
+            }
+            byPath[event.path] = watchers.isEmpty ? nil : watchers
+        }
+        if recursiveWatchCount > 0 && event.type != .nodeChildrenChanged && event.path != "/" {
+            for ancestor in PathValidation.selfAndAncestors(PathValidation.parent(of: event.path)) {
+                for (watcher, kinds) in byPath[ancestor] ?? [:] where kinds.contains(.persistentRecursive) {
+                    fired.insert(watcher)
+                }
+            }
+        }
+        let message = WatcherEvent(type: event.type, state: .syncConnected, path: event.path)
+        return fired.sorted().map { ($0, message) }
+    }
+
+    /// Whether `watcher` holds a watch of `type` on `path` (checkWatches).
+    package func has(_ watcher: WatcherID, path: String, type: WatcherType) -> Bool {
+        guard let kinds = byPath[path]?[watcher] else { return false }
+        return !kinds.isDisjoint(with: Self.kinds(for: type))
+    }
+
+    /// Removes `watcher`'s watches of `type` on `path` (removeWatches); false means NOWATCHER.
+    package mutating func remove(_ watcher: WatcherID, path: String, type: WatcherType) -> Bool {
+        guard var watchers = byPath[path], let kinds = watchers[watcher] else { return false }
+        let removing = kinds.intersection(Self.kinds(for: type))
+        if removing.isEmpty { return false }
+        if removing.contains(.persistentRecursive) { recursiveWatchCount -= 1 }
+        let remaining = kinds.subtracting(removing)
+        if remaining.isEmpty {
+            watchers[watcher] = nil
+            forget(watcher, path: path)
+        } else {
+            watchers[watcher] = remaining
+        }
+        byPath[path] = watchers.isEmpty ? nil : watchers
+        return true
+    }
+
+    /// Drops every watch of a closed connection.
+    package mutating func removeAll(_ watcher: WatcherID) {
+        for path in byWatcher.removeValue(forKey: watcher) ?? [] {
+            if let kinds = byPath[path]?.removeValue(forKey: watcher), kinds.contains(.persistentRecursive) {
+                recursiveWatchCount -= 1
+            }
+            if byPath[path]?.isEmpty == true { byPath[path] = nil }
+        }
+    }
+
+    /// Paths watched by `watcher`, sorted (wchc).
+    package func paths(of watcher: WatcherID) -> [String] { (byWatcher[watcher] ?? []).sorted() }
+
+    /// Watchers of `path`, sorted (wchp).
+    package func watchers(of path: String) -> [WatcherID] { (byPath[path] ?? [:]).keys.sorted() }
+
+    /// Every watched path, sorted.
+    package var allPaths: [String] { byPath.keys.sorted() }
+
+    /// Every watcher, sorted.
+    package var allWatchers: [WatcherID] { byWatcher.keys.sorted() }
+
+    private mutating func forget(_ watcher: WatcherID, path: String) {
+        byWatcher[watcher]?.remove(path)
+        if byWatcher[watcher]?.isEmpty == true { byWatcher[watcher] = nil }
+    }
+
+    private static func kinds(for type: WatcherType) -> WatchKinds {
+        switch type {
+        case .children: .child
+        case .data: .data
+        case .any: [.data, .child, .persistent, .persistentRecursive]
+        case .persistent: .persistent
+        case .persistentRecursive: .persistentRecursive
+        }
+    }
+}

@@ -1,0 +1,73 @@
+public import NIOCore
+public import ZooKeeperWire
+
+/// One znode: data, ACL and the persisted part of its Stat (`StatPersisted` in zookeeper.jute);
+/// `dataLength` and `numChildren` are derived.
+package struct ZNode: Hashable, Sendable {
+    /// Owned copy of the payload (never a slice of a network buffer); nil when created with null data.
+    package var data: ByteBuffer?
+    package var acl: [ACL]
+    package var czxid: Int64
+    package var mzxid: Int64
+    package var ctime: Int64
+    package var mtime: Int64
+    package var version: Int32
+    package var cversion: Int32
+    package var aversion: Int32
+    package var ephemeralOwner: Int64
+    package var pzxid: Int64
+    /// Names (last path component) of the children.
+    package var children: Set<String>
+
+    package init(
+        data: ByteBuffer?, acl: [ACL], czxid: Int64, mzxid: Int64, ctime: Int64, mtime: Int64,
+        version: Int32 = 0, cversion: Int32 = 0, aversion: Int32 = 0, ephemeralOwner: Int64 = 0, pzxid: Int64,
+        children: Set<String> = []
+    ) {
+        self.data = data
+        self.acl = acl
+        self.czxid = czxid
+        self.mzxid = mzxid
+        self.ctime = ctime
+        self.mtime = mtime
+        self.version = version
+        self.cversion = cversion
+        self.aversion = aversion
+        self.ephemeralOwner = ephemeralOwner
+        self.pzxid = pzxid
+        self.children = children
+    }
+
+    package var dataLength: Int32 { Int32(data?.readableBytes ?? 0) }
+
+    package var stat: Stat {
+        Stat(
+            czxid: czxid, mzxid: mzxid, ctime: ctime, mtime: mtime, version: version, cversion: cversion,
+            aversion: aversion, ephemeralOwner: ephemeralOwner, dataLength: dataLength,
+            numChildren: Int32(children.count), pzxid: pzxid
+        )
+    }
+
+    /// What kind of node `ephemeralOwner` says this is (`EphemeralType.get`).
+    package var kind: Kind {
+        if ephemeralOwner == 0 { return .persistent }
+        if ephemeralOwner == EphemeralOwner.container { return .container }
+        if let ttl = EphemeralOwner.ttl(of: ephemeralOwner) { return .ttl(ttl) }
+        return .ephemeral(SessionID(ephemeralOwner))
+    }
+
+    package enum Kind: Equatable {
+        case persistent
+        case ephemeral(SessionID)
+        case container
+        case ttl(Int64)
+    }
+
+    /// Copies `buffer` into a fresh, exactly sized buffer so the tree never pins a network buffer.
+    package static func ownedCopy(_ buffer: ByteBuffer?) -> ByteBuffer? {
+        guard let buffer else { return nil }
+        var copy = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
+        copy.writeImmutableBuffer(buffer)
+        return copy
+    }
+}

@@ -1,0 +1,311 @@
+import DequeModule
+package import Foundation
+public import KeeperCore
+package import Logging
+public import NIOCore
+public import ZooKeeperWire
+
+/// One client connection: handshake, four-letter words, and per-session request ordering.
+///
+/// Replies leave in request order (ZooKeeper's FIFO client order): writes are submitted to the
+/// replica at once (pipelined) and leave a slot in `queue`; a read is executed only when every
+/// write ahead of it has been applied, which gives read-your-writes.
+package final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
+    package typealias InboundIn = ZKServerInbound
+    package typealias OutboundOut = ByteBuffer
+
+    private enum Slot {
+        case write(Xid, reply: (ReplyHeader, ZKResponse?)?)
+        case read(Xid, ZKRequest)
+    }
+
+    private enum State {
+        case awaitingConnect
+        case sessionPending
+        case active
+        case closing
+    }
+
+    private let driver: ReplicaDriver
+    private var logger: Logger
+    private let fourLetterWords: FourLetterWords
+    package private(set) var id = WatcherID(rawValue: 0)
+    private var context: ChannelHandlerContext?
+    private var state = State.awaitingConnect
+    private var queue = Deque<Slot>()
+    private var needsFlush = false
+
+    package private(set) var sessionID: SessionID?
+    package private(set) var auth: [ZKId] = []
+    package let remoteHost: String
+    package let remoteDescription: String
+    package let established = Date()
+    package private(set) var received: Int64 = 0
+    package private(set) var sent: Int64 = 0
+    package private(set) var lastOp = "NA"
+    package private(set) var lastXid: Int32 = -1
+    package private(set) var lastZxid: Zxid = .zero
+    package private(set) var latency = LatencyStats()
+    package var queuedCount: Int { queue.count }
+
+    package init(driver: ReplicaDriver, remote: SocketAddress?, fourLetterWords: FourLetterWords, logger: Logger) {
+        self.driver = driver
+        self.fourLetterWords = fourLetterWords
+        self.remoteHost = remote?.ipAddress ?? "unknown"
+        self.remoteDescription = remote.map { "/\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "/unknown"
+        self.logger = logger
+        self.logger[metadataKey: "client"] = "\(remoteDescription)"
+        // ZooKeeper gives every connection its address as an "ip" identity.
+        self.auth = [ZKId(scheme: "ip", id: remoteHost)]
+    }
+
+    // MARK: - Channel events
+
+    package func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        id = driver.register(self)
+    }
+
+    package func channelInactive(context: ChannelHandlerContext) {
+        state = .closing
+        driver.connectionClosed(id)
+        self.context = nil
+        context.fireChannelInactive()
+    }
+
+    package func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.info("closing client connection after bad input", metadata: ["error": "\(error)"])
+        close()
+    }
+
+    package func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded()
+    }
+
+    package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard state != .closing else { return }
+        switch unwrapInboundIn(data) {
+        case .fourLetterWord(let word):
+            let text = fourLetterWords.respond(to: word, driver: driver)
+            var buffer = context.channel.allocator.buffer(capacity: text.utf8.count)
+            buffer.writeString(text)
+            state = .closing
+            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+        case .frame(var frame):
+            received += 1
+            driver.stats.packetsReceived += 1
+            if state == .awaitingConnect {
+                handleConnect(&frame)
+            } else {
+                handleRequest(frame)
+            }
+        }
+    }
+
+    private func handleConnect(_ frame: inout ByteBuffer) {
+        let request: ConnectRequest
+        do {
+            request = try ConnectRequest(from: &frame)
+        } catch {
+            logger.info("closing client connection: malformed connect request", metadata: ["error": "\(error)"])
+            close()
+            return
+        }
+        driver.handshake(self, request)
+    }
+
+    private func handleRequest(_ frame: ByteBuffer) {
+        guard state == .active || state == .sessionPending, let session = sessionID else {
+            logger.info("closing client connection: request before session established")
+            close()
+            return
+        }
+        let xid: Xid
+        let request: ZKRequest
+        do {
+            (xid, request) = try ZKRequestFrame.decode(frame)
+        } catch .unknownOpCode(let rawXid, let opCode) {
+            logger.debug("unknown op code", metadata: ["zk.op": "\(opCode)", "zk.xid": "\(rawXid)"])
+            enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .unimplemented), nil)
+            return
+        } catch {
+            if frame.readableBytes >= 8, let rawXid = frame.getInteger(at: frame.readerIndex, as: Int32.self) {
+                logger.debug("malformed request", metadata: ["error": "\(error)"])
+                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .marshallingError), nil)
+            } else {
+                logger.info("closing client connection: malformed request header", metadata: ["error": "\(error)"])
+                close()
+            }
+            return
+        }
+        lastOp = Self.shortName(request.opCode)
+        lastXid = xid.rawValue
+        guard driver.touch(session) else {
+            // The session expired or is closing: ZooKeeper closes such connections.
+            if case .closeSession = request {} else {
+                enqueueImmediate(xid, ReplyHeader(xid: xid, zxid: driver.lastZxid, err: .sessionExpired), nil)
+                closeAfterFlush()
+                return
+            }
+            return
+        }
+        switch request {
+        case .auth(let packet):
+            // Processed on arrival, outside the ordered queue (ClientCnxn matches xid -4 apart).
+            if let ids = driver.authenticate(packet) {
+                for id in ids where !auth.contains(id) { auth.append(id) }
+                write(header: ReplyHeader(xid: xid, zxid: .zero, err: .ok), response: nil)
+            } else {
+                logger.info("authentication failed", metadata: ["scheme": "\(packet.scheme)"])
+                write(header: ReplyHeader(xid: xid, zxid: .zero, err: .authFailed), response: nil)
+                closeAfterFlush()
+            }
+        case _ where request.isWrite:
+            queue.append(.write(xid, reply: nil))
+            driver.submitWrite(request, xid: xid, from: self)
+        default:
+            queue.append(.read(xid, request))
+            drain()
+        }
+    }
+
+    private func enqueueImmediate(_ xid: Xid, _ header: ReplyHeader, _ response: ZKResponse?) {
+        queue.append(.write(xid, reply: (header, response)))
+        drain()
+    }
+
+    // MARK: - From the driver
+
+    package func sessionPending(_ session: SessionID) {
+        sessionID = session
+        state = .sessionPending
+    }
+
+    package func sessionEstablished(_ session: SessionID) {
+        sessionID = session
+        state = .active
+        logger[metadataKey: "zk.session_id"] = "\(session)"
+    }
+
+    package func sendConnectResponse(_ response: ConnectResponse) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 48)
+        let lengthIndex = buffer.writerIndex
+        buffer.writeInteger(Int32(0))
+        let bodyLength = response.write(to: &buffer)
+        buffer.setInteger(Int32(bodyLength), at: lengthIndex)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        context.flush()
+        sent += 1
+    }
+
+    /// The result of a write this connection submitted (in submission order).
+    package func writeCompleted(xid: Xid, header: ReplyHeader, response: ZKResponse?) {
+        guard let index = queue.firstIndex(where: { if case .write(_, nil) = $0 { true } else { false } }) else { return }
+        guard case .write(let queuedXid, _) = queue[index], queuedXid == xid else {
+            preconditionFailure("write completions out of order: expected \(queue[index]), got xid \(xid)")
+        }
+        queue[index] = .write(xid, reply: (header, response))
+        drain()
+        flushIfNeeded()
+    }
+
+    package func sendNotification(_ event: WatcherEvent, zxid: Zxid) {
+        guard let context, state != .closing else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 32 + event.path.utf8.count)
+        ZKReplyFrame.encodeNotification(event, zxid: zxid, into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+        sent += 1
+        driver.stats.packetsSent += 1
+        scheduleFlush()
+    }
+
+    /// Answers everything at the head of the queue that can be answered now.
+    private func drain() {
+        while let head = queue.first {
+            switch head {
+            case .write(_, nil):
+                return
+            case .write(_, let reply?):
+                queue.removeFirst()
+                write(header: reply.0, response: reply.1)
+            case .read(let xid, let request):
+                queue.removeFirst()
+                let start = DispatchTime.now().uptimeNanoseconds
+                let (header, response) = driver.executeRead(request, xid: xid, from: self)
+                write(header: header, response: response)
+                let millis = Int64((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
+                latency.record(millis)
+                driver.stats.latency.record(millis)
+            }
+        }
+    }
+
+    private func write(header: ReplyHeader, response: ZKResponse?) {
+        guard let context else { return }
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        ZKReplyFrame.encode(header: header, response: response, into: &buffer)
+        context.write(wrapOutboundOut(buffer), promise: nil)
+        needsFlush = true
+        sent += 1
+        driver.stats.packetsSent += 1
+        if header.zxid.rawValue > 0 { lastZxid = header.zxid }
+        scheduleFlush()
+    }
+
+    private var flushScheduled = false
+
+    /// Coalesces flushes: everything written during one loop tick leaves in one syscall.
+    private func scheduleFlush() {
+        guard !flushScheduled, let context else { return }
+        flushScheduled = true
+        context.eventLoop.execute { [self] in
+            flushScheduled = false
+            flushIfNeeded()
+        }
+    }
+
+    private func flushIfNeeded() {
+        guard needsFlush, let context else { return }
+        needsFlush = false
+        context.flush()
+    }
+
+    /// Closes the connection now.
+    package func close() {
+        guard let context else { return }
+        state = .closing
+        context.close(promise: nil)
+    }
+
+    /// Closes once everything written so far has left.
+    package func closeAfterFlush() {
+        guard let context else { return }
+        state = .closing
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+
+    /// ZooKeeper's short op names in `cons` (`Request.op2String`).
+    static func shortName(_ op: OpCode) -> String {
+        switch op {
+        case .ping: "PING"
+        case .getData: "GETD"
+        case .setData: "SETD"
+        case .create, .create2, .createContainer, .createTTL: "CREA"
+        case .delete: "DELE"
+        case .exists: "EXIS"
+        case .getChildren, .getChildren2: "GETC"
+        case .sync: "SYNC"
+        case .multi: "MULT"
+        case .closeSession: "CLOS"
+        case .setWatches, .setWatches2: "SETW"
+        default: op.description.uppercased()
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ClientConnection: Sendable {}

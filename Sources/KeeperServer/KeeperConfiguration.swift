@@ -1,0 +1,206 @@
+import Foundation
+
+/// One `server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort]` line.
+package struct ServerEntry: Hashable, Sendable {
+    package var id: Int
+    package var host: String
+    package var quorumPort: Int
+    package var electionPort: Int
+    package var role: String
+    package var clientHost: String?
+    package var clientPort: Int?
+}
+
+/// A keeper member's configuration, read from ZooKeeper's own `zoo.cfg` format
+/// (admin guide "Configuration Parameters"), so a file that starts Apache ZooKeeper starts Paddock.
+package struct KeeperConfiguration: Sendable {
+    package var tickTime = 3000
+    package var initLimit = 10
+    package var syncLimit = 5
+    package var dataDir = ""
+    package var dataLogDir: String?
+    package var clientPort: Int?
+    package var clientPortAddress: String?
+    package var maxClientCnxns = 60
+    package var minSessionTimeout: Int?
+    package var maxSessionTimeout: Int?
+    package var fourLetterWhitelist: Set<String> = ["srvr"]
+    package var servers: [ServerEntry] = []
+    package var myid: Int = 0
+    package var superDigest: String?
+    package var extendedTypesEnabled = false
+    package var skipACL = false
+    package var juteMaxBuffer = 0xfffff
+    package var adminEnabled = true
+    package var adminAddress = "0.0.0.0"
+    package var adminPort = 8080
+    package var containerCheckIntervalMs = 60_000
+    package var containerMaxPerMinute = 10_000
+    package var reconfigEnabled = false
+    package var standaloneEnabled = true
+    /// Keys accepted but not used by Paddock (reported once at start-up).
+    package var ignoredKeys: [String] = []
+    /// The file this came from (for `conf` and error messages).
+    package var sourcePath = ""
+
+    package var effectiveMinSessionTimeout: Int { minSessionTimeout ?? 2 * tickTime }
+    package var effectiveMaxSessionTimeout: Int { maxSessionTimeout ?? 20 * tickTime }
+
+    /// This member's own `server.N` line.
+    package var me: ServerEntry? { servers.first { $0.id == myid } }
+
+    /// The address and port clients connect to.
+    package var clientEndpoint: (host: String, port: Int) {
+        let port = clientPort ?? me?.clientPort ?? 2181
+        let host = clientPortAddress ?? me?.clientHost ?? "0.0.0.0"
+        return (host, port)
+    }
+
+    package init() {}
+
+    /// A bad configuration: names the key (or line) and what was wrong.
+    package struct Problem: Error, CustomStringConvertible, Equatable {
+        package var message: String
+        package init(_ message: String) { self.message = message }
+        package var description: String { message }
+    }
+
+    /// Parses `text` (the contents of `path`); reads `myid` from the data directory when present.
+    package static func parse(_ text: String, path: String = "zoo.cfg", readFile: (String) -> String? = Self.readFile)
+        throws(Problem) -> KeeperConfiguration
+    {
+        var config = KeeperConfiguration()
+        config.sourcePath = path
+        var seen: [String: Int] = [:]
+        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") || line.hasPrefix("!") { continue }
+            guard let eq = line.firstIndex(where: { $0 == "=" || $0 == ":" }), line[eq] == "=" else {
+                throw Problem("\(path):\(number + 1): expected key=value, got \"\(line)\"")
+            }
+            let key = line[..<eq].trimmingCharacters(in: .whitespaces)
+            let value = line[line.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+            if let previous = seen[key] {
+                throw Problem("\(path):\(number + 1): \(key) is set twice (first on line \(previous))")
+            }
+            seen[key] = number + 1
+            try config.apply(key: key, value: value)
+        }
+        guard !config.dataDir.isEmpty else { throw Problem("dataDir is required") }
+        if config.servers.isEmpty {
+            throw Problem("no server.N line: Paddock always runs as an ensemble (one server.N line for a single member)")
+        }
+        let idText = readFile(config.dataDir + "/myid")?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let idText {
+            guard let id = Int(idText), id >= 1, id <= 254 else {
+                throw Problem("\(config.dataDir)/myid: expected a server id from 1 to 254, got \"\(idText)\"")
+            }
+            config.myid = id
+        } else if config.servers.count == 1 {
+            config.myid = config.servers[0].id
+        } else {
+            throw Problem("\(config.dataDir)/myid is missing: it must name this member's server.N id")
+        }
+        guard config.me != nil else {
+            throw Problem("myid \(config.myid) has no server.\(config.myid) line")
+        }
+        if config.clientPort == nil && config.me?.clientPort == nil {
+            throw Problem("clientPort is not set and server.\(config.myid) has no ;clientPort part")
+        }
+        let minimum = config.effectiveMinSessionTimeout
+        let maximum = config.effectiveMaxSessionTimeout
+        if minimum > maximum {
+            throw Problem("minSessionTimeout (\(minimum)) is greater than maxSessionTimeout (\(maximum))")
+        }
+        return config
+    }
+
+    private mutating func apply(key: String, value: String) throws(Problem) {
+        func int(_ range: ClosedRange<Int> = 0...Int(Int32.max)) throws(Problem) -> Int {
+            guard let v = Int(value), range.contains(v) else {
+                throw Problem("\(key): expected a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(value)\"")
+            }
+            return v
+        }
+        func bool() throws(Problem) -> Bool {
+            switch value.lowercased() {
+            case "true", "yes": return true
+            case "false", "no": return false
+            default: throw Problem("\(key): expected true or false, got \"\(value)\"")
+            }
+        }
+        switch key {
+        case "tickTime": tickTime = try int(1...Int(Int32.max))
+        case "initLimit": initLimit = try int(1...100_000)
+        case "syncLimit": syncLimit = try int(1...100_000)
+        case "dataDir": dataDir = value
+        case "dataLogDir": dataLogDir = value
+        case "clientPort": clientPort = try int(1...65535)
+        case "clientPortAddress": clientPortAddress = value
+        case "maxClientCnxns": maxClientCnxns = try int()
+        case "minSessionTimeout": minSessionTimeout = try int(-1...Int(Int32.max)) == -1 ? nil : Int(value)
+        case "maxSessionTimeout": maxSessionTimeout = try int(-1...Int(Int32.max)) == -1 ? nil : Int(value)
+        case "4lw.commands.whitelist":
+            fourLetterWhitelist = Set(value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        case "DigestAuthenticationProvider.superDigest", "zookeeper.DigestAuthenticationProvider.superDigest":
+            guard value.contains(":") else { throw Problem("\(key): expected user:base64digest") }
+            superDigest = value
+        case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled": extendedTypesEnabled = try bool()
+        case "skipACL", "zookeeper.skipACL": skipACL = try bool()
+        case "jute.maxbuffer", "zookeeper.jute.maxbuffer": juteMaxBuffer = try int(1024...Int(Int32.max))
+        case "admin.enableServer", "zookeeper.admin.enableServer": adminEnabled = try bool()
+        case "admin.serverAddress", "zookeeper.admin.serverAddress": adminAddress = value
+        case "admin.serverPort", "zookeeper.admin.serverPort": adminPort = try int(0...65535)
+        case "znode.container.checkIntervalMs": containerCheckIntervalMs = try int(1...Int(Int32.max))
+        case "znode.container.maxPerMinute": containerMaxPerMinute = try int(1...Int(Int32.max))
+        case "reconfigEnabled": reconfigEnabled = try bool()
+        case "standaloneEnabled": standaloneEnabled = try bool()
+        default:
+            if key.hasPrefix("server.") {
+                servers.append(try Self.parseServer(key: key, value: value))
+                servers.sort { $0.id < $1.id }
+            } else {
+                ignoredKeys.append(key)
+            }
+        }
+    }
+
+    static func parseServer(key: String, value: String) throws(Problem) -> ServerEntry {
+        guard let id = Int(key.dropFirst("server.".count)), id >= 1, id <= 254 else {
+            throw Problem("\(key): the server id must be a number from 1 to 254")
+        }
+        let halves = value.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        let parts = halves[0].split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count >= 3, parts.count <= 4, !parts[0].isEmpty,
+            let quorum = Int(parts[1]), (1...65535).contains(quorum),
+            let election = Int(parts[2]), (1...65535).contains(election)
+        else {
+            throw Problem("\(key): expected host:quorumPort:electionPort[:participant|observer][;[host:]clientPort], got \"\(value)\"")
+        }
+        let role = parts.count == 4 ? parts[3] : "participant"
+        guard role == "participant" || role == "observer" else {
+            throw Problem("\(key): role must be participant or observer, got \"\(role)\"")
+        }
+        var entry = ServerEntry(id: id, host: parts[0], quorumPort: quorum, electionPort: election, role: role)
+        if halves.count == 2 {
+            let client = halves[1]
+            let hostPort = client.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            let portText = hostPort.last ?? ""
+            guard let port = Int(portText), (1...65535).contains(port), hostPort.count <= 2 else {
+                throw Problem("\(key): bad client address \"\(client)\"")
+            }
+            entry.clientPort = port
+            if hostPort.count == 2 { entry.clientHost = hostPort[0] }
+        }
+        return entry
+    }
+
+    package static func readFile(_ path: String) -> String? {
+        try? String(contentsOfFile: path, encoding: .utf8)
+    }
+
+    /// Clamps a requested session timeout as ZooKeeper does (`processConnectRequest`).
+    package func negotiateTimeout(_ requested: Int32) -> Int32 {
+        Int32(min(max(Int(requested), effectiveMinSessionTimeout), effectiveMaxSessionTimeout))
+    }
+}

@@ -1,0 +1,41 @@
+public import KeeperCore
+package import KeeperStorage
+package import Logging
+public import NIOCore
+import NIOPosix
+
+/// The driver side of `KeeperDatabase`: runs every database call on one dedicated thread, so
+/// SQLite and fsync never block an event loop (STYLE.md §3), and calls complete in order.
+package final class StorageDriver: @unchecked Sendable {
+    // @unchecked: `database` is only touched from the single thread of `pool` (one thread, so
+    // submitted work runs in submission order and never concurrently).
+    private let database: KeeperDatabase
+    private let pool: NIOThreadPool
+    package let path: String
+
+    package init(database: KeeperDatabase) {
+        self.database = database
+        self.path = database.path
+        self.pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+    }
+
+    /// Loads the persisted state (blocking; called once at start-up before serving).
+    package func load(config: TreeConfig) throws -> LoadedState {
+        try database.load(config: config)
+    }
+
+    /// Commits `batch` durably; the future completes on `eventLoop`.
+    package func commit(_ batch: PersistBatch, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        let database = self.database
+        return pool.runIfActive(eventLoop: eventLoop) { try database.commit(batch) }
+    }
+
+    /// Checkpoints the WAL and closes the database.
+    package func shutdown() async {
+        let database = self.database
+        _ = try? await pool.runIfActive { try database.checkpoint() }  // best effort: WAL replays on open anyway
+        try? await pool.shutdownGracefully()  // nothing else to do if the pool is already gone
+        database.close()
+    }
+}

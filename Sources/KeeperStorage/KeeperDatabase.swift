@@ -1,0 +1,341 @@
+import CSQLite
+public import KeeperCore
+public import NIOCore
+public import ZooKeeperWire
+
+/// Operational storage failures (STYLE.md §5): thrown, carrying the file and what was wrong.
+package enum KeeperStorageError: Error, CustomStringConvertible, Sendable {
+    /// The file exists but is not a SQLite database, or is damaged.
+    case corrupt(path: String, detail: String)
+    /// The file is a SQLite database but not a Paddock keeper database.
+    case foreign(path: String, detail: String)
+    /// A log row or znode row that cannot be decoded.
+    case badRecord(path: String, detail: String)
+
+    package var description: String {
+        switch self {
+        case .corrupt(let path, let detail): "\(path) is not a usable Paddock keeper database: \(detail)"
+        case .foreign(let path, let detail): "\(path) belongs to something else, refusing to use it: \(detail)"
+        case .badRecord(let path, let detail): "\(path) holds an unreadable record: \(detail)"
+        }
+    }
+}
+
+/// One write to the database: new log rows plus the tree rows changed by already-applied entries.
+package struct PersistBatch: Sendable {
+    package var entries: [(index: Int64, term: Int64, txn: Txn)] = []
+    package var nodes: [(path: String, node: ZNode?)] = []
+    package var sessions: [(id: SessionID, record: SessionRecord?)] = []
+    /// How far the tree rows in this batch (and all earlier ones) reflect the log.
+    package var applied: (index: Int64, zxid: Zxid)?
+    /// Log rows at or below this index may be dropped (they are reflected in the tree rows).
+    package var compactThrough: Int64?
+    package var epoch: UInt32?
+
+    package init() {}
+
+    package var isEmpty: Bool {
+        entries.isEmpty && nodes.isEmpty && sessions.isEmpty && applied == nil && epoch == nil
+    }
+}
+
+/// What a member finds on disk at start-up.
+package struct LoadedState: Sendable {
+    package var tree: DataTree
+    package var appliedIndex: Int64
+    /// Log entries after `appliedIndex`, in order.
+    package var tail: [(index: Int64, term: Int64, txn: Txn)]
+    package var epoch: UInt32
+    package var lastIndex: Int64
+}
+
+/// The keeper member's SQLite database (schema in `Schemas/keeper.sql`). Blocking.
+///
+/// @unchecked Sendable: it is handed to `StorageDriver`, which calls it only from its single
+/// thread-pool thread, one call at a time; SQLite is opened with NOMUTEX for that reason.
+package final class KeeperDatabase: @unchecked Sendable {
+    package static let fileName = "paddock-keeper.db"
+    package static let applicationID: Int64 = 0x5044_4B31
+    package static let schemaVersion: Int64 = 1
+
+    package let path: String
+    private let connection: SQLiteConnection
+
+    /// Opens (creating if absent) the database at `path` and checks it is ours.
+    package init(path: String) throws {
+        self.path = path
+        do {
+            connection = try SQLiteConnection(path: path, create: true)
+            try connection.execute("PRAGMA busy_timeout = 5000")
+            let appID = try connection.pragmaInt("application_id")
+            let version = try connection.pragmaInt("user_version")
+            let tables = try Self.tableNames(connection)
+            if appID == 0 && version == 0 && tables.isEmpty {
+                try connection.execute("PRAGMA journal_mode = WAL")
+                try connection.execute(Self.schema)
+                try connection.execute("PRAGMA application_id = \(Self.applicationID)")
+                try connection.execute("PRAGMA user_version = \(Self.schemaVersion)")
+            } else if appID != Self.applicationID {
+                throw KeeperStorageError.foreign(
+                    path: path, detail: "application_id is \(appID), tables \(tables.sorted().joined(separator: ","))")
+            } else if version != Self.schemaVersion {
+                throw KeeperStorageError.foreign(path: path, detail: "schema version \(version), expected \(Self.schemaVersion)")
+            }
+            let mode = try connection.pragmaText("journal_mode = WAL")
+            guard mode.lowercased() == "wal" else {
+                throw KeeperStorageError.corrupt(path: path, detail: "cannot enable WAL (journal_mode=\(mode))")
+            }
+            // FULL: every commit is fsynced before it returns, so an acknowledged write survives
+            // power loss, not just a crash of the process (STYLE.md §6: chosen explicitly).
+            try connection.execute("PRAGMA synchronous = FULL")
+            let check = try connection.pragmaText("quick_check")
+            guard check == "ok" else { throw KeeperStorageError.corrupt(path: path, detail: "quick_check: \(check)") }
+        } catch let error as SQLiteError {
+            // SQLITE_NOTADB (26) and SQLITE_CORRUPT (11), with extended codes in the high bits.
+            throw KeeperStorageError.corrupt(path: path, detail: error.description)
+        }
+    }
+
+    private static func tableNames(_ connection: SQLiteConnection) throws -> Set<String> {
+        let statement = try connection.prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        var names: Set<String> = []
+        while try statement.step() { if let name = statement.text(0) { names.insert(name) } }
+        return names
+    }
+
+    // MARK: - Load
+
+    package func load(config: TreeConfig) throws -> LoadedState {
+        let meta = try readMeta()
+        let appliedIndex = meta["applied_index"] ?? 0
+        let appliedZxid = Zxid(meta["applied_zxid"] ?? 0)
+
+        var rows: [(path: String, node: ZNode)] = []
+        let nodes = try connection.prepare(
+            "SELECT path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid FROM znodes"
+        )
+        while try nodes.step() {
+            guard let path = nodes.text(0), let aclText = nodes.text(2) else {
+                throw KeeperStorageError.badRecord(path: self.path, detail: "znode row without path or acl")
+            }
+            let data: ByteBuffer? = nodes.withBlob(1) { bytes in bytes.map { ByteBuffer(bytes: $0) } }
+            guard let acl = Self.decodeACL(aclText) else {
+                throw KeeperStorageError.badRecord(path: self.path, detail: "acl of \(path)")
+            }
+            let node = ZNode(
+                data: data, acl: acl, czxid: nodes.int64(3), mzxid: nodes.int64(4), ctime: nodes.int64(5),
+                mtime: nodes.int64(6), version: Int32(truncatingIfNeeded: nodes.int64(7)),
+                cversion: Int32(truncatingIfNeeded: nodes.int64(8)), aversion: Int32(truncatingIfNeeded: nodes.int64(9)),
+                ephemeralOwner: nodes.int64(10), pzxid: nodes.int64(11)
+            )
+            rows.append((path, node))
+        }
+        for (path, _) in rows where path != "/" {
+            guard PathValidation.validate(path) == nil else {
+                throw KeeperStorageError.badRecord(path: self.path, detail: "invalid znode path \(path)")
+            }
+        }
+
+        var sessions: [SessionID: SessionRecord] = [:]
+        let sessionRows = try connection.prepare("SELECT id, timeout, password FROM sessions")
+        while try sessionRows.step() {
+            sessions[SessionID(sessionRows.int64(0))] = SessionRecord(
+                timeout: Int32(truncatingIfNeeded: sessionRows.int64(1)), password: sessionRows.blob(2) ?? [])
+        }
+
+        var tail: [(index: Int64, term: Int64, txn: Txn)] = []
+        let log = try connection.prepare("SELECT idx, term, entry FROM log WHERE idx > ? ORDER BY idx")
+        try log.bind(1, appliedIndex)
+        var lastIndex = appliedIndex
+        while try log.step() {
+            let index = log.int64(0)
+            let term = log.int64(1)
+            let txn: Txn = try log.withBlob(2) { bytes in
+                guard let bytes else { throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index) is NULL") }
+                var buffer = ByteBuffer(bytes: bytes)
+                do {
+                    return try Txn(from: &buffer)
+                } catch {
+                    throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index): \(error)")
+                }
+            }
+            guard index == lastIndex + 1 else {
+                throw KeeperStorageError.badRecord(path: path, detail: "log gap: entry \(index) follows \(lastIndex)")
+            }
+            tail.append((index, term, txn))
+            lastIndex = index
+        }
+        if lastIndex == appliedIndex {
+            let last = try connection.prepare("SELECT max(idx) FROM log")
+            if try last.step(), !last.isNull(0) { lastIndex = max(lastIndex, last.int64(0)) }
+            last.reset()
+        }
+        let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: appliedZxid, config: config)
+        return LoadedState(
+            tree: tree, appliedIndex: appliedIndex, tail: tail, epoch: UInt32(truncatingIfNeeded: meta["epoch"] ?? 0),
+            lastIndex: lastIndex
+        )
+    }
+
+    private func readMeta() throws -> [String: Int64] {
+        let statement = try connection.prepare("SELECT key, value FROM meta")
+        var meta: [String: Int64] = [:]
+        while try statement.step() { if let key = statement.text(0) { meta[key] = statement.int64(1) } }
+        return meta
+    }
+
+    // MARK: - Write
+
+    /// Writes `batch` in one SQLite transaction; durable (fsynced) when this returns.
+    package func commit(_ batch: PersistBatch) throws {
+        guard !batch.isEmpty else { return }
+        try connection.transaction {
+            if !batch.entries.isEmpty {
+                let insert = try connection.prepare("INSERT OR REPLACE INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
+                var buffer = ByteBufferAllocator().buffer(capacity: 256)
+                for (index, term, txn) in batch.entries {
+                    buffer.clear()
+                    txn.write(to: &buffer)
+                    try insert.bind(1, index)
+                    try insert.bind(2, term)
+                    try insert.bind(3, txn.zxid.rawValue)
+                    try buffer.withUnsafeReadableBytes { try insert.bind(4, bytes: $0) }
+                    try insert.step()
+                    try resetForReuse(insert)
+                }
+            }
+            if !batch.nodes.isEmpty {
+                let upsert = try connection.prepare(
+                    """
+                    INSERT OR REPLACE INTO znodes (path, data, acl, czxid, mzxid, ctime, mtime, version, cversion,
+                        aversion, ephemeral_owner, pzxid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let delete = try connection.prepare("DELETE FROM znodes WHERE path = ?")
+                for (path, node) in batch.nodes {
+                    guard let node else {
+                        try delete.bind(1, path)
+                        try delete.step()
+                        try resetForReuse(delete)
+                        continue
+                    }
+                    try upsert.bind(1, path)
+                    if let data = node.data {
+                        try data.withUnsafeReadableBytes { try upsert.bind(2, bytes: $0) }
+                    } else {
+                        try upsert.bindNull(2)
+                    }
+                    try upsert.bind(3, Self.encodeACL(node.acl))
+                    try upsert.bind(4, node.czxid)
+                    try upsert.bind(5, node.mzxid)
+                    try upsert.bind(6, node.ctime)
+                    try upsert.bind(7, node.mtime)
+                    try upsert.bind(8, Int64(node.version))
+                    try upsert.bind(9, Int64(node.cversion))
+                    try upsert.bind(10, Int64(node.aversion))
+                    try upsert.bind(11, node.ephemeralOwner)
+                    try upsert.bind(12, node.pzxid)
+                    try upsert.step()
+                    try resetForReuse(upsert)
+                }
+            }
+            if !batch.sessions.isEmpty {
+                let upsert = try connection.prepare("INSERT OR REPLACE INTO sessions (id, timeout, password) VALUES (?, ?, ?)")
+                let delete = try connection.prepare("DELETE FROM sessions WHERE id = ?")
+                for (id, record) in batch.sessions {
+                    if let record {
+                        try upsert.bind(1, id.rawValue)
+                        try upsert.bind(2, Int64(record.timeout))
+                        try upsert.bind(3, bytes: record.password)
+                        try upsert.step()
+                        try resetForReuse(upsert)
+                    } else {
+                        try delete.bind(1, id.rawValue)
+                        try delete.step()
+                        try resetForReuse(delete)
+                    }
+                }
+            }
+            if let (index, zxid) = batch.applied {
+                try setMeta("applied_index", index)
+                try setMeta("applied_zxid", zxid.rawValue)
+            }
+            if let epoch = batch.epoch { try setMeta("epoch", Int64(epoch)) }
+            if let through = batch.compactThrough {
+                let compact = try connection.prepare("DELETE FROM log WHERE idx <= ?")
+                try compact.bind(1, through)
+                try compact.step()
+            }
+        }
+    }
+
+    private func resetForReuse(_ statement: SQLiteStatement) throws {
+        statement.reset()
+    }
+
+    private func setMeta(_ key: String, _ value: Int64) throws {
+        let statement = try connection.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+        try statement.bind(1, key)
+        try statement.bind(2, value)
+        try statement.step()
+    }
+
+    /// Checkpoints the WAL into the main file (on shutdown and after large batches).
+    package func checkpoint() throws {
+        try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    package func close() { connection.close() }
+
+    // MARK: - ACL text
+
+    /// One `perms scheme:id` per line, readable with the sqlite3 tool.
+    package static func encodeACL(_ acl: [ACL]) -> String {
+        acl.map { "\($0.perms.rawValue) \($0.id.scheme):\($0.id.id)" }.joined(separator: "\n")
+    }
+
+    package static func decodeACL(_ text: String) -> [ACL]? {
+        if text.isEmpty { return [] }
+        var result: [ACL] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let space = line.firstIndex(of: " "), let perms = Int32(line[..<space]) else { return nil }
+            let rest = line[line.index(after: space)...]
+            guard let colon = rest.firstIndex(of: ":") else { return nil }
+            result.append(
+                ACL(perms: Perms(rawValue: perms), id: ZKId(scheme: String(rest[..<colon]), id: String(rest[rest.index(after: colon)...]))))
+        }
+        return result
+    }
+
+    /// The schema from `Schemas/keeper.sql` (kept identical; a test compares them).
+    package static let schema = """
+        CREATE TABLE IF NOT EXISTS meta (
+            key   TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS log (
+            idx   INTEGER PRIMARY KEY,
+            term  INTEGER NOT NULL,
+            zxid  INTEGER NOT NULL,
+            entry BLOB    NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS znodes (
+            path            TEXT PRIMARY KEY,
+            data            BLOB,
+            acl             TEXT    NOT NULL,
+            czxid           INTEGER NOT NULL,
+            mzxid           INTEGER NOT NULL,
+            ctime           INTEGER NOT NULL,
+            mtime           INTEGER NOT NULL,
+            version         INTEGER NOT NULL,
+            cversion        INTEGER NOT NULL,
+            aversion        INTEGER NOT NULL,
+            ephemeral_owner INTEGER NOT NULL,
+            pzxid           INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS sessions (
+            id       INTEGER PRIMARY KEY,
+            timeout  INTEGER NOT NULL,
+            password BLOB    NOT NULL
+        );
+        """
+}
