@@ -14,30 +14,30 @@ extension DataTree {
     private func readOne(_ request: ZKRequest, session: SessionID, auth: [ZKId]) throws(ZKErrorCode) -> ZKResponse {
         switch request {
         case .exists(let r):
-            guard let node = nodes[r.path] else { throw .noNode }
+            guard let node = lookup(r.path) else { throw .noNode }
             try check(node, .read, auth)
             return .stat(node.stat)
         case .getData(let r):
-            guard let node = nodes[r.path] else { throw .noNode }
+            guard let node = lookup(r.path) else { throw .noNode }
             try check(node, .read, auth)
             return .getData(data: node.data, stat: node.stat)
         case .getChildren(let r):
-            guard let node = nodes[r.path] else { throw .noNode }
+            guard let node = lookup(r.path) else { throw .noNode }
             try check(node, .read, auth)
             return .getChildren(node.children.sorted())
         case .getChildren2(let r):
-            guard let node = nodes[r.path] else { throw .noNode }
+            guard let node = lookup(r.path) else { throw .noNode }
             try check(node, .read, auth)
             return .getChildren2(children: node.children.sorted(), stat: node.stat)
         case .getACL(let path):
-            guard let node = nodes[path] else { throw .noNode }
+            guard let node = lookup(path) else { throw .noNode }
             if config.skipACL || ACLEvaluator.permits(node.acl, .admin, auth: auth) {
                 return .getACL(acl: node.acl, stat: node.stat)
             }
             try check(node, .read, auth)
             return .getACL(acl: ACLEvaluator.masked(node.acl), stat: node.stat)
         case .getAllChildrenNumber(let path):
-            guard let node = nodes[path] else { throw .noNode }
+            guard let node = lookup(path) else { throw .noNode }
             try check(node, .read, auth)
             return .allChildrenNumber(Int32(clamping: descendantCount(path)))
         case .getEphemerals(let prefix):
@@ -57,6 +57,11 @@ extension DataTree {
         default:
             throw .badArguments
         }
+    }
+
+    /// ZooKeeper's tree also files the root under "" (`DataTree.nodes`), so reads of "" see it.
+    private func lookup(_ path: String) -> ZNode? {
+        nodes[path.isEmpty ? "/" : path]
     }
 
     private func check(_ node: ZNode, _ perm: Perms, _ auth: [ZKId]) throws(ZKErrorCode) {

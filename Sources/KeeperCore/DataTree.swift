@@ -57,7 +57,7 @@ package struct DataTree: Sendable {
         )
         nodes["/zookeeper/quota"] = ZNode(data: nil, acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0)
         nodes["/zookeeper/config"] = ZNode(
-            data: nil, acl: ACL.readUnsafe, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0
+            data: nil, acl: ACL.readUnsafe, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: -1, aversion: -1, pzxid: 0
         )
     }
 
@@ -83,6 +83,12 @@ package struct DataTree: Sendable {
     }
 
     package var nodeCount: Int { nodes.count }
+
+    /// Sets `/zookeeper/config` to the ensemble membership (done by each member at start-up from
+    /// its own configuration; not a transaction, as reconfig is not supported).
+    package mutating func setConfigData(_ bytes: [UInt8]) {
+        nodes["/zookeeper/config"]?.data = ByteBuffer(bytes: bytes)
+    }
 
     package func node(_ path: String) -> ZNode? { nodes[path] }
 
@@ -167,6 +173,8 @@ package struct DataTree: Sendable {
     private static func multiResult(_ op: ZKRequest, _ response: ZKResponse) -> MultiResult {
         switch (op, response) {
         case (.create, .create(let path)): return .create(path: path)
+        // ZooKeeper 3.8 answers a create2 inside a multi as a plain create (type 1, path only).
+        case (.create2, .create2(let path, _)): return .create(path: path)
         case (_, .create2(let path, let stat)): return .create2(op: op.opCode, path: path, stat: stat)
         case (.delete, _): return .delete
         case (.setData, .stat(let stat)): return .setData(stat)
@@ -224,13 +232,16 @@ package struct DataTree: Sendable {
             guard config.extendedTypesEnabled else { throw .unimplemented }
             guard let ttl = r.ttl, ttl > 0, ttl <= EphemeralOwner.maxTTL else { throw .badArguments }
         case .createContainer:
-            guard mode.isContainer else { throw .badArguments }
+            // ZooKeeper makes a container whatever the flags say.
+            break
         default:
-            guard !mode.isTTL, !mode.isContainer else { throw .badArguments }
+            // Container flags on a plain create make an ordinary persistent node in ZooKeeper.
+            guard !mode.isTTL else { throw .badArguments }
         }
-        guard PathValidation.validate(r.path, sequential: mode.isSequential) == nil else { throw .badArguments }
+        // `validatePathForCreate`: only a slash and no NUL are checked before the parent lookup,
+        // so "/a//b" answers NONODE and "/a/." BADARGUMENTS, as in ZooKeeper.
+        guard let parentPath = Self.parentForWrite(r.path) else { throw .badArguments }
         guard let acl = ACLEvaluator.fixup(r.acl, auth: txn.auth) else { throw .invalidACL }
-        let parentPath = PathValidation.parent(of: r.path)
         guard var parent = nodes[parentPath] else { throw .noNode }
         try checkACL(parent.acl, .create, txn.auth)
         var path = r.path
@@ -240,10 +251,10 @@ package struct DataTree: Sendable {
         if case .ephemeral = parent.kind { throw .noChildrenForEphemerals }
 
         let owner: Int64
-        if mode.isEphemeral {
-            owner = txn.session.rawValue
-        } else if mode.isContainer {
+        if op == .createContainer {
             owner = EphemeralOwner.container
+        } else if mode.isEphemeral {
+            owner = txn.session.rawValue
         } else if mode.isTTL {
             owner = EphemeralOwner.ttl(r.ttl ?? 0)
         } else {
@@ -265,8 +276,10 @@ package struct DataTree: Sendable {
     }
 
     private mutating func delete(_ r: DeleteRequest, _ txn: Txn, events: inout [TreeEvent]) throws(ZKErrorCode) {
-        guard PathValidation.validate(r.path) == nil, r.path != "/" else { throw .badArguments }
-        guard let parent = nodes[PathValidation.parent(of: r.path)] else { throw .noNode }
+        guard let parentPath = Self.parentForWrite(r.path), !Self.specialPaths.contains(r.path) else {
+            throw .badArguments
+        }
+        guard let parent = nodes[parentPath] else { throw .noNode }
         try checkACL(parent.acl, .delete, txn.auth)
         guard let node = nodes[r.path] else { throw .noNode }
         guard r.version == -1 || r.version == node.version else { throw .badVersion }
@@ -309,7 +322,7 @@ package struct DataTree: Sendable {
         setNode(path, nil)
         if var parent = nodes[parentPath] {
             parent.children.remove(PathValidation.name(of: path))
-            parent.cversion &+= 1
+            // A delete does not count in the persisted cversion (creates only); pzxid moves.
             parent.pzxid = zxid
             setNode(parentPath, parent)
         }
@@ -319,6 +332,16 @@ package struct DataTree: Sendable {
     private func checkACL(_ acl: [ACL], _ perm: Perms, _ auth: [ZKId]) throws(ZKErrorCode) {
         if config.skipACL { return }
         guard ACLEvaluator.permits(acl, perm, auth: auth) else { throw .noAuth }
+    }
+
+    /// Nodes that exist from the start and can never be deleted (`ZKDatabase.isSpecialPath`).
+    package static let specialPaths: Set<String> = ["/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"]
+
+    /// The parent of a path named by a create or delete, after ZooKeeper's cheap checks
+    /// (`validatePathForCreate`, `getParentPathAndValidate`): it has a slash and no NUL.
+    static func parentForWrite(_ path: String) -> String? {
+        guard path.utf8.contains(UInt8(ascii: "/")), !path.utf8.contains(0) else { return nil }
+        return PathValidation.parent(of: path)
     }
 
     /// `String.format("%010d", cversion)`, including Java's rendering of negative values.

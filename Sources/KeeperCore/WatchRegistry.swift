@@ -141,8 +141,9 @@ package struct WatchRegistry: Sendable {
 
     private static func kinds(for type: WatcherType) -> WatchKinds {
         switch type {
-        case .children: .child
-        case .data: .data
+        // A persistent watch counts as both a data and a child watch (ZooKeeper 3.8).
+        case .children: [.child, .persistent, .persistentRecursive]
+        case .data: [.data, .persistent, .persistentRecursive]
         case .any: [.data, .child, .persistent, .persistentRecursive]
         case .persistent: .persistent
         case .persistentRecursive: .persistentRecursive

@@ -12,6 +12,9 @@ package struct ZNode: Hashable, Sendable {
     package var ctime: Int64
     package var mtime: Int64
     package var version: Int32
+    /// Number of child *creates* (ZooKeeper's persisted cversion). Clients see
+    /// `2 * cversion - numChildren`, i.e. creates plus deletes (`DataNode.copyStat`); the sequence
+    /// suffix uses this stored value.
     package var cversion: Int32
     package var aversion: Int32
     package var ephemeralOwner: Int64
@@ -40,11 +43,19 @@ package struct ZNode: Hashable, Sendable {
 
     package var dataLength: Int32 { Int32(data?.readableBytes ?? 0) }
 
+    /// The Stat a client sees (`DataNode.copyStat`): cversion counts creates and deletes, and
+    /// container and TTL nodes show ephemeralOwner 0 (`getClientEphemeralOwner`).
     package var stat: Stat {
-        Stat(
-            czxid: czxid, mzxid: mzxid, ctime: ctime, mtime: mtime, version: version, cversion: cversion,
-            aversion: aversion, ephemeralOwner: ephemeralOwner, dataLength: dataLength,
-            numChildren: Int32(children.count), pzxid: pzxid
+        let numChildren = Int32(children.count)
+        let clientOwner: Int64
+        switch kind {
+        case .container, .ttl: clientOwner = 0
+        case .ephemeral, .persistent: clientOwner = ephemeralOwner
+        }
+        return Stat(
+            czxid: czxid, mzxid: mzxid, ctime: ctime, mtime: mtime, version: version,
+            cversion: cversion &* 2 &- numChildren, aversion: aversion, ephemeralOwner: clientOwner,
+            dataLength: dataLength, numChildren: numChildren, pzxid: pzxid
         )
     }
 

@@ -125,8 +125,18 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
         do {
             (xid, request) = try ZKRequestFrame.decode(frame)
         } catch .unknownOpCode(let rawXid, let opCode) {
-            logger.debug("unknown op code", metadata: ["zk.op": "\(opCode)", "zk.xid": "\(rawXid)"])
-            enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .unimplemented), nil)
+            // ZooKeeper answers server-internal op codes with its own errors, and anything else
+            // with UNIMPLEMENTED followed by closing the connection.
+            switch OpCode(rawValue: opCode) {
+            case .createSession?:
+                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .marshallingError), nil)
+            case .deleteContainer?:
+                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .badArguments), nil)
+            default:
+                logger.info("closing client connection: unknown op code", metadata: ["zk.op": "\(opCode)"])
+                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: Zxid(-1), err: .unimplemented), nil)
+                closeAfterFlush()
+            }
             return
         } catch {
             if frame.readableBytes >= 8, let rawXid = frame.getInteger(at: frame.readerIndex, as: Int32.self) {

@@ -134,11 +134,7 @@ package struct FourLetterWords: Sendable {
         }
         out += "peerType=0\n"
         out += "membership: \n"
-        for s in c.servers {
-            let client = s.clientPort.map { ";\(s.clientHost ?? "0.0.0.0"):\($0)" } ?? ""
-            out += "server.\(s.id)=\(s.host):\(s.quorumPort):\(s.electionPort):\(s.role)\(client)\n"
-        }
-        out += "version=0\n"
+        out += String(decoding: ReplicaDriver.dynamicConfig(c), as: UTF8.self) + "\n"
         return out
     }
 

@@ -60,6 +60,7 @@ package final class ReplicaDriver: @unchecked Sendable {
         self.appliedIndex = loaded.appliedIndex
         self.lastLogIndex = loaded.lastIndex
         self.epoch = loaded.epoch &+ 1
+        tree.setConfigData(Self.dynamicConfig(config))
         self.expiry = SessionExpiryTracker(tickMillis: Int64(config.tickTime))
         // Replay what was logged but not yet reflected in the tree rows.
         for (index, _, txn) in loaded.tail {
@@ -81,6 +82,17 @@ package final class ReplicaDriver: @unchecked Sendable {
     }
 
     private func assertOnLoop() { eventLoop.assertInEventLoop() }
+
+    /// The `/zookeeper/config` payload: the membership in ZooKeeper's dynamic-config format.
+    static func dynamicConfig(_ config: KeeperConfiguration) -> [UInt8] {
+        var text = ""
+        for s in config.servers {
+            let client = s.clientPort.map { ";\(s.clientHost ?? "0.0.0.0"):\($0)" } ?? ""
+            text += "server.\(s.id)=\(s.host):\(s.quorumPort):\(s.electionPort):\(s.role)\(client)\n"
+        }
+        text += "version=0"
+        return Array(text.utf8)
+    }
 
     // MARK: - Time
 
@@ -340,6 +352,8 @@ package final class ReplicaDriver: @unchecked Sendable {
                 }
             }
             return reply(err, response)
+        case .multiRead(let ops) where ops.isEmpty:
+            return reply(.marshallingError, nil)
         case .getACL, .getAllChildrenNumber, .getEphemerals, .multiRead:
             let (err, response) = tree.read(request, session: session, auth: connection.auth)
             return reply(err, response)
@@ -349,7 +363,10 @@ package final class ReplicaDriver: @unchecked Sendable {
             watches.add(connection.id, path: r.path, kind: mode == .persistent ? .persistent : .persistentRecursive)
             return reply(.ok, .errorBody(.ok))
         case .checkWatches(let r), .removeWatches(let r):
-            guard let type = WatcherType(rawValue: r.type) else { return reply(.badArguments, nil) }
+            // ZooKeeper 3.8 accepts only Children, Data and Any here (others: MARSHALLINGERROR).
+            guard let type = WatcherType(rawValue: r.type), type.rawValue <= WatcherType.any.rawValue else {
+                return reply(.marshallingError, nil)
+            }
             let found: Bool
             if case .removeWatches = request {
                 found = watches.remove(connection.id, path: r.path, type: type)
@@ -361,7 +378,11 @@ package final class ReplicaDriver: @unchecked Sendable {
             setWatches(r, for: connection)
             return reply(.ok, nil)
         case .whoAmI:
-            return reply(.ok, .whoAmI(connection.auth.map { ClientInfo(authScheme: $0.scheme, user: $0.id) }))
+            // The digest provider reports the user name, not the hash (`getUserName`).
+            return reply(.ok, .whoAmI(connection.auth.map { id in
+                let user = id.scheme == "digest" ? String(id.id.prefix { $0 != ":" }) : id.id
+                return ClientInfo(authScheme: id.scheme, user: user)
+            }))
         case .reconfig:
             return reply(.reconfigDisabled, nil)
         case .sasl:

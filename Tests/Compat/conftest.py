@@ -1,0 +1,134 @@
+"""pytest harness for the third-party-client compatibility suite.
+
+One shared server member (session scope) serves most tests; tests that stop, kill or
+restart the server get their own member (`own_server`). Target: Apache ZooKeeper via
+java unless PADDOCK_BIN is set (see README.md).
+"""
+
+import atexit
+import os
+import re
+import signal
+import sys
+import tempfile
+import uuid
+
+import pytest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from kazoo.client import KazooClient  # noqa: E402
+
+import zkharness  # noqa: E402
+
+DEFAULT_TEST_TIMEOUT = 30
+_SERVERS = []  # every ServerMember started in this run, for log dumps on failure
+
+
+@atexit.register
+def _kill_leftovers():
+    for srv in list(_SERVERS):
+        if srv.running:
+            srv.kill()
+
+
+class TestTimeout(Exception):
+    pass
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item):
+    m = item.get_closest_marker("timeout")
+    seconds = m.args[0] if m else DEFAULT_TEST_TIMEOUT
+
+    def on_alarm(signum, frame):
+        raise TestTimeout("test exceeded %ss" % seconds)
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for srv in _SERVERS:
+            rep.sections.append(("server %s %s" % (srv.target, srv.base_dir), srv.logs_tail()))
+
+
+def pytest_report_header(config):
+    b = os.environ.get("PADDOCK_BIN")
+    return "compat target: %s" % ("paddock (%s)" % b if b else "Apache ZooKeeper (java, Debian package)")
+
+
+def _new_server(tmp_root, name):
+    d = tempfile.mkdtemp(prefix=name + "-", dir=tmp_root)
+    srv = zkharness.ServerMember(d)
+    _SERVERS.append(srv)
+    srv.start()
+    return srv
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("compat"))
+
+
+@pytest.fixture(scope="session")
+def server(tmp_root):
+    """The shared server member."""
+    srv = _new_server(tmp_root, "shared")
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture
+def own_server(tmp_root):
+    """A private server member for tests that stop/kill/restart it."""
+    srv = _new_server(tmp_root, "own")
+    yield srv
+    srv.stop()
+    _SERVERS.remove(srv)
+
+
+@pytest.fixture
+def make_client():
+    """Factory: make_client(server, **KazooClient kwargs) -> started client; all stopped at teardown."""
+    clients = []
+
+    def factory(srv, start=True, **kw):
+        kw.setdefault("timeout", 10.0)
+        c = KazooClient(hosts=srv.hosts, **kw)
+        clients.append(c)
+        if start:
+            c.start(timeout=15)
+        return c
+
+    yield factory
+    for c in clients:
+        try:
+            c.stop()
+            c.close()
+        except Exception:
+            pass
+
+
+@pytest.fixture
+def zk(server, make_client):
+    return make_client(server)
+
+
+@pytest.fixture
+def root(zk, request):
+    """A fresh, unique persistent node for this test (so tests on the shared server never collide)."""
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", request.node.name)[:60]
+    path = "/%s-%s" % (name, uuid.uuid4().hex[:8])
+    zk.create(path)
+    return path
