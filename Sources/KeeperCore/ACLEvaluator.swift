@@ -43,7 +43,7 @@ package enum ACLEvaluator {
                 if ids.isEmpty { return nil }
                 for id in ids { append(ACL(perms: entry.perms, id: id)) }
             case "digest":
-                guard entry.id.id.contains(":") else { return nil }
+                guard isValidDigestID(entry.id.id) else { return nil }
                 append(entry)
             case "ip":
                 guard parseIP(entry.id.id) != nil else { return nil }
@@ -56,6 +56,14 @@ package enum ACLEvaluator {
             }
         }
         return result
+    }
+
+    /// `DigestAuthenticationProvider.isValid`: `id.split(":").length == 2`, with Java's `split`
+    /// dropping trailing empty strings ("a:b:c" and "user:" are refused, "a:b:" is accepted).
+    static func isValidDigestID(_ id: String) -> Bool {
+        var parts = id.split(separator: ":", omittingEmptySubsequences: false)
+        while parts.last?.isEmpty == true { parts.removeLast() }
+        return parts.count == 2
     }
 
     /// `user:base64(sha1("user:password"))` for the credential `user:password`.

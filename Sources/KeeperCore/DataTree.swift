@@ -156,7 +156,13 @@ package struct DataTree: Sendable {
         var events: [TreeEvent] = []
         var results: [MultiResult] = []
         for (index, op) in ops.enumerated() {
-            do {
+            do throws(ZKErrorCode) {
+                // Only the ops `MultiOperationRecord` carries; the wire decoder refuses the others,
+                // but a txn is a value anyone can build, and setACL would apply with no multi result.
+                switch op {
+                case .create, .create2, .createContainer, .createTTL, .delete, .setData, .check: break
+                default: throw .badArguments
+                }
                 let response = try applyOne(op, txn, events: &events)
                 results.append(Self.multiResult(op, response))
             } catch {
@@ -226,17 +232,17 @@ package struct DataTree: Sendable {
         _ r: CreateRequest, op: OpCode, _ txn: Txn, events: inout [TreeEvent]
     ) throws(ZKErrorCode) -> (String, Stat) {
         guard let mode = CreateMode(rawValue: r.flags) else { throw .badArguments }
-        switch op {
-        case .createTTL:
-            guard mode.isTTL else { throw .badArguments }
+        // `validateCreateRequest` for every create op: a TTL mode needs extended types, then a TTL
+        // in 1...2^40-1, which only createTTL carries (the others count as ttl -1). createTTL with
+        // another mode is refused too. createContainer makes a container whatever the (non-TTL)
+        // flags say; container flags on a plain create make an ordinary persistent node.
+        if mode.isTTL {
             guard config.extendedTypesEnabled else { throw .unimplemented }
-            guard let ttl = r.ttl, ttl > 0, ttl <= EphemeralOwner.maxTTL else { throw .badArguments }
-        case .createContainer:
-            // ZooKeeper makes a container whatever the flags say.
-            break
-        default:
-            // Container flags on a plain create make an ordinary persistent node in ZooKeeper.
-            guard !mode.isTTL else { throw .badArguments }
+            guard op == .createTTL, let ttl = r.ttl, ttl > 0, ttl <= EphemeralOwner.maxTTL else {
+                throw .badArguments
+            }
+        } else if op == .createTTL {
+            throw .badArguments
         }
         // `validatePathForCreate`: only a slash and no NUL are checked before the parent lookup,
         // so "/a//b" answers NONODE and "/a/." BADARGUMENTS, as in ZooKeeper.
@@ -246,7 +252,8 @@ package struct DataTree: Sendable {
         try checkACL(parent.acl, .create, txn.auth)
         var path = r.path
         if mode.isSequential { path += Self.sequenceSuffix(parent.cversion) }
-        guard PathValidation.validate(path) == nil, path != "/" else { throw .badArguments }
+        // "/" passes and answers NODEEXISTS, as in ZooKeeper.
+        guard PathValidation.validate(path) == nil else { throw .badArguments }
         guard nodes[path] == nil else { throw .nodeExists }
         if case .ephemeral = parent.kind { throw .noChildrenForEphemerals }
 

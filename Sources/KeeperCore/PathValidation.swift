@@ -10,13 +10,15 @@ package enum PathValidation {
         case invalidCharacter(UInt32)
     }
 
-    /// Validates `path`. `sequential` allows a trailing slash, which the sequence suffix then follows.
+    /// Validates `path`. `sequential` judges the path as the sequence suffix will complete it
+    /// (`PathUtils.validatePath(path, isSequential)` appends "1"), so "/a/" and "/a/." pass.
     package static func validate(_ path: String, sequential: Bool = false) -> Problem? {
+        if sequential { return validate(path + "1") }
         let utf8 = path.utf8
         guard let first = utf8.first else { return .empty }
         guard first == UInt8(ascii: "/") else { return .notAbsolute }
         if utf8.count == 1 { return nil }
-        if utf8.last == UInt8(ascii: "/") && !sequential { return .trailingSlash }
+        if utf8.last == UInt8(ascii: "/") { return .trailingSlash }
         var componentLength = 0
         var componentIsDots = true
         var index = 0
@@ -31,7 +33,9 @@ package enum PathValidation {
                 componentIsDots = true
                 continue
             }
-            if v <= 0x1F || (0x7F...0x9F).contains(v) || (0xD800...0xF8FF).contains(v) || (0xFFF0...0xFFFF).contains(v) {
+            // Java checks UTF-16 units: a character above U+FFFF is a surrogate pair, and
+            // surrogates (U+D800...U+DFFF) fall in the refused U+D800...U+F8FF range.
+            if v <= 0x1F || (0x7F...0x9F).contains(v) || (0xD800...0xF8FF).contains(v) || v >= 0xFFF0 {
                 return .invalidCharacter(v)
             }
             componentLength += 1

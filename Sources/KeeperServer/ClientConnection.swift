@@ -150,7 +150,7 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
         }
         lastOp = Self.shortName(request.opCode)
         lastXid = xid.rawValue
-        guard driver.touch(session) else {
+        guard state == .sessionPending || driver.touch(session) else {
             // The session expired or is closing: ZooKeeper closes such connections.
             if case .closeSession = request {} else {
                 enqueueImmediate(xid, ReplyHeader(xid: xid, zxid: driver.lastZxid, err: .sessionExpired), nil)
@@ -197,6 +197,12 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
         logger[metadataKey: "zk.session_id"] = "\(session)"
     }
 
+    /// Called right after the ConnectResponse is written: answers what queued up behind it.
+    package func handshakeAnswered() {
+        drain()
+        flushIfNeeded()
+    }
+
     package func sendConnectResponse(_ response: ConnectResponse) {
         guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 48)
@@ -233,6 +239,8 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
 
     /// Answers everything at the head of the queue that can be answered now.
     private func drain() {
+        // Nothing is answered before the ConnectResponse of a new session has gone out.
+        guard state == .active || state == .closing else { return }
         while let head = queue.first {
             switch head {
             case .write(_, nil):

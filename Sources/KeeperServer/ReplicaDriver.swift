@@ -305,6 +305,7 @@ package final class ReplicaDriver: @unchecked Sendable {
                 bind(txn.session, to: connection)
                 connection.sendConnectResponse(
                     ConnectResponse(timeout: timeout, sessionID: txn.session, password: password, readOnly: readOnly.map { _ in false }))
+                connection.handshakeAnswered()
             }
         case .closeSession:
             expiry.remove(txn.session)

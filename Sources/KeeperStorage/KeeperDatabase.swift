@@ -135,6 +135,16 @@ package final class KeeperDatabase: @unchecked Sendable {
                 throw KeeperStorageError.badRecord(path: self.path, detail: "invalid znode path \(path)")
             }
         }
+        if !rows.isEmpty {
+            // The built-in nodes (/, /zookeeper, /zookeeper/quota, /zookeeper/config) get a row only
+            // once they change, and restoring replaces the whole tree: take the unchanged ones from
+            // a fresh tree, or a restart would lose them.
+            let fresh = DataTree(config: config)
+            let present = Set(rows.map(\.path))
+            for (path, node) in fresh.nodes.sorted(by: { $0.key < $1.key }) where !present.contains(path) {
+                rows.append((path, node))
+            }
+        }
 
         var sessions: [SessionID: SessionRecord] = [:]
         let sessionRows = try connection.prepare("SELECT id, timeout, password FROM sessions")
@@ -288,22 +298,64 @@ package final class KeeperDatabase: @unchecked Sendable {
 
     // MARK: - ACL text
 
-    /// One `perms scheme:id` per line, readable with the sqlite3 tool.
+    /// One `perms scheme:id` per line, readable with the sqlite3 tool. A backslash escapes what
+    /// would break the layout: `\\`, `\n` and `\r` anywhere, `\:` in the scheme. Ids are the
+    /// client's bytes (a digest or sasl id may hold any character), so the encoding must be
+    /// injective: a newline in an id must not split one entry into two.
     package static func encodeACL(_ acl: [ACL]) -> String {
-        acl.map { "\($0.perms.rawValue) \($0.id.scheme):\($0.id.id)" }.joined(separator: "\n")
+        acl.map { "\($0.perms.rawValue) \(escape($0.id.scheme, colon: true)):\(escape($0.id.id, colon: false))" }
+            .joined(separator: "\n")
     }
 
     package static func decodeACL(_ text: String) -> [ACL]? {
         if text.isEmpty { return [] }
         var result: [ACL] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            guard let space = line.firstIndex(of: " "), let perms = Int32(line[..<space]) else { return nil }
-            let rest = line[line.index(after: space)...]
-            guard let colon = rest.firstIndex(of: ":") else { return nil }
-            result.append(
-                ACL(perms: Perms(rawValue: perms), id: ZKId(scheme: String(rest[..<colon]), id: String(rest[rest.index(after: colon)...]))))
+        // Split on U+000A itself: as Characters, "\r\n" is one grapheme and would not match "\n".
+        for line in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let space = line.firstIndex(of: " "),
+                let perms = Int32(String(String.UnicodeScalarView(line[..<space])))
+            else { return nil }
+            var scheme = ""
+            var id = ""
+            var inScheme = true
+            var escaped = false
+            for scalar in line[line.index(after: space)...] {
+                var character = scalar
+                if escaped {
+                    escaped = false
+                    switch scalar {
+                    case "n": character = "\n"
+                    case "r": character = "\r"
+                    case "\\", ":": break
+                    default: return nil
+                    }
+                } else if scalar == "\\" {
+                    escaped = true
+                    continue
+                } else if scalar == ":" && inScheme {
+                    inScheme = false
+                    continue
+                }
+                if inScheme { scheme.unicodeScalars.append(character) } else { id.unicodeScalars.append(character) }
+            }
+            guard !inScheme, !escaped else { return nil }
+            result.append(ACL(perms: Perms(rawValue: perms), id: ZKId(scheme: scheme, id: id)))
         }
         return result
+    }
+
+    private static func escape(_ text: String, colon: Bool) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\\": out.append(contentsOf: "\\\\".unicodeScalars)
+            case "\n": out.append(contentsOf: "\\n".unicodeScalars)
+            case "\r": out.append(contentsOf: "\\r".unicodeScalars)
+            case ":" where colon: out.append(contentsOf: "\\:".unicodeScalars)
+            default: out.append(scalar)
+            }
+        }
+        return String(out)
     }
 
     /// The schema from `Schemas/keeper.sql` (kept identical; a test compares them).
