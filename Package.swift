@@ -48,6 +48,16 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "Consensus",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SimulationKit",
+            dependencies: ["Consensus", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "ServerSupport",
             dependencies: [
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +122,9 @@ let package = Package(
             dependencies: ["ZooKeeperWire", .product(name: "NIOTestUtils", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "ConsensusTests", dependencies: ["Consensus"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "SimulationTests", dependencies: ["SimulationKit", "Consensus"], swiftSettings: strictSettings),
         .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore"], swiftSettings: strictSettings),
         .testTarget(name: "KeeperStorageTests", dependencies: ["KeeperStorage"], swiftSettings: strictSettings),
         .testTarget(

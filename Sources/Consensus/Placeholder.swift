@@ -1,0 +1,1 @@
+// Consensus: see Sources/Consensus/README in the ensemble issue.

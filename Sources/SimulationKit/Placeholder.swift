@@ -1,0 +1,1 @@
+// SimulationKit placeholder
