@@ -53,6 +53,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "KeeperReplica",
+            dependencies: [
+                "Consensus", "KeeperCore", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SimulationKit",
             dependencies: ["Consensus", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
@@ -81,6 +88,8 @@ let package = Package(
             dependencies: [
                 "ZooKeeperWire",
                 "KeeperCore",
+                "KeeperReplica",
+                "Consensus",
                 "KeeperStorage",
                 "ServerSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -104,9 +113,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(name: "PaddockCluster", swiftSettings: strictSettings),
         .executableTarget(
             name: "paddock",
             dependencies: [
+                "PaddockCluster",
                 "KeeperServer",
                 "KeeperClient",
                 "ServerSupport",

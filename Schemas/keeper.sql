@@ -11,9 +11,12 @@ CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
--- keys: applied_index, applied_zxid, epoch (last leader epoch this member used or accepted)
+-- keys: applied_index, applied_term, applied_zxid (how far the znodes/sessions rows reflect
+-- the log); hs_term, hs_vote, hs_commit (the consensus hard state: current term, vote cast in
+-- it, commit index)
 
--- The replicated log: one row per transaction, encoded as Paddock's txn record.
+-- The consensus log: one row per entry; entry is Paddock's txn record (Sources/KeeperCore/
+-- Txn+Codec.swift), empty for the no-op a new leader appends; zxid is copied out of it.
 CREATE TABLE IF NOT EXISTS log (
     idx   INTEGER PRIMARY KEY,
     term  INTEGER NOT NULL,
@@ -21,7 +24,8 @@ CREATE TABLE IF NOT EXISTS log (
     entry BLOB    NOT NULL
 );
 
--- The materialized tree as of meta.applied_index. acl is one "perms scheme:id" per line.
+-- The materialized tree as of meta.applied_index. acl is one "perms scheme:id" per line, with
+-- backslash escaping "\\", newline and carriage return inside the id (and ":" in the scheme).
 CREATE TABLE IF NOT EXISTS znodes (
     path            TEXT PRIMARY KEY,
     data            BLOB,

@@ -171,6 +171,7 @@ final class ClientConnectionDriver {
             case .sendConnectRequest(let request):
                 outbound.writeZKHandshake(request)
             case .send(let xid, let request):
+                logger.trace("send", metadata: ["zk.xid": "\(xid)", "zk.op": "\(request.opCode)"])
                 ZKRequestFrame.encode(xid: xid, request: request, into: &outbound)
             case .closeChannel:
                 closeChannel()
@@ -185,6 +186,7 @@ final class ClientConnectionDriver {
                 case .batch(let collector, let index): collector.complete(index, .success(response))
                 }
             case .fail(let id, let code):
+                logger.trace("request failed", metadata: ["request": "\(id)", "error": "\(code)"])
                 guard let waiter = waiters.removeValue(forKey: id) else { continue }
                 switch waiter {
                 case .single(let continuation, let path):

@@ -4,6 +4,7 @@ public import ZooKeeperWire
 /// The log record of a `Txn`, in jute primitives:
 /// ```
 /// int version (=1); long zxid; long time; long session; int xid; vector<Id> auth;
+/// boolean hasOrigin; [int originMember; long originRequest];
 /// int kind; kind 0 createSession: int timeout, buffer password
 ///           kind 1 closeSession
 ///           kind 2 request: int opCode, <request body as on the wire>
@@ -20,6 +21,11 @@ extension Txn {
         buffer.writeInteger(xid.rawValue)
         buffer.writeInteger(Int32(auth.count))
         for id in auth { buffer.writeZKId(id) }
+        buffer.writeJuteBool(origin != nil)
+        if let origin {
+            buffer.writeInteger(origin.member)
+            buffer.writeInteger(origin.request)
+        }
         switch op {
         case .createSession(let timeout, let password):
             buffer.writeInteger(Int32(0))
@@ -50,6 +56,12 @@ extension Txn {
         }
         var auth: [ZKId] = []
         for _ in 0..<count { auth.append(try buffer.readZKId()) }
+        var origin: TxnOrigin?
+        if try buffer.readJuteBool(field: "txn.hasOrigin") {
+            let member = try buffer.readJuteInt32(field: "txn.originMember")
+            let request = UInt64(bitPattern: try buffer.readJuteInt64(field: "txn.originRequest"))
+            origin = TxnOrigin(member: member, request: request)
+        }
         let kind = try buffer.readJuteInt32(field: "txn.kind")
         let op: TxnOp
         switch kind {
@@ -71,6 +83,6 @@ extension Txn {
             throw .invalidValue(field: "txn.kind", value: Int64(kind))
         }
         guard buffer.readableBytes == 0 else { throw .trailingBytes(context: "txn", count: buffer.readableBytes) }
-        self.init(zxid: zxid, time: time, session: session, xid: xid, auth: auth, op: op)
+        self.init(zxid: zxid, time: time, session: session, xid: xid, auth: auth, op: op, origin: origin)
     }
 }

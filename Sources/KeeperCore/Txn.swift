@@ -15,14 +15,31 @@ package struct Txn: Hashable, Sendable {
     /// The caller's authenticated ids when it sent the request (ACLs are checked at apply).
     package var auth: [ZKId]
     package var op: TxnOp
+    /// The member (and its request number) holding the client connection that asked for this;
+    /// that member answers the client when it applies the entry. nil for server-initiated ones.
+    package var origin: TxnOrigin?
 
-    package init(zxid: Zxid, time: Int64, session: SessionID, xid: Xid = Xid(0), auth: [ZKId] = [], op: TxnOp) {
+    package init(
+        zxid: Zxid, time: Int64, session: SessionID, xid: Xid = Xid(0), auth: [ZKId] = [], op: TxnOp,
+        origin: TxnOrigin? = nil
+    ) {
         self.zxid = zxid
         self.time = time
         self.session = session
         self.xid = xid
         self.auth = auth
         self.op = op
+        self.origin = origin
+    }
+}
+
+/// Where a transaction's reply goes: a member id (`server.N`) and a request number unique on it.
+package struct TxnOrigin: Hashable, Sendable {
+    package var member: Int32
+    package var request: UInt64
+    package init(member: Int32, request: UInt64) {
+        self.member = member
+        self.request = request
     }
 }
 

@@ -173,6 +173,10 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
         case _ where request.isWrite:
             queue.append(.write(xid, reply: nil))
             driver.submitWrite(request, xid: xid, from: self)
+        case .sync(let path):
+            // Ordered like a write: answered once the member caught up with the leader.
+            queue.append(.write(xid, reply: nil))
+            driver.submitSync(path: path, xid: xid, from: self)
         default:
             queue.append(.read(xid, request))
             drain()
@@ -215,11 +219,11 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
         sent += 1
     }
 
-    /// The result of a write this connection submitted (in submission order).
+    /// The result of a write or sync this connection submitted. Results may arrive in any order
+    /// (a sync can finish before an earlier write); replies still leave in request order.
     package func writeCompleted(xid: Xid, header: ReplyHeader, response: ZKResponse?) {
-        guard let index = queue.firstIndex(where: { if case .write(_, nil) = $0 { true } else { false } }) else { return }
-        guard case .write(let queuedXid, _) = queue[index], queuedXid == xid else {
-            preconditionFailure("write completions out of order: expected \(queue[index]), got xid \(xid)")
+        guard let index = queue.firstIndex(where: { if case .write(xid, nil) = $0 { true } else { false } }) else {
+            return
         }
         queue[index] = .write(xid, reply: (header, response))
         drain()

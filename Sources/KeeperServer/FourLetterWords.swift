@@ -53,7 +53,11 @@ package struct FourLetterWords: Sendable {
 
     private func hex(_ value: Int64) -> String { "0x" + String(UInt64(bitPattern: value), radix: 16) }
 
+    /// What ZooKeeper answers srvr/stat/mntr with while it has no quorum.
+    static let notServing = "This ZooKeeper instance is not currently serving requests\n"
+
     func srvr(_ d: ReplicaDriver, withClients: Bool) -> String {
+        guard let mode = d.mode else { return Self.notServing }
         var out = "Zookeeper version: \(Self.version)\n"
         if withClients {
             out += "Clients:\n"
@@ -69,18 +73,20 @@ package struct FourLetterWords: Sendable {
         out += "Connections: \(d.connections.count)\n"
         out += "Outstanding: \(d.outstandingRequests)\n"
         out += "Zxid: \(hex(d.lastZxid.rawValue))\n"
-        out += "Mode: leader\n"
+        out += "Mode: \(mode)\n"
         out += "Node count: \(d.tree.nodeCount)\n"
         out += "Proposal sizes last/min/max: -1/-1/-1\n"
         return out
     }
 
     func mntr(_ d: ReplicaDriver) -> String {
+        guard let mode = d.mode else { return Self.notServing }
         let l = d.stats.latency
+        let followers = d.followerProgress
         let ephemerals = d.tree.ephemerals.values.reduce(0) { $0 + $1.count }
         var lines: [(String, String)] = [
             ("zk_version", Self.version),
-            ("zk_server_state", "leader"),
+            ("zk_server_state", mode),
             ("zk_avg_latency", String(format: "%.4f", l.average)),
             ("zk_max_latency", "\(l.max)"),
             ("zk_min_latency", "\(l.min)"),
@@ -98,9 +104,16 @@ package struct FourLetterWords: Sendable {
             ("zk_local_sessions", "0"),
             ("zk_uptime", "\(Int64(Date().timeIntervalSince(d.startedAt) * 1000))"),
             ("zk_quorum_size", "\(d.config.servers.count)"),
-            ("zk_followers", "0"),
-            ("zk_synced_followers", "0"),
-            ("zk_pending_syncs", "0"),
+        ]
+        if mode == "leader" {
+            lines += [
+                ("zk_followers", "\(followers.count)"),
+                ("zk_synced_followers", "\(followers.filter { $0.lag == 0 }.count)"),
+                ("zk_pending_syncs", "0"),
+            ]
+            for f in followers { lines.append(("zk_paddock_follower_\(f.member)_lag", "\(f.lag)")) }
+        }
+        lines += [
             ("zk_last_proposal_size", "-1"),
             ("zk_max_proposal_size", "-1"),
             ("zk_min_proposal_size", "-1"),
@@ -169,6 +182,7 @@ package struct FourLetterWords: Sendable {
     }
 
     func dump(_ d: ReplicaDriver) -> String {
+        guard d.mode != nil else { return Self.notServing }
         var out = "SessionTracker dump:\n"
         let sessions = d.tree.sessions.keys.sorted()
         out += "Global Sessions(\(sessions.count)):\n"

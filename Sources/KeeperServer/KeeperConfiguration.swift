@@ -37,11 +37,19 @@ package struct KeeperConfiguration: Sendable {
     package var containerCheckIntervalMs = 60_000
     package var containerMaxPerMinute = 10_000
     package var reconfigEnabled = false
+    /// `paddock.heartbeatMs`: consensus tick; the leader sends heartbeats this often.
+    package var raftTickMillis = 100
+    /// `paddock.electionTimeoutMs`: a follower that hears no leader for this long (randomized up
+    /// to twice as long) starts an election.
+    package var electionTimeoutMillis = 1000
     package var standaloneEnabled = true
     /// Keys accepted but not used by Paddock (reported once at start-up).
     package var ignoredKeys: [String] = []
     /// The file this came from (for `conf` and error messages).
     package var sourcePath = ""
+
+    /// The election timeout in consensus ticks.
+    package var electionTicks: Int { max(2, electionTimeoutMillis / raftTickMillis) }
 
     package var effectiveMinSessionTimeout: Int { minSessionTimeout ?? 2 * tickTime }
     package var effectiveMaxSessionTimeout: Int { maxSessionTimeout ?? 20 * tickTime }
@@ -107,6 +115,9 @@ package struct KeeperConfiguration: Sendable {
         if config.clientPort == nil && config.me?.clientPort == nil {
             throw Problem("clientPort is not set and server.\(config.myid) has no ;clientPort part")
         }
+        if config.electionTimeoutMillis < 2 * config.raftTickMillis {
+            throw Problem("paddock.electionTimeoutMs (\(config.electionTimeoutMillis)) must be at least twice paddock.heartbeatMs (\(config.raftTickMillis))")
+        }
         let minimum = config.effectiveMinSessionTimeout
         let maximum = config.effectiveMaxSessionTimeout
         if minimum > maximum {
@@ -154,6 +165,8 @@ package struct KeeperConfiguration: Sendable {
         case "znode.container.checkIntervalMs": containerCheckIntervalMs = try int(1...Int(Int32.max))
         case "znode.container.maxPerMinute": containerMaxPerMinute = try int(1...Int(Int32.max))
         case "reconfigEnabled": reconfigEnabled = try bool()
+        case "paddock.heartbeatMs": raftTickMillis = try int(10...60_000)
+        case "paddock.electionTimeoutMs": electionTimeoutMillis = try int(20...600_000)
         case "standaloneEnabled": standaloneEnabled = try bool()
         default:
             if key.hasPrefix("server.") {

@@ -49,7 +49,7 @@ public final class KeeperServer: Service {
         let driver = ReplicaDriver(eventLoop: loop, config: config, storage: storage, loaded: loaded, logger: logger)
         let fourLetterWords = FourLetterWords(whitelist: config.fourLetterWhitelist)
         let metrics = KeeperMetrics()
-        try await loop.submit { driver.startTimers() }.get()
+        try await loop.flatSubmit { driver.start() }.get()
 
         let endpoint = config.clientEndpoint
         let maxFrame = config.juteMaxBuffer
@@ -110,7 +110,7 @@ public final class KeeperServer: Service {
             metadata: [
                 "client_address": "\(endpoint.host):\(endpoint.port)", "data": "\(databasePath)",
                 "admin": "\(admin.map { "\($0.localAddress?.description ?? "?")" } ?? "off")",
-                "mode": "leader", "members": "\(config.servers.count)",
+                "members": "\(config.servers.count)",
             ])
 
         let shutdownLogger = logger
@@ -121,7 +121,8 @@ public final class KeeperServer: Service {
             server.close(promise: nil)
         }
         admin?.close(promise: nil)
-        try? await loop.submit { driver.closeAllConnections() }.get()  // the loop may already be gone
+        try? await loop.submit { driver.shutdown() }.get()  // the loop may already be gone
+        await driver.shutdownThreads()
         await storage.shutdown()
         try? await group.shutdownGracefully()  // best effort at exit
         logger.info("keeper stopped")

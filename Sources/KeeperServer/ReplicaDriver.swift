@@ -1,87 +1,99 @@
+package import Consensus
 import Crypto
 package import Foundation
-public import KeeperCore
+package import KeeperCore
+import KeeperReplica
 package import KeeperStorage
 package import Logging
-public import NIOCore
+package import NIOCore
+import NIOPosix
 import ServerSupport
-public import ZooKeeperWire
+package import ZooKeeperWire
 
-/// Owns the member's replicated state (tree, sessions), its watches and its write pipeline, and
-/// executes everything on one event loop: client connections live on the same loop and call in
-/// synchronously, so a read is a function call, not a hop (see the closing note in README).
+/// Drives one member's `ReplicaNode` (consensus + tree + sessions): feeds it client requests,
+/// peer messages and ticks, persists what it says to persist, sends its messages, and answers
+/// clients from what it applied (etcd's `for { select }` loop, on one event loop).
 ///
-/// Writes become `Txn`s with a zxid, are group-committed to SQLite (one transaction and one fsync
-/// for everything that arrived while the previous commit ran), then applied in log order; only
-/// then do clients get their replies. This single-member pipeline is the place where the
-/// consensus log slots in: "durable locally" becomes "committed by a majority".
+/// Client connections and peer links live on the same event loop and call in synchronously, so
+/// a read is a function call against the tree rather than a hop between threads; SQLite runs on
+/// its own thread (`StorageDriver`). Inputs arriving in one loop turn are coalesced into one
+/// consensus `Ready`, which is what makes group commit: one SQLite transaction and one fsync
+/// for every write that arrived while the previous one was being made durable.
 package final class ReplicaDriver: @unchecked Sendable {
     // @unchecked: every stored property is only read or written on `eventLoop` (asserted in
-    // debug builds by `assertOnLoop()`); the class is handed to other threads only to schedule
-    // work back onto that loop.
+    // debug builds); the class crosses threads only to schedule work back onto that loop.
     package let eventLoop: any EventLoop
     package let config: KeeperConfiguration
     private var logger: Logger
     private let storage: StorageDriver
+    private var transport: PeerTransport?
+    private let snapshotPool: NIOThreadPool
 
-    package private(set) var tree: DataTree
+    private var node: ReplicaNode
     package private(set) var watches = WatchRegistry()
-    private var expiry: SessionExpiryTracker
-    package private(set) var epoch: UInt32
-    private var counter: UInt32 = 0
-    private var lastLogIndex: Int64
-    private var appliedIndex: Int64
-    private var epochPersisted = false
-
-    /// Entries waiting for the next group commit, with whom to answer.
-    private var unpersisted: [(index: Int64, txn: Txn, origin: Origin?)] = []
-    private var commitInFlight = false
-    private var storageFailed = false
+    private var random = SystemRandomNumberGenerator()
 
     package private(set) var connections: [WatcherID: ClientConnection] = [:]
     private var sessionOwners: [SessionID: WatcherID] = [:]
     private var nextConnectionID: UInt64 = 1
     private var lastSessionID: Int64 = 0
+    private var nextRequest: UInt64 = 1
+    private var pendingWrites: [UInt64: (connection: WatcherID, xid: Xid, startNanos: UInt64)] = [:]
+    private var pendingHandshakes: [UInt64: (connection: WatcherID, readOnly: Bool?)] = [:]
+    private var pendingSyncs: [UInt64: (connection: WatcherID, xid: Xid, path: String)] = [:]
+
+    private var outputInFlight = false
+    private var processScheduled = false
+    private var persistedTermVote: (term: Int64, vote: Int64)
+    private var lastTreeFlush: Int64 = 0
+    private var storageFailed = false
+    private var knownLeader: Int32?
+    private var snapshotsInFlight: Set<Int32> = []
+
     package var stats = ServerStats()
     package let startedAt = Date()
 
-    /// Who proposed an entry and waits for its result.
-    private enum Origin {
-        case client(WatcherID, Xid, startNanos: UInt64)
-        case handshake(WatcherID, readOnly: Bool?)
-    }
-
-    package init(eventLoop: any EventLoop, config: KeeperConfiguration, storage: StorageDriver, loaded: LoadedState, logger: Logger) {
+    package init(
+        eventLoop: any EventLoop, config: KeeperConfiguration, storage: StorageDriver, loaded: LoadedState,
+        logger: Logger
+    ) {
         self.eventLoop = eventLoop
         self.config = config
         self.storage = storage
         self.logger = logger
-        self.tree = loaded.tree
-        self.appliedIndex = loaded.appliedIndex
-        self.lastLogIndex = loaded.lastIndex
-        self.epoch = loaded.epoch &+ 1
+        self.snapshotPool = NIOThreadPool(numberOfThreads: 1)
+        snapshotPool.start()
+        var tree = loaded.tree
         tree.setConfigData(Self.dynamicConfig(config))
-        self.expiry = SessionExpiryTracker(tickMillis: Int64(config.tickTime))
-        // Replay what was logged but not yet reflected in the tree rows.
-        for (index, _, txn) in loaded.tail {
-            _ = tree.apply(txn)
-            appliedIndex = index
-        }
-        let now = Self.monotonicMillis()
-        // A restarted member gives every surviving session a fresh timeout before expiring any.
-        for (id, record) in tree.sessions.sorted(by: { $0.key < $1.key }) {
-            expiry.track(id, timeoutMillis: Int64(record.timeout), now: now)
-        }
-        self.logger[metadataKey: "zk.zxid"] = "\(tree.lastZxid)"
+        let members = config.servers.filter { $0.role == "participant" }.map { Int32($0.id) }
+        let replicaConfig = ReplicaConfiguration(
+            member: Int32(config.myid), members: members, electionTicks: config.electionTicks,
+            heartbeatTicks: 1)
+        let hard = HardState(
+            term: Term(UInt64(loaded.hardState.term)),
+            vote: loaded.hardState.vote == 0 ? nil : NodeID(Int(loaded.hardState.vote)),
+            commit: LogIndex(loaded.hardState.commit))
+        self.node = ReplicaNode(
+            configuration: replicaConfig, tree: tree, appliedIndex: LogIndex(loaded.applied.index),
+            appliedTerm: Term(UInt64(loaded.applied.term)), hardState: hard,
+            entries: loaded.tail.map { LogEntry(index: LogIndex($0.index), term: Term(UInt64($0.term)), payload: $0.payload) },
+            sessionTickMillis: Int64(config.tickTime), monotonicMillis: Self.monotonicMillis())
+        self.persistedTermVote = (loaded.hardState.term, loaded.hardState.vote)
         logger.info(
             "keeper state loaded",
             metadata: [
-                "zk.zxid": "\(tree.lastZxid)", "znodes": "\(tree.nodeCount)", "sessions": "\(tree.sessions.count)",
-                "replayed": "\(loaded.tail.count)", "consensus.epoch": "\(epoch)",
+                "zk.zxid": "\(loaded.tree.lastZxid)", "znodes": "\(loaded.tree.nodeCount)",
+                "sessions": "\(loaded.tree.sessions.count)", "log_tail": "\(loaded.tail.count)",
+                "consensus.epoch": "\(loaded.hardState.term)",
             ])
     }
 
     private func assertOnLoop() { eventLoop.assertInEventLoop() }
+
+    // MARK: - Time
+
+    static func monotonicMillis() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
+    static func wallMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 
     /// The `/zookeeper/config` payload: the membership in ZooKeeper's dynamic-config format.
     static func dynamicConfig(_ config: KeeperConfiguration) -> [UInt8] {
@@ -94,40 +106,255 @@ package final class ReplicaDriver: @unchecked Sendable {
         return Array(text.utf8)
     }
 
-    // MARK: - Time
+    // MARK: - Start and stop
 
-    static func monotonicMillis() -> Int64 { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
-    static func wallMillis() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-
-    // MARK: - Timers
-
-    /// Starts the expiry and container-cleanup timers. Call once, on the loop.
-    package func startTimers() {
+    /// Starts the peer transport and the timers. Call once, on the loop.
+    package func start() -> EventLoopFuture<Void> {
         assertOnLoop()
-        // Persist the new epoch before anything else is acknowledged in it.
-        flushIfIdle(force: true)
-        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(Int64(config.tickTime)), delay: .milliseconds(Int64(config.tickTime))) {
-            [weak self] _ in self?.expireSessions()
+        var peers: [Int32: (host: String, port: Int)] = [:]
+        for server in config.servers where server.id != config.myid {
+            peers[Int32(server.id)] = (server.host, server.quorumPort)
+        }
+        let transport = PeerTransport(eventLoop: eventLoop, me: Int32(config.myid), peers: peers, logger: logger)
+        transport.onMessage = { [unowned self] member, message in
+            node.receive(message, from: member, wallMillis: Self.wallMillis(), monotonicMillis: Self.monotonicMillis())
+            scheduleProcess()
+        }
+        transport.onUnreachable = { [unowned self] member in node.peerUnreachable(member) }
+        self.transport = transport
+        let tick = Int64(config.raftTickMillis)
+        eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(tick), delay: .milliseconds(tick)) { [weak self] _ in
+            self?.tick()
         }
         let interval = Int64(config.containerCheckIntervalMs)
         eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(interval), delay: .milliseconds(interval)) {
-            [weak self] _ in self?.cleanContainers()
+            [weak self] _ in
+            guard let self else { return }
+            node.cleanContainers(wallMillis: Self.wallMillis(), limit: config.containerMaxPerMinute)
+            scheduleProcess()
+        }
+        guard let me = config.me, !peers.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
+        return transport.listen(host: me.host, port: me.quorumPort).map { transport.connectAll() }
+    }
+
+    private func tick() {
+        node.tick(wallMillis: Self.wallMillis(), monotonicMillis: Self.monotonicMillis(), random: &random)
+        scheduleProcess()
+    }
+
+    /// Closes every client connection and peer link (clients fail over; sessions are not
+    /// expired). A leader first hands leadership to the most caught-up follower.
+    package func shutdown() {
+        assertOnLoop()
+        for connection in connections.values { connection.close() }
+        transport?.stop()
+    }
+
+    package func shutdownThreads() async {
+        try? await snapshotPool.shutdownGracefully()  // only snapshot serialization runs there
+    }
+
+    // MARK: - The loop
+
+    /// Coalesces everything that happened in this loop turn into one `process()`.
+    private func scheduleProcess() {
+        guard !processScheduled else { return }
+        processScheduled = true
+        eventLoop.execute { [self] in
+            processScheduled = false
+            process()
         }
     }
 
-    private func expireSessions() {
-        for id in expiry.expired(now: Self.monotonicMillis()) {
+    private func process() {
+        guard !outputInFlight, !storageFailed, node.hasOutput else { return }
+        let now = Self.monotonicMillis()
+        let output = node.takeOutput(monotonicMillis: now)
+        var batch = PersistBatch()
+        var durable = !output.entries.isEmpty || output.installedSnapshot != nil
+        batch.entries = output.entries.map {
+            StoredEntry(index: $0.index.rawValue, term: Int64($0.term.rawValue), payload: $0.payload)
+        }
+        if let hard = output.hardState {
+            let stored = StoredHardState(
+                term: Int64(hard.term.rawValue), vote: Int64(hard.vote?.rawValue ?? 0), commit: hard.commit.rawValue)
+            // Term and vote must be durable before any message that depends on them goes out;
+            // the commit index alone need not be (it is learned again from the leader).
+            if durable || (stored.term, stored.vote) != persistedTermVote {
+                durable = true
+            }
+            batch.hardState = stored
+        }
+        if let metadata = output.installedSnapshot {
+            batch.replaceTree = true
+            _ = node.takeDirtyRows()
+            batch.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.node($0)) }
+            batch.sessions = node.tree.sessions.keys.sorted().map { ($0, node.tree.sessions[$0]) }
+            batch.applied = AppliedMark(
+                index: metadata.index.rawValue, term: Int64(metadata.term.rawValue), zxid: node.tree.lastZxid)
+            logger.info(
+                "installed snapshot from leader",
+                metadata: ["log_index": "\(metadata.index.rawValue)", "zk.zxid": "\(node.tree.lastZxid)"])
+        } else if durable || now - lastTreeFlush >= 1000 {
+            addDirtyRows(to: &batch, now: now)
+        }
+        if batch.isEmpty || (!durable && batch.nodes.isEmpty && batch.sessions.isEmpty) {
+            finish(output)
+            return
+        }
+        if durable, let hard = batch.hardState { persistedTermVote = (hard.term, hard.vote) }
+        outputInFlight = true
+        storage.commit(batch, on: eventLoop).whenComplete { [self] result in
+            outputInFlight = false
+            switch result {
+            case .success:
+                finish(output)
+            case .failure(let error):
+                storageFailed = true
+                logger.critical("storage commit failed; this member stops serving", metadata: ["error": "\(error)"])
+                shutdown()
+            }
+        }
+    }
+
+    private func addDirtyRows(to batch: inout PersistBatch, now: Int64) {
+        let dirty = node.takeDirtyRows()
+        lastTreeFlush = now
+        batch.nodes = dirty.paths.sorted().map { ($0, node.tree.node($0)) }
+        batch.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
+        let applied = node.appliedIndex
+        if let term = node.term(at: applied) {
+            batch.applied = AppliedMark(index: applied.rawValue, term: Int64(term.rawValue), zxid: node.tree.lastZxid)
+            batch.compactThrough = min(node.snapshotIndex, applied).rawValue
+        }
+    }
+
+    /// Runs the part of an output that must follow durability: messages, replies, watches.
+    private func finish(_ output: ReplicaOutput) {
+        for (member, message) in output.messages {
+            if case .raft(let envelope) = message, case .snapshot(let metadata) = envelope.message {
+                streamSnapshot(to: member, metadata: metadata, envelope: envelope)
+            } else {
+                transport?.send(message, to: member)
+            }
+        }
+        for applied in output.applied { deliver(applied) }
+        for id in output.completedReads {
+            guard let sync = pendingSyncs.removeValue(forKey: id) else { continue }
+            connections[sync.connection]?.writeCompleted(
+                xid: sync.xid, header: ReplyHeader(xid: sync.xid, zxid: node.tree.lastZxid, err: .ok),
+                response: .sync(path: sync.path))
+        }
+        for id in output.expiredSessions {
             logger.info("session expired", metadata: ["zk.session_id": "\(id)"])
-            propose(Txn(zxid: .zero, time: 0, session: id, op: .closeSession), origin: nil)
+        }
+        if let change = output.roleChange { roleChanged(change) }
+        node.persisted()
+        scheduleProcess()
+    }
+
+    private func roleChanged(_ change: (role: Role, leader: Int32?, term: UInt64)) {
+        logger.info(
+            "consensus role changed",
+            metadata: [
+                "role": "\(change.role)", "leader": "\(change.leader.map(String.init) ?? "none")",
+                "consensus.epoch": "\(change.term)",
+            ])
+        let previous = knownLeader
+        knownLeader = change.leader
+        if let previous, previous != change.leader {
+            // Writes in flight may have been lost with the old leader: drop client connections,
+            // as ZooKeeper does when a member loses its leader, so clients retry elsewhere
+            // instead of waiting for answers that will never come.
+            logger.info("leader lost, closing client connections", metadata: ["connections": "\(connections.count)"])
+            for connection in connections.values { connection.close() }
+            pendingWrites = [:]
+            pendingHandshakes = [:]
+            pendingSyncs = [:]
         }
     }
 
-    private func cleanContainers() {
-        let candidates = tree.cleanupCandidates(now: Self.wallMillis()).prefix(config.containerMaxPerMinute)
-        for path in candidates {
-            logger.debug("removing empty container or expired ttl node", metadata: ["path_length": "\(path.utf8.count)"])
-            propose(Txn(zxid: .zero, time: 0, session: .none, op: .deleteContainer(path: path)), origin: nil)
+    /// Streams the tree image at `metadata` to a lagging peer, then the consensus message.
+    private func streamSnapshot(to member: Int32, metadata: SnapshotMetadata, envelope: Envelope) {
+        guard !snapshotsInFlight.contains(member), metadata.index == node.snapshotIndex else {
+            node.snapshotSent(to: member, succeeded: false)
+            return
         }
+        snapshotsInFlight.insert(member)
+        let image = node.snapshotTree
+        logger.info(
+            "sending snapshot to peer", metadata: ["peer.id": "\(member)", "log_index": "\(metadata.index.rawValue)"])
+        snapshotPool.runIfActive(eventLoop: eventLoop) { () -> ByteBuffer in
+            var buffer = ByteBuffer()
+            image.writeSnapshot(to: &buffer)
+            return buffer
+        }.flatMap { [self] (bytes: ByteBuffer) -> EventLoopFuture<Void> in
+            let chunkSize = 1 << 20
+            let total = Int64(bytes.readableBytes)
+            var messages: [PeerMessage] = []
+            var offset = 0
+            repeat {
+                let length = min(chunkSize, bytes.readableBytes - offset)
+                let chunk = bytes.getSlice(at: bytes.readerIndex + offset, length: length) ?? ByteBuffer()
+                messages.append(
+                    .snapshotChunk(
+                        index: metadata.index.rawValue, term: metadata.term.rawValue, totalBytes: total,
+                        offset: Int64(offset), bytes: chunk))
+                offset += length
+            } while offset < bytes.readableBytes
+            messages.append(.raft(envelope))
+            return transport?.sendAll(messages, to: member) ?? eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
+        }.whenComplete { [self] result in
+            snapshotsInFlight.remove(member)
+            if case .failure(let error) = result {
+                logger.info("snapshot send failed", metadata: ["peer.id": "\(member)", "error": "\(error)"])
+            }
+            node.snapshotSent(to: member, succeeded: (try? result.get()) != nil)
+            scheduleProcess()
+        }
+    }
+
+    /// Watches, then the reply of the member holding the client (ZooKeeper's order: a client
+    /// sees the watch event before the data that caused it).
+    private func deliver(_ applied: AppliedTxn) {
+        let txn = applied.txn
+        for event in applied.result.events {
+            for (watcher, message) in watches.trigger(event) {
+                connections[watcher]?.sendNotification(message, zxid: txn.zxid)
+            }
+        }
+        if case .closeSession = txn.op, let owner = sessionOwners.removeValue(forKey: txn.session),
+            let connection = connections[owner]
+        {
+            if let origin = txn.origin, origin.member == Int32(config.myid),
+                let pending = pendingWrites.removeValue(forKey: origin.request), pending.connection == owner
+            {
+                connection.writeCompleted(
+                    xid: pending.xid, header: ReplyHeader(xid: pending.xid, zxid: txn.zxid, err: .ok), response: nil)
+            }
+            connection.closeAfterFlush()
+            logger.debug("session closed", metadata: ["zk.session_id": "\(txn.session)"])
+            return
+        }
+        guard let origin = txn.origin, origin.member == Int32(config.myid) else { return }
+        if case .createSession(let timeout, let password) = txn.op {
+            guard let handshake = pendingHandshakes.removeValue(forKey: origin.request),
+                let connection = connections[handshake.connection]
+            else { return }
+            logger.debug("session created", metadata: ["zk.session_id": "\(txn.session)", "timeout_ms": "\(timeout)"])
+            bind(txn.session, to: connection)
+            connection.sendConnectResponse(
+                ConnectResponse(
+                    timeout: timeout, sessionID: txn.session, password: password,
+                    readOnly: handshake.readOnly.map { _ in false }))
+            connection.handshakeAnswered()
+            return
+        }
+        guard let pending = pendingWrites.removeValue(forKey: origin.request) else { return }
+        stats.latency.record(Int64((DispatchTime.now().uptimeNanoseconds - pending.startNanos) / 1_000_000))
+        connections[pending.connection]?.writeCompleted(
+            xid: pending.xid, header: ReplyHeader(xid: pending.xid, zxid: txn.zxid, err: applied.result.err),
+            response: applied.result.response)
     }
 
     // MARK: - Connections
@@ -151,13 +378,21 @@ package final class ReplicaDriver: @unchecked Sendable {
         connections.values.reduce(0) { $0 + ($1.remoteHost == host ? 1 : 0) }
     }
 
+    /// Whether this member can serve clients: it knows a leader.
+    package var isServing: Bool { node.leader != nil && !storageFailed }
+
     /// A client's ConnectRequest: a new session is proposed; an existing one is revalidated.
     package func handshake(_ connection: ClientConnection, _ request: ConnectRequest) {
         assertOnLoop()
-        if request.lastZxidSeen > tree.lastZxid {
+        guard isServing else {
+            logger.debug("refusing client: no leader")
+            connection.close()
+            return
+        }
+        if request.lastZxidSeen > node.tree.lastZxid {
             logger.info(
                 "refusing client that has seen a newer zxid",
-                metadata: ["client_zxid": "\(request.lastZxidSeen)", "zk.zxid": "\(tree.lastZxid)"])
+                metadata: ["client_zxid": "\(request.lastZxidSeen)", "zk.zxid": "\(node.tree.lastZxid)"])
             connection.close()
             return
         }
@@ -165,16 +400,15 @@ package final class ReplicaDriver: @unchecked Sendable {
         if request.sessionID == .none {
             let id = newSessionID()
             var password = [UInt8](repeating: 0, count: 16)
-            var rng = SystemRandomNumberGenerator()
-            for i in password.indices { password[i] = rng.next() }
+            for i in password.indices { password[i] = random.next() }
             connection.sessionPending(id)
-            propose(
-                Txn(zxid: .zero, time: 0, session: id, op: .createSession(timeout: timeout, password: password)),
-                origin: .handshake(connection.id, readOnly: request.readOnly))
+            let requestID = takeRequestID()
+            pendingHandshakes[requestID] = (connection.id, request.readOnly)
+            submit(Txn(zxid: .zero, time: 0, session: id, op: .createSession(timeout: timeout, password: password)), requestID)
             return
         }
         let id = request.sessionID
-        guard let record = tree.sessions[id], expiry.isLive(id),
+        guard let record = node.tree.sessions[id], node.isSessionLive(id),
             request.password.count == record.password.count,
             zip(request.password, record.password).reduce(0, { $0 | ($1.0 ^ $1.1) }) == 0
         else {
@@ -184,10 +418,12 @@ package final class ReplicaDriver: @unchecked Sendable {
             return
         }
         bind(id, to: connection)
-        expiry.touch(id, now: Self.monotonicMillis())
+        node.sessionActive(id, monotonicMillis: Self.monotonicMillis())
         logger.debug("session reconnected", metadata: ["zk.session_id": "\(id)"])
         connection.sendConnectResponse(
-            ConnectResponse(timeout: record.timeout, sessionID: id, password: record.password, readOnly: request.readOnly.map { _ in false }))
+            ConnectResponse(
+                timeout: record.timeout, sessionID: id, password: record.password,
+                readOnly: request.readOnly.map { _ in false }))
     }
 
     private func bind(_ session: SessionID, to connection: ClientConnection) {
@@ -203,126 +439,64 @@ package final class ReplicaDriver: @unchecked Sendable {
         // (serverId << 56) | ((millis << 24) >>> 8), then incremented (`SessionTrackerImpl`).
         let base = (Int64(config.myid) << 56) | Int64(bitPattern: UInt64(bitPattern: Self.wallMillis() << 24) >> 8)
         var candidate = max(base, lastSessionID + 1)
-        while tree.sessions[SessionID(candidate)] != nil { candidate += 1 }
+        while node.tree.sessions[SessionID(candidate)] != nil { candidate += 1 }
         lastSessionID = candidate
         return SessionID(candidate)
     }
 
-    /// Any traffic from a session renews it.
+    private func takeRequestID() -> UInt64 {
+        defer { nextRequest += 1 }
+        return nextRequest
+    }
+
+    private func submit(_ txn: Txn, _ requestID: UInt64) {
+        var txn = txn
+        txn.origin = TxnOrigin(member: Int32(config.myid), request: requestID)
+        _ = node.submit(txn, wallMillis: Self.wallMillis())
+        scheduleProcess()
+    }
+
+    /// Any traffic from a session renews it; false when the session is gone or closing.
     package func touch(_ session: SessionID) -> Bool {
-        expiry.touch(session, now: Self.monotonicMillis())
+        guard node.isSessionLive(session) else { return false }
+        node.sessionActive(session, monotonicMillis: Self.monotonicMillis())
+        return true
     }
 
     package func sessionRemaining(_ session: SessionID) -> Int64? {
-        expiry.remaining(session, now: Self.monotonicMillis())
+        node.sessionRemaining(session, monotonicMillis: Self.monotonicMillis())
     }
 
-    // MARK: - Writes
+    // MARK: - Writes and syncs
 
     /// Submits a client write; the connection hears back through `writeCompleted`.
     package func submitWrite(_ request: ZKRequest, xid: Xid, from connection: ClientConnection) {
         assertOnLoop()
         guard let session = connection.sessionID else { return }
-        if case .closeSession = request {
-            expiry.markClosing(session)
-            propose(
-                Txn(zxid: .zero, time: 0, session: session, xid: xid, auth: connection.auth, op: .closeSession),
-                origin: .client(connection.id, xid, startNanos: DispatchTime.now().uptimeNanoseconds))
-            return
-        }
-        propose(
-            Txn(zxid: .zero, time: 0, session: session, xid: xid, auth: connection.auth, op: .request(request)),
-            origin: .client(connection.id, xid, startNanos: DispatchTime.now().uptimeNanoseconds))
-    }
-
-    /// Stamps zxid and time and queues the entry for the next group commit.
-    private func propose(_ txn: Txn, origin: Origin?) {
         guard !storageFailed else {
-            if case .client(let connection, let xid, _)? = origin {
-                connections[connection]?.writeCompleted(xid: xid, header: ReplyHeader(xid: xid, zxid: tree.lastZxid, err: .systemError), response: nil)
-            }
+            connection.writeCompleted(
+                xid: xid, header: ReplyHeader(xid: xid, zxid: node.tree.lastZxid, err: .systemError), response: nil)
             return
         }
-        var stamped = txn
-        counter &+= 1
-        stamped.zxid = Zxid(epoch: epoch, counter: counter)
-        stamped.time = Self.wallMillis()
-        lastLogIndex += 1
-        unpersisted.append((lastLogIndex, stamped, origin))
-        flushIfIdle()
+        let op: TxnOp
+        if case .closeSession = request {
+            node.sessionClosing(session)
+            op = .closeSession
+        } else {
+            op = .request(request)
+        }
+        let requestID = takeRequestID()
+        pendingWrites[requestID] = (connection.id, xid, DispatchTime.now().uptimeNanoseconds)
+        submit(Txn(zxid: .zero, time: 0, session: session, xid: xid, auth: connection.auth, op: op), requestID)
     }
 
-    package var outstandingRequests: Int { unpersisted.count }
-
-    /// Starts a group commit unless one is running; the next one starts when it finishes.
-    private func flushIfIdle(force: Bool = false) {
-        guard !commitInFlight, !storageFailed, force || !unpersisted.isEmpty else { return }
-        let entries = unpersisted
-        unpersisted = []
-        var batch = PersistBatch()
-        batch.entries = entries.map { ($0.index, Int64(epoch), $0.txn) }
-        let dirty = tree.takeDirty()
-        batch.nodes = dirty.paths.map { ($0, tree.node($0)) }
-        batch.sessions = dirty.sessions.map { ($0, tree.sessions[$0]) }
-        batch.applied = (appliedIndex, tree.lastZxid)
-        batch.compactThrough = appliedIndex
-        if !epochPersisted { batch.epoch = epoch }
-        commitInFlight = true
-        storage.commit(batch, on: eventLoop).whenComplete { result in
-            self.commitInFlight = false
-            switch result {
-            case .success:
-                self.epochPersisted = true
-                for entry in entries { self.applyCommitted(entry.index, entry.txn, origin: entry.origin) }
-                self.flushIfIdle()
-            case .failure(let error):
-                self.storageFailed = true
-                self.logger.critical("storage commit failed; refusing further writes", metadata: ["error": "\(error)"])
-                for entry in entries {
-                    if case .client(let connection, let xid, _)? = entry.origin {
-                        self.connections[connection]?.close()
-                        _ = xid
-                    }
-                }
-            }
-        }
-    }
-
-    private func applyCommitted(_ index: Int64, _ txn: Txn, origin: Origin?) {
-        let result = tree.apply(txn)
-        appliedIndex = index
-        // Watch notifications go out before the reply that caused them (ZooKeeper's order).
-        for event in result.events {
-            for (watcher, message) in watches.trigger(event) {
-                connections[watcher]?.sendNotification(message, zxid: txn.zxid)
-            }
-        }
-        switch txn.op {
-        case .createSession(let timeout, let password):
-            expiry.track(txn.session, timeoutMillis: Int64(timeout), now: Self.monotonicMillis())
-            logger.debug("session created", metadata: ["zk.session_id": "\(txn.session)", "timeout_ms": "\(timeout)"])
-            if case .handshake(let id, let readOnly)? = origin, let connection = connections[id] {
-                bind(txn.session, to: connection)
-                connection.sendConnectResponse(
-                    ConnectResponse(timeout: timeout, sessionID: txn.session, password: password, readOnly: readOnly.map { _ in false }))
-                connection.handshakeAnswered()
-            }
-        case .closeSession:
-            expiry.remove(txn.session)
-            if let owner = sessionOwners.removeValue(forKey: txn.session), let connection = connections[owner] {
-                if case .client(let id, let xid, _)? = origin, id == owner {
-                    connection.writeCompleted(xid: xid, header: ReplyHeader(xid: xid, zxid: txn.zxid, err: .ok), response: nil)
-                }
-                connection.closeAfterFlush()
-            }
-            logger.debug("session closed", metadata: ["zk.session_id": "\(txn.session)"])
-        default:
-            if case .client(let id, let xid, let start)? = origin {
-                stats.latency.record(Int64((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000))
-                connections[id]?.writeCompleted(
-                    xid: xid, header: ReplyHeader(xid: xid, zxid: txn.zxid, err: result.err), response: result.response)
-            }
-        }
+    /// sync: answered once this member has applied everything the leader had committed when
+    /// it confirmed its leadership (Raft's ReadIndex), so sync + read is linearizable.
+    package func submitSync(path: String, xid: Xid, from connection: ClientConnection) {
+        assertOnLoop()
+        let id = node.readIndex()
+        pendingSyncs[id] = (connection.id, xid, path)
+        scheduleProcess()
     }
 
     // MARK: - Reads
@@ -332,17 +506,15 @@ package final class ReplicaDriver: @unchecked Sendable {
     package func executeRead(_ request: ZKRequest, xid: Xid, from connection: ClientConnection) -> (ReplyHeader, ZKResponse?) {
         assertOnLoop()
         let session = connection.sessionID ?? .none
-        let zxid = tree.lastZxid
+        let zxid = node.tree.lastZxid
         func reply(_ err: ZKErrorCode, _ response: ZKResponse?) -> (ReplyHeader, ZKResponse?) {
             (ReplyHeader(xid: xid, zxid: zxid, err: err), err == .ok ? response : nil)
         }
         switch request {
         case .ping:
             return reply(.ok, nil)
-        case .sync(let path):
-            return reply(.ok, .sync(path: path))
         case .exists(let r), .getData(let r), .getChildren(let r), .getChildren2(let r):
-            let (err, response) = tree.read(request, session: session, auth: connection.auth)
+            let (err, response) = node.tree.read(request, session: session, auth: connection.auth)
             if r.watch {
                 switch (request, err) {
                 case (.exists, .ok), (.exists, .noNode), (.getData, .ok):
@@ -356,7 +528,7 @@ package final class ReplicaDriver: @unchecked Sendable {
         case .multiRead(let ops) where ops.isEmpty:
             return reply(.marshallingError, nil)
         case .getACL, .getAllChildrenNumber, .getEphemerals, .multiRead:
-            let (err, response) = tree.read(request, session: session, auth: connection.auth)
+            let (err, response) = node.tree.read(request, session: session, auth: connection.auth)
             return reply(err, response)
         case .addWatch(let r):
             guard let mode = AddWatchMode(rawValue: r.mode) else { return reply(.badArguments, nil) }
@@ -380,10 +552,13 @@ package final class ReplicaDriver: @unchecked Sendable {
             return reply(.ok, nil)
         case .whoAmI:
             // The digest provider reports the user name, not the hash (`getUserName`).
-            return reply(.ok, .whoAmI(connection.auth.map { id in
-                let user = id.scheme == "digest" ? String(id.id.prefix { $0 != ":" }) : id.id
-                return ClientInfo(authScheme: id.scheme, user: user)
-            }))
+            return reply(
+                .ok,
+                .whoAmI(
+                    connection.auth.map { id in
+                        let user = id.scheme == "digest" ? String(id.id.prefix { $0 != ":" }) : id.id
+                        return ClientInfo(authScheme: id.scheme, user: user)
+                    }))
         case .reconfig:
             return reply(.reconfigDisabled, nil)
         case .sasl:
@@ -398,6 +573,7 @@ package final class ReplicaDriver: @unchecked Sendable {
     private func setWatches(_ r: SetWatchesRequest, for connection: ClientConnection) {
         let relative = r.relativeZxid.rawValue
         let id = connection.id
+        let tree = node.tree
         var fire: [WatcherEvent] = []
         for path in r.dataWatches {
             if let node = tree.node(path) {
@@ -444,19 +620,23 @@ package final class ReplicaDriver: @unchecked Sendable {
         }
     }
 
-    // MARK: - Shutdown
+    // MARK: - Introspection (four-letter words, metrics)
 
-    /// Closes every client connection (clients fail over; sessions are not expired).
-    package func closeAllConnections() {
-        assertOnLoop()
-        for connection in connections.values { connection.close() }
-    }
-
+    package var tree: DataTree { node.tree }
+    package var lastZxid: Zxid { node.tree.lastZxid }
     package var isStorageFailed: Bool { storageFailed }
-    package var lastZxid: Zxid { tree.lastZxid }
-    package var sessionCount: Int { expiry.count }
+    package var sessionCount: Int { node.tree.sessions.count }
     package var storagePath: String { storage.path }
-    package func ownerConnection(of session: SessionID) -> ClientConnection? {
-        sessionOwners[session].flatMap { connections[$0] }
+    package var outstandingRequests: Int { pendingWrites.count + pendingHandshakes.count + pendingSyncs.count }
+    package var followerProgress: [(member: Int32, match: Int64, lag: Int64)] { node.followerProgress }
+    package var currentEpoch: UInt64 { node.term }
+
+    /// "leader", "follower", or nil while there is no leader (not serving).
+    package var mode: String? {
+        switch node.role {
+        case .leader: "leader"
+        case .follower where node.leader != nil: "follower"
+        default: nil
+        }
     }
 }

@@ -21,31 +21,93 @@ package enum KeeperStorageError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// One write to the database: new log rows plus the tree rows changed by already-applied entries.
+/// One log row: a consensus entry. `payload` is an encoded `Txn`, or empty for the no-op a new
+/// leader appends.
+package struct StoredEntry: Sendable {
+    package var index: Int64
+    package var term: Int64
+    package var payload: ByteBuffer
+
+    package init(index: Int64, term: Int64, payload: ByteBuffer) {
+        self.index = index
+        self.term = term
+        self.payload = payload
+    }
+
+    package init(index: Int64, term: Int64, txn: Txn?) {
+        var payload = ByteBuffer()
+        txn?.write(to: &payload)
+        self.init(index: index, term: term, payload: payload)
+    }
+
+    /// The transaction this entry carries (nil for a no-op); throws on a damaged record.
+    package func decodeTxn() throws(ZooKeeperWireError) -> Txn? {
+        guard payload.readableBytes > 0 else { return nil }
+        var copy = payload
+        return try Txn(from: &copy)
+    }
+}
+
+/// Consensus state that must survive a crash: current term, vote, commit index.
+package struct StoredHardState: Hashable, Sendable {
+    package var term: Int64
+    /// 0 when no vote was cast in `term`.
+    package var vote: Int64
+    package var commit: Int64
+
+    package init(term: Int64, vote: Int64, commit: Int64) {
+        self.term = term
+        self.vote = vote
+        self.commit = commit
+    }
+
+    package static let initial = StoredHardState(term: 0, vote: 0, commit: 0)
+}
+
+/// How far the tree rows reflect the log.
+package struct AppliedMark: Hashable, Sendable {
+    package var index: Int64
+    package var term: Int64
+    package var zxid: Zxid
+
+    package init(index: Int64, term: Int64, zxid: Zxid) {
+        self.index = index
+        self.term = term
+        self.zxid = zxid
+    }
+}
+
+/// One write to the database, committed as one SQLite transaction.
 package struct PersistBatch: Sendable {
-    package var entries: [(index: Int64, term: Int64, txn: Txn)] = []
+    /// New log rows; rows at and after the first one's index are replaced (conflict truncation).
+    package var entries: [StoredEntry] = []
+    package var hardState: StoredHardState?
+    /// Tree rows changed by already-applied entries (nil node: deleted).
     package var nodes: [(path: String, node: ZNode?)] = []
     package var sessions: [(id: SessionID, record: SessionRecord?)] = []
+    /// A snapshot install: every tree row, session and log row is replaced by this batch's.
+    package var replaceTree = false
     /// How far the tree rows in this batch (and all earlier ones) reflect the log.
-    package var applied: (index: Int64, zxid: Zxid)?
+    package var applied: AppliedMark?
     /// Log rows at or below this index may be dropped (they are reflected in the tree rows).
     package var compactThrough: Int64?
-    package var epoch: UInt32?
 
     package init() {}
 
     package var isEmpty: Bool {
-        entries.isEmpty && nodes.isEmpty && sessions.isEmpty && applied == nil && epoch == nil
+        entries.isEmpty && hardState == nil && nodes.isEmpty && sessions.isEmpty && !replaceTree && applied == nil
+            && compactThrough == nil
     }
 }
 
 /// What a member finds on disk at start-up.
 package struct LoadedState: Sendable {
+    /// The tree as of `applied`.
     package var tree: DataTree
-    package var appliedIndex: Int64
-    /// Log entries after `appliedIndex`, in order.
-    package var tail: [(index: Int64, term: Int64, txn: Txn)]
-    package var epoch: UInt32
+    package var applied: AppliedMark
+    package var hardState: StoredHardState
+    /// Log entries after `applied.index`, in order.
+    package var tail: [StoredEntry]
     package var lastIndex: Int64
 }
 
@@ -108,7 +170,10 @@ package final class KeeperDatabase: @unchecked Sendable {
     package func load(config: TreeConfig) throws -> LoadedState {
         let meta = try readMeta()
         let appliedIndex = meta["applied_index"] ?? 0
-        let appliedZxid = Zxid(meta["applied_zxid"] ?? 0)
+        let applied = AppliedMark(
+            index: appliedIndex, term: meta["applied_term"] ?? 0, zxid: Zxid(meta["applied_zxid"] ?? 0))
+        let hardState = StoredHardState(
+            term: meta["hs_term"] ?? 0, vote: meta["hs_vote"] ?? 0, commit: meta["hs_commit"] ?? 0)
 
         var rows: [(path: String, node: ZNode)] = []
         let nodes = try connection.prepare(
@@ -153,26 +218,26 @@ package final class KeeperDatabase: @unchecked Sendable {
                 timeout: Int32(truncatingIfNeeded: sessionRows.int64(1)), password: sessionRows.blob(2) ?? [])
         }
 
-        var tail: [(index: Int64, term: Int64, txn: Txn)] = []
+        var tail: [StoredEntry] = []
         let log = try connection.prepare("SELECT idx, term, entry FROM log WHERE idx > ? ORDER BY idx")
         try log.bind(1, appliedIndex)
         var lastIndex = appliedIndex
         while try log.step() {
             let index = log.int64(0)
             let term = log.int64(1)
-            let txn: Txn = try log.withBlob(2) { bytes in
+            let entry: StoredEntry = try log.withBlob(2) { bytes in
                 guard let bytes else { throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index) is NULL") }
-                var buffer = ByteBuffer(bytes: bytes)
-                do {
-                    return try Txn(from: &buffer)
-                } catch {
-                    throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index): \(error)")
-                }
+                return StoredEntry(index: index, term: term, payload: ByteBuffer(bytes: bytes))
+            }
+            do {
+                _ = try entry.decodeTxn()
+            } catch {
+                throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index): \(error)")
             }
             guard index == lastIndex + 1 else {
                 throw KeeperStorageError.badRecord(path: path, detail: "log gap: entry \(index) follows \(lastIndex)")
             }
-            tail.append((index, term, txn))
+            tail.append(entry)
             lastIndex = index
         }
         if lastIndex == appliedIndex {
@@ -180,11 +245,8 @@ package final class KeeperDatabase: @unchecked Sendable {
             if try last.step(), !last.isNull(0) { lastIndex = max(lastIndex, last.int64(0)) }
             last.reset()
         }
-        let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: appliedZxid, config: config)
-        return LoadedState(
-            tree: tree, appliedIndex: appliedIndex, tail: tail, epoch: UInt32(truncatingIfNeeded: meta["epoch"] ?? 0),
-            lastIndex: lastIndex
-        )
+        let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: applied.zxid, config: config)
+        return LoadedState(tree: tree, applied: applied, hardState: hardState, tail: tail, lastIndex: lastIndex)
     }
 
     private func readMeta() throws -> [String: Int64] {
@@ -200,19 +262,31 @@ package final class KeeperDatabase: @unchecked Sendable {
     package func commit(_ batch: PersistBatch) throws {
         guard !batch.isEmpty else { return }
         try connection.transaction {
-            if !batch.entries.isEmpty {
-                let insert = try connection.prepare("INSERT OR REPLACE INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
-                var buffer = ByteBufferAllocator().buffer(capacity: 256)
-                for (index, term, txn) in batch.entries {
-                    buffer.clear()
-                    txn.write(to: &buffer)
-                    try insert.bind(1, index)
-                    try insert.bind(2, term)
-                    try insert.bind(3, txn.zxid.rawValue)
-                    try buffer.withUnsafeReadableBytes { try insert.bind(4, bytes: $0) }
+            if batch.replaceTree {
+                try connection.execute("DELETE FROM znodes; DELETE FROM sessions; DELETE FROM log;")
+            }
+            if let first = batch.entries.first {
+                let truncate = try connection.prepare("DELETE FROM log WHERE idx >= ?")
+                try truncate.bind(1, first.index)
+                try truncate.step()
+                truncate.reset()
+                let insert = try connection.prepare("INSERT INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
+                for entry in batch.entries {
+                    // The zxid is the record's second field (after the version), kept in its own
+                    // column for inspection with the sqlite3 tool; 0 for a no-op.
+                    let zxid = entry.payload.getInteger(at: entry.payload.readerIndex + 4, as: Int64.self) ?? 0
+                    try insert.bind(1, entry.index)
+                    try insert.bind(2, entry.term)
+                    try insert.bind(3, zxid)
+                    try entry.payload.withUnsafeReadableBytes { try insert.bind(4, bytes: $0) }
                     try insert.step()
                     try resetForReuse(insert)
                 }
+            }
+            if let hard = batch.hardState {
+                try setMeta("hs_term", hard.term)
+                try setMeta("hs_vote", hard.vote)
+                try setMeta("hs_commit", hard.commit)
             }
             if !batch.nodes.isEmpty {
                 let upsert = try connection.prepare(
@@ -265,11 +339,11 @@ package final class KeeperDatabase: @unchecked Sendable {
                     }
                 }
             }
-            if let (index, zxid) = batch.applied {
-                try setMeta("applied_index", index)
-                try setMeta("applied_zxid", zxid.rawValue)
+            if let applied = batch.applied {
+                try setMeta("applied_index", applied.index)
+                try setMeta("applied_term", applied.term)
+                try setMeta("applied_zxid", applied.zxid.rawValue)
             }
-            if let epoch = batch.epoch { try setMeta("epoch", Int64(epoch)) }
             if let through = batch.compactThrough {
                 let compact = try connection.prepare("DELETE FROM log WHERE idx <= ?")
                 try compact.bind(1, through)

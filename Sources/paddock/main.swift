@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeeperServer
+import PaddockCluster
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -12,7 +13,7 @@ struct Paddock: AsyncParsableCommand {
         commandName: "paddock",
         abstract: "A ZooKeeper-compatible coordination service and Kafka-compatible broker.",
         version: "0.1.0",
-        subcommands: [Keeper.self]
+        subcommands: [Keeper.self, Cluster.self]
     )
 }
 
@@ -58,6 +59,80 @@ struct Keeper: AsyncParsableCommand {
         } catch {
             logger.critical("keeper failed", metadata: ["error": "\(error)"])
             throw ExitCode(1)
+        }
+    }
+}
+
+struct ClusterOptions: ParsableArguments {
+    @Option(name: .long, help: "Directory holding every member's config, data and log.")
+    var dir: String = "./data/cluster"
+
+    @Option(name: .long, help: "Number of keeper members (3 or 5 for an ensemble that survives failures).")
+    var members: Int = 3
+
+    @Option(name: .long, help: "Client port of member 1 (members use consecutive ports).")
+    var basePort: Int = 2181
+
+    func cluster() throws -> LocalCluster {
+        guard members >= 1, members <= 9 else { throw ValidationError("--members must be between 1 and 9") }
+        let path = URL(fileURLWithPath: dir).standardizedFileURL.path
+        var cluster = LocalCluster(directory: path, members: members)
+        cluster.firstClientPort = basePort
+        cluster.firstQuorumPort = basePort + 707
+        cluster.firstElectionPort = basePort + 1707
+        cluster.firstAdminPort = basePort + 5899
+        return cluster
+    }
+}
+
+struct Cluster: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start, stop or inspect a local keeper ensemble on loopback.",
+        subcommands: [Up.self, Down.self, Status.self])
+
+    struct Up: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write the configs and start every member.")
+        @OptionGroup var options: ClusterOptions
+        @Option(help: "Seconds to wait for a leader and followers.") var timeout: Int = 60
+
+        func run() throws {
+            let cluster = try options.cluster()
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+            try cluster.up(executable: executable)
+            guard cluster.waitForQuorum(timeout: .seconds(timeout)) else {
+                print("no quorum after \(timeout) s; logs: \(cluster.directory)/keeper*/keeper.log")
+                throw ExitCode(1)
+            }
+            print(cluster.connectString)
+        }
+    }
+
+    struct Down: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the members started by up (data is kept).")
+        @OptionGroup var options: ClusterOptions
+
+        func run() throws {
+            let stopped = try options.cluster().down()
+            print(stopped.isEmpty ? "nothing running" : "stopped keeper " + stopped.map(String.init).joined(separator: ", "))
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show each member's process and role.")
+        @OptionGroup var options: ClusterOptions
+
+        func run() throws {
+            let cluster = try options.cluster()
+            var serving = 0
+            for n in 1...cluster.members {
+                let pid = cluster.runningPID(n).map(String.init) ?? "-"
+                let mode = cluster.mode(n) ?? "down"
+                if mode == "leader" || mode == "follower" { serving += 1 }
+                print("keeper\(n) pid=\(pid) client=\(cluster.host):\(cluster.clientPort(n)) mode=\(mode)")
+            }
+            print("connect: \(cluster.connectString)")
+            if serving <= cluster.members / 2 { throw ExitCode(1) }
         }
     }
 }

@@ -207,7 +207,11 @@ class RawClient:
         self.sock.sendall(data)
 
     def send_frame(self, payload):
-        self.sock.sendall(i32(len(payload)) + payload)
+        # A server that refuses the frame may close (RST) while we are still sending it.
+        try:
+            self.sock.sendall(i32(len(payload)) + payload)
+        except (ConnectionResetError, BrokenPipeError) as e:
+            raise ConnectionClosed("connection closed while sending: %s" % e)
 
     def _recv_exact(self, n, deadline):
         chunks, got = [], 0

@@ -243,7 +243,7 @@ struct DeterminismTests {
         func kind(_ op: TxnOp) -> Int32? {
             var buffer = ByteBuffer()
             Txn(zxid: Zxid(1), time: 0, session: alice, op: op).write(to: &buffer)
-            buffer.moveReaderIndex(forwardBy: 4 + 8 + 8 + 8 + 4 + 4)
+            buffer.moveReaderIndex(forwardBy: 4 + 8 + 8 + 8 + 4 + 4 + 1)  // ... auth count, hasOrigin=false
             return buffer.readInteger(as: Int32.self)
         }
         #expect(kind(.createSession(timeout: 1, password: [])) == 0)
@@ -261,7 +261,8 @@ struct DeterminismTests {
         )
         var good = ByteBuffer()
         txn.write(to: &good)
-        let headerLength = 4 + 8 + 8 + 8 + 4 + 4
+        // version, zxid, time, session, xid, auth count (0), hasOrigin (false)
+        let headerLength = 4 + 8 + 8 + 8 + 4 + 4 + 1
 
         var badVersion = good
         badVersion.setInteger(Int32(2), at: badVersion.readerIndex)
@@ -276,7 +277,7 @@ struct DeterminismTests {
         #expect(throws: ZooKeeperWireError.invalidValue(field: "txn.opCode", value: 77)) { try Txn(from: &badOpCode) }
 
         var hugeAuth = good
-        hugeAuth.setInteger(Int32.max, at: hugeAuth.readerIndex + headerLength - 4)
+        hugeAuth.setInteger(Int32.max, at: hugeAuth.readerIndex + headerLength - 5)
         #expect(throws: ZooKeeperWireError.self) { try Txn(from: &hugeAuth) }
     }
 }

@@ -76,7 +76,7 @@ struct KeeperDatabaseTests {
             try database.commit(PersistBatch())  // empty: nothing written
             let loaded = try database.load(config: Self.config)
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(DataTree(config: Self.config)))
-            #expect(loaded.appliedIndex == 0 && loaded.lastIndex == 0 && loaded.epoch == 0)
+            #expect(loaded.applied.index == 0 && loaded.lastIndex == 0 && loaded.hardState == .initial)
             #expect(loaded.tail.isEmpty)
             // Reopening an existing, empty Paddock file is fine too.
             database.close()
@@ -98,8 +98,8 @@ struct KeeperDatabaseTests {
             batch.entries = history.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
-            batch.applied = (applied, history.tree.lastZxid)
-            batch.epoch = 2
+            batch.applied = AppliedMark(index: applied, term: 2, zxid: history.tree.lastZxid)
+            batch.hardState = StoredHardState(term: 2, vote: 1, commit: applied)
 
             // Three more entries, logged but not yet reflected in the rows.
             var later = history
@@ -119,12 +119,12 @@ struct KeeperDatabaseTests {
             let loaded = try reopened.load(config: Self.config)
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(history.tree))
             #expect(loaded.tree.node("/zookeeper/quota") != nil, "system nodes survive although never written")
-            #expect(loaded.appliedIndex == applied)
+            #expect(loaded.applied.index == applied)
             #expect(loaded.lastIndex == applied + 3)
-            #expect(loaded.epoch == 2)
+            #expect(loaded.hardState.term == 2)
             #expect(loaded.tail.map(\.index) == [applied + 1, applied + 2, applied + 3])
             #expect(loaded.tail.map(\.term) == [2, 2, 2])
-            #expect(loaded.tail.map(\.txn) == later.entries[Int(applied)...].map(\.txn))
+            #expect(try loaded.tail.map { try $0.decodeTxn() } == later.txns[Int(applied)...].map { $0 })
 
             // Every Stat field and the payload bytes came back.
             let app = try #require(loaded.tree.node("/app"))
@@ -139,7 +139,7 @@ struct KeeperDatabaseTests {
 
             // Replaying the tail on the loaded tree reaches the state before the "restart".
             var replayed = loaded.tree
-            for entry in loaded.tail { _ = replayed.apply(entry.txn) }
+            for entry in loaded.tail { _ = replayed.apply(try #require(try entry.decodeTxn())) }
             #expect(TreeSnapshot(replayed) == TreeSnapshot(later.tree))
         }
     }
@@ -154,7 +154,7 @@ struct KeeperDatabaseTests {
             first.entries = history.entries
             first.nodes = rows.nodes
             first.sessions = rows.sessions
-            first.applied = (Int64(history.entries.count), history.tree.lastZxid)
+            first.applied = AppliedMark(index: Int64(history.entries.count), term: 2, zxid: history.tree.lastZxid)
             try database.commit(first)
 
             history.append(.closeSession, session: bob)
@@ -164,7 +164,7 @@ struct KeeperDatabaseTests {
             second.entries = Array(history.entries.suffix(2))
             second.nodes = more.nodes
             second.sessions = more.sessions
-            second.applied = (Int64(history.entries.count), history.tree.lastZxid)
+            second.applied = AppliedMark(index: Int64(history.entries.count), term: 2, zxid: history.tree.lastZxid)
             try database.commit(second)
             database.close()
 
@@ -196,8 +196,8 @@ struct KeeperDatabaseTests {
             batch.entries = history.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
-            batch.applied = (applied, history.tree.lastZxid)
-            batch.epoch = 5
+            batch.applied = AppliedMark(index: applied, term: 2, zxid: history.tree.lastZxid)
+            batch.hardState = StoredHardState(term: 5, vote: 1, commit: applied)
 
             var later = history
             later.append(.request(create("/after-1", nil)))
@@ -217,14 +217,14 @@ struct KeeperDatabaseTests {
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(history.tree))
             #expect(loaded.tail.map(\.index) == [applied + 1, applied + 2])
             #expect(loaded.lastIndex == applied + 2)
-            #expect(loaded.epoch == 5)
+            #expect(loaded.hardState.term == 5)
 
             // Apply the tail, write its rows, compact everything.
             let laterRows = later.flush()
             var all = PersistBatch()
             all.nodes = laterRows.nodes
             all.sessions = laterRows.sessions
-            all.applied = (applied + 2, later.tree.lastZxid)
+            all.applied = AppliedMark(index: applied + 2, term: 2, zxid: later.tree.lastZxid)
             all.compactThrough = applied + 2
             try loadedDatabase.commit(all)
             loadedDatabase.close()
@@ -234,9 +234,9 @@ struct KeeperDatabaseTests {
             loaded = try loadedDatabase.load(config: Self.config)
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(later.tree))
             #expect(loaded.tail.isEmpty)
-            #expect(loaded.appliedIndex == applied + 2)
+            #expect(loaded.applied.index == applied + 2)
             #expect(loaded.lastIndex == applied + 2, "with an empty log the last index is the applied one")
-            #expect(loaded.epoch == 5)
+            #expect(loaded.hardState.term == 5)
 
             // The log continues after the compacted prefix.
             later.append(.request(create("/after-3", nil)))
@@ -258,7 +258,7 @@ struct KeeperDatabaseTests {
             batch.entries = history.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
-            batch.applied = (Int64(history.entries.count), history.tree.lastZxid)
+            batch.applied = AppliedMark(index: Int64(history.entries.count), term: 2, zxid: history.tree.lastZxid)
             let database = try KeeperDatabase(path: dir + "/k.db")
             defer { database.close() }
             try database.commit(batch)
@@ -503,7 +503,7 @@ struct KeeperDatabaseTests {
             batch.entries = h.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
-            batch.applied = (2, h.tree.lastZxid)
+            batch.applied = AppliedMark(index: 2, term: 2, zxid: h.tree.lastZxid)
             let database = try KeeperDatabase(path: dir + "/k.db")
             try database.commit(batch)
             database.close()

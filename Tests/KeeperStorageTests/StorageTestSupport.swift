@@ -46,7 +46,8 @@ func create(
 
 /// Log entries with indexes 1... and zxids (epoch 2, counter = index), and the tree they produce.
 struct History {
-    var entries: [(index: Int64, term: Int64, txn: Txn)] = []
+    var entries: [StoredEntry] = []
+    var txns: [Txn] = []
     var tree = DataTree(config: TreeConfig(extendedTypesEnabled: true))
 
     mutating func append(_ op: TxnOp, session: SessionID = alice, auth: [ZKId] = []) {
@@ -59,7 +60,8 @@ struct History {
             auth: auth,
             op: op
         )
-        entries.append((index, 2, txn))
+        entries.append(StoredEntry(index: index, term: 2, txn: txn))
+        txns.append(txn)
         let result = tree.apply(txn)
         precondition(result.err == .ok, "history entry \(index) failed: \(result.err)")
     }

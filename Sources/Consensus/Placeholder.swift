@@ -1,1 +1,0 @@
-// Consensus: see Sources/Consensus/README in the ensemble issue.

@@ -1,0 +1,426 @@
+package import Consensus
+package import KeeperCore
+package import NIOCore
+package import ZooKeeperWire
+
+/// How a member replicates: who it is, who the voters are, and how often things happen.
+package struct ReplicaConfiguration: Sendable {
+    /// This member's id (`myid`, the N of `server.N`).
+    package var member: Int32
+    /// Every voting member, this one included.
+    package var members: [Int32]
+    /// Consensus ticks until an election starts (randomized up to twice this).
+    package var electionTicks: Int
+    /// Consensus ticks between heartbeats.
+    package var heartbeatTicks: Int
+    /// Take a tree snapshot and compact the in-memory log after this many applied entries.
+    package var compactEvery: Int64
+    /// Limits for consensus flow control.
+    package var maxEntriesPerAppend: Int
+
+    package init(
+        member: Int32, members: [Int32], electionTicks: Int = 10, heartbeatTicks: Int = 1,
+        compactEvery: Int64 = 10_000, maxEntriesPerAppend: Int = 512
+    ) {
+        self.member = member
+        self.members = members.sorted()
+        self.electionTicks = electionTicks
+        self.heartbeatTicks = heartbeatTicks
+        self.compactEvery = compactEvery
+        self.maxEntriesPerAppend = maxEntriesPerAppend
+    }
+}
+
+/// A transaction applied on this member, with what it did.
+package struct AppliedTxn: Sendable {
+    package var index: LogIndex
+    package var txn: Txn
+    package var result: TxnResult
+}
+
+/// What the driver must do next, in this order (etcd's `Ready`): persist `hardState`, `entries`,
+/// `installSnapshot` and the dirty tree rows; then send `messages`; then answer clients from
+/// `applied` and `completedReads`; then call `persisted()`.
+package struct ReplicaOutput: Sendable {
+    package var hardState: HardState?
+    package var entries: [LogEntry] = []
+    /// A snapshot received from the leader and now installed as the tree: the driver rewrites
+    /// the whole materialized tree.
+    package var installedSnapshot: SnapshotMetadata?
+    package var messages: [(to: Int32, message: PeerMessage)] = []
+    package var applied: [AppliedTxn] = []
+    /// ReadIndex requests (sync) that may now be answered.
+    package var completedReads: [UInt64] = []
+    /// Role or leader changed.
+    package var roleChange: (role: Role, leader: Int32?, term: UInt64)?
+    /// Sessions the leader found expired (a closeSession is proposed for each).
+    package var expiredSessions: [SessionID] = []
+
+    package var needsDurableWrite: Bool {
+        !entries.isEmpty || installedSnapshot != nil || hardState != nil
+    }
+
+    package var isEmpty: Bool {
+        hardState == nil && entries.isEmpty && installedSnapshot == nil && messages.isEmpty && applied.isEmpty
+            && completedReads.isEmpty && roleChange == nil && expiredSessions.isEmpty
+    }
+}
+
+/// Why a submitted write could not be taken.
+package enum SubmitOutcome: Equatable, Sendable {
+    /// Proposed here (this member leads).
+    case proposed
+    /// Sent to the leader, or queued until one is known.
+    case forwarded
+}
+
+/// One member's replicated state machine: consensus + tree + sessions. Pure: every input comes in
+/// through a method (with the time), every effect goes out through `takeOutput()`.
+///
+/// Writes from clients of any member become `Txn`s; the leader stamps zxid
+/// `(term << 32) | counter` and its wall-clock time and proposes them; every member applies
+/// committed entries in log order, and the member named in a txn's origin answers its client.
+/// The leader owns session expiry: members report client activity every tick, and a new leader
+/// gives every session a fresh timeout before expiring any.
+package struct ReplicaNode: Sendable {
+    package let configuration: ReplicaConfiguration
+    package private(set) var raft: RaftNode
+    package private(set) var tree: DataTree
+    /// The tree as of `snapshotIndex`: what a lagging peer is sent.
+    package private(set) var snapshotTree: DataTree
+    package private(set) var snapshotIndex: LogIndex
+    package private(set) var appliedIndex: LogIndex
+    private var expiry: SessionExpiryTracker
+    private var counter: UInt32 = 0
+    private var counterTerm: Term = .zero
+    private var touched: Set<SessionID> = []
+    private var waitingForLeader: [Txn] = []
+    private var messages: [(to: Int32, message: PeerMessage)] = []
+    private var expired: [SessionID] = []
+    private var pendingReads: [(id: UInt64, index: LogIndex?)] = []
+    private var nextReadID: UInt64 = 1
+    private var readyOutstanding = false
+    private var lastRole: Role?
+    private var lastLeader: NodeID?
+    /// A snapshot being received from the leader: its image once all chunks are in.
+    private var incoming: (index: Int64, term: UInt64, total: Int64, bytes: ByteBuffer)?
+    private var incomingTree: (metadata: SnapshotMetadata, tree: DataTree)?
+
+    /// - Parameters:
+    ///   - tree: the tree as loaded from storage (as of `appliedIndex`/`appliedTerm`).
+    ///   - hardState, entries: the consensus state and the log entries after `appliedIndex`.
+    package init(
+        configuration: ReplicaConfiguration, tree: DataTree, appliedIndex: LogIndex, appliedTerm: Term,
+        hardState: HardState, entries: [LogEntry], sessionTickMillis: Int64, monotonicMillis: Int64
+    ) {
+        self.configuration = configuration
+        var raftConfig = RaftConfiguration(
+            id: NodeID(Int(configuration.member)), members: configuration.members.map { NodeID(Int($0)) })
+        raftConfig.electionTicks = configuration.electionTicks
+        raftConfig.heartbeatTicks = configuration.heartbeatTicks
+        raftConfig.maxEntriesPerAppend = configuration.maxEntriesPerAppend
+        let snapshot = appliedIndex > .zero ? SnapshotMetadata(index: appliedIndex, term: appliedTerm) : nil
+        var hard = hardState
+        if hard.commit < appliedIndex { hard.commit = appliedIndex }
+        self.raft = RaftNode(
+            configuration: raftConfig, persisted: PersistedRaftState(hardState: hard, snapshot: snapshot, entries: entries))
+        self.tree = tree
+        self.snapshotTree = tree
+        self.snapshotIndex = appliedIndex
+        self.appliedIndex = appliedIndex
+        self.expiry = SessionExpiryTracker(tickMillis: sessionTickMillis)
+    }
+
+    // MARK: - Queries
+
+    package var role: Role { raft.role }
+    package var isLeader: Bool { raft.role == .leader }
+    package var leader: Int32? { raft.leader.map { Int32($0.rawValue) } }
+    package var term: UInt64 { raft.term.rawValue }
+    package var liveSessionCount: Int { expiry.count }
+
+    package func sessionRemaining(_ id: SessionID, monotonicMillis: Int64) -> Int64? {
+        expiry.remaining(id, now: monotonicMillis)
+    }
+
+    /// Followers and their replication lag, for `mntr`/`srvr` on the leader.
+    package var followerProgress: [(member: Int32, match: Int64, lag: Int64)] {
+        guard isLeader else { return [] }
+        let last = raft.lastIndex.rawValue
+        return raft.progress.filter { $0.peer != raft.id }.map {
+            (Int32($0.peer.rawValue), $0.match.rawValue, last - $0.match.rawValue)
+        }
+    }
+
+    // MARK: - Inputs
+
+    /// A client write (or session create/close) received by this member. `txn.origin` names
+    /// this member; zxid and time are stamped by the leader.
+    package mutating func submit(_ txn: Txn, wallMillis: Int64) -> SubmitOutcome {
+        if isLeader {
+            propose(txn, wallMillis: wallMillis)
+            return .proposed
+        }
+        if let leader {
+            messages.append((leader, .forward(txn)))
+        } else {
+            waitingForLeader.append(txn)
+        }
+        return .forwarded
+    }
+
+    /// Client activity for a session connected here (requests and pings).
+    package mutating func sessionActive(_ id: SessionID, monotonicMillis: Int64) {
+        if isLeader {
+            expiry.touch(id, now: monotonicMillis)
+        } else {
+            touched.insert(id)
+        }
+    }
+
+    /// Whether the leader considers the session live (always true on followers, which don't know).
+    package func isSessionLive(_ id: SessionID) -> Bool {
+        guard tree.sessions[id] != nil else { return false }
+        return !isLeader || expiry.isLive(id)
+    }
+
+    /// Marks a session as closing (its client asked): it will not also be expired.
+    package mutating func sessionClosing(_ id: SessionID) {
+        if isLeader { expiry.markClosing(id) }
+    }
+
+    /// Asks for a linearizable read point (sync): answered through `completedReads`.
+    package mutating func readIndex() -> UInt64 {
+        let id = (UInt64(UInt32(bitPattern: configuration.member)) << 48) | nextReadID
+        nextReadID += 1
+        pendingReads.append((id, nil))
+        raft.readIndex(requestID: id)
+        return id
+    }
+
+    package mutating func receive(_ message: PeerMessage, from member: Int32, wallMillis: Int64, monotonicMillis: Int64) {
+        switch message {
+        case .hello:
+            break
+        case .raft(let envelope):
+            if case .snapshot(let metadata) = envelope.message {
+                // The data came first on the same connection; without it the message is useless.
+                guard let incomingTree, incomingTree.metadata == metadata else { return }
+            }
+            raft.receive(envelope)
+        case .forward(let txn):
+            if isLeader {
+                propose(txn, wallMillis: wallMillis)
+            }
+            // Otherwise dropped: the origin member closes its clients' connections when its
+            // leader changes, so the client retries rather than waiting forever.
+        case .touch(let ids):
+            if isLeader { for id in ids { expiry.touch(id, now: monotonicMillis) } }
+        case .snapshotChunk(let index, let term, let total, let offset, let bytes):
+            receiveChunk(index: index, term: term, total: total, offset: offset, bytes: bytes)
+        }
+    }
+
+    private mutating func receiveChunk(index: Int64, term: UInt64, total: Int64, offset: Int64, bytes: ByteBuffer) {
+        if offset == 0 {
+            var buffer = ByteBuffer()
+            buffer.reserveCapacity(Int(min(total, 1 << 30)))
+            incoming = (index, term, total, buffer)
+        }
+        guard var current = incoming, current.index == index, current.term == term,
+            Int64(current.bytes.readableBytes) == offset
+        else {
+            incoming = nil
+            return
+        }
+        incoming = nil
+        var chunk = bytes
+        current.bytes.writeBuffer(&chunk)
+        if Int64(current.bytes.readableBytes) < current.total {
+            incoming = current
+            return
+        }
+        var image = current.bytes
+        guard let received = try? DataTree(snapshot: &image, config: tree.config) else {
+            // A damaged image is dropped; the leader sends another after its retry interval.
+            return
+        }
+        incomingTree = (SnapshotMetadata(index: LogIndex(index), term: Term(term)), received)
+    }
+
+    /// Time passes: consensus ticks, forwards waiting for a leader go out, the leader expires
+    /// sessions, followers report client activity.
+    package mutating func tick<R: RandomNumberGenerator>(wallMillis: Int64, monotonicMillis: Int64, random: inout R) {
+        raft.tick(using: &random)
+        noteRoleChange(monotonicMillis: monotonicMillis)
+        if isLeader {
+            for id in expiry.expired(now: monotonicMillis) {
+                expired.append(id)
+                propose(Txn(zxid: .zero, time: 0, session: id, op: .closeSession), wallMillis: wallMillis)
+            }
+        } else if let leader {
+            if !touched.isEmpty {
+                messages.append((leader, .touch(touched.sorted())))
+                touched = []
+            }
+        }
+    }
+
+    /// Leader only: removes empty containers and expired TTL nodes (`ContainerManager`).
+    package mutating func cleanContainers(wallMillis: Int64, limit: Int) {
+        guard isLeader else { return }
+        for path in tree.cleanupCandidates(now: wallMillis).prefix(limit) {
+            propose(Txn(zxid: .zero, time: 0, session: .none, op: .deleteContainer(path: path)), wallMillis: wallMillis)
+        }
+    }
+
+    /// Asks the leader role to move to `member` (graceful shutdown of a leader).
+    package mutating func transferLeadership(to member: Int32) {
+        raft.transferLeadership(to: NodeID(Int(member)))
+    }
+
+    private mutating func propose(_ txn: Txn, wallMillis: Int64) {
+        if counterTerm != raft.term {
+            counterTerm = raft.term
+            counter = 0
+        }
+        counter &+= 1
+        var stamped = txn
+        stamped.zxid = Zxid(epoch: UInt32(truncatingIfNeeded: raft.term.rawValue), counter: counter)
+        stamped.time = wallMillis
+        var payload = ByteBuffer()
+        stamped.write(to: &payload)
+        switch raft.propose(payload) {
+        case .accepted:
+            break
+        case .notLeader(let leader):
+            if let leader {
+                messages.append((Int32(leader.rawValue), .forward(txn)))
+            } else {
+                waitingForLeader.append(txn)
+            }
+        }
+    }
+
+    private mutating func noteRoleChange(monotonicMillis: Int64) {
+        guard raft.role != lastRole || raft.leader != lastLeader else { return }
+        let becameLeader = raft.role == .leader && lastRole != .leader
+        lastRole = raft.role
+        lastLeader = raft.leader
+        if becameLeader {
+            // A new leader gives every session a fresh timeout before expiring any.
+            expiry = SessionExpiryTracker(tickMillis: expiry.tickMillis)
+            for id in tree.sessions.keys.sorted() {
+                expiry.track(id, timeoutMillis: Int64(tree.sessions[id]!.timeout), now: monotonicMillis)
+            }
+            for id in touched { expiry.touch(id, now: monotonicMillis) }
+            touched = []
+        }
+        if raft.leader != nil && !waitingForLeader.isEmpty {
+            let waiting = waitingForLeader
+            waitingForLeader = []
+            for txn in waiting { _ = submit(txn, wallMillis: txn.time) }
+        }
+    }
+
+    // MARK: - Output
+
+    package var hasOutput: Bool {
+        !readyOutstanding && (raft.hasReady() || !messages.isEmpty || !expired.isEmpty)
+    }
+
+    /// Everything to do now; call `persisted()` once it is durable and sent.
+    package mutating func takeOutput(monotonicMillis: Int64) -> ReplicaOutput {
+        precondition(!readyOutstanding, "takeOutput called before persisted() acknowledged the previous output")
+        var output = ReplicaOutput()
+        output.messages = messages
+        messages = []
+        output.expiredSessions = expired
+        expired = []
+        guard raft.hasReady() else { return output }
+        readyOutstanding = true
+        let ready = raft.takeReady()
+        output.hardState = ready.hardState
+        output.entries = ready.entries
+        if let soft = ready.softState {
+            output.roleChange = (soft.role, soft.leader.map { Int32($0.rawValue) }, soft.term.rawValue)
+        }
+        if let metadata = ready.snapshot, let incomingTree, incomingTree.metadata == metadata {
+            tree = incomingTree.tree
+            snapshotTree = incomingTree.tree
+            snapshotIndex = metadata.index
+            appliedIndex = metadata.index
+            self.incomingTree = nil
+            output.installedSnapshot = metadata
+        }
+        // A `.snapshot` envelope tells the driver to stream `snapshotTree` before sending it.
+        for envelope in ready.messages { output.messages.append((Int32(envelope.to.rawValue), .raft(envelope))) }
+        for entry in ready.committed where entry.index > appliedIndex {
+            appliedIndex = entry.index
+            guard entry.payload.readableBytes > 0 else { continue }  // a new leader's no-op
+            var payload = entry.payload
+            let txn: Txn
+            do {
+                txn = try Txn(from: &payload)
+            } catch {
+                preconditionFailure("committed entry \(entry.index.rawValue) does not decode: \(error)")
+            }
+            let result = tree.apply(txn)
+            switch txn.op {
+            case .createSession(let timeout, _) where isLeader:
+                expiry.track(txn.session, timeoutMillis: Int64(timeout), now: monotonicMillis)
+            case .closeSession:
+                expiry.remove(txn.session)
+            default:
+                break
+            }
+            output.applied.append(AppliedTxn(index: entry.index, txn: txn, result: result))
+        }
+        for state in ready.readStates {
+            if let i = pendingReads.firstIndex(where: { $0.id == state.requestID }) { pendingReads[i].index = state.index }
+        }
+        var stillPending: [(id: UInt64, index: LogIndex?)] = []
+        for read in pendingReads {
+            if let index = read.index, index <= appliedIndex { output.completedReads.append(read.id) } else {
+                stillPending.append(read)
+            }
+        }
+        pendingReads = stillPending
+        noteRoleChange(monotonicMillis: monotonicMillis)
+        output.messages += messages
+        messages = []
+        return output
+    }
+
+    /// The last output is durable, sent and applied.
+    package mutating func persisted() {
+        guard readyOutstanding else { return }
+        readyOutstanding = false
+        raft.advance()
+        if appliedIndex.rawValue - snapshotIndex.rawValue >= configuration.compactEvery {
+            snapshotTree = tree
+            snapshotIndex = appliedIndex
+            raft.compact(through: appliedIndex)
+        }
+    }
+
+    /// A peer could not be reached (its connection failed).
+    package mutating func peerUnreachable(_ member: Int32) {
+        raft.reportUnreachable(NodeID(Int(member)))
+    }
+
+    /// A snapshot stream to `member` finished (or failed).
+    package mutating func snapshotSent(to member: Int32, succeeded: Bool) {
+        raft.reportSnapshot(NodeID(Int(member)), succeeded: succeeded)
+    }
+
+    /// The term of the entry at `index` (for persisting the applied term with the tree rows).
+    package func term(at index: LogIndex) -> Term? {
+        raft.term(at: index)
+    }
+
+    /// Hands the dirty tree rows to the caller (storage) and clears them.
+    package mutating func takeDirtyRows() -> (paths: Set<String>, sessions: Set<SessionID>) {
+        tree.takeDirty()
+    }
+}

@@ -1,0 +1,104 @@
+import KeeperCore
+import KeeperStorage
+import NIOCore
+import Testing
+import ZooKeeperWire
+
+/// The parts of the database the consensus log needs: hard state, conflict truncation, no-op
+/// entries, and replacing everything with a snapshot.
+@Suite("KeeperDatabase consensus log")
+struct ConsensusLogTests {
+    static let config = TreeConfig(extendedTypesEnabled: true)
+
+    @Test func hardStateAndNoOpEntriesRoundTrip() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/k.db"
+            let database = try KeeperDatabase(path: path)
+            var batch = PersistBatch()
+            batch.hardState = StoredHardState(term: 7, vote: 3, commit: 2)
+            batch.entries = [
+                StoredEntry(index: 1, term: 7, txn: nil),
+                StoredEntry(index: 2, term: 7, txn: Txn(zxid: Zxid(epoch: 7, counter: 1), time: 5, session: alice, op: .closeSession)),
+            ]
+            try database.commit(batch)
+            database.close()
+
+            let reopened = try KeeperDatabase(path: path)
+            defer { reopened.close() }
+            let loaded = try reopened.load(config: Self.config)
+            #expect(loaded.hardState == StoredHardState(term: 7, vote: 3, commit: 2))
+            #expect(loaded.tail.map(\.index) == [1, 2])
+            #expect(try loaded.tail[0].decodeTxn() == nil)
+            #expect(try loaded.tail[1].decodeTxn()?.zxid == Zxid(epoch: 7, counter: 1))
+        }
+    }
+
+    @Test func newEntriesReplaceConflictingSuffix() throws {
+        try withTemporaryDirectory { dir in
+            let database = try KeeperDatabase(path: dir + "/k.db")
+            defer { database.close() }
+            var first = PersistBatch()
+            first.entries = (1...5).map { StoredEntry(index: $0, term: 1, txn: nil) }
+            try database.commit(first)
+            // A new leader (term 2) overwrites indexes 3...5 with a shorter log.
+            var second = PersistBatch()
+            second.entries = [StoredEntry(index: 3, term: 2, txn: nil)]
+            try database.commit(second)
+            let loaded = try database.load(config: Self.config)
+            #expect(loaded.tail.map(\.index) == [1, 2, 3])
+            #expect(loaded.tail.map(\.term) == [1, 1, 2])
+            #expect(loaded.lastIndex == 3)
+        }
+    }
+
+    @Test func snapshotInstallReplacesTreeSessionsAndLog() throws {
+        try withTemporaryDirectory { dir in
+            let database = try KeeperDatabase(path: dir + "/k.db")
+            defer { database.close() }
+            var history = History.standard()
+            let rows = history.flush()
+            var batch = PersistBatch()
+            batch.entries = history.entries
+            batch.nodes = rows.nodes
+            batch.sessions = rows.sessions
+            batch.applied = AppliedMark(index: Int64(history.entries.count), term: 2, zxid: history.tree.lastZxid)
+            try database.commit(batch)
+
+            // The leader's image: a different tree at index 100.
+            var image = DataTree(config: Self.config)
+            _ = image.apply(Txn(zxid: Zxid(epoch: 9, counter: 1), time: 1, session: bob, op: .createSession(timeout: 5000, password: [1])))
+            _ = image.apply(
+                Txn(zxid: Zxid(epoch: 9, counter: 2), time: 2, session: bob, op: .request(create("/only", "x"))))
+            var install = PersistBatch()
+            install.replaceTree = true
+            install.nodes = image.nodes.keys.sorted().map { ($0, image.node($0)) }
+            install.sessions = image.sessions.keys.sorted().map { ($0, image.sessions[$0]) }
+            install.applied = AppliedMark(index: 100, term: 9, zxid: image.lastZxid)
+            install.hardState = StoredHardState(term: 9, vote: 0, commit: 100)
+            try database.commit(install)
+
+            let loaded = try database.load(config: Self.config)
+            #expect(TreeSnapshot(loaded.tree).nodes == TreeSnapshot(image).nodes)
+            #expect(loaded.tree.sessions == image.sessions)
+            #expect(loaded.applied == AppliedMark(index: 100, term: 9, zxid: image.lastZxid))
+            #expect(loaded.tail.isEmpty)
+            #expect(loaded.lastIndex == 100)
+        }
+    }
+
+    @Test func treeSnapshotImageRoundTrips() throws {
+        var history = History.standard()
+        _ = history.flush()
+        var buffer = ByteBuffer()
+        history.tree.writeSnapshot(to: &buffer)
+        let restored = try DataTree(snapshot: &buffer, config: Self.config)
+        #expect(TreeSnapshot(restored) == TreeSnapshot(history.tree))
+        var again = ByteBuffer()
+        restored.writeSnapshot(to: &again)
+        var original = ByteBuffer()
+        history.tree.writeSnapshot(to: &original)
+        #expect(again == original, "equal trees give identical images")
+        var truncated = original.getSlice(at: 0, length: original.readableBytes - 3)!
+        #expect(throws: ZooKeeperWireError.self) { try DataTree(snapshot: &truncated, config: Self.config) }
+    }
+}
