@@ -15,7 +15,7 @@ import ZooKeeperWire
 final class ClientConnectionDriver {
     /// A caller waiting for a `.succeed` / `.fail`.
     enum Waiter {
-        case single(CheckedContinuation<ZKResponse, any Error>, path: String?)
+        case single(UnsafeContinuation<ZKResponse, any Error>, path: String?)
         case batch(BatchCollector, index: Int)
     }
 
@@ -23,9 +23,9 @@ final class ClientConnectionDriver {
     final class BatchCollector {
         var results: [Result<ZKResponse, ZooKeeperError>?]
         var remaining: Int
-        let continuation: CheckedContinuation<[Result<ZKResponse, ZooKeeperError>], Never>
+        let continuation: UnsafeContinuation<[Result<ZKResponse, ZooKeeperError>], Never>
 
-        init(count: Int, continuation: CheckedContinuation<[Result<ZKResponse, ZooKeeperError>], Never>) {
+        init(count: Int, continuation: UnsafeContinuation<[Result<ZKResponse, ZooKeeperError>], Never>) {
             self.results = Array(repeating: nil, count: count)
             self.remaining = count
             self.continuation = continuation
@@ -70,13 +70,13 @@ final class ClientConnectionDriver {
         return RequestID(nextRequestID)
     }
 
-    func connect(_ continuation: CheckedContinuation<ZKResponse, any Error>) {
+    func connect(_ continuation: UnsafeContinuation<ZKResponse, any Error>) {
         let id = makeRequestID()
         waiters[id] = .single(continuation, path: nil)
         run(stateMachine.connectRequested(id: id, now: .now()))
     }
 
-    func close(_ continuation: CheckedContinuation<ZKResponse, any Error>?) {
+    func close(_ continuation: UnsafeContinuation<ZKResponse, any Error>?) {
         var id: RequestID? = nil
         if let continuation {
             id = makeRequestID()
@@ -85,7 +85,7 @@ final class ClientConnectionDriver {
         run(stateMachine.closeRequested(id: id, now: .now()))
     }
 
-    func submit(_ request: ZKRequest, path: String?, _ continuation: CheckedContinuation<ZKResponse, any Error>) {
+    func submit(_ request: ZKRequest, path: String?, _ continuation: UnsafeContinuation<ZKResponse, any Error>) {
         let id = makeRequestID()
         waiters[id] = .single(continuation, path: path)
         run(stateMachine.requestSubmitted(request, id: id, now: .now()))
@@ -94,7 +94,7 @@ final class ClientConnectionDriver {
     /// Submits `requests` back to back in this order (consecutive xids when connected).
     func submitBatch(
         _ requests: [ZKRequest],
-        _ continuation: CheckedContinuation<[Result<ZKResponse, ZooKeeperError>], Never>
+        _ continuation: UnsafeContinuation<[Result<ZKResponse, ZooKeeperError>], Never>
     ) {
         guard !requests.isEmpty else {
             continuation.resume(returning: [])
@@ -109,7 +109,7 @@ final class ClientConnectionDriver {
         }
     }
 
-    func addAuth(_ packet: AuthPacket, _ continuation: CheckedContinuation<ZKResponse, any Error>) {
+    func addAuth(_ packet: AuthPacket, _ continuation: UnsafeContinuation<ZKResponse, any Error>) {
         let id = makeRequestID()
         waiters[id] = .single(continuation, path: nil)
         run(stateMachine.authAdded(packet, id: id, now: .now()))

@@ -118,7 +118,7 @@ public final class ZooKeeperClient: Sendable {
     /// - Throws: `.connectionLoss` when no host answered within the session timeout (the client is
     ///   then closed), `.sessionExpired` when the client was closed.
     public func connect() async throws {
-        _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ZKResponse, any Error>) in
+        _ = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ZKResponse, any Error>) in
             onLoop { $0.connect(continuation) }
         }
     }
@@ -126,7 +126,7 @@ public final class ZooKeeperClient: Sendable {
     /// Closes the session (closeSession: the server deletes its ephemerals and watches) and the
     /// connection. Requests submitted afterwards fail with `.sessionExpired`. Idempotent.
     public func close() async throws {
-        _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ZKResponse, any Error>) in
+        _ = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ZKResponse, any Error>) in
             onLoop { $0.close(continuation) }
         }
     }
@@ -156,7 +156,7 @@ public final class ZooKeeperClient: Sendable {
 
     /// Sends `request` (client paths) and waits for its reply. Errors carry `path`.
     func execute(_ request: ZKRequest, path: String?) async throws -> ZKResponse {
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ZKResponse, any Error>) in
+        try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ZKResponse, any Error>) in
             onLoop { $0.submit(request, path: path, continuation) }
         }
     }
@@ -164,13 +164,13 @@ public final class ZooKeeperClient: Sendable {
     /// Submits `requests` back to back, in order, in one event-loop turn (consecutive xids when
     /// connected), and waits for all replies. For pipelining benchmarks and tests.
     package func submitBatch(_ requests: [ZKRequest]) async -> [Result<ZKResponse, ZooKeeperError>] {
-        await withCheckedContinuation { (continuation: CheckedContinuation<[Result<ZKResponse, ZooKeeperError>], Never>) in
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<[Result<ZKResponse, ZooKeeperError>], Never>) in
             onLoop { $0.submitBatch(requests, continuation) }
         }
     }
 
     func addAuthPacket(_ packet: AuthPacket) async throws {
-        _ = try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<ZKResponse, any Error>) in
+        _ = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ZKResponse, any Error>) in
             onLoop { $0.addAuth(packet, continuation) }
         }
     }

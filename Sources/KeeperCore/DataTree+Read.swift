@@ -24,11 +24,11 @@ extension DataTree {
         case .getChildren(let r):
             guard let node = lookup(r.path) else { throw .noNode }
             try check(node, .read, auth)
-            return .getChildren(node.children.sorted())
+            return .getChildren(node.children.sortedNames)
         case .getChildren2(let r):
             guard let node = lookup(r.path) else { throw .noNode }
             try check(node, .read, auth)
-            return .getChildren2(children: node.children.sorted(), stat: node.stat)
+            return .getChildren2(children: node.children.sortedNames, stat: node.stat)
         case .getACL(let path):
             guard let node = lookup(path) else { throw .noNode }
             if config.skipACL || ACLEvaluator.permits(node.acl, .admin, auth: auth) {

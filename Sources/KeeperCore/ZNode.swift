@@ -20,12 +20,12 @@ package struct ZNode: Hashable, Sendable {
     package var ephemeralOwner: Int64
     package var pzxid: Int64
     /// Names (last path component) of the children.
-    package var children: Set<String>
+    package var children: ChildNames
 
     package init(
         data: ByteBuffer?, acl: [ACL], czxid: Int64, mzxid: Int64, ctime: Int64, mtime: Int64,
         version: Int32 = 0, cversion: Int32 = 0, aversion: Int32 = 0, ephemeralOwner: Int64 = 0, pzxid: Int64,
-        children: Set<String> = []
+        children: ChildNames = []
     ) {
         self.data = data
         self.acl = acl

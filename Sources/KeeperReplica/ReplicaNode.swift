@@ -100,6 +100,8 @@ package struct ReplicaNode: Sendable {
     private var pendingReads: [(id: UInt64, index: LogIndex?)] = []
     private var nextReadID: UInt64 = 1
     private var readyOutstanding = false
+    /// The latest wall-clock time any input carried (stamps writes released from waiting).
+    private var lastWallMillis: Int64 = 0
     private var lastRole: Role?
     private var lastLeader: NodeID?
     /// A snapshot being received from the leader: its image once all chunks are in.
@@ -157,6 +159,7 @@ package struct ReplicaNode: Sendable {
     /// A client write (or session create/close) received by this member. `txn.origin` names
     /// this member; zxid and time are stamped by the leader.
     package mutating func submit(_ txn: Txn, wallMillis: Int64) -> SubmitOutcome {
+        lastWallMillis = max(lastWallMillis, wallMillis)
         if isLeader {
             propose(txn, wallMillis: wallMillis)
             return .proposed
@@ -199,6 +202,7 @@ package struct ReplicaNode: Sendable {
     }
 
     package mutating func receive(_ message: PeerMessage, from member: Int32, wallMillis: Int64, monotonicMillis: Int64) {
+        lastWallMillis = max(lastWallMillis, wallMillis)
         switch message {
         case .hello:
             break
@@ -251,6 +255,7 @@ package struct ReplicaNode: Sendable {
     /// Time passes: consensus ticks, forwards waiting for a leader go out, the leader expires
     /// sessions, followers report client activity.
     package mutating func tick<R: RandomNumberGenerator>(wallMillis: Int64, monotonicMillis: Int64, random: inout R) {
+        lastWallMillis = max(lastWallMillis, wallMillis)
         raft.tick(using: &random)
         noteRoleChange(monotonicMillis: monotonicMillis)
         if isLeader {
@@ -319,7 +324,7 @@ package struct ReplicaNode: Sendable {
         if raft.leader != nil && !waitingForLeader.isEmpty {
             let waiting = waitingForLeader
             waitingForLeader = []
-            for txn in waiting { _ = submit(txn, wallMillis: txn.time) }
+            for txn in waiting { _ = submit(txn, wallMillis: lastWallMillis) }
         }
     }
 

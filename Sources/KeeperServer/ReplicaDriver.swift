@@ -143,7 +143,7 @@ package final class ReplicaDriver: @unchecked Sendable {
     }
 
     /// Closes every client connection and peer link (clients fail over; sessions are not
-    /// expired). A leader first hands leadership to the most caught-up follower.
+    /// expired).
     package func shutdown() {
         assertOnLoop()
         for connection in connections.values { connection.close() }
@@ -199,16 +199,23 @@ package final class ReplicaDriver: @unchecked Sendable {
             addDirtyRows(to: &batch, now: now)
         }
         if batch.isEmpty || (!durable && batch.nodes.isEmpty && batch.sessions.isEmpty) {
-            finish(output)
+            finish(output, messagesSent: false)
             return
         }
+        // A leader may replicate entries while it writes them itself (Raft §10.2.1; etcd's Ready
+        // contract) as long as its term and vote are already durable: it counts itself towards
+        // a commit only once `persisted()` says its own copy is on disk. Everyone else sends
+        // after the write.
+        let termVoteDurable = batch.hardState.map { ($0.term, $0.vote) == persistedTermVote } ?? true
+        let sendNow = node.isLeader && termVoteDurable && output.installedSnapshot == nil
+        if sendNow { send(output.messages) }
         if durable, let hard = batch.hardState { persistedTermVote = (hard.term, hard.vote) }
         outputInFlight = true
         storage.commit(batch, on: eventLoop).whenComplete { [self] result in
             outputInFlight = false
             switch result {
             case .success:
-                finish(output)
+                finish(output, messagesSent: sendNow)
             case .failure(let error):
                 storageFailed = true
                 logger.critical("storage commit failed; this member stops serving", metadata: ["error": "\(error)"])
@@ -229,15 +236,19 @@ package final class ReplicaDriver: @unchecked Sendable {
         }
     }
 
-    /// Runs the part of an output that must follow durability: messages, replies, watches.
-    private func finish(_ output: ReplicaOutput) {
-        for (member, message) in output.messages {
+    private func send(_ messages: [(to: Int32, message: PeerMessage)]) {
+        for (member, message) in messages {
             if case .raft(let envelope) = message, case .snapshot(let metadata) = envelope.message {
                 streamSnapshot(to: member, metadata: metadata, envelope: envelope)
             } else {
                 transport?.send(message, to: member)
             }
         }
+    }
+
+    /// Runs the part of an output that must follow durability: messages, replies, watches.
+    private func finish(_ output: ReplicaOutput, messagesSent: Bool) {
+        if !messagesSent { send(output.messages) }
         for applied in output.applied { deliver(applied) }
         for id in output.completedReads {
             guard let sync = pendingSyncs.removeValue(forKey: id) else { continue }
