@@ -143,6 +143,13 @@ let package = Package(
             dependencies: ["KeeperServer", "KeeperClient", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "KeeperClientTests", dependencies: ["KeeperClient"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KeeperClientTests",
+            dependencies: [
+                "KeeperClient", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
     ]
 )

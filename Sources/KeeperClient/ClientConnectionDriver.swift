@@ -70,10 +70,10 @@ final class ClientConnectionDriver {
         return RequestID(nextRequestID)
     }
 
-    func connect(_ continuation: UnsafeContinuation<ZKResponse, any Error>) {
+    func connect(timeout: TimeAmount, _ continuation: UnsafeContinuation<ZKResponse, any Error>) {
         let id = makeRequestID()
         waiters[id] = .single(continuation, path: nil)
-        run(stateMachine.connectRequested(id: id, now: .now()))
+        run(stateMachine.connectRequested(id: id, now: .now(), timeout: timeout))
     }
 
     func close(_ continuation: UnsafeContinuation<ZKResponse, any Error>?) {

@@ -70,8 +70,7 @@ public final class ZooKeeperClient: Sendable {
         logger: Logger,
         reconnectBackoff: TimeAmount = .milliseconds(250)
     ) throws {
-        let timeoutNanos = sessionTimeout.components.seconds * 1_000_000_000
-            + sessionTimeout.components.attoseconds / 1_000_000_000
+        let timeoutNanos = Self.nanoseconds(sessionTimeout)
         guard timeoutNanos >= 1_000_000 else { throw ZooKeeperError(code: .badArguments) }
         self.connectString = connectString
         self.requestedSessionTimeout = sessionTimeout
@@ -113,14 +112,23 @@ public final class ZooKeeperClient: Sendable {
     /// The session timeout the server granted, once a session was established.
     public var negotiatedTimeout: Duration? { shared.session.negotiatedTimeout }
 
-    /// Connects and establishes the session. Returns once the handshake succeeded (on any host).
+    /// Connects and establishes the session. Returns once the handshake succeeded (on any host),
+    /// trying the hosts in turn (each for session timeout / #hosts) until `timeout` has passed.
     ///
-    /// - Throws: `.connectionLoss` when no host answered within the session timeout (the client is
-    ///   then closed), `.sessionExpired` when the client was closed.
-    public func connect() async throws {
+    /// - Parameter timeout: how long to keep trying; nil means the session timeout, but at least 10 s.
+    /// - Throws: `.connectionLoss` when no session could be established in time (the client is then
+    ///   closed), `.sessionExpired` when the client was closed.
+    public func connect(timeout: Duration? = nil) async throws {
+        let limit = timeout ?? max(requestedSessionTimeout, .seconds(10))
+        let nanoseconds = Self.nanoseconds(limit)
         _ = try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<ZKResponse, any Error>) in
-            onLoop { $0.connect(continuation) }
+            onLoop { $0.connect(timeout: .nanoseconds(nanoseconds), continuation) }
         }
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
     }
 
     /// Closes the session (closeSession: the server deletes its ephemerals and watches) and the

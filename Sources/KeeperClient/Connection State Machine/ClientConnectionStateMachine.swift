@@ -201,13 +201,15 @@ package struct ClientConnectionStateMachine {
 
     // MARK: - Inputs: caller
 
-    /// `connect()`: starts connecting (first host, no delay) unless already under way.
-    package mutating func connectRequested(id: RequestID, now: NIODeadline) -> [Action] {
+    /// `connect()`: starts connecting (first host, no delay) unless already under way. The first
+    /// session must be established within `timeout` (default: the session timeout), else the
+    /// client gives up and closes.
+    package mutating func connectRequested(id: RequestID, now: NIODeadline, timeout: TimeAmount? = nil) -> [Action] {
         var actions: [Action] = []
         switch state {
         case .idle:
             connectWaiters.append(id)
-            initialConnectDeadline = now + configuration.sessionTimeout
+            initialConnectDeadline = now + (timeout ?? configuration.sessionTimeout)
             beginAttempt(now: now, actions: &actions)
         case .backingOff, .connecting, .awaitingHandshake:
             connectWaiters.append(id)
