@@ -51,13 +51,14 @@ package struct DataTree: Sendable {
         self.lastZxid = .zero
         self.config = config
         let open = ACL.openUnsafe
-        nodes["/"] = ZNode(data: nil, acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0, children: ["zookeeper"])
+        nodes["/"] = ZNode(data: ByteBuffer(), acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0, children: ["zookeeper"])
+        // ZooKeeper's built-in nodes hold empty (not null) data.
         nodes["/zookeeper"] = ZNode(
-            data: nil, acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0, children: ["quota", "config"]
+            data: ByteBuffer(), acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0, children: ["quota", "config"]
         )
-        nodes["/zookeeper/quota"] = ZNode(data: nil, acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0)
+        nodes["/zookeeper/quota"] = ZNode(data: ByteBuffer(), acl: open, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, pzxid: 0)
         nodes["/zookeeper/config"] = ZNode(
-            data: nil, acl: ACL.readUnsafe, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: -1, aversion: -1, pzxid: 0
+            data: ByteBuffer(), acl: ACL.readUnsafe, czxid: 0, mzxid: 0, ctime: 0, mtime: 0, version: -1, aversion: -1, pzxid: 0
         )
     }
 
