@@ -293,7 +293,10 @@ package struct RaftNode: Sendable {
         }
         if needsBroadcastAppend {
             needsBroadcastAppend = false
-            for k in peers.indices { sendAppend(k, sendIfEmpty: false) }
+            // Probing peers get one append; replicating ones as many as their window allows.
+            for k in peers.indices {
+                while sendAppend(k, sendIfEmpty: false) {}
+            }
         }
         if needsReadHeartbeat {
             needsReadHeartbeat = false

@@ -18,6 +18,10 @@ package struct SimulationOptions: Sendable {
     /// the windows where a crash loses a `Ready` others already acted upon.
     package var slowPersistPerMille = 80
     package var slowPersistDelay: ClosedRange<Int64> = 10...60
+    /// A leader whose term and vote are already durable sends its messages as soon as it takes a
+    /// `Ready`, writing its own entries in parallel (Raft §10.2.1; Keeper's `ReplicaDriver` does
+    /// this). It then counts itself towards commitment only once its write is done.
+    package var leaderSendsBeforePersisting = true
     /// Extra delay of a snapshot transfer.
     package var snapshotTransferDelay: ClosedRange<Int64> = 10...40
 
@@ -175,7 +179,12 @@ package struct Ensemble: Sendable {
 
     /// Runs the simulation for `ticks` logical ticks (or until an invariant fails).
     package mutating func run(ticks: Int) {
-        let end = now + Int64(ticks) * Self.stepsPerTick
+        run(steps: Int64(ticks) * Self.stepsPerTick)
+    }
+
+    /// Runs the simulation for `steps` steps (a tick is `stepsPerTick` steps).
+    package mutating func run(steps: Int64) {
+        let end = now + steps
         while violation == nil, let time = queue.nextTime, time <= end {
             let (t, event) = queue.pop()!
             now = t
@@ -247,7 +256,16 @@ package struct Ensemble: Sendable {
 
     private mutating func pump(_ k: Int) {
         guard members[k].readyInFlight == nil, let raft = members[k].raft, raft.hasReady() else { return }
-        let ready = members[k].raft!.takeReady()
+        var ready = members[k].raft!.takeReady()
+        let disk = members[k].disk.hardState
+        let termAndVoteDurable = ready.hardState.map { $0.term == disk.term && $0.vote == disk.vote } ?? true
+        if options.leaderSendsBeforePersisting && raft.role == .leader && termAndVoteDurable && ready.snapshot == nil
+            && !ready.messages.isEmpty
+        {
+            trace.append(now, .note("\(members[k].id) sends \(ready.messages.count) before persisting"))
+            for envelope in ready.messages { send(from: k, envelope) }
+            ready.messages = []
+        }
         members[k].readyInFlight = ready
         if let soft = ready.softState {
             trace.append(now, .role(members[k].id, soft.role, soft.term, soft.leader))
