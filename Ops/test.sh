@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds Paddock and runs every test: the Swift suites (codecs, tree, storage, client, server)
-# and the compatibility suite with real clients (kazoo, raw wire, the ZooKeeper C client's
-# cli_mt), first against Apache ZooKeeper 3.8 (to prove the suite's expectations are real
-# ZooKeeper behaviour), then against `paddock keeper`.
+# Builds Paddock and runs every test: the Swift suites (codecs, tree, consensus and its
+# seeded simulations, storage, client, server), the compatibility suite with real clients
+# (kazoo, raw wire, the ZooKeeper C client's cli_mt) first against Apache ZooKeeper 3.8 (to
+# prove its expectations are real ZooKeeper behaviour) and then against `paddock keeper`, and
+# the ensemble fault suite (SIGKILL/SIGSTOP/restart/wipe of real members).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -18,3 +19,5 @@ echo "== compat suite against Apache ZooKeeper 3.8 (the oracle)"
 (cd Tests/Compat && "$VENV/bin/python" -m pytest -q)
 echo "== compat suite against paddock keeper"
 (cd Tests/Compat && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q)
+echo "== ensemble fault suite against a 3-member paddock ensemble"
+(cd Tests/Ensemble && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q)

@@ -83,6 +83,20 @@ struct Progress: Sendable {
         return updated
     }
 
+    /// The follower no longer holds entries it acknowledged: its storage was wiped (or restored
+    /// from an old copy). Raft assumes that never happens; ZooKeeper operators delete a member's
+    /// dataDir to rebuild it. Forget the old match and probe from the follower's last index; if
+    /// those entries are compacted away, it gets a snapshot. Lowering a match only makes commit
+    /// more conservative (the commit index itself never moves back).
+    mutating func restart(from lastIndex: LogIndex) {
+        if state == .snapshot { pendingSnapshot = .zero }
+        match = lastIndex
+        next = lastIndex.next
+        state = .probe
+        paused = false
+        inflights = []
+    }
+
     /// A rejection of the append at `rejected` arrived with the follower's `hint`; returns
     /// whether `next` moved (false for stale rejections).
     mutating func maybeDecrease(rejected: LogIndex, hint: LogIndex) -> Bool {

@@ -51,6 +51,8 @@ package struct ReplicaOutput: Sendable {
     package var applied: [AppliedTxn] = []
     /// ReadIndex requests (sync) that may now be answered.
     package var completedReads: [UInt64] = []
+    /// ReadIndex requests that cannot be answered (no leader, or leadership changed under them).
+    package var failedReads: [UInt64] = []
     /// Role or leader changed.
     package var roleChange: (role: Role, leader: Int32?, term: UInt64)?
     /// Sessions the leader found expired (a closeSession is proposed for each).
@@ -62,7 +64,7 @@ package struct ReplicaOutput: Sendable {
 
     package var isEmpty: Bool {
         hardState == nil && entries.isEmpty && installedSnapshot == nil && messages.isEmpty && applied.isEmpty
-            && completedReads.isEmpty && roleChange == nil && expiredSessions.isEmpty
+            && completedReads.isEmpty && failedReads.isEmpty && roleChange == nil && expiredSessions.isEmpty
     }
 }
 
@@ -86,8 +88,8 @@ package struct ReplicaNode: Sendable {
     package let configuration: ReplicaConfiguration
     package private(set) var raft: RaftNode
     package private(set) var tree: DataTree
-    /// The tree as of `snapshotIndex`: what a lagging peer is sent.
-    package private(set) var snapshotTree: DataTree
+    /// Where the in-memory consensus log was last compacted: entries at or below it are only in
+    /// the tree (a lagging peer gets the current tree image instead).
     package private(set) var snapshotIndex: LogIndex
     package private(set) var appliedIndex: LogIndex
     private var expiry: SessionExpiryTracker
@@ -98,6 +100,7 @@ package struct ReplicaNode: Sendable {
     private var messages: [(to: Int32, message: PeerMessage)] = []
     private var expired: [SessionID] = []
     private var pendingReads: [(id: UInt64, index: LogIndex?)] = []
+    private var failedReads: [UInt64] = []
     private var nextReadID: UInt64 = 1
     private var readyOutstanding = false
     /// The latest wall-clock time any input carried (stamps writes released from waiting).
@@ -127,7 +130,6 @@ package struct ReplicaNode: Sendable {
         self.raft = RaftNode(
             configuration: raftConfig, persisted: PersistedRaftState(hardState: hard, snapshot: snapshot, entries: entries))
         self.tree = tree
-        self.snapshotTree = tree
         self.snapshotIndex = appliedIndex
         self.appliedIndex = appliedIndex
         self.expiry = SessionExpiryTracker(tickMillis: sessionTickMillis)
@@ -196,8 +198,10 @@ package struct ReplicaNode: Sendable {
     package mutating func readIndex() -> UInt64 {
         let id = (UInt64(UInt32(bitPattern: configuration.member)) << 48) | nextReadID
         nextReadID += 1
-        pendingReads.append((id, nil))
-        raft.readIndex(requestID: id)
+        switch raft.readIndex(requestID: id) {
+        case .pending: pendingReads.append((id, nil))
+        case .noLeader: failedReads.append(id)
+        }
         return id
     }
 
@@ -331,7 +335,7 @@ package struct ReplicaNode: Sendable {
     // MARK: - Output
 
     package var hasOutput: Bool {
-        !readyOutstanding && (raft.hasReady() || !messages.isEmpty || !expired.isEmpty)
+        !readyOutstanding && (raft.hasReady() || !messages.isEmpty || !expired.isEmpty || !failedReads.isEmpty)
     }
 
     /// Everything to do now; call `persisted()` once it is durable and sent.
@@ -342,6 +346,8 @@ package struct ReplicaNode: Sendable {
         messages = []
         output.expiredSessions = expired
         expired = []
+        output.failedReads = failedReads
+        failedReads = []
         guard raft.hasReady() else { return output }
         readyOutstanding = true
         let ready = raft.takeReady()
@@ -352,13 +358,12 @@ package struct ReplicaNode: Sendable {
         }
         if let metadata = ready.snapshot, let incomingTree, incomingTree.metadata == metadata {
             tree = incomingTree.tree
-            snapshotTree = incomingTree.tree
             snapshotIndex = metadata.index
             appliedIndex = metadata.index
             self.incomingTree = nil
             output.installedSnapshot = metadata
         }
-        // A `.snapshot` envelope tells the driver to stream `snapshotTree` before sending it.
+        // A `.snapshot` envelope tells the driver to stream the tree image before sending it.
         for envelope in ready.messages { output.messages.append((Int32(envelope.to.rawValue), .raft(envelope))) }
         for entry in ready.committed where entry.index > appliedIndex {
             appliedIndex = entry.index
@@ -381,6 +386,12 @@ package struct ReplicaNode: Sendable {
             }
             output.applied.append(AppliedTxn(index: entry.index, txn: txn, result: result))
         }
+        for id in ready.droppedReads {
+            if let i = pendingReads.firstIndex(where: { $0.id == id }) {
+                pendingReads.remove(at: i)
+                output.failedReads.append(id)
+            }
+        }
         for state in ready.readStates {
             if let i = pendingReads.firstIndex(where: { $0.id == state.requestID }) { pendingReads[i].index = state.index }
         }
@@ -402,10 +413,12 @@ package struct ReplicaNode: Sendable {
         guard readyOutstanding else { return }
         readyOutstanding = false
         raft.advance()
+        // Compact the in-memory log, keeping half an interval of entries so a peer that is only
+        // a little behind catches up from the log rather than with a whole tree image.
         if appliedIndex.rawValue - snapshotIndex.rawValue >= configuration.compactEvery {
-            snapshotTree = tree
-            snapshotIndex = appliedIndex
-            raft.compact(through: appliedIndex)
+            let through = LogIndex(appliedIndex.rawValue - configuration.compactEvery / 2)
+            raft.compact(through: through)
+            snapshotIndex = through
         }
     }
 
@@ -417,6 +430,12 @@ package struct ReplicaNode: Sendable {
     /// A snapshot stream to `member` finished (or failed).
     package mutating func snapshotSent(to member: Int32, succeeded: Bool) {
         raft.reportSnapshot(NodeID(Int(member)), succeeded: succeeded)
+    }
+
+    /// The tree image a lagging peer is sent (the current tree), and where it stands.
+    package var snapshotImage: (tree: DataTree, metadata: SnapshotMetadata)? {
+        guard let term = raft.term(at: appliedIndex) else { return nil }
+        return (tree, SnapshotMetadata(index: appliedIndex, term: term))
     }
 
     /// The term of the entry at `index` (for persisting the applied term with the tree rows).

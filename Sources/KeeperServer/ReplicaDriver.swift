@@ -256,6 +256,11 @@ package final class ReplicaDriver: @unchecked Sendable {
                 xid: sync.xid, header: ReplyHeader(xid: sync.xid, zxid: node.tree.lastZxid, err: .ok),
                 response: .sync(path: sync.path))
         }
+        for id in output.failedReads {
+            // No leader to confirm the read point: the client retries on another connection.
+            guard let sync = pendingSyncs.removeValue(forKey: id) else { continue }
+            connections[sync.connection]?.close()
+        }
         for id in output.expiredSessions {
             logger.info("session expired", metadata: ["zk.session_id": "\(id)"])
         }
@@ -285,14 +290,19 @@ package final class ReplicaDriver: @unchecked Sendable {
         }
     }
 
-    /// Streams the tree image at `metadata` to a lagging peer, then the consensus message.
-    private func streamSnapshot(to member: Int32, metadata: SnapshotMetadata, envelope: Envelope) {
-        guard !snapshotsInFlight.contains(member), metadata.index == node.snapshotIndex else {
+    /// Streams the current tree image to a lagging peer, then the consensus message. The image
+    /// is newer than the compaction point consensus asked for; the message is rewritten to name
+    /// the index and term the image really stands at (the peer answers with that index).
+    private func streamSnapshot(to member: Int32, metadata requested: SnapshotMetadata, envelope original: Envelope) {
+        guard !snapshotsInFlight.contains(member), let (image, metadata) = node.snapshotImage,
+            metadata.index >= requested.index
+        else {
             node.snapshotSent(to: member, succeeded: false)
             return
         }
         snapshotsInFlight.insert(member)
-        let image = node.snapshotTree
+        var envelope = original
+        envelope.message = .snapshot(metadata)
         logger.info(
             "sending snapshot to peer", metadata: ["peer.id": "\(member)", "log_index": "\(metadata.index.rawValue)"])
         snapshotPool.runIfActive(eventLoop: eventLoop) { () -> ByteBuffer in
