@@ -61,7 +61,9 @@ let package = Package(
         ),
         .target(
             name: "SimulationKit",
-            dependencies: ["Consensus", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -114,10 +116,19 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "PaddockCluster", swiftSettings: strictSettings),
+        .target(
+            name: "PaddockBench",
+            dependencies: [
+                "KeeperClient", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "paddock",
             dependencies: [
                 "PaddockCluster",
+                "PaddockBench",
                 "KeeperServer",
                 "KeeperClient",
                 "ServerSupport",
@@ -151,5 +162,6 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "PaddockBenchTests", dependencies: ["PaddockBench"], swiftSettings: strictSettings),
     ]
 )

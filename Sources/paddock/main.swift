@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KeeperServer
+import PaddockBench
 import PaddockCluster
 import Logging
 import ServiceLifecycle
@@ -13,7 +14,7 @@ struct Paddock: AsyncParsableCommand {
         commandName: "paddock",
         abstract: "A ZooKeeper-compatible coordination service and Kafka-compatible broker.",
         version: "0.1.0",
-        subcommands: [Keeper.self, Cluster.self]
+        subcommands: [Keeper.self, Cluster.self, Bench.self]
     )
 }
 
@@ -133,6 +134,101 @@ struct Cluster: ParsableCommand {
             }
             print("connect: \(cluster.connectString)")
             if serving <= cluster.members / 2 { throw ExitCode(1) }
+        }
+    }
+}
+
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Load generators that measure running servers.",
+        subcommands: [KeeperBench.self])
+
+    struct KeeperBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "keeper",
+            abstract: "Measure ZooKeeper-protocol ensembles side by side (the phases of shared/bench/zkbench.py).",
+            discussion: """
+                Phases: create (persistent, --size bytes), set, get, exists, children (getChildren of a node \
+                with --children children), delete, ephemeral (connect + ephemeral create + closeSession), \
+                watch (setData on one session until NodeDataChanged reaches a session on another member). \
+                Sessions are spread round-robin over the hosts, --depth requests in flight each; a phase \
+                stops at its op budget or --seconds. Everything lives under /paddock-bench-<random>, \
+                deleted at the end. Exit status 1 if any operation failed or answered wrong.
+                """)
+
+        private static let defaults = KeeperBenchOptions()
+
+        @Option(help: "Comma-separated host:port list of the ensemble to measure.")
+        var hosts: String?
+
+        @Option(help: "Label of --hosts in the output.")
+        var label: String = defaults.label
+
+        @Option(
+            name: .customLong("target"),
+            help: "LABEL=host:port,... (repeatable; measured side by side, interleaved).")
+        var targets: [String] = []
+
+        @Option(help: "Comma-separated numbers of concurrent sessions.")
+        var clients: String = defaults.clients
+
+        @Option(help: "Op budget per phase, split over the sessions (children and watch get 1/5, ephemeral 1/10).")
+        var ops: Int = defaults.ops
+
+        @Option(help: "Time cap per phase, in seconds.")
+        var seconds: Double = defaults.seconds
+
+        @Option(help: "Znode data size in bytes.")
+        var size: Int = defaults.size
+
+        @Option(help: "Children of the getChildren node.")
+        var children: Int = defaults.children
+
+        @Option(help: "Requests in flight per session (pipelining).")
+        var depth: Int = defaults.depth
+
+        @Option(help: "Comma-separated phases to run.")
+        var phases: String = defaults.phases
+
+        @Option(name: .customLong("repeat"), help: "Measure every (target, clients) cell this many times.")
+        var repeatCount: Int = defaults.repeatCount
+
+        @Option(help: "Ops per phase of an unrecorded warm-up pass per target (JIT); 0 disables it.")
+        var warmupOps: Int = defaults.warmupOps
+
+        @Option(name: .customLong("session-timeout-ms"), help: "Session timeout asked for, in milliseconds.")
+        var sessionTimeoutMilliseconds: Int = defaults.sessionTimeoutMilliseconds
+
+        @Option(help: "Write runs and summary as JSON to this file.")
+        var json: String?
+
+        @OptionGroup var log: LogOptions
+
+        func run() async throws {
+            var options = KeeperBenchOptions()
+            options.hosts = hosts
+            options.label = label
+            options.targets = targets
+            options.clients = clients
+            options.ops = ops
+            options.seconds = seconds
+            options.size = size
+            options.children = children
+            options.depth = depth
+            options.phases = phases
+            options.repeatCount = repeatCount
+            options.warmupOps = warmupOps
+            options.sessionTimeoutMilliseconds = sessionTimeoutMilliseconds
+            options.jsonPath = json
+            let configuration: KeeperBenchConfiguration
+            do {
+                configuration = try KeeperBenchConfiguration(validating: options)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            let logger = try log.makeLogger(label: "paddock.bench")
+            let report = try await KeeperBenchmark(configuration: configuration, logger: logger).run()
+            if !report.passed { throw ExitCode(1) }
         }
     }
 }
