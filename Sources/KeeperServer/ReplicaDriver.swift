@@ -170,6 +170,9 @@ package final class ReplicaDriver: @unchecked Sendable {
         guard !outputInFlight, !storageFailed, node.hasOutput else { return }
         let now = Self.monotonicMillis()
         let output = node.takeOutput(monotonicMillis: now)
+        // Committed entries are durable on a majority already: answer their clients now rather
+        // than after this output's own write (which holds newer entries).
+        deliverResults(output)
         var batch = PersistBatch()
         var durable = !output.entries.isEmpty || output.installedSnapshot != nil
         batch.entries = output.entries.map {
@@ -246,9 +249,17 @@ package final class ReplicaDriver: @unchecked Sendable {
         }
     }
 
-    /// Runs the part of an output that must follow durability: messages, replies, watches.
+    /// Runs the part of an output that must follow its write: messages (unless a leader sent
+    /// them already), role changes, and the acknowledgement to consensus.
     private func finish(_ output: ReplicaOutput, messagesSent: Bool) {
         if !messagesSent { send(output.messages) }
+        if let change = output.roleChange { roleChanged(change) }
+        node.persisted()
+        scheduleProcess()
+    }
+
+    /// Watches and replies for what the output applied, and the syncs it can answer.
+    private func deliverResults(_ output: ReplicaOutput) {
         for applied in output.applied { deliver(applied) }
         for id in output.completedReads {
             guard let sync = pendingSyncs.removeValue(forKey: id) else { continue }
@@ -264,9 +275,6 @@ package final class ReplicaDriver: @unchecked Sendable {
         for id in output.expiredSessions {
             logger.info("session expired", metadata: ["zk.session_id": "\(id)"])
         }
-        if let change = output.roleChange { roleChanged(change) }
-        node.persisted()
-        scheduleProcess()
     }
 
     private func roleChanged(_ change: (role: Role, leader: Int32?, term: UInt64)) {
