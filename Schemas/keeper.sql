@@ -41,9 +41,11 @@ CREATE TABLE IF NOT EXISTS znodes (
     pzxid           INTEGER NOT NULL
 ) WITHOUT ROWID;
 
--- Live sessions as of meta.applied_index.
+-- Live sessions as of meta.applied_index; owner is the member (server.N) holding the session's
+-- client connection (requests for it through any other member fail with SESSIONMOVED).
 CREATE TABLE IF NOT EXISTS sessions (
     id       INTEGER PRIMARY KEY,
     timeout  INTEGER NOT NULL,
-    password BLOB    NOT NULL
+    password BLOB    NOT NULL,
+    owner    INTEGER NOT NULL
 );

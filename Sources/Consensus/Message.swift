@@ -25,6 +25,10 @@ package enum Message: Hashable, Sendable {
     /// A follower forwards a ReadIndex request (thesis §6.4) to its leader.
     case readIndex(requestID: UInt64)
     case readIndexResponse(requestID: UInt64, index: LogIndex)
+    /// Follower → leader: the leader's heartbeat named a commit index (capped at what this
+    /// follower acknowledged) beyond this follower's log: it lost entries it had acknowledged
+    /// (its storage was wiped). Not part of Raft, which assumes storage is never lost.
+    case logLost(lastIndex: LogIndex)
 }
 
 /// A message with its routing and the sender's term.
@@ -60,6 +64,7 @@ package struct Envelope: Hashable, Sendable, CustomStringConvertible {
         case .timeoutNow: body = "timeoutNow"
         case .readIndex(let id): body = "readIndex(\(id))"
         case .readIndexResponse(let id, let index): body = "readIndexResponse(\(id), \(index))"
+        case .logLost(let last): body = "logLost(last: \(last))"
         }
         return "\(from)->\(to) \(term) \(body)"
     }

@@ -90,15 +90,17 @@ extension RaftNode {
             progresses[k].recentActive = true
             if success {
                 handleAppendSuccess(k, index: index)
-            } else if hint < progresses[k].match {
-                // A rejection saying the follower's log ends below what it acknowledged: it lost
-                // its log (see `Progress.restart`). Log matching guarantees an honest conflict
-                // hint is never below the match index.
-                progresses[k].restart(from: hint)
-                sendAppend(k, sendIfEmpty: true)
             } else if progresses[k].maybeDecrease(rejected: index, hint: leaderSideHint(rejected: index, hint: hint)) {
                 // Log matching failed at `index` (§5.3): back off to the hint and probe.
                 if progresses[k].state == .replicate { progresses[k].becomeProbe() }
+                sendAppend(k, sendIfEmpty: true)
+            }
+        case .logLost(let lastIndex):
+            // See `Progress.restart`. A duplicate arriving after the follower caught up again
+            // only costs one more probe.
+            progresses[k].recentActive = true
+            if lastIndex < progresses[k].match {
+                progresses[k].restart(from: lastIndex)
                 sendAppend(k, sendIfEmpty: true)
             }
         case .heartbeatResponse(let context):
@@ -200,7 +202,7 @@ extension RaftNode {
             if commit > log.lastIndex {
                 // The leader caps `commit` at what we acknowledged: we hold less than that, so we
                 // lost our log (wiped storage). Say where it ends so the leader starts us over.
-                send(to: from, .appendResponse(success: false, index: commit, rejectHint: log.lastIndex))
+                send(to: from, .logLost(lastIndex: log.lastIndex))
             }
         case .snapshot(let metadata):
             electionElapsed = 0

@@ -7,7 +7,7 @@ public import ZooKeeperWire
 /// int version (=1); long lastZxid;
 /// int nodeCount; { ustring path; buffer data; vector<ACL> acl; long czxid; long mzxid; long ctime;
 ///                  long mtime; int version; int cversion; int aversion; long ephemeralOwner; long pzxid; }*
-/// int sessionCount; { long id; int timeout; buffer password; }*
+/// int sessionCount; { long id; int timeout; buffer password; int owner; }*
 /// ```
 /// Nodes are written in path order so two equal trees give identical bytes.
 extension DataTree {
@@ -38,6 +38,7 @@ extension DataTree {
             buffer.writeInteger(id.rawValue)
             buffer.writeInteger(record.timeout)
             buffer.writeJuteBytes(record.password)
+            buffer.writeInteger(record.owner)
         }
     }
 
@@ -81,7 +82,9 @@ extension DataTree {
         for _ in 0..<sessionCount {
             let id = SessionID(try buffer.readJuteInt64(field: "snapshot.sessionId"))
             let timeout = try buffer.readJuteInt32(field: "snapshot.timeout")
-            sessions[id] = SessionRecord(timeout: timeout, password: try buffer.readJuteBytes(field: "snapshot.password") ?? [])
+            let password = try buffer.readJuteBytes(field: "snapshot.password") ?? []
+            let owner = try buffer.readJuteInt32(field: "snapshot.owner")
+            sessions[id] = SessionRecord(timeout: timeout, password: password, owner: owner)
         }
         guard buffer.readableBytes == 0 else { throw .trailingBytes(context: "snapshot", count: buffer.readableBytes) }
         self.init(restoring: rows, sessions: sessions, lastZxid: lastZxid, config: config)

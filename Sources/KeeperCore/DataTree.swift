@@ -118,9 +118,18 @@ package struct DataTree: Sendable {
         if txn.zxid != .zero { lastZxid = txn.zxid }
         switch txn.op {
         case .createSession(let timeout, let password):
-            setSession(txn.session, SessionRecord(timeout: timeout, password: password))
+            setSession(
+                txn.session, SessionRecord(timeout: timeout, password: password, owner: txn.origin?.member ?? 0))
+            return TxnResult(err: .ok)
+        case .moveSession:
+            guard var record = sessions[txn.session] else { return TxnResult(err: .sessionExpired) }
+            if let member = txn.origin?.member, member != record.owner {
+                record.owner = member
+                setSession(txn.session, record)
+            }
             return TxnResult(err: .ok)
         case .closeSession:
+            if isFromFormerOwner(txn) { return TxnResult(err: .sessionMoved) }
             var events: [TreeEvent] = []
             for path in (ephemerals[txn.session] ?? []).sorted(by: >) {
                 events += removeNode(path, zxid: txn.zxid.rawValue)
@@ -136,6 +145,7 @@ package struct DataTree: Sendable {
             return TxnResult(err: .ok, response: .empty, events: events)
         case .request(let request):
             guard sessions[txn.session] != nil else { return TxnResult(err: .sessionExpired) }
+            if isFromFormerOwner(txn) { return TxnResult(err: .sessionMoved) }
             if case .multi(let ops) = request { return applyMulti(ops, txn) }
             var events: [TreeEvent] = []
             do {
@@ -145,6 +155,14 @@ package struct DataTree: Sendable {
                 return TxnResult(err: error)
             }
         }
+    }
+
+    /// A client request sent through a member that no longer holds the session's connection.
+    private func isFromFormerOwner(_ txn: Txn) -> Bool {
+        guard let member = txn.origin?.member, let owner = sessions[txn.session]?.owner, owner != 0 else {
+            return false
+        }
+        return member != owner
     }
 
     private mutating func applyMulti(_ ops: [ZKRequest], _ txn: Txn) -> TxnResult {

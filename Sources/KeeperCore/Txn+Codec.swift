@@ -9,6 +9,7 @@ public import ZooKeeperWire
 ///           kind 1 closeSession
 ///           kind 2 request: int opCode, <request body as on the wire>
 ///           kind 3 deleteContainer: ustring path
+///           kind 4 moveSession
 /// ```
 extension Txn {
     package static let recordVersion: Int32 = 1
@@ -40,6 +41,8 @@ extension Txn {
         case .deleteContainer(let path):
             buffer.writeInteger(Int32(3))
             buffer.writeJuteString(path)
+        case .moveSession:
+            buffer.writeInteger(Int32(4))
         }
     }
 
@@ -79,6 +82,8 @@ extension Txn {
                 throw .invalidValue(field: "txn.path", value: -1)
             }
             op = .deleteContainer(path: path)
+        case 4:
+            op = .moveSession
         default:
             throw .invalidValue(field: "txn.kind", value: Int64(kind))
         }

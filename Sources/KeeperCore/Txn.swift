@@ -49,6 +49,11 @@ package enum TxnOp: Hashable, Sendable {
     case createSession(timeout: Int32, password: [UInt8])
     /// Ends the session and deletes its ephemerals atomically (client close or expiry).
     case closeSession
+    /// The session's client reconnected to the member named in the txn's origin: from now on
+    /// only that member's requests for the session apply; older ones still in flight from the
+    /// previous member fail with SESSIONMOVED (ZooKeeper's session owner check), so a moved
+    /// session's requests can never apply out of order.
+    case moveSession
     /// A client write: create*, delete, setData, setACL, check, multi.
     case request(ZKRequest)
     /// Removes an empty container or an expired TTL node (`OpCode.deleteContainer`), issued by the
@@ -82,12 +87,15 @@ package struct TreeEvent: Hashable, Sendable {
     }
 }
 
-/// A replicated session: its negotiated timeout and the password clients must present.
+/// A replicated session: its negotiated timeout, the password clients must present, and the
+/// member its client is connected to (0: not recorded).
 package struct SessionRecord: Hashable, Sendable {
     package var timeout: Int32
     package var password: [UInt8]
-    package init(timeout: Int32, password: [UInt8]) {
+    package var owner: Int32
+    package init(timeout: Int32, password: [UInt8], owner: Int32 = 0) {
         self.timeout = timeout
         self.password = password
+        self.owner = owner
     }
 }

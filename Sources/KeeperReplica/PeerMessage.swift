@@ -97,7 +97,7 @@ extension PeerMessage {
 extension Envelope {
     enum Kind: UInt8 {
         case preVote = 1, preVoteResponse, vote, voteResponse, append, appendResponse, heartbeat
-        case heartbeatResponse, snapshot, timeoutNow, readIndex, readIndexResponse
+        case heartbeatResponse, snapshot, timeoutNow, readIndex, readIndexResponse, logLost
     }
 
     package func write(to buffer: inout ByteBuffer) {
@@ -156,6 +156,9 @@ extension Envelope {
             buffer.writeInteger(Kind.readIndexResponse.rawValue)
             buffer.writeInteger(id)
             buffer.writeInteger(index.rawValue)
+        case .logLost(let last):
+            buffer.writeInteger(Kind.logLost.rawValue)
+            buffer.writeInteger(last.rawValue)
         }
     }
 
@@ -215,6 +218,8 @@ extension Envelope {
             message = .timeoutNow
         case .readIndex:
             message = .readIndex(requestID: UInt64(bitPattern: try buffer.readJuteInt64(field: "requestID")))
+        case .logLost:
+            message = .logLost(lastIndex: try readIndex("lastIndex"))
         case .readIndexResponse:
             message = .readIndexResponse(
                 requestID: UInt64(bitPattern: try buffer.readJuteInt64(field: "requestID")), index: try readIndex("index"))

@@ -68,12 +68,16 @@ package struct ReplicaOutput: Sendable {
     }
 }
 
-/// Why a submitted write could not be taken.
+/// What became of a submitted write.
 package enum SubmitOutcome: Equatable, Sendable {
     /// Proposed here (this member leads).
     case proposed
-    /// Sent to the leader, or queued until one is known.
+    /// Sent to the leader.
     case forwarded
+    /// No leader to take it (none known, or leadership is moving). Nothing was queued: the
+    /// driver closes the client's connection, as ZooKeeper does without a leader, so a later
+    /// write of the session can never overtake this one.
+    case rejected
 }
 
 /// One member's replicated state machine: consensus + tree + sessions. Pure: every input comes in
@@ -96,15 +100,12 @@ package struct ReplicaNode: Sendable {
     private var counter: UInt32 = 0
     private var counterTerm: Term = .zero
     private var touched: Set<SessionID> = []
-    private var waitingForLeader: [Txn] = []
     private var messages: [(to: Int32, message: PeerMessage)] = []
     private var expired: [SessionID] = []
     private var pendingReads: [(id: UInt64, index: LogIndex?)] = []
     private var failedReads: [UInt64] = []
     private var nextReadID: UInt64 = 1
     private var readyOutstanding = false
-    /// The latest wall-clock time any input carried (stamps writes released from waiting).
-    private var lastWallMillis: Int64 = 0
     private var lastRole: Role?
     private var lastLeader: NodeID?
     /// A snapshot being received from the leader: its image once all chunks are in.
@@ -161,16 +162,11 @@ package struct ReplicaNode: Sendable {
     /// A client write (or session create/close) received by this member. `txn.origin` names
     /// this member; zxid and time are stamped by the leader.
     package mutating func submit(_ txn: Txn, wallMillis: Int64) -> SubmitOutcome {
-        lastWallMillis = max(lastWallMillis, wallMillis)
         if isLeader {
-            propose(txn, wallMillis: wallMillis)
-            return .proposed
+            return propose(txn, wallMillis: wallMillis) ? .proposed : .rejected
         }
-        if let leader {
-            messages.append((leader, .forward(txn)))
-        } else {
-            waitingForLeader.append(txn)
-        }
+        guard let leader else { return .rejected }
+        messages.append((leader, .forward(txn)))
         return .forwarded
     }
 
@@ -187,6 +183,16 @@ package struct ReplicaNode: Sendable {
     package func isSessionLive(_ id: SessionID) -> Bool {
         guard tree.sessions[id] != nil else { return false }
         return !isLeader || expiry.isLive(id)
+    }
+
+    /// Withdraws forwards not yet handed out for the given requests of this member (their client
+    /// connections were closed because an earlier request may have been lost on the way to the
+    /// leader: a later one must not reach it).
+    package mutating func cancelForwards(requests: Set<UInt64>) {
+        messages.removeAll { entry in
+            guard case .forward(let txn) = entry.message, let origin = txn.origin else { return false }
+            return origin.member == configuration.member && requests.contains(origin.request)
+        }
     }
 
     /// Marks a session as closing (its client asked): it will not also be expired.
@@ -206,7 +212,6 @@ package struct ReplicaNode: Sendable {
     }
 
     package mutating func receive(_ message: PeerMessage, from member: Int32, wallMillis: Int64, monotonicMillis: Int64) {
-        lastWallMillis = max(lastWallMillis, wallMillis)
         switch message {
         case .hello:
             break
@@ -218,10 +223,11 @@ package struct ReplicaNode: Sendable {
             raft.receive(envelope)
         case .forward(let txn):
             if isLeader {
-                propose(txn, wallMillis: wallMillis)
+                _ = propose(txn, wallMillis: wallMillis)
             }
             // Otherwise dropped: the origin member closes its clients' connections when its
-            // leader changes, so the client retries rather than waiting forever.
+            // leader or term changes, or when a message to its leader is lost, so the client
+            // retries rather than waiting forever (and no later write of it overtakes this one).
         case .touch(let ids):
             if isLeader { for id in ids { expiry.touch(id, now: monotonicMillis) } }
         case .snapshotChunk(let index, let term, let total, let offset, let bytes):
@@ -259,13 +265,13 @@ package struct ReplicaNode: Sendable {
     /// Time passes: consensus ticks, forwards waiting for a leader go out, the leader expires
     /// sessions, followers report client activity.
     package mutating func tick<R: RandomNumberGenerator>(wallMillis: Int64, monotonicMillis: Int64, random: inout R) {
-        lastWallMillis = max(lastWallMillis, wallMillis)
         raft.tick(using: &random)
         noteRoleChange(monotonicMillis: monotonicMillis)
         if isLeader {
             for id in expiry.expired(now: monotonicMillis) {
                 expired.append(id)
-                propose(Txn(zxid: .zero, time: 0, session: id, op: .closeSession), wallMillis: wallMillis)
+                // Not taken only while leadership moves; the next leader expires it afresh.
+                _ = propose(Txn(zxid: .zero, time: 0, session: id, op: .closeSession), wallMillis: wallMillis)
             }
         } else if let leader {
             if !touched.isEmpty {
@@ -279,7 +285,7 @@ package struct ReplicaNode: Sendable {
     package mutating func cleanContainers(wallMillis: Int64, limit: Int) {
         guard isLeader else { return }
         for path in tree.cleanupCandidates(now: wallMillis).prefix(limit) {
-            propose(Txn(zxid: .zero, time: 0, session: .none, op: .deleteContainer(path: path)), wallMillis: wallMillis)
+            _ = propose(Txn(zxid: .zero, time: 0, session: .none, op: .deleteContainer(path: path)), wallMillis: wallMillis)
         }
     }
 
@@ -288,7 +294,8 @@ package struct ReplicaNode: Sendable {
         raft.transferLeadership(to: NodeID(Int(member)))
     }
 
-    private mutating func propose(_ txn: Txn, wallMillis: Int64) {
+    /// Stamps and proposes `txn`; false when consensus did not take it (leadership moving).
+    private mutating func propose(_ txn: Txn, wallMillis: Int64) -> Bool {
         if counterTerm != raft.term {
             counterTerm = raft.term
             counter = 0
@@ -300,14 +307,8 @@ package struct ReplicaNode: Sendable {
         var payload = ByteBuffer()
         stamped.write(to: &payload)
         switch raft.propose(payload) {
-        case .accepted:
-            break
-        case .notLeader(let leader):
-            if let leader {
-                messages.append((Int32(leader.rawValue), .forward(txn)))
-            } else {
-                waitingForLeader.append(txn)
-            }
+        case .accepted: return true
+        case .notLeader: return false
         }
     }
 
@@ -324,11 +325,6 @@ package struct ReplicaNode: Sendable {
             }
             for id in touched { expiry.touch(id, now: monotonicMillis) }
             touched = []
-        }
-        if raft.leader != nil && !waitingForLeader.isEmpty {
-            let waiting = waitingForLeader
-            waitingForLeader = []
-            for txn in waiting { _ = submit(txn, wallMillis: lastWallMillis) }
         }
     }
 

@@ -40,6 +40,8 @@ package final class ReplicaDriver: @unchecked Sendable {
     private var nextRequest: UInt64 = 1
     private var pendingWrites: [UInt64: (connection: WatcherID, xid: Xid, startNanos: UInt64)] = [:]
     private var pendingHandshakes: [UInt64: (connection: WatcherID, readOnly: Bool?)] = [:]
+    /// Reconnects waiting for their session to move to this member.
+    private var pendingMoves: [UInt64: (connection: WatcherID, readOnly: Bool?)] = [:]
     private var pendingSyncs: [UInt64: (connection: WatcherID, xid: Xid, path: String)] = [:]
 
     private var outputInFlight = false
@@ -47,7 +49,8 @@ package final class ReplicaDriver: @unchecked Sendable {
     private var persistedTermVote: (term: Int64, vote: Int64)
     private var lastTreeFlush: Int64 = 0
     private var storageFailed = false
-    private var knownLeader: Int32?
+    /// The leader (and its term) this member's client connections were last valid under.
+    private var knownLeader: (member: Int32, term: UInt64)?
     private var snapshotsInFlight: Set<Int32> = []
 
     package var stats = ServerStats()
@@ -120,7 +123,10 @@ package final class ReplicaDriver: @unchecked Sendable {
             node.receive(message, from: member, wallMillis: Self.wallMillis(), monotonicMillis: Self.monotonicMillis())
             scheduleProcess()
         }
-        transport.onUnreachable = { [unowned self] member in node.peerUnreachable(member) }
+        transport.onUnreachable = { [unowned self] member in
+            node.peerUnreachable(member)
+            if member == node.leader { closeConnectionsWithPendingRequests(reason: "link to the leader down") }
+        }
         self.transport = transport
         let tick = Int64(config.raftTickMillis)
         eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(tick), delay: .milliseconds(tick)) { [weak self] _ in
@@ -170,6 +176,9 @@ package final class ReplicaDriver: @unchecked Sendable {
         guard !outputInFlight, !storageFailed, node.hasOutput else { return }
         let now = Self.monotonicMillis()
         let output = node.takeOutput(monotonicMillis: now)
+        // A new leader invalidates requests forwarded to the old one: drop the connections now,
+        // before anything else, so no later request of theirs can overtake a lost one.
+        if let change = output.roleChange { roleChanged(change) }
         // Committed entries are durable on a majority already: answer their clients now rather
         // than after this output's own write (which holds newer entries).
         deliverResults(output)
@@ -253,7 +262,6 @@ package final class ReplicaDriver: @unchecked Sendable {
     /// them already), role changes, and the acknowledgement to consensus.
     private func finish(_ output: ReplicaOutput, messagesSent: Bool) {
         if !messagesSent { send(output.messages) }
-        if let change = output.roleChange { roleChanged(change) }
         node.persisted()
         scheduleProcess()
     }
@@ -285,17 +293,49 @@ package final class ReplicaDriver: @unchecked Sendable {
                 "consensus.epoch": "\(change.term)",
             ])
         let previous = knownLeader
-        knownLeader = change.leader
-        if let previous, previous != change.leader {
-            // Writes in flight may have been lost with the old leader: drop client connections,
-            // as ZooKeeper does when a member loses its leader, so clients retry elsewhere
-            // instead of waiting for answers that will never come.
+        knownLeader = change.leader.map { ($0, change.term) }
+        if let previous, previous.member != change.leader || previous.term != change.term {
+            // Writes in flight may have been lost with the old leader (or the old term): drop
+            // client connections, as ZooKeeper does when a member loses its leader, so clients
+            // retry elsewhere instead of waiting for answers that will never come, and no later
+            // write of a session commits ahead of a lost earlier one.
             logger.info("leader lost, closing client connections", metadata: ["connections": "\(connections.count)"])
             for connection in connections.values { connection.close() }
+            var requests = Set(pendingWrites.keys)
+            requests.formUnion(pendingHandshakes.keys)
+            requests.formUnion(pendingMoves.keys)
+            node.cancelForwards(requests: requests)
             pendingWrites = [:]
             pendingHandshakes = [:]
+            pendingMoves = [:]
             pendingSyncs = [:]
         }
+    }
+
+    /// Closes the connections whose requests may have been lost on the way to the leader.
+    private func closeConnectionsWithPendingRequests(reason: String) {
+        var affected = Set(pendingWrites.values.map(\.connection))
+        affected.formUnion(pendingHandshakes.values.map(\.connection))
+        affected.formUnion(pendingMoves.values.map(\.connection))
+        affected.formUnion(pendingSyncs.values.map(\.connection))
+        guard !affected.isEmpty else { return }
+        var requests = Set(pendingWrites.filter { affected.contains($0.value.connection) }.keys)
+        requests.formUnion(pendingHandshakes.filter { affected.contains($0.value.connection) }.keys)
+        requests.formUnion(pendingMoves.filter { affected.contains($0.value.connection) }.keys)
+        node.cancelForwards(requests: requests)
+        logger.info("closing client connections with requests in flight", metadata: ["reason": "\(reason)", "connections": "\(affected.count)"])
+        for id in affected.sorted() { connections[id]?.close() }
+        pendingWrites = pendingWrites.filter { !affected.contains($0.value.connection) }
+        pendingHandshakes = pendingHandshakes.filter { !affected.contains($0.value.connection) }
+        pendingMoves = pendingMoves.filter { !affected.contains($0.value.connection) }
+        pendingSyncs = pendingSyncs.filter { !affected.contains($0.value.connection) }
+    }
+
+    /// Whether requests may be sent on now: the leader consensus reports is the one this
+    /// member's connections were last valid under.
+    private var leaderIsCurrent: Bool {
+        guard let leader = node.leader, let known = knownLeader else { return false }
+        return leader == known.member && node.term == known.term
     }
 
     /// Streams the current tree image to a lagging peer, then the consensus message. The image
@@ -366,6 +406,25 @@ package final class ReplicaDriver: @unchecked Sendable {
             return
         }
         guard let origin = txn.origin, origin.member == Int32(config.myid) else { return }
+        if case .moveSession = txn.op {
+            guard let move = pendingMoves.removeValue(forKey: origin.request),
+                let connection = connections[move.connection], let record = node.tree.sessions[txn.session]
+            else { return }
+            guard applied.result.err == .ok else {
+                connection.sendConnectResponse(.invalidSession(readOnly: move.readOnly))
+                connection.close()
+                return
+            }
+            bind(txn.session, to: connection)
+            node.sessionActive(txn.session, monotonicMillis: Self.monotonicMillis())
+            logger.debug("session moved here", metadata: ["zk.session_id": "\(txn.session)"])
+            connection.sendConnectResponse(
+                ConnectResponse(
+                    timeout: record.timeout, sessionID: txn.session, password: record.password,
+                    readOnly: move.readOnly.map { _ in false }))
+            connection.handshakeAnswered()
+            return
+        }
         if case .createSession(let timeout, let password) = txn.op {
             guard let handshake = pendingHandshakes.removeValue(forKey: origin.request),
                 let connection = connections[handshake.connection]
@@ -380,6 +439,11 @@ package final class ReplicaDriver: @unchecked Sendable {
             return
         }
         guard let pending = pendingWrites.removeValue(forKey: origin.request) else { return }
+        if applied.result.err == .sessionMoved {
+            // ZooKeeper closes a connection whose session moved to another member.
+            connections[pending.connection]?.close()
+            return
+        }
         stats.latency.record(Int64((DispatchTime.now().uptimeNanoseconds - pending.startNanos) / 1_000_000))
         connections[pending.connection]?.writeCompleted(
             xid: pending.xid, header: ReplyHeader(xid: pending.xid, zxid: txn.zxid, err: applied.result.err),
@@ -433,7 +497,9 @@ package final class ReplicaDriver: @unchecked Sendable {
             connection.sessionPending(id)
             let requestID = takeRequestID()
             pendingHandshakes[requestID] = (connection.id, request.readOnly)
-            submit(Txn(zxid: .zero, time: 0, session: id, op: .createSession(timeout: timeout, password: password)), requestID)
+            submit(
+                Txn(zxid: .zero, time: 0, session: id, op: .createSession(timeout: timeout, password: password)),
+                requestID, from: connection)
             return
         }
         let id = request.sessionID
@@ -444,6 +510,17 @@ package final class ReplicaDriver: @unchecked Sendable {
             logger.debug("session reconnect refused", metadata: ["zk.session_id": "\(id)"])
             connection.sendConnectResponse(.invalidSession(readOnly: request.readOnly))
             connection.close()
+            return
+        }
+        if record.owner != Int32(config.myid) {
+            // The session's requests come through this member from now on; its previous
+            // member's requests still in flight will fail with SESSIONMOVED. The client hears
+            // it is connected only once the move applied (as ZooKeeper revalidates with the
+            // leader first), so a late move from an abandoned member can never come after it.
+            let requestID = takeRequestID()
+            pendingMoves[requestID] = (connection.id, request.readOnly)
+            connection.sessionPending(id)
+            submit(Txn(zxid: .zero, time: 0, session: id, op: .moveSession), requestID, from: connection)
             return
         }
         bind(id, to: connection)
@@ -478,10 +555,19 @@ package final class ReplicaDriver: @unchecked Sendable {
         return nextRequest
     }
 
-    private func submit(_ txn: Txn, _ requestID: UInt64) {
+    /// Submits `txn` for `connection`; when there is no current leader to take it, closes the
+    /// connection instead (nothing is queued, so nothing can be reordered).
+    private func submit(_ txn: Txn, _ requestID: UInt64, from connection: ClientConnection) {
         var txn = txn
         txn.origin = TxnOrigin(member: Int32(config.myid), request: requestID)
-        _ = node.submit(txn, wallMillis: Self.wallMillis())
+        if !leaderIsCurrent || node.submit(txn, wallMillis: Self.wallMillis()) == .rejected {
+            logger.debug("no current leader for a write, closing its connection")
+            pendingWrites[requestID] = nil
+            pendingHandshakes[requestID] = nil
+            pendingMoves[requestID] = nil
+            connection.close()
+            return
+        }
         scheduleProcess()
     }
 
@@ -516,7 +602,7 @@ package final class ReplicaDriver: @unchecked Sendable {
         }
         let requestID = takeRequestID()
         pendingWrites[requestID] = (connection.id, xid, DispatchTime.now().uptimeNanoseconds)
-        submit(Txn(zxid: .zero, time: 0, session: session, xid: xid, auth: connection.auth, op: op), requestID)
+        submit(Txn(zxid: .zero, time: 0, session: session, xid: xid, auth: connection.auth, op: op), requestID, from: connection)
     }
 
     /// sync: answered once this member has applied everything the leader had committed when
@@ -656,7 +742,9 @@ package final class ReplicaDriver: @unchecked Sendable {
     package var isStorageFailed: Bool { storageFailed }
     package var sessionCount: Int { node.tree.sessions.count }
     package var storagePath: String { storage.path }
-    package var outstandingRequests: Int { pendingWrites.count + pendingHandshakes.count + pendingSyncs.count }
+    package var outstandingRequests: Int {
+        pendingWrites.count + pendingHandshakes.count + pendingMoves.count + pendingSyncs.count
+    }
     package var followerProgress: [(member: Int32, match: Int64, lag: Int64)] { node.followerProgress }
     package var currentEpoch: UInt64 { node.term }
 

@@ -212,10 +212,11 @@ package final class KeeperDatabase: @unchecked Sendable {
         }
 
         var sessions: [SessionID: SessionRecord] = [:]
-        let sessionRows = try connection.prepare("SELECT id, timeout, password FROM sessions")
+        let sessionRows = try connection.prepare("SELECT id, timeout, password, owner FROM sessions")
         while try sessionRows.step() {
             sessions[SessionID(sessionRows.int64(0))] = SessionRecord(
-                timeout: Int32(truncatingIfNeeded: sessionRows.int64(1)), password: sessionRows.blob(2) ?? [])
+                timeout: Int32(truncatingIfNeeded: sessionRows.int64(1)), password: sessionRows.blob(2) ?? [],
+                owner: Int32(truncatingIfNeeded: sessionRows.int64(3)))
         }
 
         var tail: [StoredEntry] = []
@@ -323,13 +324,15 @@ package final class KeeperDatabase: @unchecked Sendable {
                 }
             }
             if !batch.sessions.isEmpty {
-                let upsert = try connection.prepare("INSERT OR REPLACE INTO sessions (id, timeout, password) VALUES (?, ?, ?)")
+                let upsert = try connection.prepare(
+                    "INSERT OR REPLACE INTO sessions (id, timeout, password, owner) VALUES (?, ?, ?, ?)")
                 let delete = try connection.prepare("DELETE FROM sessions WHERE id = ?")
                 for (id, record) in batch.sessions {
                     if let record {
                         try upsert.bind(1, id.rawValue)
                         try upsert.bind(2, Int64(record.timeout))
                         try upsert.bind(3, bytes: record.password)
+                        try upsert.bind(4, Int64(record.owner))
                         try upsert.step()
                         try resetForReuse(upsert)
                     } else {
@@ -461,7 +464,8 @@ package final class KeeperDatabase: @unchecked Sendable {
         CREATE TABLE IF NOT EXISTS sessions (
             id       INTEGER PRIMARY KEY,
             timeout  INTEGER NOT NULL,
-            password BLOB    NOT NULL
+            password BLOB    NOT NULL,
+            owner    INTEGER NOT NULL
         );
         """
 }

@@ -1,0 +1,766 @@
+import Consensus
+import KeeperCore
+package import KeeperReplica
+import NIOCore
+import ZooKeeperWire
+
+/// Knobs of a simulated keeper ensemble.
+package struct KeeperSimulationOptions: Sendable {
+    package var electionTicks = 10
+    /// Take a tree snapshot and compact the in-memory log after this many applied entries: small,
+    /// so lagging and wiped members catch up through snapshot streams.
+    package var compactEvery: Int64 = 40
+    package var maxEntriesPerAppend = 16
+    /// Snapshot streams are cut into chunks this big (production: 1 MiB), so every stream has
+    /// several.
+    package var snapshotChunkBytes = 512
+    /// Steps between submitting a batch and it being durable (the fsync).
+    package var persistDelay: ClosedRange<Int64> = 1...4
+    package var slowPersistPerMille = 80
+    package var slowPersistDelay: ClosedRange<Int64> = 10...60
+    /// Negotiated session timeout (ms) and the leader's expiry bucket (ms).
+    package var sessionTimeoutMillis: Int32 = 3_000
+    package var sessionTickMillis: Int64 = 200
+    /// A client gives up on a connection whose oldest request is unanswered this long (a
+    /// ZooKeeper client's read timeout, two thirds of the session timeout: pings queue behind it).
+    package var clientRequestTimeoutMillis: Int64 = 2_000
+    /// Requests a client keeps in flight at most.
+    package var clientPipeline = 3
+    /// Per mille per client step: submit a request / move to another member / close the session.
+    package var requestPerMille = 400
+    package var movePerMille = 0
+    package var closePerMille = 8
+    /// Whether random loss (`network.dropPerMille`) also hits keeper messages (forwards, touches,
+    /// snapshot streams) and not only consensus envelopes. A real link that goes down loses
+    /// whatever was in flight, forwards included.
+    package var dropKeeperMessages = true
+    /// Whether a break of client FIFO order in the committed sequence fails the run. When false it
+    /// is collected in `knownIssues` and the run goes on (see `KeeperKnownIssueTests`: Paddock
+    /// applies writes of a closed connection after later ones, and loses forwards on link blips).
+    package var sessionOrderViolationsAreFatal = true
+    /// Whether a request still hung after healing because its forward to the leader was lost
+    /// (with no leader change to close its connection) fails the liveness check. When false it
+    /// is collected in `knownIssues` and the client gives up on it, as a real client would.
+    package var lostForwardHangsAreFatal = true
+    /// `ReplicaDriver` answers clients from `applied` right after `takeOutput` (committed entries
+    /// are durable on a majority), before the output's own write; false: after it, as before
+    /// commit 147d40a.
+    package var repliesBeforeWrite = true
+    /// Tree rows ride along with every durable write (false: only once the flush interval has
+    /// passed, the log covering the gap at restart).
+    package var treeRowsWithEveryLogWrite = true
+    /// Events kept for a failure report.
+    package var traceCapacity = 40
+
+    package init() {}
+}
+
+/// A deterministic simulation of a whole replicated keeper (STYLE.md §7.3): per member a
+/// `ReplicaNode`, a simulated driver that follows `ReplicaDriver`'s contract (persist the hard
+/// state, entries, installed snapshot and dirty tree rows; send — a leader whose term and vote are
+/// durable sends first; then deliver `applied`; then `persisted()`), and a `KeeperDisk` that
+/// loses what was not yet durable when the member crashes. Peer links are FIFO (TCP) and lose
+/// messages while cut; snapshot streams deliver their chunks and then the `.snapshot` envelope in
+/// order on one link. Simulated clients create sessions, run a random write workload with
+/// increasing xids, move between members and close sessions. `KeeperChecker` and the consensus
+/// `InvariantChecker` run after every event; the same seed replays the same run.
+package struct KeeperEnsemble: Sendable {
+    package static let stepsPerTick = Ensemble.stepsPerTick
+    /// A step is 10 ms: a consensus tick is 100 ms.
+    package static let millisPerStep: Int64 = 10
+    static let wallBase: Int64 = 1_700_000_000_000
+
+    enum Event: Sendable {
+        case tick(Int, incarnation: Int)
+        case deliver(from: Int32, to: Int32, PeerMessage)
+        case stream(from: Int32, to: Int32, [PeerMessage], position: Int, incarnation: Int)
+        case streamDone(Int, incarnation: Int, peer: Int32, succeeded: Bool)
+        case persist(Int, incarnation: Int)
+        case clients
+    }
+
+    /// An output taken from the core and being made durable.
+    struct InFlight: Sendable {
+        var output: ReplicaOutput
+        var batch: KeeperBatch
+        var messagesSent: Bool
+    }
+
+    /// A client connection as the member's driver sees it.
+    struct Connection: Sendable {
+        var client: Int
+        var session: SessionID?
+    }
+
+    /// One member: the core when up, its disk, and its driver's state (`ReplicaDriver`'s fields).
+    struct Member: Sendable {
+        let id: Int32
+        var node: ReplicaNode?
+        var disk = KeeperDisk()
+        var incarnation = 0
+        var inFlight: InFlight?
+        var persistedTermVote: (term: Term, vote: NodeID?) = (.zero, nil)
+        var lastTreeFlushMillis: Int64 = 0
+        /// The leader and term this member's connections were last valid under.
+        var knownLeader: (member: Int32, term: UInt64)?
+
+        /// `ReplicaDriver.leaderIsCurrent`.
+        var leaderIsCurrent: Bool {
+            guard let node, let leader = node.leader, let known = knownLeader else { return false }
+            return leader == known.member && node.term == known.term
+        }
+        var snapshotsInFlight: Set<Int32> = []
+        var nextRequest: UInt64 = 1
+        var connections: [Int: Connection] = [:]
+        var sessionOwners: [SessionID: Int] = [:]
+        var pendingWrites: [UInt64: (connection: Int, xid: Int32)] = [:]
+        var pendingHandshakes: [UInt64: Int] = [:]
+    }
+
+    package let seed: UInt64
+    package let options: KeeperSimulationOptions
+    package var random: Xoshiro256StarStar
+    package var network = FakeNetwork()
+    package internal(set) var now: Int64 = 0
+    package private(set) var eventCount = 0
+    package internal(set) var checker = KeeperChecker()
+    package private(set) var raftChecker = InvariantChecker()
+    private var queue = EventQueue<Event>()
+    var members: [Member]
+    var clients: [SimulatedClient] = []
+    var trace = TraceLog(capacity: 40)
+    /// Per directed link, the time of the last scheduled delivery (links are FIFO).
+    private var linkClock: [Int64: Int64] = [:]
+    var nextConnection = 1
+    var nextSession: Int64 = 1
+    /// Whether clients submit new requests and move between members.
+    package var workloadEnabled = true
+    /// Whether clients give up on requests unanswered for `clientRequestTimeoutMillis` (off while
+    /// liveness is checked: then the member must answer or close the connection).
+    package var clientTimeoutsEnabled = true
+
+    /// Client requests whose forward to the leader was lost on the way: (session, xid).
+    var lostForwards: Set<KeeperChecker.RequestKey> = []
+    /// Known Paddock issues met in this run (when the options make them non-fatal).
+    package var knownIssues: [String] { checker.orderViolations + hangs }
+    var hangs: [String] = []
+
+    package private(set) var snapshotsSent = 0
+    package private(set) var snapshotsInstalled = 0
+    package private(set) var restarts = 0
+    package private(set) var connectionsClosedByLeaderChange = 0
+    package var statistics = KeeperClientStatistics()
+
+    package init(seed: UInt64, size: Int, options: KeeperSimulationOptions = KeeperSimulationOptions()) {
+        precondition(size >= 1)
+        self.seed = seed
+        self.options = options
+        self.random = Xoshiro256StarStar(seed: seed)
+        self.trace = TraceLog(capacity: options.traceCapacity)
+        self.checker.orderViolationsAreFatal = options.sessionOrderViolationsAreFatal
+        self.members = (1...size).map { Member(id: Int32($0)) }
+        for k in members.indices {
+            start(k)
+        }
+        queue.schedule(.clients, at: Self.stepsPerTick)
+    }
+
+    private func configuration(for id: Int32) -> ReplicaConfiguration {
+        ReplicaConfiguration(
+            member: id, members: members.map(\.id), electionTicks: options.electionTicks, heartbeatTicks: 1,
+            compactEvery: options.compactEvery, maxEntriesPerAppend: options.maxEntriesPerAppend)
+    }
+
+    // MARK: - Time
+
+    var monotonicMillis: Int64 { 1_000 + now * Self.millisPerStep }
+    var wallMillis: Int64 { Self.wallBase + now * Self.millisPerStep }
+
+    // MARK: - Observing
+
+    package var ids: [Int32] { members.map(\.id) }
+    package var ticks: Int64 { now / Self.stepsPerTick }
+    package var violation: String? { checker.violation ?? raftChecker.violation }
+
+    package func node(_ id: Int32) -> ReplicaNode? { members[index(id)].node }
+    package func isUp(_ id: Int32) -> Bool { members[index(id)].node != nil }
+    package func disk(_ id: Int32) -> KeeperDisk { members[index(id)].disk }
+    /// The log index a live member's tree reflects.
+    package func appliedIndex(of id: Int32) -> Int64? { members[index(id)].node?.appliedIndex.rawValue }
+
+    /// The live leader with the highest term.
+    package var leader: Int32? {
+        var best: (id: Int32, term: UInt64)?
+        for m in members {
+            guard let node = m.node, node.isLeader else { continue }
+            if best == nil || node.term > best!.term { best = (m.id, node.term) }
+        }
+        return best?.id
+    }
+
+    /// A leader every live member follows at its term.
+    package var stableLeader: Int32? {
+        guard let leader, let term = node(leader)?.term else { return nil }
+        for m in members {
+            guard let node = m.node else { continue }
+            if node.term != term || node.leader != leader { return nil }
+        }
+        return leader
+    }
+
+    func index(_ id: Int32) -> Int { Int(id) - 1 }
+
+    /// The seed, the violation (if any), the members and the last events, for a failure message.
+    package var report: String {
+        var text = "seed \(seed) (replay with SIM_SEED=\(seed)) at tick \(ticks), event \(eventCount)"
+        if let violation { text += "\nviolation: \(violation)" }
+        text += "\ncommitted txns \(checker.committedCount) through \(checker.referenceIndex), zxid \(checker.reference.lastZxid); "
+        text += "acknowledged \(checker.acknowledged) (highest index \(checker.highestAcknowledged)); \(statistics)"
+        text += "\nmembers:"
+        for m in members {
+            if let node = m.node {
+                text +=
+                    "\n  \(m.id) \(node.role) t\(node.term) leader \(node.leader.map(String.init) ?? "-") "
+                    + "commit \(node.raft.commitIndex) applied \(node.appliedIndex) last \(node.raft.lastIndex) "
+                    + "zxid \(node.tree.lastZxid) sessions \(node.tree.sessions.count) nodes \(node.tree.nodeCount) "
+                    + "conns \(m.connections.count)"
+            } else {
+                text += "\n  \(m.id) down (disk applied \(m.disk.appliedIndex), last \(m.disk.lastIndex))"
+            }
+        }
+        text += "\nclients:"
+        for c in clients { text += "\n  \(c)" }
+        text += "\nlast events:\n" + trace.formatted()
+        return text
+    }
+
+    // MARK: - Running
+
+    package mutating func run(ticks: Int) {
+        run(steps: Int64(ticks) * Self.stepsPerTick)
+    }
+
+    package mutating func run(steps: Int64) {
+        let end = now + steps
+        while violation == nil, let time = queue.nextTime, time <= end {
+            let (t, event) = queue.pop()!
+            now = t
+            eventCount += 1
+            handle(event)
+            if eventCount % 64 == 0 { periodicCheck() }
+        }
+        if violation == nil { now = end }
+    }
+
+    /// Runs tick by tick until `condition` holds; returns whether it did within `maxTicks`.
+    package mutating func run(upTo maxTicks: Int, until condition: (KeeperEnsemble) -> Bool) -> Bool {
+        for _ in 0..<maxTicks {
+            if condition(self) { return true }
+            run(ticks: 1)
+            if violation != nil { return false }
+        }
+        return condition(self)
+    }
+
+    private mutating func handle(_ event: Event) {
+        switch event {
+        case .tick(let k, let incarnation):
+            guard members[k].incarnation == incarnation, members[k].node != nil else { return }
+            members[k].node!.tick(wallMillis: wallMillis, monotonicMillis: monotonicMillis, random: &random)
+            trace.append(now, .tick(NodeID(Int(members[k].id))))
+            queue.schedule(
+                .tick(k, incarnation: incarnation), at: now + Self.stepsPerTick + Int64.random(in: -1...1, using: &random))
+            afterInput(k)
+
+        case .deliver(let from, let to, let message):
+            let k = index(to)
+            guard members[k].node != nil, network.connected(NodeID(Int(from)), NodeID(Int(to))) else {
+                if case .forward(let txn) = message, txn.xid.rawValue > 0 {
+                    lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
+                }
+                trace.append(now, .note("drop (\(members[k].node == nil ? "down" : "cut")) \(from)->\(to) \(Self.describe(message))"))
+                return
+            }
+            trace.append(now, .note("deliver \(from)->\(to) \(Self.describe(message))"))
+            receive(k, message, from: from)
+
+        case .stream(let from, let to, let messages, let position, let incarnation):
+            let k = index(to)
+            let link = (NodeID(Int(from)), NodeID(Int(to)))
+            guard members[k].node != nil, network.connected(link.0, link.1),
+                !(options.dropKeeperMessages && random.chance(perMille: network.dropPerMille))
+            else {
+                trace.append(now, .note("snapshot stream \(from)->\(to) broke at \(position)/\(messages.count)"))
+                scheduleStreamDone(from: from, incarnation: incarnation, to: to, succeeded: false)
+                return
+            }
+            trace.append(now, .note("stream \(from)->\(to) \(position + 1)/\(messages.count) \(Self.describe(messages[position]))"))
+            if position + 1 < messages.count {
+                let at = scheduleOnLink(from: from, to: to, delay: 1)
+                queue.schedule(
+                    .stream(from: from, to: to, messages, position: position + 1, incarnation: incarnation), at: at)
+            } else {
+                scheduleStreamDone(from: from, incarnation: incarnation, to: to, succeeded: true)
+            }
+            receive(k, messages[position], from: from)
+
+        case .streamDone(let k, let incarnation, let peer, let succeeded):
+            guard members[k].incarnation == incarnation, members[k].node != nil else { return }
+            members[k].snapshotsInFlight.remove(peer)
+            members[k].node!.snapshotSent(to: peer, succeeded: succeeded)
+            trace.append(now, .note("\(members[k].id) snapshotSent(to: \(peer), \(succeeded))"))
+            afterInput(k)
+
+        case .persist(let k, let incarnation):
+            guard members[k].incarnation == incarnation, members[k].node != nil, let inFlight = members[k].inFlight else {
+                return
+            }
+            members[k].inFlight = nil
+            members[k].disk.commit(inFlight.batch)
+            trace.append(now, .note("\(members[k].id) durable: \(Self.describe(inFlight.batch))"))
+            finish(k, inFlight.output, messagesSent: inFlight.messagesSent)
+            afterInput(k)
+
+        case .clients:
+            queue.schedule(.clients, at: now + Self.stepsPerTick)
+            stepClients()
+        }
+    }
+
+    private mutating func receive(_ k: Int, _ message: PeerMessage, from: Int32) {
+        members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+        afterInput(k)
+    }
+
+    /// After any input: run the driver loop, then check the member.
+    mutating func afterInput(_ k: Int) {
+        process(k)
+        if let node = members[k].node { raftChecker.check(node.raft) }
+    }
+
+    private mutating func periodicCheck() {
+        for m in members {
+            guard let node = m.node else { continue }
+            raftChecker.checkCommittedPrefix(node.raft)
+            checker.checkTree(m.id, node.tree)
+        }
+    }
+
+    /// Checks every live member in full (the end of a scenario).
+    package mutating func finalCheck() {
+        periodicCheck()
+        for m in members {
+            guard let node = m.node else { continue }
+            raftChecker.checkLeaderCompleteness(node.raft)
+        }
+    }
+
+    // MARK: - The driver (ReplicaDriver.process / finish / deliver)
+
+    /// Takes outputs while none is being persisted: each one is persisted (or, when nothing in it
+    /// must be durable, finished at once), as `ReplicaDriver.process()` does.
+    mutating func process(_ k: Int) {
+        while members[k].inFlight == nil, let node = members[k].node, node.hasOutput {
+            let member = members[k].id
+            let millis = monotonicMillis
+            let output = members[k].node!.takeOutput(monotonicMillis: millis)
+            observeTaken(k, output)
+            // `ReplicaDriver.process`: a leader change closes connections before anything else.
+            if let change = output.roleChange { roleChanged(k, leader: change.leader, term: change.term) }
+            if options.repliesBeforeWrite {
+                for applied in output.applied { deliver(k, applied) }
+            }
+            var batch = KeeperBatch()
+            var durable = !output.entries.isEmpty || output.installedSnapshot != nil
+            batch.entries = output.entries
+            if let hard = output.hardState {
+                // Term and vote must be durable before any message that depends on them goes out;
+                // the commit index alone need not be.
+                if durable || (hard.term, hard.vote) != members[k].persistedTermVote { durable = true }
+                batch.hardState = hard
+            }
+            if let metadata = output.installedSnapshot {
+                let tree = members[k].node!.tree
+                _ = members[k].node!.takeDirtyRows()
+                batch.replaceTree = true
+                batch.nodes = tree.nodes.keys.sorted().map { ($0, tree.node($0)) }
+                batch.sessions = tree.sessions.keys.sorted().map { ($0, tree.sessions[$0]) }
+                batch.applied = (metadata.index, metadata.term, tree.lastZxid)
+            } else if (durable && options.treeRowsWithEveryLogWrite) || millis - members[k].lastTreeFlushMillis >= 1_000 {
+                addDirtyRows(k, to: &batch, now: millis)
+            }
+            if batch.isEmpty || (!durable && batch.nodes.isEmpty && batch.sessions.isEmpty) {
+                finish(k, output, messagesSent: false)
+                continue
+            }
+            // A leader whose term and vote are durable replicates while it writes (Raft §10.2.1).
+            let termVoteDurable = batch.hardState.map { ($0.term, $0.vote) == members[k].persistedTermVote } ?? true
+            let sendNow = members[k].node!.isLeader && termVoteDurable && output.installedSnapshot == nil
+            if sendNow { send(k, output.messages) }
+            if durable, let hard = batch.hardState { members[k].persistedTermVote = (hard.term, hard.vote) }
+            members[k].inFlight = InFlight(output: output, batch: batch, messagesSent: sendNow)
+            let slow = random.chance(perMille: options.slowPersistPerMille)
+            let delay = Int64.random(in: slow ? options.slowPersistDelay : options.persistDelay, using: &random)
+            queue.schedule(.persist(k, incarnation: members[k].incarnation), at: now + delay)
+            trace.append(now, .note("\(member) writes \(Self.describe(batch))\(sendNow ? ", sent first" : "")"))
+        }
+    }
+
+    private mutating func addDirtyRows(_ k: Int, to batch: inout KeeperBatch, now millis: Int64) {
+        let dirty = members[k].node!.takeDirtyRows()
+        members[k].lastTreeFlushMillis = millis
+        let node = members[k].node!
+        batch.nodes = dirty.paths.sorted().map { ($0, node.tree.node($0)) }
+        batch.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
+        if let term = node.term(at: node.appliedIndex) {
+            batch.applied = (node.appliedIndex, term, node.tree.lastZxid)
+            batch.compactThrough = min(node.snapshotIndex, node.appliedIndex)
+        } else if !batch.nodes.isEmpty || !batch.sessions.isEmpty {
+            checker.fail(
+                "\(members[k].id) writes tree rows without an applied mark: no term at applied \(node.appliedIndex)")
+        }
+    }
+
+    /// What the core did inside `takeOutput`: its tree changed then.
+    private mutating func observeTaken(_ k: Int, _ output: ReplicaOutput) {
+        let member = members[k].id
+        if let metadata = output.installedSnapshot {
+            snapshotsInstalled += 1
+            trace.append(now, .note("\(member) installs snapshot \(metadata.index)/\(metadata.term)"))
+            checker.observeSnapshotInstalled(member, metadata: metadata, zxid: checker.zxid(through: metadata.index))
+        }
+        for applied in output.applied {
+            checker.observeApplied(member, applied)
+        }
+        checker.observeAppliedThrough(members[k].node!.appliedIndex)
+        if let change = output.roleChange {
+            trace.append(
+                now, .role(NodeID(Int(member)), change.role, Term(change.term), change.leader.map { NodeID(Int($0)) }))
+        }
+    }
+
+    /// The part of an output that follows durability: messages, replies, role change, persisted().
+    private mutating func finish(_ k: Int, _ output: ReplicaOutput, messagesSent: Bool) {
+        if !messagesSent { send(k, output.messages) }
+        if !options.repliesBeforeWrite {
+            for applied in output.applied { deliver(k, applied) }
+        }
+        members[k].node!.persisted()
+    }
+
+    private mutating func roleChanged(_ k: Int, leader: Int32?, term: UInt64) {
+        let previous = members[k].knownLeader
+        members[k].knownLeader = leader.map { ($0, term) }
+        if let previous, previous.member != leader || previous.term != term {
+            // Writes in flight may have been lost with the old leader: drop client connections.
+            if !members[k].connections.isEmpty {
+                connectionsClosedByLeaderChange += members[k].connections.count
+                trace.append(now, .note("\(members[k].id) lost leader \(previous.member): closes \(members[k].connections.count) connections"))
+            }
+            for connection in members[k].connections.keys.sorted() { closeConnection(k, connection, sessionGone: false) }
+            members[k].node!.cancelForwards(
+                requests: Set(members[k].pendingWrites.keys).union(members[k].pendingHandshakes.keys))
+            members[k].pendingWrites = [:]
+            members[k].pendingHandshakes = [:]
+        }
+    }
+
+    /// `ReplicaDriver.closeConnectionsWithPendingRequests`: the link to the leader dropped a
+    /// message, so requests forwarded on it may be lost.
+    private mutating func closeConnectionsWithPendingRequests(_ k: Int) {
+        var affected = Set(members[k].pendingWrites.values.map(\.connection))
+        affected.formUnion(members[k].pendingHandshakes.values)
+        guard !affected.isEmpty else { return }
+        var requests = Set(members[k].pendingWrites.filter { affected.contains($0.value.connection) }.keys)
+        requests.formUnion(members[k].pendingHandshakes.filter { affected.contains($0.value) }.keys)
+        members[k].node!.cancelForwards(requests: requests)
+        trace.append(now, .note("\(members[k].id) lost a message to its leader: closes \(affected.count) connections"))
+        for connection in affected.sorted() { closeConnection(k, connection, sessionGone: false) }
+        members[k].pendingWrites = members[k].pendingWrites.filter { !affected.contains($0.value.connection) }
+        members[k].pendingHandshakes = members[k].pendingHandshakes.filter { !affected.contains($0.value) }
+    }
+
+    /// `ReplicaDriver.deliver`: the reply of the member holding the client.
+    private mutating func deliver(_ k: Int, _ applied: AppliedTxn) {
+        let txn = applied.txn
+        let member = members[k].id
+        if case .closeSession = txn.op, let owner = members[k].sessionOwners.removeValue(forKey: txn.session) {
+            if let origin = txn.origin, origin.member == member,
+                let pending = members[k].pendingWrites.removeValue(forKey: origin.request), pending.connection == owner
+            {
+                replyToClient(k, connection: owner, xid: pending.xid, applied: applied)
+            }
+            closeConnection(k, owner, sessionGone: true)
+            return
+        }
+        guard let origin = txn.origin, origin.member == member else { return }
+        if case .moveSession = txn.op {
+            guard let connection = members[k].pendingHandshakes.removeValue(forKey: origin.request),
+                members[k].connections[connection] != nil
+            else { return }
+            guard applied.result.err == .ok else {
+                closeConnection(k, connection, sessionGone: true)
+                return
+            }
+            bind(k, txn.session, to: connection)
+            sessionMoved(connection: connection, session: txn.session)
+            return
+        }
+        if case .createSession = txn.op {
+            guard let connection = members[k].pendingHandshakes.removeValue(forKey: origin.request),
+                members[k].connections[connection] != nil
+            else { return }
+            bind(k, txn.session, to: connection)
+            sessionEstablished(connection: connection, session: txn.session, zxid: txn.zxid)
+            return
+        }
+        guard let pending = members[k].pendingWrites.removeValue(forKey: origin.request) else { return }
+        replyToClient(k, connection: pending.connection, xid: pending.xid, applied: applied)
+    }
+
+    mutating func bind(_ k: Int, _ session: SessionID, to connection: Int) {
+        if let previous = members[k].sessionOwners[session], previous != connection,
+            members[k].connections[previous] != nil
+        {
+            closeConnection(k, previous, sessionGone: false)
+        }
+        members[k].sessionOwners[session] = connection
+        members[k].connections[connection]?.session = session
+    }
+
+    /// Closes a connection on the member's side; the client hears of it.
+    mutating func closeConnection(_ k: Int, _ connection: Int, sessionGone: Bool) {
+        guard let info = members[k].connections.removeValue(forKey: connection) else { return }
+        if let session = info.session, members[k].sessionOwners[session] == connection {
+            members[k].sessionOwners[session] = nil
+        }
+        connectionClosedByServer(client: info.client, connection: connection, sessionGone: sessionGone)
+    }
+
+    // MARK: - Sending
+
+    private mutating func send(_ k: Int, _ messages: [(to: Int32, message: PeerMessage)]) {
+        // A lost frame means a broken TCP link: everything written after it on the same link in
+        // this batch is lost too (the driver notices the broken link only once).
+        var broken: Set<Int32> = []
+        for (to, message) in messages {
+            if broken.contains(to) {
+                trace.append(now, .note("lost \(members[k].id)->\(to) (link broken) \(Self.describe(message))"))
+                if case .forward(let txn) = message, txn.xid.rawValue > 0 {
+                    lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
+                }
+                continue
+            }
+            if case .raft(let envelope) = message, case .snapshot(let requested) = envelope.message {
+                streamSnapshot(k, to: to, requested: requested, envelope: envelope)
+            } else if !transmit(from: k, to: to, message) {
+                broken.insert(to)
+            }
+        }
+    }
+
+    /// The delivery time of a message sent now on `from -> to`: never before the link's previous
+    /// one (TCP keeps order).
+    private mutating func scheduleOnLink(from: Int32, to: Int32, delay: Int64) -> Int64 {
+        let key = Int64(from) << 32 | Int64(to)
+        let at = max(now + delay, linkClock[key] ?? 0)
+        linkClock[key] = at
+        return at
+    }
+
+    /// Sends one message; false when it was lost.
+    @discardableResult
+    private mutating func transmit(from k: Int, to: Int32, _ message: PeerMessage) -> Bool {
+        let from = members[k].id
+        var isRaft = false
+        if case .raft(let envelope) = message {
+            raftChecker.observeSent(envelope)
+            isRaft = true
+        }
+        let lost =
+            !network.connected(NodeID(Int(from)), NodeID(Int(to)))
+            || ((isRaft || options.dropKeeperMessages) && random.chance(perMille: network.dropPerMille))
+        if lost {
+            // The link is down: the transport drops the message and reports the peer unreachable.
+            trace.append(now, .note("lost \(from)->\(to) \(Self.describe(message))"))
+            if case .forward(let txn) = message, txn.xid.rawValue > 0 {
+                lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
+            }
+            members[k].node!.peerUnreachable(to)
+            if to == members[k].node!.leader { closeConnectionsWithPendingRequests(k) }
+            return false
+        }
+        var delay = Int64.random(in: network.minDelay...network.maxDelay, using: &random)
+        if random.chance(perMille: network.longDelayPerMille) {
+            delay += Int64.random(in: 0...network.longDelay, using: &random)
+        }
+        let copies = isRaft && random.chance(perMille: network.duplicatePerMille) ? 2 : 1
+        for _ in 0..<copies {
+            queue.schedule(.deliver(from: from, to: to, message), at: scheduleOnLink(from: from, to: to, delay: delay))
+        }
+        return true
+    }
+
+    /// `ReplicaDriver.streamSnapshot`: the current tree image in chunks, then the consensus
+    /// message renamed to the index the image stands at, in order on one link.
+    private mutating func streamSnapshot(_ k: Int, to: Int32, requested: SnapshotMetadata, envelope original: Envelope) {
+        let from = members[k].id
+        guard !members[k].snapshotsInFlight.contains(to), let (image, metadata) = members[k].node!.snapshotImage,
+            metadata.index >= requested.index
+        else {
+            members[k].node!.snapshotSent(to: to, succeeded: false)
+            return
+        }
+        members[k].snapshotsInFlight.insert(to)
+        snapshotsSent += 1
+        var envelope = original
+        envelope.message = .snapshot(metadata)
+        raftChecker.observeSent(envelope)
+        var bytes = ByteBuffer()
+        image.writeSnapshot(to: &bytes)
+        let total = Int64(bytes.readableBytes)
+        var messages: [PeerMessage] = []
+        var offset = 0
+        repeat {
+            let length = min(options.snapshotChunkBytes, bytes.readableBytes - offset)
+            let chunk = bytes.getSlice(at: bytes.readerIndex + offset, length: length) ?? ByteBuffer()
+            messages.append(
+                .snapshotChunk(
+                    index: metadata.index.rawValue, term: metadata.term.rawValue, totalBytes: total,
+                    offset: Int64(offset), bytes: chunk))
+            offset += length
+        } while offset < bytes.readableBytes
+        messages.append(.raft(envelope))
+        trace.append(now, .note("\(from) streams snapshot \(metadata.index)/\(metadata.term) to \(to) in \(messages.count - 1) chunks"))
+        guard network.connected(NodeID(Int(from)), NodeID(Int(to))) else {
+            scheduleStreamDone(from: from, incarnation: members[k].incarnation, to: to, succeeded: false)
+            return
+        }
+        let delay = Int64.random(in: network.minDelay...network.maxDelay, using: &random)
+        queue.schedule(
+            .stream(from: from, to: to, messages, position: 0, incarnation: members[k].incarnation),
+            at: scheduleOnLink(from: from, to: to, delay: delay))
+    }
+
+    private mutating func scheduleStreamDone(from: Int32, incarnation: Int, to: Int32, succeeded: Bool) {
+        queue.schedule(
+            .streamDone(index(from), incarnation: incarnation, peer: to, succeeded: succeeded),
+            at: now + Int64.random(in: 1...3, using: &random))
+    }
+
+    // MARK: - Faults
+
+    /// Starts member `k` from its disk, as `KeeperServer` does at start-up.
+    private mutating func start(_ k: Int) {
+        let id = members[k].id
+        let loaded: KeeperLoadedState
+        switch members[k].disk.load() {
+        case .success(let state): loaded = state
+        case .failure(let error):
+            checker.fail("\(id) refuses to start from its disk: \(error)")
+            return
+        }
+        // Replaying the tail must not go backwards (DataTree.apply would trap).
+        var last = loaded.tree.lastZxid
+        for entry in loaded.tail where entry.index <= loaded.hardState.commit {
+            var payload = entry.payload
+            guard payload.readableBytes > 0, let txn = try? Txn(from: &payload) else { continue }
+            if txn.zxid <= last {
+                checker.fail(
+                    "\(id) would re-apply committed entry \(entry.index) (zxid \(txn.zxid)) onto a tree at zxid \(last) after restart")
+                return
+            }
+            last = txn.zxid
+        }
+        members[k].node = ReplicaNode(
+            configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
+            appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
+            sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
+        members[k].persistedTermVote = (loaded.hardState.term, loaded.hardState.vote)
+        members[k].lastTreeFlushMillis = monotonicMillis
+        checker.observeRestart(id, appliedIndex: loaded.appliedIndex, zxid: loaded.tree.lastZxid)
+        raftChecker.observeRestart(NodeID(Int(id)), members[k].node!.raft)
+        let phase = Int64.random(in: 1...Self.stepsPerTick, using: &random)
+        queue.schedule(.tick(k, incarnation: members[k].incarnation), at: now + phase)
+    }
+
+    /// Kills a member: its memory, its client connections and any write not yet durable are lost.
+    package mutating func crash(_ id: Int32) {
+        let k = index(id)
+        guard members[k].node != nil else { return }
+        trace.append(now, .note("crash \(id)\(members[k].inFlight != nil ? " (losing a write in flight)" : "")"))
+        for connection in members[k].connections.keys.sorted() { closeConnection(k, connection, sessionGone: false) }
+        members[k].node = nil
+        members[k].inFlight = nil
+        members[k].incarnation += 1
+        members[k].knownLeader = nil
+        members[k].snapshotsInFlight = []
+        members[k].pendingWrites = [:]
+        members[k].pendingHandshakes = [:]
+        members[k].sessionOwners = [:]
+    }
+
+    /// Starts a crashed member again from its disk.
+    package mutating func restart(_ id: Int32) {
+        let k = index(id)
+        guard members[k].node == nil, violation == nil else { return }
+        restarts += 1
+        start(k)
+        guard let node = members[k].node else { return }
+        trace.append(
+            now,
+            .note("restart \(id) (t\(node.term), applied \(node.appliedIndex), zxid \(node.tree.lastZxid), last \(node.raft.lastIndex))"))
+        checker.checkTree(id, node.tree)
+        afterInput(k)
+    }
+
+    /// Crashes a member and clears its disk (an operator replacing a dead machine); it restarts
+    /// empty and rebuilds from its peers.
+    package mutating func wipe(_ id: Int32) {
+        crash(id)
+        members[index(id)].disk = KeeperDisk()
+        trace.append(now, .note("wipe \(id)"))
+    }
+
+    package mutating func partition(_ groups: [[Int32]]) {
+        network.partition(groups.map { $0.map { NodeID(Int($0)) } })
+        trace.append(now, .note("partition \(groups)"))
+    }
+
+    package mutating func isolate(_ id: Int32) {
+        network.isolate(NodeID(Int(id)))
+        trace.append(now, .note("isolate \(id)"))
+    }
+
+    package mutating func heal() {
+        network.heal()
+        trace.append(now, .note("heal"))
+    }
+
+    // MARK: - Formatting
+
+    static func describe(_ message: PeerMessage) -> String {
+        switch message {
+        case .hello(let member): return "hello(\(member))"
+        case .raft(let envelope): return envelope.description
+        case .forward(let txn): return "forward(\(KeeperChecker.describe(txn)))"
+        case .touch(let ids): return "touch(\(ids.count))"
+        case .snapshotChunk(let index, _, let total, let offset, let bytes):
+            return "chunk(i\(index), \(offset)+\(bytes.readableBytes)/\(total))"
+        }
+    }
+
+    static func describe(_ batch: KeeperBatch) -> String {
+        var parts: [String] = []
+        if batch.replaceTree { parts.append("tree image") }
+        if let first = batch.entries.first { parts.append("entries \(first.index)...\(batch.entries.last!.index)") }
+        if let hard = batch.hardState {
+            parts.append("hs(t\(hard.term.rawValue), vote \(hard.vote.map(String.init(describing:)) ?? "-"), commit \(hard.commit))")
+        }
+        if !batch.nodes.isEmpty || !batch.sessions.isEmpty {
+            parts.append("rows \(batch.nodes.count)+\(batch.sessions.count)")
+        }
+        if let applied = batch.applied { parts.append("applied \(applied.index) \(applied.zxid)") }
+        return parts.joined(separator: " ")
+    }
+}
