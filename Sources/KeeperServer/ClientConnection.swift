@@ -36,8 +36,6 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     private var needsFlush = false
 
     package private(set) var sessionID: SessionID?
-    /// False once the connection started closing.
-    package var isOpen: Bool { state != .closing && context != nil }
     package private(set) var auth: [ZKId] = []
     package let remoteHost: String
     package let remoteDescription: String
