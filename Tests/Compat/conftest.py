@@ -8,7 +8,6 @@ java unless PADDOCK_BIN is set (see README.md).
 import atexit
 import os
 import re
-import signal
 import sys
 import tempfile
 import uuid
@@ -21,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from kazoo.client import KazooClient  # noqa: E402
 
 import zkharness  # noqa: E402
+import zkprocess  # noqa: E402  (on sys.path through zkharness)
 
 DEFAULT_TEST_TIMEOUT = 30
 _SERVERS = []  # every ServerMember started in this run, for log dumps on failure
@@ -33,25 +33,9 @@ def _kill_leftovers():
             srv.kill()
 
 
-class TestTimeout(Exception):
-    pass
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    m = item.get_closest_marker("timeout")
-    seconds = m.args[0] if m else DEFAULT_TEST_TIMEOUT
-
-    def on_alarm(signum, frame):
-        raise TestTimeout("test exceeded %ss" % seconds)
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    yield from zkprocess.run_with_time_limit(item, DEFAULT_TEST_TIMEOUT)
 
 
 @pytest.hookimpl(hookwrapper=True)

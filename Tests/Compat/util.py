@@ -1,20 +1,12 @@
 """Small helpers shared by the compat tests: deadline polling and watch-event collection."""
 
+import os
 import queue
-import time
+import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pyharness"))
 
-def wait_until(pred, timeout=10.0, interval=0.05, msg="condition"):
-    """Poll pred() until truthy; return its value or raise AssertionError at the deadline."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = pred()
-        if last:
-            return last
-        if time.monotonic() >= deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s (last=%r)" % (timeout, msg, last))
-        time.sleep(interval)
+from zkprocess import wait_until  # noqa: E402,F401  (re-exported for the tests)
 
 
 class Events:

@@ -6,7 +6,6 @@ Each test gets a fresh three-member ensemble (`ens`), started and at quorum. Tar
 
 import atexit
 import os
-import signal
 import sys
 
 import pytest
@@ -15,6 +14,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import ensemble as ensemble_mod  # noqa: E402
+import zkprocess  # noqa: E402  (on sys.path through ensemble)
 
 DEFAULT_TEST_TIMEOUT = 90
 _ENSEMBLES = []  # every Ensemble of the run, for log tails on failure and cleanup at exit
@@ -26,25 +26,9 @@ def _kill_leftovers():
         e.kill_all()
 
 
-class TestTimeout(Exception):
-    pass
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item):
-    m = item.get_closest_marker("timeout")
-    seconds = m.args[0] if m else DEFAULT_TEST_TIMEOUT
-
-    def on_alarm(signum, frame):
-        raise TestTimeout("test exceeded %ss" % seconds)
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
+    yield from zkprocess.run_with_time_limit(item, DEFAULT_TEST_TIMEOUT)
 
 
 @pytest.hookimpl(hookwrapper=True)
