@@ -19,7 +19,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pyharness"))
 
 from zkprocess import (HOST, SUPER_DIGEST, detect_classpath, find_java,  # noqa: E402,F401
-                       four_letter_word, free_ports)
+                       four_letter_word, free_ports, logs_tail, parse_mntr)
 
 TICK_TIME_MS = 500
 MIN_SESSION_TIMEOUT_MS = 1000  # 2 x tickTime (ZooKeeper's own default minimum)
@@ -193,23 +193,7 @@ class ServerMember:
         return four_letter_word(self.client_port, cmd, timeout)
 
     def mntr(self):
-        out = {}
-        for line in self.fourlw("mntr").splitlines():
-            if "\t" in line:
-                k, v = line.split("\t", 1)
-                out[k] = v
-        return out
+        return parse_mntr(self.fourlw("mntr"))
 
     def logs_tail(self, lines=80):
-        parts = []
-        for name in ("stdout.log", "zookeeper.log"):
-            p = os.path.join(self.log_dir, name)
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    try:
-                        f.seek(-200000, os.SEEK_END)
-                    except OSError:
-                        f.seek(0)
-                    tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
-                parts.append("----- %s (last %d lines) -----\n%s" % (p, len(tail), "\n".join(tail)))
-        return "\n".join(parts)
+        return logs_tail(self.log_dir, lines)

@@ -22,7 +22,7 @@ from kazoo.client import KazooClient
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pyharness"))
 
 from zkprocess import (HOST, SUPER_DIGEST, detect_classpath, find_java,  # noqa: E402,F401
-                       four_letter_word, free_ports, wait_until)
+                       four_letter_word, free_ports, logs_tail, parse_mntr, wait_until)
 
 TICK_TIME_MS = 500
 MIN_SESSION_TIMEOUT_MS = 1000
@@ -259,16 +259,11 @@ class Member:
         return None
 
     def mntr(self):
-        out = {}
         try:
             text = self.fourlw("mntr") if self.running and not self.paused else ""
         except (OSError, TimeoutError):
             text = ""
-        for line in text.splitlines():
-            if "\t" in line:
-                k, v = line.split("\t", 1)
-                out[k] = v
-        return out
+        return parse_mntr(text)
 
     def zxid(self):
         for line in self.srvr().splitlines():
@@ -277,18 +272,7 @@ class Member:
         return None
 
     def logs_tail(self, lines=60):
-        parts = []
-        for name in ("stdout.log", "zookeeper.log"):
-            p = os.path.join(self.log_dir, name)
-            if os.path.exists(p):
-                with open(p, "rb") as f:
-                    try:
-                        f.seek(-200000, os.SEEK_END)
-                    except OSError:
-                        f.seek(0)
-                    tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
-                parts.append("----- %s %s (last %d lines) -----\n%s" % (self.name, p, len(tail), "\n".join(tail)))
-        return "\n".join(parts)
+        return logs_tail(self.log_dir, lines, label=self.name)
 
 
 class Ensemble:

@@ -52,6 +52,33 @@ def four_letter_word(port, cmd, timeout=5.0, host=HOST):
     return b"".join(chunks).decode("utf-8", "replace")
 
 
+def parse_mntr(text):
+    """`mntr` output as {key: value} (tab-separated lines)."""
+    out = {}
+    for line in text.splitlines():
+        if "\t" in line:
+            k, v = line.split("\t", 1)
+            out[k] = v
+    return out
+
+
+def logs_tail(log_dir, lines, label=""):
+    """The last `lines` lines of a member's stdout.log and zookeeper.log, for failure reports."""
+    parts = []
+    for name in ("stdout.log", "zookeeper.log"):
+        p = os.path.join(log_dir, name)
+        if os.path.exists(p):
+            with open(p, "rb") as f:
+                try:
+                    f.seek(-200000, os.SEEK_END)
+                except OSError:
+                    f.seek(0)
+                tail = f.read().decode("utf-8", "replace").splitlines()[-lines:]
+            heading = "%s %s" % (label, p) if label else p
+            parts.append("----- %s (last %d lines) -----\n%s" % (heading, len(tail), "\n".join(tail)))
+    return "\n".join(parts)
+
+
 def wait_until(pred, timeout=10.0, interval=0.05, msg="condition"):
     """Poll pred() until truthy; return its value or raise AssertionError at the deadline."""
     deadline = time.monotonic() + timeout
