@@ -19,6 +19,30 @@ package enum PeerMessage: Hashable, Sendable {
     case snapshotChunk(index: Int64, term: UInt64, totalBytes: Int64, offset: Int64, bytes: ByteBuffer)
 }
 
+extension PeerMessage {
+    /// The frames that carry a tree image to a lagging peer: the image in chunks of at most
+    /// `chunkSize` bytes, then the consensus message naming it (same link, in this order).
+    package static func snapshotStream(
+        image: ByteBuffer, metadata: SnapshotMetadata, envelope: Envelope, chunkSize: Int
+    ) -> [PeerMessage] {
+        precondition(chunkSize > 0, "snapshot chunk size must be positive, got \(chunkSize)")
+        let total = Int64(image.readableBytes)
+        var messages: [PeerMessage] = []
+        var offset = 0
+        repeat {
+            let length = min(chunkSize, image.readableBytes - offset)
+            let chunk = image.getSlice(at: image.readerIndex + offset, length: length) ?? ByteBuffer()
+            messages.append(
+                .snapshotChunk(
+                    index: metadata.index.rawValue, term: metadata.term.rawValue, totalBytes: total,
+                    offset: Int64(offset), bytes: chunk))
+            offset += length
+        } while offset < image.readableBytes
+        messages.append(.raft(envelope))
+        return messages
+    }
+}
+
 /// Peer frames: `int length; byte type; body`. Length covers type and body.
 extension PeerMessage {
     package static let maxFrameLength = 64 * 1024 * 1024

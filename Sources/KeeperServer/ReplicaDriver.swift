@@ -358,20 +358,8 @@ package final class ReplicaDriver: @unchecked Sendable {
             image.writeSnapshot(to: &buffer)
             return buffer
         }.flatMap { [self] (bytes: ByteBuffer) -> EventLoopFuture<Void> in
-            let chunkSize = 1 << 20
-            let total = Int64(bytes.readableBytes)
-            var messages: [PeerMessage] = []
-            var offset = 0
-            repeat {
-                let length = min(chunkSize, bytes.readableBytes - offset)
-                let chunk = bytes.getSlice(at: bytes.readerIndex + offset, length: length) ?? ByteBuffer()
-                messages.append(
-                    .snapshotChunk(
-                        index: metadata.index.rawValue, term: metadata.term.rawValue, totalBytes: total,
-                        offset: Int64(offset), bytes: chunk))
-                offset += length
-            } while offset < bytes.readableBytes
-            messages.append(.raft(envelope))
+            let messages = PeerMessage.snapshotStream(
+                image: bytes, metadata: metadata, envelope: envelope, chunkSize: 1 << 20)
             return transport?.sendAll(messages, to: member) ?? eventLoop.makeFailedFuture(ChannelError.ioOnClosedChannel)
         }.whenComplete { [self] result in
             snapshotsInFlight.remove(member)

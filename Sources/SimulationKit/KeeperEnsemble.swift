@@ -618,19 +618,8 @@ package struct KeeperEnsemble: Sendable {
         raftChecker.observeSent(envelope)
         var bytes = ByteBuffer()
         image.writeSnapshot(to: &bytes)
-        let total = Int64(bytes.readableBytes)
-        var messages: [PeerMessage] = []
-        var offset = 0
-        repeat {
-            let length = min(options.snapshotChunkBytes, bytes.readableBytes - offset)
-            let chunk = bytes.getSlice(at: bytes.readerIndex + offset, length: length) ?? ByteBuffer()
-            messages.append(
-                .snapshotChunk(
-                    index: metadata.index.rawValue, term: metadata.term.rawValue, totalBytes: total,
-                    offset: Int64(offset), bytes: chunk))
-            offset += length
-        } while offset < bytes.readableBytes
-        messages.append(.raft(envelope))
+        let messages = PeerMessage.snapshotStream(
+            image: bytes, metadata: metadata, envelope: envelope, chunkSize: options.snapshotChunkBytes)
         trace.append(now, .note("\(from) streams snapshot \(metadata.index)/\(metadata.term) to \(to) in \(messages.count - 1) chunks"))
         guard network.connected(NodeID(Int(from)), NodeID(Int(to))) else {
             scheduleStreamDone(from: from, incarnation: members[k].incarnation, to: to, succeeded: false)
