@@ -58,10 +58,6 @@ package struct ReplicaOutput: Sendable {
     /// Sessions the leader found expired (a closeSession is proposed for each).
     package var expiredSessions: [SessionID] = []
 
-    package var needsDurableWrite: Bool {
-        !entries.isEmpty || installedSnapshot != nil || hardState != nil
-    }
-
     package var isEmpty: Bool {
         hardState == nil && entries.isEmpty && installedSnapshot == nil && messages.isEmpty && applied.isEmpty
             && completedReads.isEmpty && failedReads.isEmpty && roleChange == nil && expiredSessions.isEmpty
@@ -142,7 +138,6 @@ package struct ReplicaNode: Sendable {
     package var isLeader: Bool { raft.role == .leader }
     package var leader: Int32? { raft.leader.map { Int32($0.rawValue) } }
     package var term: UInt64 { raft.term.rawValue }
-    package var liveSessionCount: Int { expiry.count }
 
     package func sessionRemaining(_ id: SessionID, monotonicMillis: Int64) -> Int64? {
         expiry.remaining(id, now: monotonicMillis)

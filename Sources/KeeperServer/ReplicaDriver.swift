@@ -734,7 +734,6 @@ package final class ReplicaDriver: @unchecked Sendable {
         pendingWrites.count + pendingHandshakes.count + pendingMoves.count + pendingSyncs.count
     }
     package var followerProgress: [(member: Int32, match: Int64, lag: Int64)] { node.followerProgress }
-    package var currentEpoch: UInt64 { node.term }
 
     /// "leader", "follower", or nil while there is no leader (not serving).
     package var mode: String? {
