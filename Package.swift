@@ -124,11 +124,54 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "KafkaWire",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "SegmentLog",
+            dependencies: [
+                "KafkaWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "Broker",
+            dependencies: [
+                "KafkaWire",
+                "SegmentLog",
+                "KeeperClient",
+                "ZooKeeperWire",
+                "ServerSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "PaddockShell",
+            dependencies: [
+                "KeeperClient",
+                "ZooKeeperWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "paddock",
             dependencies: [
                 "PaddockCluster",
                 "PaddockBench",
+                "PaddockShell",
+                "Broker",
                 "KeeperServer",
                 "KeeperClient",
                 "ServerSupport",
@@ -163,5 +206,25 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PaddockBenchTests", dependencies: ["PaddockBench"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KafkaWireTests",
+            dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "SegmentLogTests",
+            dependencies: ["SegmentLog", "KafkaWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "BrokerTests",
+            dependencies: ["Broker", "KafkaWire", "KeeperClient", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PaddockShellTests",
+            dependencies: ["PaddockShell", "KeeperClient", "ZooKeeperWire"],
+            swiftSettings: strictSettings
+        ),
     ]
 )

@@ -1,0 +1,2 @@
+/// `paddock shell`: commands and rendering, testable without a terminal.
+public enum PaddockShellModule {}
