@@ -116,6 +116,8 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(name: "PaddockCluster", swiftSettings: strictSettings),
+        // Test-only helpers shared by the test targets that start real `paddock` processes.
+        .target(name: "PaddockTestSupport", swiftSettings: strictSettings),
         .target(
             name: "PaddockBench",
             dependencies: [
@@ -200,7 +202,7 @@ let package = Package(
         .testTarget(
             name: "KeeperClientTests",
             dependencies: [
-                "KeeperClient", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+                "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -218,12 +220,12 @@ let package = Package(
         ),
         .testTarget(
             name: "BrokerTests",
-            dependencies: ["Broker", "KafkaWire", "KeeperClient", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["Broker", "KafkaWire", "KeeperClient", "PaddockTestSupport", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "PaddockShellTests",
-            dependencies: ["PaddockShell", "KeeperClient", "ZooKeeperWire"],
+            dependencies: ["PaddockShell", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

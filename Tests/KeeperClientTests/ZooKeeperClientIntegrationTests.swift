@@ -1,6 +1,7 @@
 import Foundation
 import KeeperClient
 import Logging
+import PaddockTestSupport
 import NIOCore
 import NIOPosix
 import Synchronization

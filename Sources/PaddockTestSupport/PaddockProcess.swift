@@ -1,5 +1,4 @@
-import Foundation
-import Testing
+public import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -10,30 +9,30 @@ import Darwin
 /// A `paddock keeper` process for loopback integration tests: one member in a temporary directory
 /// on free ports, started through a small shell wrapper that SIGKILLs the server when the test process
 /// closes the wrapper's stdin (or dies), so no server outlives the tests.
-final class PaddockProcess: @unchecked Sendable {
+public final class PaddockProcess: @unchecked Sendable {
     // @unchecked: the mutable fields are touched only by the test that owns the process, serially.
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case binaryNotFound(String)
         case didNotStart(String)
-        var description: String {
+        public var description: String {
             switch self {
             case .binaryNotFound(let message), .didNotStart(let message): message
             }
         }
     }
 
-    let directory: URL
-    let clientPort: Int
-    let quorumPort: Int
-    let electionPort: Int
+    public let directory: URL
+    public let clientPort: Int
+    public let quorumPort: Int
+    public let electionPort: Int
     /// The wrapper shell and the write end of its stdin pipe (closing it stops the server).
     private var wrapper: (pid: pid_t, stdin: Int32)?
 
-    var connectString: String { "127.0.0.1:\(clientPort)" }
-    var logPath: String { directory.appendingPathComponent("paddock.log").path }
+    public var connectString: String { "127.0.0.1:\(clientPort)" }
+    public var logPath: String { directory.appendingPathComponent("paddock.log").path }
 
     /// The binary: `$PADDOCK_BIN`, else `.build/debug/paddock` under the package root.
-    static func binary() throws -> String {
+    public static func binary() throws -> String {
         if let path = ProcessInfo.processInfo.environment["PADDOCK_BIN"], !path.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw Failure.binaryNotFound("PADDOCK_BIN=\(path) is not an executable file")
@@ -59,7 +58,7 @@ final class PaddockProcess: @unchecked Sendable {
     }
 
     /// Starts a fresh single-member keeper and waits until it answers `ruok`.
-    static func start(tickTime: Int = 500, removeDirectoryOnExit: Bool = false) async throws -> PaddockProcess {
+    public static func start(tickTime: Int = 500, removeDirectoryOnExit: Bool = false) async throws -> PaddockProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)")
         let data = directory.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -83,14 +82,14 @@ final class PaddockProcess: @unchecked Sendable {
 
     /// Set for a server nobody stops explicitly (the shared one): the wrapper deletes the directory
     /// once the test process is gone.
-    var removeDirectoryOnExit = false
+    public var removeDirectoryOnExit = false
 
     /// Starts the server process (again) on the same directory and ports.
     ///
     /// Spawned with posix_spawn rather than Foundation's `Process`, which leaks the test process's
     /// descriptors into the child, inherits its blocked signals, and on Linux reaps concurrently
     /// running children one at a time (a `waitUntilExit` can hang behind another child).
-    func launch() async throws {
+    public func launch() async throws {
         let binary = try Self.binary()
         // Closes inherited descriptors above 2, starts the server, and SIGKILLs it once stdin
         // reaches EOF: when the test closes the pipe, or when the test process dies.
@@ -140,7 +139,7 @@ final class PaddockProcess: @unchecked Sendable {
     }
 
     /// SIGKILLs the server and waits until its port is free (the wrapper exits too).
-    func kill() {
+    public func kill() {
         if let pid = serverPID {
             _ = sendSignal(pid, SIGKILL)
         }
@@ -152,7 +151,7 @@ final class PaddockProcess: @unchecked Sendable {
     }
 
     /// Stops the server and removes its directory.
-    func stop() {
+    public func stop() {
         kill()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -176,7 +175,7 @@ private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 {
 
 /// posix_spawn `argv` with stdin from a new pipe, stdout/stderr to /dev/null, an empty signal mask
 /// and default signal handlers. Returns the child's pid and the pipe's write end (close-on-exec).
-private func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: Int32) {
+public func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: Int32) {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw PaddockProcess.Failure.didNotStart("pipe: errno \(errno)") }
     _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -211,7 +210,7 @@ private func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: 
 }
 
 /// Sends a four-letter word and returns the reply, or nil when nothing listens.
-func fourLetterWord(_ word: String, port: Int) -> String? {
+public func fourLetterWord(_ word: String, port: Int) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -238,7 +237,7 @@ func fourLetterWord(_ word: String, port: Int) -> String? {
 }
 
 /// Ports nothing listens on right now (bound to port 0, then released).
-func freePorts(_ count: Int) throws -> [Int] {
+public func freePorts(_ count: Int) throws -> [Int] {
     var sockets: [Int32] = []
     defer { for fd in sockets { close(fd) } }
     var ports: [Int] = []
@@ -263,16 +262,16 @@ func freePorts(_ count: Int) throws -> [Int] {
 }
 
 /// One keeper shared by the tests that do not kill it; each test works under its own root path.
-enum SharedPaddock {
-    static let server = Task { try await PaddockProcess.start(removeDirectoryOnExit: true) }
+public enum SharedPaddock {
+    public static let server = Task { try await PaddockProcess.start(removeDirectoryOnExit: true) }
 
-    static func get() async throws -> PaddockProcess {
+    public static func get() async throws -> PaddockProcess {
         try await server.value
     }
 }
 
 /// Polls `condition` until it holds or `timeout` passes (no fixed sleeps in assertions).
-func eventually(
+public func eventually(
     timeout: Duration = .seconds(10),
     _ condition: () async throws -> Bool
 ) async throws -> Bool {
