@@ -220,7 +220,10 @@ let package = Package(
         ),
         .testTarget(
             name: "BrokerTests",
-            dependencies: ["Broker", "KafkaWire", "KeeperClient", "PaddockTestSupport", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "Broker", "KafkaWire", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

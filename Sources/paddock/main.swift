@@ -1,5 +1,7 @@
 import ArgumentParser
+import Broker
 import Foundation
+import KeeperClient
 import KeeperServer
 import PaddockBench
 import PaddockCluster
@@ -14,7 +16,7 @@ struct Paddock: AsyncParsableCommand {
         commandName: "paddock",
         abstract: "A ZooKeeper-compatible coordination service and Kafka-compatible broker.",
         version: "0.1.0",
-        subcommands: [Keeper.self, Cluster.self, Bench.self]
+        subcommands: [Keeper.self, BrokerCommand.self, Topics.self, Cluster.self, Bench.self]
     )
 }
 
@@ -229,6 +231,143 @@ struct Bench: AsyncParsableCommand {
             let logger = try log.makeLogger(label: "paddock.bench")
             let report = try await KeeperBenchmark(configuration: configuration, logger: logger).run()
             if !report.passed { throw ExitCode(1) }
+        }
+    }
+}
+
+
+/// `paddock broker --config server.properties`: one broker's control plane (wiring only).
+struct BrokerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "broker",
+        abstract: "Run one Kafka-compatible broker from a server.properties file.")
+
+    @Option(name: .long, help: "Path to a server.properties-format configuration file.")
+    var config: String
+
+    @OptionGroup var log: LogOptions
+
+    func run() async throws {
+        let logger = try log.makeLogger(label: "paddock.broker")
+        let server: BrokerServer
+        do {
+            server = try BrokerServer.load(configPath: config, logger: logger)
+        } catch {
+            logger.critical("invalid configuration", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("broker failed", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `paddock topics …`: kafka-topics.sh --zookeeper.
+struct Topics: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list, describe, delete or grow topics through the ensemble (kafka-topics --zookeeper).",
+        subcommands: [Create.self, List.self, Describe.self, Delete.self, Alter.self])
+
+    struct Connection: ParsableArguments {
+        @Option(help: "The ensemble: host:port[,host:port...][/chroot], as zookeeper.connect.")
+        var zookeeper: String
+
+        /// Runs `body` with a connected session and closes it; admin failures exit 1 with one line.
+        func withAdmin(_ body: (TopicAdmin) async throws -> Void) async throws {
+            let client = try ZooKeeperClient(connectString: zookeeper, logger: Logger(label: "paddock.topics"))
+            try await client.connect()
+            do {
+                try await body(TopicAdmin(client: client))
+            } catch let failure as TopicAdmin.Failure {
+                try? await client.close()
+                print("Error: \(failure)")
+                throw ExitCode(1)
+            }
+            try await client.close()
+        }
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a topic.")
+        @OptionGroup var connection: Connection
+        @Option(help: "The topic name.") var topic: String
+        @Option(help: "Number of partitions.") var partitions: Int32?
+        @Option(help: "Replicas per partition.") var replicationFactor: Int?
+        @Option(help: "Explicit replicas: broker lists per partition, e.g. 1:2,2:3.") var replicaAssignment: String?
+        @Option(help: "Topic config override key=value (repeatable).") var config: [String] = []
+
+        func validate() throws {
+            if replicaAssignment == nil && (partitions == nil || replicationFactor == nil) {
+                throw ValidationError("--partitions and --replication-factor are required without --replica-assignment")
+            }
+        }
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                let assignment = try replicaAssignment.map { try TopicAdmin.parseReplicaAssignment($0) }
+                let configs = try TopicAdmin.parseConfig(config)
+                if let warning = TopicAdmin.collisionWarning(for: topic) { print(warning) }
+                var random = SystemRandomNumberGenerator()
+                try await admin.create(
+                    topic, partitions: partitions ?? Int32(assignment?.count ?? 0), replicationFactor: replicationFactor ?? 0,
+                    assignment: assignment, configs: configs, random: &random)
+                print("Created topic \(topic).")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List topic names.")
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                for listing in try await admin.list() { print(listing.rendered) }
+            }
+        }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show partitions, leaders, replicas and ISRs.")
+        @OptionGroup var connection: Connection
+        @Option(help: "Only this topic.") var topic: String?
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                for description in try await admin.describe(topic: topic) { print(description.rendered) }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark a topic for deletion.")
+        @OptionGroup var connection: Connection
+        @Option(help: "The topic name.") var topic: String
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                try await admin.delete(topic)
+                print("Topic \(topic) is marked for deletion.")
+                print("Note: This will have no impact if delete.topic.enable is not set to true.")
+            }
+        }
+    }
+
+    struct Alter: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add partitions to a topic.")
+        @OptionGroup var connection: Connection
+        @Option(help: "The topic name.") var topic: String
+        @Option(help: "The new, larger number of partitions.") var partitions: Int32
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                try await admin.addPartitions(topic, to: partitions)
+                print("Adding partitions succeeded!")
+            }
         }
     }
 }

@@ -1,0 +1,218 @@
+import Foundation
+
+/// A broker's configuration, read from Kafka's own `server.properties` format so a file that starts
+/// an Apache Kafka broker in ZooKeeper mode starts a Paddock broker.
+///
+/// Defaults are Kafka's (`ServerConfigs`, `ServerLogConfigs`, `ZkConfigs`, `ReplicationConfigs`;
+/// reference/kafka.md §1.4 and §2.2). Keys Paddock does not know are collected in `ignoredKeys`
+/// (one warning line each at start-up); a bad value is an error naming the key and the value.
+package struct BrokerConfiguration: Sendable, Equatable {
+    /// `broker.id`. Required: Paddock does not generate ids from `/brokers/seqid`.
+    package var brokerID = BrokerID(0)
+    /// `listeners` (default `PLAINTEXT://:9092`).
+    package var listeners = [Endpoint(listenerName: "PLAINTEXT", host: "", port: 9092)]
+    /// `advertised.listeners`; nil means "the listeners".
+    package var advertisedListeners: [Endpoint]?
+    /// `listener.security.protocol.map`: listener name → security protocol.
+    package var securityProtocolMap: [String: String] = [
+        "PLAINTEXT": "PLAINTEXT", "SSL": "SSL", "SASL_PLAINTEXT": "SASL_PLAINTEXT", "SASL_SSL": "SASL_SSL",
+    ]
+    /// `log.dirs`, else `log.dir` (default `/tmp/kafka-logs`).
+    package var logDirs = ["/tmp/kafka-logs"]
+    /// `zookeeper.connect`: `host:port[,host:port…][/chroot]`. Required.
+    package var zookeeperConnect = ""
+    package var zookeeperSessionTimeoutMs = 18_000
+    /// `zookeeper.connection.timeout.ms`; nil means the session timeout (Kafka's default).
+    package var zookeeperConnectionTimeoutMs: Int?
+    package var numPartitions: Int32 = 1
+    package var defaultReplicationFactor: Int16 = 1
+    package var autoCreateTopicsEnable = true
+    package var deleteTopicEnable = true
+    package var uncleanLeaderElectionEnable = false
+    package var logSegmentBytes: Int32 = 1_073_741_824
+    /// `log.roll.ms`, else `log.roll.hours` (168).
+    package var logRollMs: Int64 = 168 * 3_600_000
+    /// `log.retention.ms`, else `.minutes`, else `.hours` (168); -1 keeps logs forever.
+    package var logRetentionMs: Int64 = 168 * 3_600_000
+    package var logRetentionBytes: Int64 = -1
+    package var logRetentionCheckIntervalMs: Int64 = 300_000
+    package var messageMaxBytes: Int32 = 1_048_588
+    package var socketRequestMaxBytes: Int32 = 104_857_600
+    package var minInsyncReplicas: Int32 = 1
+    /// `broker.rack`.
+    package var brokerRack: String?
+    /// `admin.port` (Paddock's own): the admin HTTP and `/metrics` port; nil disables it.
+    package var adminPort: Int?
+    /// Keys Paddock does not know or does not use, in file order.
+    package var ignoredKeys: [String] = []
+
+    package init() {}
+
+    /// A bad configuration: names the key and what was wrong with its value.
+    package struct Problem: Error, CustomStringConvertible, Equatable {
+        package var message: String
+        package init(_ message: String) { self.message = message }
+        package var description: String { message }
+    }
+
+    /// The session timeout as a `Duration`.
+    package var sessionTimeout: Duration { .milliseconds(zookeeperSessionTimeoutMs) }
+    /// How long to wait for the first connection (`zookeeper.connection.timeout.ms`).
+    package var connectionTimeout: Duration { .milliseconds(zookeeperConnectionTimeoutMs ?? zookeeperSessionTimeoutMs) }
+
+    /// The endpoints written to `/brokers/ids/<id>`: the advertised listeners (else the listeners),
+    /// an empty host replaced by `hostName` as Kafka uses the canonical host name.
+    package func advertisedEndpoints(hostName: String) -> [Endpoint] {
+        (advertisedListeners ?? listeners).map { endpoint in
+            var endpoint = endpoint
+            if endpoint.host.isEmpty { endpoint.host = hostName }
+            return endpoint
+        }
+    }
+
+    /// Parses the text of a `server.properties` file.
+    package static func parse(_ text: String) throws(Problem) -> BrokerConfiguration {
+        var config = BrokerConfiguration()
+        var values: [String: String] = [:]
+        for entry in JavaProperties.parse(text) {
+            if values[entry.key] == nil, !Self.knownKeys.contains(entry.key) { config.ignoredKeys.append(entry.key) }
+            values[entry.key] = entry.value.trimmingCharacters(in: .whitespaces)
+        }
+        try config.apply(values)
+        return config
+    }
+
+    static let knownKeys: Set<String> = [
+        "broker.id", "listeners", "advertised.listeners", "listener.security.protocol.map", "log.dirs", "log.dir",
+        "zookeeper.connect", "zookeeper.session.timeout.ms", "zookeeper.connection.timeout.ms", "num.partitions",
+        "default.replication.factor", "auto.create.topics.enable", "delete.topic.enable",
+        "unclean.leader.election.enable", "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.retention.ms",
+        "log.retention.minutes", "log.retention.hours", "log.retention.bytes", "log.retention.check.interval.ms",
+        "message.max.bytes", "socket.request.max.bytes", "min.insync.replicas", "broker.rack", "admin.port",
+    ]
+
+    private mutating func apply(_ values: [String: String]) throws(Problem) {
+        func number<T: FixedWidthInteger>(_ key: String, _ range: ClosedRange<T>) throws(Problem) -> T? {
+            guard let text = values[key] else { return nil }
+            guard let value = T(text), range.contains(value) else {
+                throw Problem("\(key): expected a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
+            }
+            return value
+        }
+        func bool(_ key: String) throws(Problem) -> Bool? {
+            guard let text = values[key] else { return nil }
+            switch text.lowercased() {
+            case "true": return true
+            case "false": return false
+            default: throw Problem("\(key): expected true or false, got \"\(text)\"")
+            }
+        }
+        func list(_ key: String) -> [String]? {
+            values[key].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        }
+        func endpoints(_ key: String) throws(Problem) -> [Endpoint]? {
+            guard let items = list(key) else { return nil }
+            var parsed: [Endpoint] = []
+            for item in items {
+                guard let endpoint = Endpoint(parsing: item) else {
+                    throw Problem("\(key): expected NAME://host:port, got \"\(item)\"")
+                }
+                guard !parsed.contains(where: { $0.listenerName == endpoint.listenerName }) else {
+                    throw Problem("\(key): listener name \(endpoint.listenerName) appears twice in \"\(values[key] ?? "")\"")
+                }
+                parsed.append(endpoint)
+            }
+            guard !parsed.isEmpty else { throw Problem("\(key): expected at least one NAME://host:port, got \"\(values[key] ?? "")\"") }
+            return parsed
+        }
+
+        let int32 = Int32(0)...Int32.max
+        guard let id = try number("broker.id", int32) else {
+            throw Problem("broker.id: required (Paddock does not generate broker ids)")
+        }
+        brokerID = BrokerID(id)
+        if let parsed = try endpoints("listeners") { listeners = parsed }
+        advertisedListeners = try endpoints("advertised.listeners")
+        if let text = values["listener.security.protocol.map"] {
+            var map: [String: String] = [:]
+            for pair in list("listener.security.protocol.map") ?? [] {
+                let parts = pair.split(separator: ":", omittingEmptySubsequences: false)
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw Problem("listener.security.protocol.map: expected NAME:PROTOCOL pairs, got \"\(text)\"")
+                }
+                map[parts[0].uppercased()] = parts[1].uppercased()
+            }
+            securityProtocolMap = map
+        }
+        for endpoint in listeners + (advertisedListeners ?? []) {
+            guard let security = securityProtocolMap[endpoint.listenerName] else {
+                throw Problem("listener.security.protocol.map: no security protocol for listener \(endpoint.listenerName)")
+            }
+            guard security == "PLAINTEXT" else {
+                throw Problem("listener.security.protocol.map: listener \(endpoint.listenerName) uses \(security); Paddock supports PLAINTEXT only")
+            }
+        }
+        if let dirs = list("log.dirs") ?? list("log.dir") {
+            guard !dirs.isEmpty else { throw Problem("log.dirs: expected at least one directory") }
+            logDirs = dirs
+        }
+        guard let connect = values["zookeeper.connect"], !connect.isEmpty else {
+            throw Problem("zookeeper.connect: required (host:port[,host:port...][/chroot])")
+        }
+        guard Self.isValidConnectString(connect) else {
+            throw Problem("zookeeper.connect: expected host:port[,host:port...][/chroot], got \"\(connect)\"")
+        }
+        zookeeperConnect = connect
+        zookeeperSessionTimeoutMs = try number("zookeeper.session.timeout.ms", 1...Int(Int32.max)) ?? zookeeperSessionTimeoutMs
+        zookeeperConnectionTimeoutMs = try number("zookeeper.connection.timeout.ms", 1...Int(Int32.max))
+        numPartitions = try number("num.partitions", 1...Int32.max) ?? numPartitions
+        defaultReplicationFactor = try number("default.replication.factor", 1...Int16.max) ?? defaultReplicationFactor
+        autoCreateTopicsEnable = try bool("auto.create.topics.enable") ?? autoCreateTopicsEnable
+        deleteTopicEnable = try bool("delete.topic.enable") ?? deleteTopicEnable
+        uncleanLeaderElectionEnable = try bool("unclean.leader.election.enable") ?? uncleanLeaderElectionEnable
+        logSegmentBytes = try number("log.segment.bytes", 14...Int32.max) ?? logSegmentBytes
+        if let ms = try number("log.roll.ms", 1...Int64.max) {
+            logRollMs = ms
+        } else if let hours = try number("log.roll.hours", 1...Int64(Int32.max)) {
+            logRollMs = hours * 3_600_000
+        }
+        if let ms = try number("log.retention.ms", -1...Int64.max) {
+            logRetentionMs = ms
+        } else if let minutes = try number("log.retention.minutes", -1...Int64(Int32.max)) {
+            logRetentionMs = minutes < 0 ? -1 : minutes * 60_000
+        } else if let hours = try number("log.retention.hours", -1...Int64(Int32.max)) {
+            logRetentionMs = hours < 0 ? -1 : hours * 3_600_000
+        }
+        logRetentionBytes = try number("log.retention.bytes", -1...Int64.max) ?? logRetentionBytes
+        logRetentionCheckIntervalMs = try number("log.retention.check.interval.ms", 1...Int64.max) ?? logRetentionCheckIntervalMs
+        messageMaxBytes = try number("message.max.bytes", int32) ?? messageMaxBytes
+        socketRequestMaxBytes = try number("socket.request.max.bytes", 1...Int32.max) ?? socketRequestMaxBytes
+        minInsyncReplicas = try number("min.insync.replicas", 1...Int32.max) ?? minInsyncReplicas
+        brokerRack = values["broker.rack"].flatMap { $0.isEmpty ? nil : $0 }
+        adminPort = try number("admin.port", 0...65535)
+    }
+
+    /// `host:port[,host:port…][/chroot]` with numeric ports and a chroot that is an absolute path.
+    static func isValidConnectString(_ text: String) -> Bool {
+        var hosts = Substring(text)
+        if let slash = text.firstIndex(of: "/") {
+            hosts = text[..<slash]
+            let chroot = text[slash...]
+            let components = chroot.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+            if chroot != "/", components.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." }) { return false }
+        }
+        let entries = hosts.split(separator: ",")
+        guard !entries.isEmpty else { return false }
+        for entry in entries {
+            let trimmed = entry.trimmingCharacters(in: .whitespaces)
+            guard let colon = trimmed.lastIndex(of: ":") else {
+                if trimmed.isEmpty { return false }
+                continue
+            }
+            guard colon != trimmed.startIndex, let port = Int(trimmed[trimmed.index(after: colon)...]),
+                (1...65535).contains(port)
+            else { return false }
+        }
+        return true
+    }
+}

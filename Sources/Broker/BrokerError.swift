@@ -1,0 +1,23 @@
+/// Why a broker stopped or could not start. One line each.
+package enum BrokerError: Error, Equatable, CustomStringConvertible {
+    /// Another live broker is registered with our `broker.id`.
+    case brokerIDInUse(BrokerID, registeredEndpoints: [String], ownerSession: Int64)
+    /// Our previous registration (same endpoints) did not vanish within the wait.
+    case previousRegistrationStuck(BrokerID, waited: Duration)
+    /// The ensemble expired our session; the server starts a new one.
+    case sessionExpired
+    /// The client closed without us asking (e.g. authentication failed).
+    case sessionClosed
+
+    package var description: String {
+        switch self {
+        case .brokerIDInUse(let id, let endpoints, let owner):
+            "broker.id \(id) is already registered by another live broker (session 0x\(String(owner, radix: 16)), "
+                + "endpoints \(endpoints.joined(separator: ","))): choose a different broker.id"
+        case .previousRegistrationStuck(let id, let waited):
+            "the registration of broker \(id) by a previous session did not expire within \(waited)"
+        case .sessionExpired: "the ensemble expired the broker's session"
+        case .sessionClosed: "the ensemble session closed unexpectedly"
+        }
+    }
+}

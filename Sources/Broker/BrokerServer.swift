@@ -1,0 +1,320 @@
+import Foundation
+import KeeperClient
+package import Logging
+import ServiceLifecycle
+import Synchronization
+import ZooKeeperWire
+
+/// One broker's control plane as a `Service`: a session with the ensemble, registration, controller
+/// election, the controller itself while elected, and the `MetadataCache` every broker keeps.
+///
+/// Per session (`runSession`): create the persistent paths and `/cluster/id`, register
+/// `/brokers/ids/<id>`, then loop: read a `ClusterSnapshot` (leaving watches), publish it to
+/// `metadata`, stand for election when `/controller` is absent, feed the snapshot to the
+/// `ControllerStateMachine` while controller and run its writes, wait for the next watch event.
+/// Session expiry starts a new session (re-registration, a new election, a controller that starts
+/// from scratch: fencing). Graceful shutdown closes the session, which removes our ephemerals.
+///
+/// The Kafka listener plugs in next to this service: it reads `metadata`, checks leadership with
+/// `metadata.current.leadership(of:for:)`, and asks for topic auto-creation with `createTopic`.
+package final class BrokerServer: Service, Sendable {
+    package let configuration: BrokerConfiguration
+    package let metadata = MetadataCache()
+    private let logger: Logger
+    private let hostName: String
+    private let client = Mutex<ZooKeeperClient?>(nil)
+
+    /// - Parameter hostName: advertised for listeners without a host (Kafka uses the canonical host name).
+    package init(configuration: BrokerConfiguration, logger: Logger, hostName: String = ProcessInfo.processInfo.hostName) {
+        self.configuration = configuration
+        self.logger = logger
+        self.hostName = hostName
+    }
+
+    /// Reads and validates a `server.properties` file; unknown keys are logged, one warning each.
+    package static func load(configPath: String, logger: Logger) throws -> BrokerServer {
+        let text = try String(contentsOfFile: configPath, encoding: .utf8)
+        let configuration = try BrokerConfiguration.parse(text)
+        for key in configuration.ignoredKeys {
+            logger.warning("ignoring unknown or unsupported configuration key", metadata: ["key": "\(key)", "file": "\(configPath)"])
+        }
+        return BrokerServer(configuration: configuration, logger: logger)
+    }
+
+    // MARK: - Service
+
+    package func run() async throws {
+        var logger = self.logger
+        logger[metadataKey: "broker.id"] = "\(configuration.brokerID)"
+        try await run(logger: logger)
+    }
+
+    private func run(logger: Logger) async throws {
+        do {
+            try await cancelWhenGracefulShutdown { try await self.runSessions(logger: logger) }
+        } catch is CancellationError {
+            logger.debug("broker cancelled")
+        }
+        if let current = client.withLock({ $0.take() }) {
+            // Closing the session deletes /brokers/ids/<id> (and /controller if we hold it) at once.
+            do { try await current.close() } catch { logger.debug("closing the session failed", metadata: ["error": "\(error)"]) }
+        }
+        logger.info("broker stopped")
+    }
+
+    /// The current session's client, for admin work on behalf of Kafka clients.
+    private var currentClient: ZooKeeperClient {
+        get throws {
+            guard let client = client.withLock({ $0 }) else { throw ZooKeeperError(code: .connectionLoss) }
+            return client
+        }
+    }
+
+    /// Creates `name` with the broker defaults (`num.partitions`, `default.replication.factor`), as
+    /// auto-creation does (`auto.create.topics.enable`; the caller checks that flag).
+    package func createTopic(_ name: String, configs: [String: String] = [:]) async throws -> TopicAssignment {
+        var random = SystemRandomNumberGenerator()
+        return try await TopicAdmin(client: try currentClient).create(
+            name, partitions: configuration.numPartitions, replicationFactor: Int(configuration.defaultReplicationFactor),
+            configs: configs, random: &random)
+    }
+
+    private func runSessions(logger: Logger) async throws {
+        try await ensureChroot(logger: logger)
+        var firstSession = true
+        while !Task.isCancelled {
+            let session = try ZooKeeperClient(
+                connectString: configuration.zookeeperConnect, sessionTimeout: configuration.sessionTimeout, logger: logger)
+            do {
+                try await session.connect(timeout: configuration.connectionTimeout)
+            } catch {
+                // Kafka gives up at startup after zookeeper.connection.timeout.ms, and retries later.
+                if firstSession { throw error }
+                logger.warning("cannot reach the ensemble; retrying", metadata: ["error": "\(error)"])
+                continue
+            }
+            firstSession = false
+            client.withLock { $0 = session }
+            do {
+                try await runSession(session, logger: logger)
+            } catch _ where Task.isCancelled {
+                // Shutting down: whatever the session's tasks threw on the way out does not matter.
+            } catch let error as ZooKeeperError where error.code == .sessionExpired {
+                logger.warning("session expired; registering again with a new session")
+            } catch BrokerError.sessionExpired {
+                logger.warning("session expired; registering again with a new session")
+            }
+            client.withLock { $0 = nil }
+            try? await session.close()
+        }
+    }
+
+    /// Kafka creates the chroot of `zookeeper.connect` if it is missing (`createChrootIfNecessary`).
+    private func ensureChroot(logger: Logger) async throws {
+        guard let slash = configuration.zookeeperConnect.firstIndex(of: "/") else { return }
+        let chroot = String(configuration.zookeeperConnect[slash...])
+        guard chroot != "/" else { return }
+        let root = try ZooKeeperClient(
+            connectString: String(configuration.zookeeperConnect[..<slash]), sessionTimeout: configuration.sessionTimeout,
+            logger: logger)
+        try await root.connect(timeout: configuration.connectionTimeout)
+        do {
+            try await root.ensurePath(chroot)
+        } catch {
+            try? await root.close()
+            throw error
+        }
+        try await root.close()
+    }
+
+    private func runSession(_ session: ZooKeeperClient, logger: Logger) async throws {
+        let sessionEvents = session.sessionEvents()
+        let watchEvents = session.watchEvents()
+        let registrar = BrokerRegistrar(client: session, logger: logger)
+        var random = SystemRandomNumberGenerator()
+        try await registrar.createPersistentPaths()
+        let clusterID = try await registrar.clusterID(using: &random)
+        let registration = BrokerRegistration(
+            id: configuration.brokerID, endpoints: configuration.advertisedEndpoints(hostName: hostName),
+            rack: configuration.brokerRack, timestamp: Self.nowMilliseconds())
+        // A crashed predecessor's node lives until its session expires: one session timeout plus slack.
+        let brokerEpoch = try await registrar.register(registration, previousSessionWait: configuration.sessionTimeout * 2 + .seconds(5))
+        logger.info(
+            "registered",
+            metadata: [
+                "cluster.id": "\(clusterID)", "broker.epoch": "\(brokerEpoch)",
+                "endpoints": "\(registration.endpoints.map(\.description).joined(separator: ","))",
+            ])
+        let (signal, signalContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await event in sessionEvents {
+                    switch event {
+                    case .expired: throw BrokerError.sessionExpired
+                    case .closed, .authFailed: throw BrokerError.sessionClosed
+                    case .connected, .disconnected: continue
+                    }
+                }
+                throw BrokerError.sessionClosed
+            }
+            group.addTask {
+                for await _ in watchEvents { signalContinuation.yield() }
+                signalContinuation.finish()
+            }
+            group.addTask {
+                try await self.coordinate(session, clusterID: clusterID, signal: signal, logger: logger)
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// The read → decide → write loop of one session.
+    private func coordinate(_ session: ZooKeeperClient, clusterID: String, signal: AsyncStream<Void>, logger: Logger) async throws {
+        var controller = ControllerStateMachine(brokerID: configuration.brokerID, settings: .init(configuration))
+        var random = SystemRandomNumberGenerator()
+        var wakeUps = signal.makeAsyncIterator()
+        defer {
+            for action in controller.resign(reason: "session ended") { log(action, logger: logger) }
+        }
+        while !Task.isCancelled {
+            let next: NextStep
+            do {
+                next = try await step(session, clusterID: clusterID, controller: &controller, random: &random, logger: logger)
+            } catch let error as ZooKeeperError where error.code == .connectionLoss {
+                // The client reconnects with the same session (watches are restored); start over then.
+                logger.debug("connection lost; reading again", metadata: ["error": "\(error)"])
+                try await Task.sleep(for: .milliseconds(200))
+                continue
+            }
+            if next == .waitForChange {
+                guard await wakeUps.next() != nil else { return }
+            }
+        }
+    }
+
+    private enum NextStep {
+        case readAgain
+        case waitForChange
+    }
+
+    /// One read of the ensemble and what follows from it.
+    private func step(
+        _ session: ZooKeeperClient, clusterID: String, controller: inout ControllerStateMachine,
+        random: inout SystemRandomNumberGenerator, logger: Logger
+    ) async throws -> NextStep {
+        let snapshot = try await ClusterReader(client: session).read(watch: true)
+        for problem in snapshot.problems { logger.warning("skipping malformed znode", metadata: ["problem": "\(problem)"]) }
+        metadata.update(MetadataCache.Snapshot(clusterID: clusterID, cluster: snapshot))
+        if !controller.isActive, snapshot.controller == nil {
+            let election = ControllerElection(client: session, brokerID: configuration.brokerID)
+            if let won = try await election.attempt(timestamp: Self.nowMilliseconds()) {
+                for action in controller.becameController(epoch: won.epoch, epochZkVersion: won.version) { log(action, logger: logger) }
+            }
+            return .readAgain  // winner or not: act on a fresh full read
+        }
+        guard controller.isActive else { return .waitForChange }
+        let actions = controller.clusterRead(snapshot, random: &random)
+        // Everything written and nothing failed: read again to see the result and follow up.
+        return try await execute(actions, controller: &controller, session: session, logger: logger) ? .readAgain : .waitForChange
+    }
+
+    /// Runs the controller's actions in order; true if it wrote something and nothing failed.
+    private func execute(
+        _ actions: [ControllerStateMachine.Action], controller: inout ControllerStateMachine, session: ZooKeeperClient,
+        logger: Logger
+    ) async throws -> Bool {
+        var wrote = false
+        for action in actions {
+            guard controller.isActive else { return false }
+            switch action {
+            case .note:
+                log(action, logger: logger)
+            case .write(let ops):
+                let results = try await session.multi(ops)
+                guard results.firstError == nil else {
+                    for follow in controller.writeFailed(ops, results: results) { log(follow, logger: logger) }
+                    return false
+                }
+                wrote = true
+            case .createIfAbsent(let paths, let check):
+                for path in paths {
+                    let ops = [check, Op.create(path: path, data: [])]
+                    let results = try await session.multi(ops)
+                    if let code = results.firstError, code != .nodeExists {
+                        for follow in controller.writeFailed(ops, results: results) { log(follow, logger: logger) }
+                        return false
+                    }
+                }
+                wrote = true
+            case .deleteRecursive(let path, let check):
+                guard try await deleteRecursive(path, check: check, controller: &controller, session: session, logger: logger) else {
+                    return false
+                }
+                wrote = true
+            }
+        }
+        return wrote
+    }
+
+    /// Deletes `path`'s subtree deepest first, each delete fenced; false if a fenced delete failed.
+    private func deleteRecursive(
+        _ path: String, check: Op, controller: inout ControllerStateMachine, session: ZooKeeperClient, logger: Logger
+    ) async throws -> Bool {
+        for child in try await session.childrenIfExists(path) {
+            guard try await deleteRecursive("\(path)/\(child)", check: check, controller: &controller, session: session, logger: logger)
+            else { return false }
+        }
+        let ops = [check, Op.delete(path: path)]
+        let results = try await session.multi(ops)
+        if let code = results.firstError, code != .noNode {
+            for follow in controller.writeFailed(ops, results: results) { log(follow, logger: logger) }
+            return false
+        }
+        return true
+    }
+
+    private func log(_ action: ControllerStateMachine.Action, logger: Logger) {
+        guard case .note(let note) = action else { return }
+        switch note {
+        case .becameController(let epoch):
+            logger.info("became controller", metadata: ["controller.epoch": "\(epoch)"])
+        case .resigned(let reason):
+            logger.info("resigned as controller", metadata: ["reason": "\(reason)"])
+        case .partitionCreated(let partition, let leader, let isr):
+            logger.info(
+                "partition leader elected",
+                metadata: Self.partitionMetadata(partition, leader: leader, epoch: 0, isr: isr, reason: "new partition"))
+        case .leaderChanged(let partition, let state, let reason):
+            let message = reason == .isrShrunk ? "partition isr shrunk" : "partition leader elected"
+            logger.info(
+                "\(message)",
+                metadata: Self.partitionMetadata(partition, leader: state.leader, epoch: state.leaderEpoch, isr: state.isr, reason: "\(reason)"))
+        case .partitionOffline(let partition, let reason):
+            logger.warning("partition has no leader", metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "reason": "\(reason)"])
+        case .replicasAssigned(let topic, let partitions):
+            logger.info("assigned replicas", metadata: ["kafka.topic": "\(topic)", "partitions": "\(partitions)"])
+        case .topicCreated(let topic, let partitions):
+            logger.info("topic created", metadata: ["kafka.topic": "\(topic)", "partitions": "\(partitions)"])
+        case .replicasUnassignable(let topic, let reason):
+            logger.warning("cannot assign replicas", metadata: ["kafka.topic": "\(topic)", "reason": "\(reason)"])
+        case .topicDeleted(let topic):
+            logger.info("topic deleted", metadata: ["kafka.topic": "\(topic)"])
+        case .deletionIgnored(let topic, let reason):
+            logger.info("topic deletion request removed", metadata: ["kafka.topic": "\(topic)", "reason": "\(reason)"])
+        case .writeConflict(let path, let code):
+            logger.debug("controller write conflicted; re-reading", metadata: ["path": "\(path)", "code": "\(code)"])
+        }
+    }
+
+    private static func partitionMetadata(
+        _ partition: TopicPartition, leader: BrokerID, epoch: Int32, isr: [BrokerID], reason: String
+    ) -> Logger.Metadata {
+        [
+            "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "leader": "\(leader)",
+            "leader.epoch": "\(epoch)", "isr": "\(isr.map(\.description).joined(separator: ","))", "reason": "\(reason)",
+        ]
+    }
+
+    private static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}

@@ -1,0 +1,65 @@
+package import KeeperClient
+import ZooKeeperWire
+
+/// Reads a `ClusterSnapshot` from the ensemble, leaving watches so that any change to what it read
+/// fires an event: children of `/brokers/ids`, `/brokers/topics` and `/admin/delete_topics`, the data
+/// of every topic and partition state node (an exists watch on missing state nodes), and `/controller`.
+///
+/// A full read per change is O(partitions) requests, where Kafka's controller reads incrementally;
+/// fine for the cluster sizes Paddock targets, and it makes every decision start from a consistent view.
+package struct ClusterReader {
+    package let client: ZooKeeperClient
+
+    package init(client: ZooKeeperClient) {
+        self.client = client
+    }
+
+    package func read(watch: Bool) async throws -> ClusterSnapshot {
+        var snapshot = ClusterSnapshot()
+        // /controller first: a change there while we read the rest is seen on the next read.
+        if case let (data, _)? = try await client.dataIfExists(ZkPaths.controller, watch: watch) {
+            snapshot.controller = decode(&snapshot) { () throws(ZkDataError) in try ControllerPayload.decode(data) }
+        }
+        if case let (data, stat)? = try await client.dataIfExists(ZkPaths.controllerEpoch) {
+            snapshot.controllerEpoch = decode(&snapshot) { () throws(ZkDataError) in
+                .init(epoch: try ControllerEpochPayload.decode(data), version: stat.version)
+            }
+        }
+        snapshot.featureNodeExists = try await client.exists(ZkPaths.feature) != nil
+        for name in try await client.childrenIfExists(ZkPaths.brokerIDs, watch: watch) {
+            guard let raw = Int32(name), raw >= 0 else { continue }
+            let id = BrokerID(raw)
+            guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.broker(id)) else { continue }
+            snapshot.brokers[id] = decode(&snapshot) { () throws(ZkDataError) in
+                .init(registration: try BrokerRegistration.decode(id: id, data), epoch: stat.czxid)
+            }
+        }
+        snapshot.pendingDeletions = Set(try await client.childrenIfExists(ZkPaths.deleteTopics, watch: watch))
+        for name in try await client.childrenIfExists(ZkPaths.topics, watch: watch) {
+            guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.topic(name), watch: watch) else { continue }
+            guard let assignment = decode(&snapshot, { () throws(ZkDataError) in try TopicAssignment.decode(topic: name, data) })
+            else { continue }
+            snapshot.topics[name] = .init(assignment: assignment, version: stat.version)
+            for id in assignment.partitionIDs {
+                let partition = TopicPartition(name, id)
+                guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.partitionState(partition), watch: watch)
+                else { continue }
+                snapshot.partitionStates[partition] = decode(&snapshot) { () throws(ZkDataError) in
+                    .init(state: try PartitionState.decode(partition, data), version: stat.version)
+                }
+            }
+        }
+        return snapshot
+    }
+
+    /// A malformed znode is skipped and reported in `snapshot.problems`, so one bad node written by
+    /// some other tool does not stop the broker.
+    private func decode<T>(_ snapshot: inout ClusterSnapshot, _ body: () throws(ZkDataError) -> T) -> T? {
+        do {
+            return try body()
+        } catch {
+            snapshot.problems.append(error.description)
+            return nil
+        }
+    }
+}

@@ -1,0 +1,232 @@
+package import KeeperClient
+import ZooKeeperWire
+
+/// The ZooKeeper-mode controller as a pure state machine (`KafkaController`, reference/kafka.md §1.3).
+///
+/// Inputs: won or lost the election, a fresh `ClusterSnapshot`, a fenced write rejected. Outputs:
+/// ZooKeeper writes for the driver to run and notes for it to log. Every write is fenced: a `multi`
+/// whose first op checks `/controller_epoch` at the version this controller wrote when elected
+/// (`wrapRequestWithControllerEpochCheck`, KAFKA-6082), so a controller that lost its session or was
+/// replaced cannot change anything. Randomness (replica placement) is an input.
+///
+/// What it decides on each snapshot, in this order:
+/// 1. Fencing: a snapshot naming another controller, or a newer epoch, makes it resign.
+/// 2. `/feature` is created if missing (versioning enabled, no finalized features).
+/// 3. Deletions under `/admin/delete_topics`: the topic's znodes, its config, then the request
+///    (only the request when `delete.topic.enable` is false or the topic does not exist).
+/// 4. Topics whose znode has no partitions get `num.partitions` × `default.replication.factor`.
+/// 5. Partitions without a state znode get their initial state; partitions whose leader or ISR
+///    names dead brokers are re-elected (`PartitionLeaderElection.reconcile`).
+///
+/// Unlike Kafka there are no LeaderAndIsr/UpdateMetadata RPCs: brokers learn states from the ensemble.
+package struct ControllerStateMachine {
+    /// The broker settings the controller's decisions depend on.
+    package struct Settings: Hashable, Sendable {
+        package var uncleanLeaderElection: Bool
+        package var deleteTopicEnable: Bool
+        package var defaultPartitions: Int32
+        package var defaultReplicationFactor: Int
+
+        package init(uncleanLeaderElection: Bool, deleteTopicEnable: Bool, defaultPartitions: Int32, defaultReplicationFactor: Int) {
+            self.uncleanLeaderElection = uncleanLeaderElection
+            self.deleteTopicEnable = deleteTopicEnable
+            self.defaultPartitions = defaultPartitions
+            self.defaultReplicationFactor = defaultReplicationFactor
+        }
+
+        package init(_ configuration: BrokerConfiguration) {
+            self.init(
+                uncleanLeaderElection: configuration.uncleanLeaderElectionEnable,
+                deleteTopicEnable: configuration.deleteTopicEnable, defaultPartitions: configuration.numPartitions,
+                defaultReplicationFactor: Int(configuration.defaultReplicationFactor))
+        }
+    }
+
+    /// Something worth one log line.
+    package enum Note: Hashable, Sendable {
+        case becameController(epoch: Int32)
+        case resigned(reason: String)
+        case partitionCreated(TopicPartition, leader: BrokerID, isr: [BrokerID])
+        case partitionOffline(TopicPartition, reason: String)
+        case leaderChanged(TopicPartition, PartitionState, PartitionLeaderElection.Reason)
+        case replicasAssigned(topic: String, partitions: Int)
+        /// The first partition states of a topic were written.
+        case topicCreated(String, partitions: Int)
+        case replicasUnassignable(topic: String, reason: String)
+        case topicDeleted(String)
+        case deletionIgnored(topic: String, reason: String)
+        case writeConflict(path: String, code: String)
+    }
+
+    /// What the driver does.
+    package enum Action: Hashable, Sendable {
+        /// Run `ops` as one multi; the first op is the epoch check. A rejected check means fenced.
+        case write([Op])
+        /// Create each path (in order) unless it exists, each as a fenced multi; NODEEXISTS is fine.
+        case createIfAbsent([String], epochCheck: Op)
+        /// Delete `path` and everything under it, deepest first, each delete a fenced multi;
+        /// NONODE is fine.
+        case deleteRecursive(String, epochCheck: Op)
+        case note(Note)
+    }
+
+    private enum State {
+        case inactive
+        case active(epoch: Int32, epochZkVersion: Int32)
+    }
+
+    package let brokerID: BrokerID
+    package let settings: Settings
+    private var state = State.inactive
+    /// Partitions and topics already reported as stuck, so a note is logged once, not per snapshot.
+    private var reportedStuck: Set<String> = []
+
+    package init(brokerID: BrokerID, settings: Settings) {
+        self.brokerID = brokerID
+        self.settings = settings
+    }
+
+    /// True between `becameController` and resignation.
+    package var isActive: Bool {
+        if case .active = state { true } else { false }
+    }
+
+    /// The controller epoch while active.
+    package var epoch: Int32? {
+        if case .active(let epoch, _) = state { epoch } else { nil }
+    }
+
+    /// This broker won the election: `/controller_epoch` now holds `epoch` at data version `epochZkVersion`.
+    /// The driver reads a full snapshot next; nothing is decided before it arrives.
+    package mutating func becameController(epoch: Int32, epochZkVersion: Int32) -> [Action] {
+        state = .active(epoch: epoch, epochZkVersion: epochZkVersion)
+        reportedStuck = []
+        return [.note(.becameController(epoch: epoch))]
+    }
+
+    /// The session ended, or another broker's controller node was seen: stop acting.
+    package mutating func resign(reason: String) -> [Action] {
+        guard isActive else { return [] }
+        state = .inactive
+        return [.note(.resigned(reason: reason))]
+    }
+
+    /// A fenced write came back failed: a failed epoch check means another controller took over.
+    package mutating func writeFailed(_ ops: [Op], results: [OpResult]) -> [Action] {
+        var actions: [Action] = []
+        if let check = results.first, let code = check.error, code != .ok {
+            actions += resign(reason: "controller epoch check failed (\(code))")
+            return actions
+        }
+        let failed = zip(ops, results).first { $0.1.error != nil && $0.1.error != .ok && $0.1.error != .runtimeInconsistency }
+        if let failed, let code = failed.1.error {
+            actions.append(.note(.writeConflict(path: failed.0.path, code: "\(code)")))
+        }
+        return actions
+    }
+
+    /// A fresh snapshot of the ensemble (read after the previous actions ran).
+    package mutating func clusterRead(_ snapshot: ClusterSnapshot, random: inout some RandomNumberGenerator) -> [Action] {
+        var actions: [Action] = []
+        guard case .active(let epoch, let epochZkVersion) = state else { return actions }
+        if let current = snapshot.controllerEpoch, current.epoch > epoch {
+            actions += resign(reason: "controller epoch \(current.epoch) is newer than ours (\(epoch))")
+            return actions
+        }
+        if snapshot.controller != brokerID {
+            let other = snapshot.controller.map { "broker \($0)" } ?? "nobody"
+            actions += resign(reason: "/controller names \(other)")
+            return actions
+        }
+        let check = Op.check(path: ZkPaths.controllerEpoch, version: epochZkVersion)
+        if !snapshot.featureNodeExists {
+            actions.append(.write([check, .create(path: ZkPaths.feature, data: FeaturePayload.encodeEnabledWithoutFeatures())]))
+        }
+        for topic in snapshot.pendingDeletions.sorted() {
+            if !settings.deleteTopicEnable || snapshot.topics[topic] == nil {
+                let reason = settings.deleteTopicEnable ? "topic does not exist" : "delete.topic.enable is false"
+                actions.append(.deleteRecursive(ZkPaths.deleteTopic(topic), epochCheck: check))
+                actions.append(.note(.deletionIgnored(topic: topic, reason: reason)))
+            } else {
+                actions.append(.deleteRecursive(ZkPaths.topic(topic), epochCheck: check))
+                actions.append(.deleteRecursive(ZkPaths.topicConfig(topic), epochCheck: check))
+                actions.append(.deleteRecursive(ZkPaths.deleteTopic(topic), epochCheck: check))
+                actions.append(.note(.topicDeleted(topic)))
+            }
+        }
+        let live = Set(snapshot.brokers.keys)
+        for name in snapshot.topics.keys.sorted() where !snapshot.pendingDeletions.contains(name) {
+            guard let topic = snapshot.topics[name] else { continue }
+            if topic.assignment.partitions.isEmpty {
+                actions += assignReplicas(name, topic, live: snapshot.liveBrokerIDs, check: check, random: &random)
+                continue
+            }
+            actions += reconcilePartitions(name, topic.assignment, snapshot: snapshot, live: live, epoch: epoch, check: check)
+        }
+        return actions
+    }
+
+    private mutating func assignReplicas(
+        _ name: String, _ topic: ClusterSnapshot.Topic, live: [BrokerID], check: Op,
+        random: inout some RandomNumberGenerator
+    ) -> [Action] {
+        var actions: [Action] = []
+        do {
+            var assignment = topic.assignment
+            assignment.partitions = try ReplicaAssignment.assignNewTopic(
+                partitions: settings.defaultPartitions, replicationFactor: settings.defaultReplicationFactor,
+                brokers: live, random: &random)
+            actions.append(.write([check, .setData(path: ZkPaths.topic(name), data: assignment.encode(), version: topic.version)]))
+            actions.append(.note(.replicasAssigned(topic: name, partitions: assignment.partitions.count)))
+        } catch {
+            if reportedStuck.insert("topic:\(name)").inserted {
+                actions.append(.note(.replicasUnassignable(topic: name, reason: error.description)))
+            }
+        }
+        return actions
+    }
+
+    private mutating func reconcilePartitions(
+        _ name: String, _ assignment: TopicAssignment, snapshot: ClusterSnapshot, live: Set<BrokerID>, epoch: Int32,
+        check: Op
+    ) -> [Action] {
+        var actions: [Action] = []
+        var parentsCreated = false
+        let isNew = assignment.partitionIDs.allSatisfy { snapshot.partitionStates[TopicPartition(name, $0)] == nil }
+        var created = 0
+        for id in assignment.partitionIDs {
+            let partition = TopicPartition(name, id)
+            let replicas = assignment.partitions[id] ?? []
+            guard let current = snapshot.partitionStates[partition] else {
+                guard let initial = PartitionLeaderElection.initialState(replicas: replicas, live: live, controllerEpoch: epoch) else {
+                    if reportedStuck.insert("partition:\(partition)").inserted {
+                        actions.append(.note(.partitionOffline(partition, reason: "no live replica among \(replicas)")))
+                    }
+                    continue
+                }
+                if !parentsCreated {
+                    let parents = [ZkPaths.partitions(name)] + assignment.partitionIDs.map { ZkPaths.partition(TopicPartition(name, $0)) }
+                    actions.append(.createIfAbsent(parents, epochCheck: check))
+                    parentsCreated = true
+                }
+                actions.append(.write([check, .create(path: ZkPaths.partitionState(partition), data: initial.encode())]))
+                actions.append(.note(.partitionCreated(partition, leader: initial.leader, isr: initial.isr)))
+                reportedStuck.remove("partition:\(partition)")
+                created += 1
+                continue
+            }
+            guard
+                case let (next, reason)? = PartitionLeaderElection.reconcile(
+                    current.state, replicas: replicas, live: live, controllerEpoch: epoch,
+                    unclean: settings.uncleanLeaderElection)
+            else { continue }
+            actions.append(
+                .write([
+                    check, .setData(path: ZkPaths.partitionState(partition), data: next.encode(), version: current.version),
+                ]))
+            actions.append(.note(.leaderChanged(partition, next, reason)))
+        }
+        if isNew && created > 0 { actions.append(.note(.topicCreated(name, partitions: created))) }
+        return actions
+    }
+}

@@ -1,0 +1,65 @@
+/// Kafka's ZooKeeper-mode leader and ISR rules for one partition, as the controller applies them
+/// when brokers come and go (`PartitionStateMachine`, `PartitionLeaderElectionAlgorithms`,
+/// `ReplicaStateMachine.doRemoveReplicasFromIsr`; reference/kafka.md §1.3). Pure.
+package enum PartitionLeaderElection {
+    /// Why the state changed.
+    package enum Reason: Hashable, Sendable {
+        /// A new leader was elected from the ISR (`offlinePartitionLeaderElection`, clean).
+        case cleanElection
+        /// A live replica outside the ISR was elected (`unclean.leader.election.enable`).
+        case uncleanElection
+        /// The leader is gone and no live replica may lead: `leader` is -1.
+        case noLeader
+        /// The leader stays; dead replicas left the ISR.
+        case isrShrunk
+    }
+
+    /// The initial state of a new partition (`NewPartition → OnlinePartition`): leader = first live
+    /// replica, ISR = live replicas, leader epoch 0; nil when no replica is live (Kafka leaves the
+    /// partition in NewPartition then).
+    package static func initialState(replicas: [BrokerID], live: Set<BrokerID>, controllerEpoch: Int32) -> PartitionState? {
+        let liveReplicas = replicas.filter(live.contains)
+        guard let leader = liveReplicas.first else { return nil }
+        return PartitionState(leader: leader, leaderEpoch: 0, isr: liveReplicas, controllerEpoch: controllerEpoch)
+    }
+
+    /// The state after reconciling `current` with the live brokers, or nil when nothing changes.
+    ///
+    /// - A live leader keeps leading; dead brokers leave the ISR (leader epoch bumped).
+    /// - A dead (or absent) leader is replaced by the first replica in assignment order that is live
+    ///   and in the ISR; the ISR becomes its live members.
+    /// - With none and `unclean`, the first live replica leads with ISR `[leader]`, marked RECOVERING
+    ///   (KIP-704).
+    /// - Otherwise the partition is offline: leader -1, dead brokers leave the ISR except the last one
+    ///   (Kafka never empties the ISR, so the last in-sync replica can be elected cleanly when it returns).
+    package static func reconcile(
+        _ current: PartitionState,
+        replicas: [BrokerID],
+        live: Set<BrokerID>,
+        controllerEpoch: Int32,
+        unclean: Bool
+    ) -> (state: PartitionState, reason: Reason)? {
+        let liveISR = current.isr.filter(live.contains)
+        func next(leader: BrokerID, isr: [BrokerID], recovering: Bool = false) -> PartitionState {
+            PartitionState(
+                leader: leader, leaderEpoch: current.leaderEpoch + 1, isr: isr, controllerEpoch: controllerEpoch,
+                recovering: recovering)
+        }
+        if current.leader != .noLeader && live.contains(current.leader) {
+            guard liveISR != current.isr else { return nil }
+            return (next(leader: current.leader, isr: liveISR, recovering: current.recovering), .isrShrunk)
+        }
+        if let leader = replicas.first(where: { live.contains($0) && current.isr.contains($0) }) {
+            return (next(leader: leader, isr: liveISR), .cleanElection)
+        }
+        if unclean, let leader = replicas.first(where: live.contains) {
+            return (next(leader: leader, isr: [leader], recovering: true), .uncleanElection)
+        }
+        var keptISR = liveISR
+        if keptISR.isEmpty {
+            keptISR = current.isr.contains(current.leader) ? [current.leader] : Array(current.isr.suffix(1))
+        }
+        guard current.leader != .noLeader || keptISR != current.isr else { return nil }
+        return (next(leader: .noLeader, isr: keptISR), .noLeader)
+    }
+}

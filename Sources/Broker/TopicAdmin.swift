@@ -1,0 +1,253 @@
+import Foundation
+package import KeeperClient
+import ZooKeeperWire
+
+/// Topic administration through the ensemble, as `kafka-topics.sh --zookeeper` did it
+/// (`AdminZkClient`, `TopicCommand.ZookeeperTopicService` of Kafka 2.x): writes the topic's config and
+/// assignment znodes and leaves leader election to the controller. Used by `paddock topics` and by
+/// the broker's topic auto-creation.
+package struct TopicAdmin {
+    /// A refused request, with kafka-topics' wording where it has one.
+    package enum Failure: Error, Equatable, CustomStringConvertible {
+        case invalidTopicName(String)
+        case topicExists(String)
+        case topicCollides(String, existing: String)
+        case topicNotFound(String)
+        case alreadyMarkedForDeletion(String)
+        case invalidReplicaAssignment(String)
+        case invalidPartitions(String)
+        case invalidConfig(String)
+        case assignment(ReplicaAssignment.Failure)
+        /// The topic znode changed while we rewrote it.
+        case concurrentModification(String)
+
+        package var description: String {
+            switch self {
+            case .invalidTopicName(let reason): reason
+            case .topicExists(let topic): "Topic '\(topic)' already exists."
+            case .topicCollides(let topic, let existing): "Topic '\(topic)' collides with existing topics: \(existing)"
+            case .topicNotFound(let topic): "Topic '\(topic)' does not exist as expected"
+            case .alreadyMarkedForDeletion(let topic): "Topic \(topic) is already marked for deletion."
+            case .invalidReplicaAssignment(let reason): reason
+            case .invalidPartitions(let reason): reason
+            case .invalidConfig(let reason): reason
+            case .assignment(let failure): failure.description
+            case .concurrentModification(let topic): "Topic '\(topic)' was modified concurrently; try again."
+            }
+        }
+    }
+
+    package let client: ZooKeeperClient
+
+    package init(client: ZooKeeperClient) {
+        self.client = client
+    }
+
+    // MARK: - Create
+
+    /// Creates a topic (`AdminZkClient.createTopicWithAssignment`): `/config/topics/<t>` first, then
+    /// `/brokers/topics/<t>` with a new topic id; the controller creates the partition states.
+    ///
+    /// Without `assignment`, replicas are placed over the live brokers with Kafka's rack-unaware
+    /// algorithm (random start and shift from `random`).
+    @discardableResult
+    package func create(
+        _ name: String,
+        partitions: Int32,
+        replicationFactor: Int,
+        assignment explicit: [Int32: [BrokerID]]? = nil,
+        configs: [String: String] = [:],
+        random: inout some RandomNumberGenerator
+    ) async throws -> TopicAssignment {
+        if let problem = TopicName.problem(name) { throw Failure.invalidTopicName(problem) }
+        let existing = try await client.childrenIfExists(ZkPaths.topics)
+        if existing.contains(name) { throw Failure.topicExists(name) }
+        let colliding = existing.filter { TopicName.collides($0, name) }
+        if !colliding.isEmpty { throw Failure.topicCollides(name, existing: colliding.joined(separator: ", ")) }
+        let replicas: [Int32: [BrokerID]]
+        if let explicit {
+            try Self.validate(explicit)
+            replicas = explicit
+        } else {
+            let live = try await liveBrokers()
+            do {
+                replicas = try ReplicaAssignment.assignNewTopic(
+                    partitions: partitions, replicationFactor: replicationFactor, brokers: live, random: &random)
+            } catch {
+                throw Failure.assignment(error)
+            }
+        }
+        let assignment = TopicAssignment(partitions: replicas, topicID: KafkaUUID.random(using: &random))
+        try await client.ensurePath(ZkPaths.topicConfigs)
+        do {
+            _ = try await client.create(ZkPaths.topicConfig(name), data: EntityConfigPayload.encode(configs))
+        } catch let error as ZooKeeperError where error.code == .nodeExists {
+            // Left by an earlier, interrupted creation or deletion: Kafka overwrites it too.
+            try await client.setData(ZkPaths.topicConfig(name), data: EntityConfigPayload.encode(configs))
+        }
+        do {
+            _ = try await client.create(ZkPaths.topic(name), data: assignment.encode())
+        } catch let error as ZooKeeperError where error.code == .nodeExists {
+            throw Failure.topicExists(name)
+        }
+        return assignment
+    }
+
+    /// `--replica-assignment 1:2,2:3`: partition i gets the i-th colon-separated broker list.
+    package static func parseReplicaAssignment(_ text: String) throws(Failure) -> [Int32: [BrokerID]] {
+        var result: [Int32: [BrokerID]] = [:]
+        for (index, list) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            var brokers: [BrokerID] = []
+            for item in list.split(separator: ":", omittingEmptySubsequences: false) {
+                guard let id = Int32(item.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                    throw .invalidReplicaAssignment("Invalid replica assignment \"\(text)\": \"\(item)\" is not a broker id")
+                }
+                brokers.append(BrokerID(id))
+            }
+            result[Int32(index)] = brokers
+        }
+        try validate(result)
+        return result
+    }
+
+    /// `AdminUtils`' checks: no duplicate replicas, the same replication factor everywhere.
+    static func validate(_ assignment: [Int32: [BrokerID]]) throws(Failure) {
+        guard let first = assignment[0] else { throw .invalidReplicaAssignment("Replica assignment must start at partition 0") }
+        for (partition, replicas) in assignment.sorted(by: { $0.key < $1.key }) {
+            if replicas.isEmpty { throw .invalidReplicaAssignment("Partition \(partition) has no replicas") }
+            if Set(replicas).count != replicas.count {
+                throw .invalidReplicaAssignment(
+                    "Partition replica lists may not contain duplicate entries: \(replicas.map(\.description).joined(separator: ","))")
+            }
+            if replicas.count != first.count {
+                throw .invalidReplicaAssignment("All partitions should have the same number of replicas")
+            }
+        }
+    }
+
+    /// `--config k=v`.
+    package static func parseConfig(_ items: [String]) throws(Failure) -> [String: String] {
+        var result: [String: String] = [:]
+        for item in items {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw .invalidConfig("Invalid topic config \"\(item)\": expected key=value")
+            }
+            result[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        return result
+    }
+
+    // MARK: - List, describe
+
+    /// One line of `--list`.
+    package struct Listing: Hashable, Sendable {
+        package var name: String
+        package var markedForDeletion: Bool
+
+        package var rendered: String { markedForDeletion ? "\(name) - marked for deletion" : name }
+    }
+
+    package func list() async throws -> [Listing] {
+        let deleting = Set(try await client.childrenIfExists(ZkPaths.deleteTopics))
+        return try await client.childrenIfExists(ZkPaths.topics).map { Listing(name: $0, markedForDeletion: deleting.contains($0)) }
+    }
+
+    /// What `--describe` prints for one topic.
+    package struct Description: Hashable, Sendable {
+        package var name: String
+        package var topicID: String?
+        package var configs: [String: String]
+        package var markedForDeletion: Bool
+        package var partitions: [MetadataCache.Partition]
+
+        /// kafka-topics' format (`TopicCommand` of Kafka 2.8, ZooKeeper mode): a topic line, then one
+        /// tab-indented line per partition.
+        package var rendered: String {
+            let replicationFactor = partitions.first?.replicas.count ?? 0
+            let configText = configs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            let deletion = markedForDeletion ? "\tMarkedForDeletion: true" : ""
+            var lines = [
+                "Topic: \(name)\tTopicId: \(topicID ?? "")\tPartitionCount: \(partitions.count)\t"
+                    + "ReplicationFactor: \(replicationFactor)\tConfigs: \(configText)\(deletion)"
+            ]
+            for partition in partitions {
+                lines.append(
+                    "\tTopic: \(name)\tPartition: \(partition.topicPartition.partition)\t"
+                        + "Leader: \(partition.leader.map(\.description) ?? "none")\t"
+                        + "Replicas: \(partition.replicas.map(\.description).joined(separator: ","))\t"
+                        + "Isr: \(partition.isr.map(\.description).joined(separator: ","))\(deletion)")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    /// Every topic, or only `topic` (which must exist).
+    package func describe(topic: String? = nil) async throws -> [Description] {
+        let snapshot = MetadataCache.Snapshot(clusterID: nil, cluster: try await ClusterReader(client: client).read(watch: false))
+        if let topic, snapshot.topics[topic] == nil { throw Failure.topicNotFound(topic) }
+        var result: [Description] = []
+        for name in snapshot.topics.keys.sorted() where topic == nil || topic == name {
+            guard let info = snapshot.topics[name] else { continue }
+            var configs: [String: String] = [:]
+            if case let (data, _)? = try await client.dataIfExists(ZkPaths.topicConfig(name)) {
+                configs = try EntityConfigPayload.decode(path: ZkPaths.topicConfig(name), data)
+            }
+            result.append(
+                Description(
+                    name: name, topicID: info.topicID, configs: configs, markedForDeletion: info.markedForDeletion,
+                    partitions: info.partitions.values.sorted { $0.topicPartition < $1.topicPartition }))
+        }
+        return result
+    }
+
+    // MARK: - Delete, alter
+
+    /// Marks a topic for deletion (`/admin/delete_topics/<t>`); the controller deletes it.
+    package func delete(_ name: String) async throws {
+        guard try await client.exists(ZkPaths.topic(name)) != nil else { throw Failure.topicNotFound(name) }
+        try await client.ensurePath(ZkPaths.deleteTopics)
+        do {
+            _ = try await client.create(ZkPaths.deleteTopic(name))
+        } catch let error as ZooKeeperError where error.code == .nodeExists {
+            throw Failure.alreadyMarkedForDeletion(name)
+        }
+    }
+
+    /// Grows a topic to `partitions` partitions (`AdminZkClient.addPartitions`); the assignment is
+    /// rewritten with a version-checked setData, the controller creates the new partitions' states.
+    @discardableResult
+    package func addPartitions(_ name: String, to partitions: Int32) async throws -> TopicAssignment {
+        guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.topic(name)) else { throw Failure.topicNotFound(name) }
+        var assignment = try TopicAssignment.decode(topic: name, data)
+        let current = Int32(assignment.partitions.count)
+        guard partitions > current else {
+            throw Failure.invalidPartitions(
+                "The number of partitions for a topic can only be increased. Topic \(name) currently has \(current) partitions, "
+                    + "\(partitions) would not be an increase.")
+        }
+        do {
+            let added = try ReplicaAssignment.assignAddedPartitions(
+                existing: assignment.partitions, newTotal: partitions, brokers: try await liveBrokers())
+            assignment.partitions.merge(added) { old, _ in old }
+        } catch let failure as ReplicaAssignment.Failure {
+            throw Failure.assignment(failure)
+        }
+        do {
+            try await client.setData(ZkPaths.topic(name), data: assignment.encode(), version: stat.version)
+        } catch let error as ZooKeeperError where error.code == .badVersion {
+            throw Failure.concurrentModification(name)
+        }
+        return assignment
+    }
+
+    private func liveBrokers() async throws -> [BrokerID] {
+        try await client.childrenIfExists(ZkPaths.brokerIDs).compactMap { Int32($0).map { BrokerID($0) } }.sorted()
+    }
+
+    /// kafka-topics' warning for names that may collide in metric names.
+    package static func collisionWarning(for name: String) -> String? {
+        guard name.contains(".") || name.contains("_") else { return nil }
+        return "WARNING: Due to limitations in metric names, topics with a period ('.') or underscore ('_') could collide. "
+            + "To avoid issues it is best to use either, but not both."
+    }
+}

@@ -1,0 +1,43 @@
+/// The znode paths of Kafka's ZooKeeper mode (`core/src/main/scala/kafka/zk/ZkData.scala`).
+package enum ZkPaths {
+    package static let clusterID = "/cluster/id"
+    package static let brokerIDs = "/brokers/ids"
+    package static let brokerSequenceID = "/brokers/seqid"
+    package static let topics = "/brokers/topics"
+    package static let controller = "/controller"
+    package static let controllerEpoch = "/controller_epoch"
+    package static let deleteTopics = "/admin/delete_topics"
+    package static let topicConfigs = "/config/topics"
+    package static let configChanges = "/config/changes"
+    package static let feature = "/feature"
+
+    /// `ZkData.PersistentZkPaths`: created (with parents) at broker start if missing
+    /// (`KafkaZkClient.createTopLevelPaths`), in Kafka's order.
+    package static let persistentPaths = [
+        "/consumers", brokerIDs, topics, configChanges, deleteTopics, brokerSequenceID, "/isr_change_notification",
+        "/latest_producer_id_block", "/log_dir_event_notification",
+        // ConfigType.ALL
+        topicConfigs, "/config/clients", "/config/users", "/config/brokers", "/config/ips",
+    ]
+
+    package static func broker(_ id: BrokerID) -> String { "\(brokerIDs)/\(id)" }
+    package static func topic(_ topic: String) -> String { "\(topics)/\(topic)" }
+    package static func partitions(_ topic: String) -> String { "\(topics)/\(topic)/partitions" }
+    package static func partition(_ partition: TopicPartition) -> String {
+        "\(partitions(partition.topic))/\(partition.partition)"
+    }
+    package static func partitionState(_ partition: TopicPartition) -> String { "\(Self.partition(partition))/state" }
+    package static func deleteTopic(_ topic: String) -> String { "\(deleteTopics)/\(topic)" }
+    package static func topicConfig(_ topic: String) -> String { "\(topicConfigs)/\(topic)" }
+
+    /// The paths from the root down to `path`, excluding `/` and including `path`: `/a/b` → `/a`, `/a/b`.
+    package static func ancestry(of path: String) -> [String] {
+        var result: [String] = []
+        var current = ""
+        for component in path.split(separator: "/") {
+            current += "/" + component
+            result.append(current)
+        }
+        return result
+    }
+}

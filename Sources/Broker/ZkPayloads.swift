@@ -1,0 +1,267 @@
+/// The znode payloads of Kafka's ZooKeeper mode, encoded byte for byte as a Kafka 3.x broker writes
+/// them (`ZkData.scala`; key order as Jackson emits Kafka's Scala maps) and decoded as leniently as
+/// Kafka decodes them (missing optional fields are empty). Pure: no I/O, no clock.
+
+// MARK: - /cluster/id
+
+/// `/cluster/id`: `{"version":"1","id":"<22-char base64url UUID>"}` (`ClusterIdZNode`, KIP-78); note
+/// the version is the string "1".
+package enum ClusterIDPayload {
+    package static func encode(_ id: String) -> [UInt8] {
+        JSONText.object([("version", .string("1")), ("id", .string(id))]).bytes
+    }
+
+    package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> String {
+        try JSONObjectReader(path: ZkPaths.clusterID, bytes: bytes).string("id")
+    }
+}
+
+/// Kafka's `Uuid` in its printed form (cluster ids, topic ids).
+package enum KafkaUUID {
+    /// A random Kafka `Uuid` as Kafka prints it: 16 bytes in URL-safe base64 without padding
+    /// (`Uuid.toString`). Kafka avoids ids starting with `-` (`Uuid.randomUuid`), so do we.
+    package static func random(using random: inout some RandomNumberGenerator) -> String {
+        while true {
+            var bytes: [UInt8] = []
+            for _ in 0..<16 { bytes.append(UInt8.random(in: 0...255, using: &random)) }
+            let id = base64URL(bytes)
+            if !id.hasPrefix("-") && bytes != [UInt8](repeating: 0, count: 16) { return id }
+        }
+    }
+
+    /// URL-safe base64 without padding.
+    static func base64URL(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+        var result = ""
+        var index = 0
+        while index < bytes.count {
+            let chunk = bytes[index..<min(index + 3, bytes.count)]
+            var value = 0
+            for byte in chunk { value = value << 8 | Int(byte) }
+            value <<= 8 * (3 - chunk.count)
+            for position in 0...chunk.count { result.append(alphabet[(value >> (18 - 6 * position)) & 63]) }
+            index += 3
+        }
+        return result
+    }
+}
+
+// MARK: - /brokers/ids/<id>
+
+/// `/brokers/ids/<id>` version 5 (IBP ≥ 2.7, KIP-584): what a broker advertises.
+///
+/// `{"features":{},"listener_security_protocol_map":{"PLAINTEXT":"PLAINTEXT"},"endpoints":["PLAINTEXT://h:9092"],
+/// "jmx_port":-1,"port":9092,"host":"h","version":5,"timestamp":"1700000000000"}`; `rack` (after `endpoints`)
+/// only when set; `host`/`port` are the first PLAINTEXT endpoint's (else null/-1).
+package struct BrokerRegistration: Hashable, Sendable {
+    package var id: BrokerID
+    package var endpoints: [Endpoint]
+    package var rack: String?
+    package var jmxPort: Int32 = -1
+    /// Registration time, epoch milliseconds (written as a string).
+    package var timestamp: Int64
+
+    package init(id: BrokerID, endpoints: [Endpoint], rack: String?, timestamp: Int64) {
+        self.id = id
+        self.endpoints = endpoints
+        self.rack = rack
+        self.timestamp = timestamp
+    }
+
+    package func encode() -> [UInt8] {
+        let plaintext = endpoints.first { $0.listenerName == "PLAINTEXT" }
+        var members: [(String, JSONText)] = [
+            ("features", .object([])),
+            (
+                "listener_security_protocol_map",
+                .stringMap(Dictionary(endpoints.map { ($0.listenerName, "PLAINTEXT") }, uniquingKeysWith: { a, _ in a }))
+            ),
+            ("endpoints", .array(endpoints.map { .string($0.description) })),
+        ]
+        if let rack { members.append(("rack", .string(rack))) }
+        members += [
+            ("jmx_port", .int(Int64(jmxPort))),
+            ("port", .int(Int64(plaintext?.port ?? -1))),
+            ("host", plaintext.map { .string($0.host) } ?? .null),
+            ("version", .int(5)),
+            ("timestamp", .string(String(timestamp))),
+        ]
+        return JSONText.object(members).bytes
+    }
+
+    /// Decodes versions 1–5 (`BrokerIdZNode.decode`): v1 has only host/port, later ones endpoints.
+    package static func decode(id: BrokerID, _ bytes: [UInt8]) throws(ZkDataError) -> BrokerRegistration {
+        let path = ZkPaths.broker(id)
+        let json = try JSONObjectReader(path: path, bytes: bytes)
+        let version = try json.int("version")
+        var endpoints: [Endpoint] = []
+        if version <= 1 {
+            let host = try json.string("host")
+            endpoints = [Endpoint(listenerName: "PLAINTEXT", host: host, port: Int(try json.int("port")))]
+        } else {
+            for text in try json.stringArray("endpoints") {
+                guard let endpoint = Endpoint(parsing: text) else {
+                    throw ZkDataError.malformed(path: path, reason: "endpoint \"\(text)\" is not NAME://host:port")
+                }
+                endpoints.append(endpoint)
+            }
+        }
+        var registration = BrokerRegistration(
+            id: id, endpoints: endpoints, rack: try json.optionalString("rack"),
+            timestamp: Int64(try json.optionalString("timestamp") ?? "") ?? 0)
+        registration.jmxPort = Int32(truncatingIfNeeded: try json.optionalInt("jmx_port") ?? -1)
+        return registration
+    }
+}
+
+// MARK: - /brokers/topics/<t>
+
+/// `/brokers/topics/<t>` version 3 (KIP-455, KIP-516): the replica assignment.
+///
+/// `{"partitions":{"0":[1,2]},"topic_id":"…","adding_replicas":{},"removing_replicas":{},"version":3}`. The
+/// first replica of each list is the preferred leader. Versions 1 and 2 decode with empty optional fields.
+package struct TopicAssignment: Hashable, Sendable {
+    /// Partition id → replicas, in assignment order.
+    package var partitions: [Int32: [BrokerID]]
+    package var topicID: String?
+    package var addingReplicas: [Int32: [BrokerID]] = [:]
+    package var removingReplicas: [Int32: [BrokerID]] = [:]
+
+    package init(partitions: [Int32: [BrokerID]], topicID: String?) {
+        self.partitions = partitions
+        self.topicID = topicID
+    }
+
+    /// Partition ids in ascending order.
+    package var partitionIDs: [Int32] { partitions.keys.sorted() }
+
+    package func encode() -> [UInt8] {
+        func map(_ lists: [Int32: [BrokerID]]) -> JSONText {
+            .object(lists.sorted { $0.key < $1.key }.map { (String($0.key), .brokerList($0.value)) })
+        }
+        var members: [(String, JSONText)] = [("partitions", map(partitions))]
+        if let topicID { members.append(("topic_id", .string(topicID))) }
+        members += [("adding_replicas", map(addingReplicas)), ("removing_replicas", map(removingReplicas)), ("version", .int(3))]
+        return JSONText.object(members).bytes
+    }
+
+    package static func decode(topic: String, _ bytes: [UInt8]) throws(ZkDataError) -> TopicAssignment {
+        let path = ZkPaths.topic(topic)
+        let json = try JSONObjectReader(path: path, bytes: bytes)
+        func lists(_ key: String) throws(ZkDataError) -> [Int32: [BrokerID]] {
+            var result: [Int32: [BrokerID]] = [:]
+            for (key, replicas) in try json.object(key)?.brokerLists() ?? [:] {
+                guard let partition = Int32(key), partition >= 0 else {
+                    throw ZkDataError.malformed(path: path, reason: "partition key \"\(key)\" is not a partition id")
+                }
+                result[partition] = replicas
+            }
+            return result
+        }
+        var assignment = TopicAssignment(partitions: try lists("partitions"), topicID: try json.optionalString("topic_id"))
+        assignment.addingReplicas = try lists("adding_replicas")
+        assignment.removingReplicas = try lists("removing_replicas")
+        return assignment
+    }
+}
+
+// MARK: - /brokers/topics/<t>/partitions/<p>/state
+
+/// `/brokers/topics/<t>/partitions/<p>/state` version 1 (`TopicPartitionStateZNode`): leader and ISR.
+///
+/// `{"controller_epoch":7,"leader":1,"version":1,"leader_epoch":4,"isr":[1,2]}`, plus
+/// `"leader_recovery_state":1` only while RECOVERING after an unclean election (KIP-704, Kafka 3.2).
+/// `leader` -1 means no leader. The partition epoch is the znode's data version.
+package struct PartitionState: Hashable, Sendable {
+    package var leader: BrokerID
+    package var leaderEpoch: Int32
+    package var isr: [BrokerID]
+    package var controllerEpoch: Int32
+    /// True after an unclean election until the new leader has recovered (`LeaderRecoveryState.RECOVERING`).
+    package var recovering = false
+
+    package init(leader: BrokerID, leaderEpoch: Int32, isr: [BrokerID], controllerEpoch: Int32, recovering: Bool = false) {
+        self.leader = leader
+        self.leaderEpoch = leaderEpoch
+        self.isr = isr
+        self.controllerEpoch = controllerEpoch
+        self.recovering = recovering
+    }
+
+    package func encode() -> [UInt8] {
+        var members: [(String, JSONText)] = [
+            ("controller_epoch", .int(Int64(controllerEpoch))), ("leader", .int(Int64(leader.rawValue))),
+            ("version", .int(1)), ("leader_epoch", .int(Int64(leaderEpoch))), ("isr", .brokerList(isr)),
+        ]
+        if recovering { members.append(("leader_recovery_state", .int(1))) }
+        return JSONText.object(members).bytes
+    }
+
+    package static func decode(_ partition: TopicPartition, _ bytes: [UInt8]) throws(ZkDataError) -> PartitionState {
+        let json = try JSONObjectReader(path: ZkPaths.partitionState(partition), bytes: bytes)
+        func int32(_ key: String) throws(ZkDataError) -> Int32 {
+            let value = try json.int(key)
+            guard let narrow = Int32(exactly: value) else {
+                throw ZkDataError.malformed(path: ZkPaths.partitionState(partition), reason: "field \(key) out of range")
+            }
+            return narrow
+        }
+        return PartitionState(
+            leader: BrokerID(try int32("leader")), leaderEpoch: try int32("leader_epoch"), isr: try json.brokers("isr"),
+            controllerEpoch: try int32("controller_epoch"), recovering: try json.optionalInt("leader_recovery_state") == 1)
+    }
+}
+
+// MARK: - /controller, /controller_epoch
+
+/// `/controller` version 2 (Kafka 3.4+, KIP-866): `{"version":2,"brokerid":1,"timestamp":"…","kraftControllerEpoch":-1}`.
+/// Version 1 (without `kraftControllerEpoch`) decodes too.
+package enum ControllerPayload {
+    package static func encode(brokerID: BrokerID, timestamp: Int64) -> [UInt8] {
+        JSONText.object([
+            ("version", .int(2)), ("brokerid", .int(Int64(brokerID.rawValue))), ("timestamp", .string(String(timestamp))),
+            ("kraftControllerEpoch", .int(-1)),
+        ]).bytes
+    }
+
+    package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> BrokerID {
+        let value = try JSONObjectReader(path: ZkPaths.controller, bytes: bytes).int("brokerid")
+        guard let id = Int32(exactly: value) else {
+            throw ZkDataError.malformed(path: ZkPaths.controller, reason: "brokerid \(value) out of range")
+        }
+        return BrokerID(id)
+    }
+}
+
+/// `/controller_epoch`: the epoch as ASCII digits (not JSON), created as `0` (`KafkaController.InitialControllerEpoch`).
+package enum ControllerEpochPayload {
+    package static func encode(_ epoch: Int32) -> [UInt8] { Array(String(epoch).utf8) }
+
+    package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> Int32 {
+        guard let epoch = Int32(String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace })
+        else { throw ZkDataError.malformed(path: ZkPaths.controllerEpoch, reason: "not an integer") }
+        return epoch
+    }
+}
+
+// MARK: - /config/topics/<t>, /feature
+
+/// `/config/<type>/<name>`: `{"version":1,"config":{"retention.ms":"86400000"}}` (values are strings).
+package enum EntityConfigPayload {
+    package static func encode(_ config: [String: String]) -> [UInt8] {
+        JSONText.object([("version", .int(1)), ("config", .stringMap(config))]).bytes
+    }
+
+    package static func decode(path: String, _ bytes: [UInt8]) throws(ZkDataError) -> [String: String] {
+        guard !bytes.isEmpty else { return [:] }
+        return try JSONObjectReader(path: path, bytes: bytes).object("config")?.strings() ?? [:]
+    }
+}
+
+/// `/feature` version 2 as the ZooKeeper-mode controller writes it when the IBP is ≥ 2.7: versioning
+/// enabled (status 1), no finalized features: `{"features":{},"version":2,"status":1}`.
+package enum FeaturePayload {
+    package static func encodeEnabledWithoutFeatures() -> [UInt8] {
+        JSONText.object([("features", .object([])), ("version", .int(2)), ("status", .int(1))]).bytes
+    }
+}

@@ -1,0 +1,169 @@
+import Testing
+
+@testable import Broker
+
+@Suite struct BrokerConfigurationTests {
+    static let minimal = """
+        broker.id=1
+        zookeeper.connect=127.0.0.1:2181
+        """
+
+    @Test func defaultsAreKafkas() throws {
+        let config = try BrokerConfiguration.parse(Self.minimal)
+        #expect(config.brokerID == 1)
+        #expect(config.listeners == [Endpoint(listenerName: "PLAINTEXT", host: "", port: 9092)])
+        #expect(config.advertisedListeners == nil)
+        #expect(config.logDirs == ["/tmp/kafka-logs"])
+        #expect(config.zookeeperSessionTimeoutMs == 18_000)
+        #expect(config.connectionTimeout == .milliseconds(18_000))
+        #expect(config.numPartitions == 1)
+        #expect(config.defaultReplicationFactor == 1)
+        #expect(config.autoCreateTopicsEnable)
+        #expect(config.deleteTopicEnable)
+        #expect(!config.uncleanLeaderElectionEnable)
+        #expect(config.logSegmentBytes == 1_073_741_824)
+        #expect(config.logRollMs == 604_800_000)
+        #expect(config.logRetentionMs == 604_800_000)
+        #expect(config.logRetentionBytes == -1)
+        #expect(config.logRetentionCheckIntervalMs == 300_000)
+        #expect(config.messageMaxBytes == 1_048_588)
+        #expect(config.socketRequestMaxBytes == 104_857_600)
+        #expect(config.minInsyncReplicas == 1)
+        #expect(config.brokerRack == nil)
+        #expect(config.adminPort == nil)
+        #expect(config.ignoredKeys.isEmpty)
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let config = try BrokerConfiguration.parse(
+            """
+            # a full file
+            broker.id = 7
+            listeners=INTERNAL://0.0.0.0:19092,PLAINTEXT://:9092
+            advertised.listeners=INTERNAL://10.0.0.7:19092,PLAINTEXT://kafka7.example:9092
+            listener.security.protocol.map=INTERNAL:PLAINTEXT,PLAINTEXT:PLAINTEXT
+            log.dirs=/data/a,/data/b
+            log.dir=/ignored
+            zookeeper.connect=zk1:2181,zk2:2181/kafka
+            zookeeper.session.timeout.ms=4000
+            zookeeper.connection.timeout.ms=6000
+            num.partitions=3
+            default.replication.factor=2
+            auto.create.topics.enable=false
+            delete.topic.enable=false
+            unclean.leader.election.enable=true
+            log.segment.bytes=1048576
+            log.roll.ms=3600000
+            log.roll.hours=1
+            log.retention.ms=60000
+            log.retention.minutes=5
+            log.retention.hours=1
+            log.retention.bytes=1000000
+            log.retention.check.interval.ms=1000
+            message.max.bytes=2000000
+            socket.request.max.bytes=5000000
+            min.insync.replicas=2
+            broker.rack=rack-a
+            admin.port=8081
+            """)
+        #expect(config.brokerID == 7)
+        #expect(config.listeners.map(\.description) == ["INTERNAL://0.0.0.0:19092", "PLAINTEXT://:9092"])
+        #expect(config.advertisedEndpoints(hostName: "h").map(\.description) == ["INTERNAL://10.0.0.7:19092", "PLAINTEXT://kafka7.example:9092"])
+        #expect(config.logDirs == ["/data/a", "/data/b"])
+        #expect(config.zookeeperConnect == "zk1:2181,zk2:2181/kafka")
+        #expect(config.sessionTimeout == .milliseconds(4000))
+        #expect(config.connectionTimeout == .milliseconds(6000))
+        #expect(config.numPartitions == 3)
+        #expect(config.defaultReplicationFactor == 2)
+        #expect(!config.autoCreateTopicsEnable)
+        #expect(!config.deleteTopicEnable)
+        #expect(config.uncleanLeaderElectionEnable)
+        #expect(config.logSegmentBytes == 1_048_576)
+        #expect(config.logRollMs == 3_600_000)
+        #expect(config.logRetentionMs == 60_000)
+        #expect(config.logRetentionBytes == 1_000_000)
+        #expect(config.logRetentionCheckIntervalMs == 1000)
+        #expect(config.messageMaxBytes == 2_000_000)
+        #expect(config.socketRequestMaxBytes == 5_000_000)
+        #expect(config.minInsyncReplicas == 2)
+        #expect(config.brokerRack == "rack-a")
+        #expect(config.adminPort == 8081)
+    }
+
+    @Test func coarserTimeUnitsApplyWhenFinerOnesAreAbsent() throws {
+        let hours = try BrokerConfiguration.parse(Self.minimal + "\nlog.retention.hours=2\nlog.roll.hours=3\nlog.dir=/one")
+        #expect(hours.logRetentionMs == 7_200_000)
+        #expect(hours.logRollMs == 10_800_000)
+        #expect(hours.logDirs == ["/one"])
+        let minutes = try BrokerConfiguration.parse(Self.minimal + "\nlog.retention.minutes=3\nlog.retention.hours=2")
+        #expect(minutes.logRetentionMs == 180_000)
+        let forever = try BrokerConfiguration.parse(Self.minimal + "\nlog.retention.hours=-1")
+        #expect(forever.logRetentionMs == -1)
+    }
+
+    @Test func emptyAdvertisedHostBecomesTheHostName() throws {
+        let config = try BrokerConfiguration.parse(Self.minimal + "\nlisteners=PLAINTEXT://:9093")
+        #expect(config.advertisedEndpoints(hostName: "box1") == [Endpoint(listenerName: "PLAINTEXT", host: "box1", port: 9093)])
+    }
+
+    @Test func unknownKeysAreCollectedOnceEach() throws {
+        let config = try BrokerConfiguration.parse(
+            Self.minimal + "\nnum.network.threads=3\nnum.io.threads=8\nnum.network.threads=4\ngroup.initial.rebalance.delay.ms=0")
+        #expect(config.ignoredKeys == ["num.network.threads", "num.io.threads", "group.initial.rebalance.delay.ms"])
+    }
+
+    @Test(arguments: [
+        ("num.partitions=zero", "num.partitions: expected a whole number in 1...2147483647, got \"zero\""),
+        ("num.partitions=0", "num.partitions: expected a whole number in 1...2147483647, got \"0\""),
+        ("auto.create.topics.enable=yes", "auto.create.topics.enable: expected true or false, got \"yes\""),
+        ("listeners=localhost:9092", "listeners: expected NAME://host:port, got \"localhost:9092\""),
+        ("listeners=PLAINTEXT://:99999", "listeners: expected NAME://host:port, got \"PLAINTEXT://:99999\""),
+        ("zookeeper.session.timeout.ms=-5", "zookeeper.session.timeout.ms: expected a whole number in 1...2147483647, got \"-5\""),
+        ("admin.port=70000", "admin.port: expected a whole number in 0...65535, got \"70000\""),
+        (
+            "listeners=SSL://:9093",
+            "listener.security.protocol.map: listener SSL uses SSL; Paddock supports PLAINTEXT only"
+        ),
+        (
+            "listeners=CLIENT://:9093",
+            "listener.security.protocol.map: no security protocol for listener CLIENT"
+        ),
+    ])
+    func badValuesNameTheKeyAndValue(line: String, message: String) {
+        #expect(throws: BrokerConfiguration.Problem(message)) {
+            try BrokerConfiguration.parse(Self.minimal + "\n" + line)
+        }
+    }
+
+    @Test func requiredKeysAreReported() {
+        #expect(throws: BrokerConfiguration.Problem("broker.id: required (Paddock does not generate broker ids)")) {
+            try BrokerConfiguration.parse("zookeeper.connect=h:1")
+        }
+        #expect(throws: BrokerConfiguration.Problem("zookeeper.connect: required (host:port[,host:port...][/chroot])")) {
+            try BrokerConfiguration.parse("broker.id=1")
+        }
+        #expect(throws: BrokerConfiguration.Problem("zookeeper.connect: expected host:port[,host:port...][/chroot], got \"h:1/a//b\"")) {
+            try BrokerConfiguration.parse("broker.id=1\nzookeeper.connect=h:1/a//b")
+        }
+    }
+
+    @Test func javaPropertiesSyntax() {
+        let entries = JavaProperties.parse(
+            """
+              # comment
+            ! also a comment
+            a=1
+            b : 2
+            c   3
+            d=multi\\
+                line
+            e=tab\\there\\u0041\\=
+            f\\ g=space in key
+            h=
+            trailing=x\\\\
+            """)
+        let pairs = entries.map { "\($0.key)|\($0.value)" }
+        #expect(pairs == ["a|1", "b|2", "c|3", "d|multiline", "e|tab\thereA=", "f g|space in key", "h|", "trailing|x\\"])
+        #expect(entries.map(\.line) == [3, 4, 5, 6, 8, 9, 10, 11])
+    }
+}
