@@ -169,4 +169,43 @@ import Glibc
             _ = try? await running.value
         }
     }
+
+    /// A broker whose session expired registers again; a second broker with a live broker's id
+    /// refuses to start; a restarted broker waits for its crashed predecessor's registration to expire.
+    @Test(.timeLimit(.minutes(2)))
+    func sessionExpiryReRegistersAndBrokerIDsAreGuarded() async throws {
+        try await BrokerCluster.with(brokerIDs: [1], sessionTimeoutMs: 4000) { cluster in
+            func epoch() async throws -> Int64? { try await cluster.snapshot().brokers[1]?.epoch }
+            let registered = try await eventually(timeout: .seconds(20)) { try await epoch() != nil }
+            #expect(registered, "broker did not register:\n\(cluster.logs)")
+            let firstEpoch = try #require(try await epoch())
+            let original = try #require(cluster.brokers[1])
+
+            let impostor = try cluster.launchBroker(id: 1, name: "impostor")
+            defer { impostor.stop() }
+            let refused = try await eventually(timeout: .seconds(20)) {
+                impostor.log.contains("broker.id 1 is already registered by another live broker")
+            }
+            #expect(refused, "second broker 1 did not refuse to start:\n\(impostor.log)")
+
+            // Freeze the broker past its session timeout: the ensemble expires the session and
+            // deletes the registration; once thawed, the broker notices and registers again.
+            original.send(SIGSTOP)
+            let expired = try await eventually(timeout: .seconds(20)) { try await epoch() == nil }
+            original.send(SIGCONT)
+            #expect(expired, "registration outlived the session:\n\(cluster.logs)")
+            let back = try await eventually(timeout: .seconds(20)) { try await (epoch() ?? 0) > firstEpoch }
+            #expect(back, "broker did not register again:\n\(cluster.logs)")
+            #expect(original.log.contains("session expired; registering again with a new session"))
+
+            // Crash and restart at once on the same endpoint: the newcomer waits out the old session.
+            let beforeCrash = try #require(try await epoch())
+            original.send(SIGKILL)
+            let restarted = try cluster.launchBroker(id: 1, port: original.port, name: "restarted")
+            defer { restarted.stop() }
+            let reRegistered = try await eventually(timeout: .seconds(20)) { try await (epoch() ?? 0) > beforeCrash }
+            #expect(reRegistered, "restarted broker did not register:\n\(restarted.log)")
+            #expect(restarted.log.contains("waiting for the registration of a previous session to expire"))
+        }
+    }
 }

@@ -20,15 +20,18 @@ final class BrokerProcess: @unchecked Sendable {
     var logPath: String { directory.appendingPathComponent("broker.log").path }
     private var pidFile: String { directory.appendingPathComponent("broker.pid").path }
 
-    init(id: Int, connectString: String, sessionTimeoutMs: Int, under root: URL) throws {
+    /// - Parameters:
+    ///   - port: the listener port; a free one when nil.
+    ///   - name: the directory name under `root` (several incarnations of one id need several).
+    init(id: Int, connectString: String, sessionTimeoutMs: Int, under root: URL, port: Int? = nil, name: String? = nil) throws {
         self.id = id
-        self.directory = root.appendingPathComponent("broker\(id)")
-        self.port = try freePorts(1)[0]
+        self.directory = root.appendingPathComponent(name ?? "broker\(id)")
+        self.port = try port ?? freePorts(1)[0]
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let properties = """
             # written by BrokerProcess
             broker.id=\(id)
-            listeners=PLAINTEXT://127.0.0.1:\(port)
+            listeners=PLAINTEXT://127.0.0.1:\(self.port)
             log.dirs=\(directory.appendingPathComponent("logs").path)
             zookeeper.connect=\(connectString)
             zookeeper.session.timeout.ms=\(sessionTimeoutMs)
@@ -83,11 +86,13 @@ final class BrokerCluster: @unchecked Sendable {
     let client: ZooKeeperClient
     var brokers: [Int: BrokerProcess] = [:]
     let root: URL
+    let sessionTimeoutMs: Int
 
     init(brokerIDs: [Int], sessionTimeoutMs: Int) async throws {
         keeper = try await PaddockProcess.start()
         connectString = keeper.connectString + "/kafka-\(UUID().uuidString.prefix(8).lowercased())"
         root = keeper.directory
+        self.sessionTimeoutMs = sessionTimeoutMs
         for id in brokerIDs {
             brokers[id] = try BrokerProcess(id: id, connectString: connectString, sessionTimeoutMs: sessionTimeoutMs, under: root)
         }
@@ -105,6 +110,11 @@ final class BrokerCluster: @unchecked Sendable {
             throw error
         }
         await cluster.stop()
+    }
+
+    /// Starts another `paddock broker` process for `id` (not tracked in `brokers`).
+    func launchBroker(id: Int, port: Int? = nil, name: String) throws -> BrokerProcess {
+        try BrokerProcess(id: id, connectString: connectString, sessionTimeoutMs: sessionTimeoutMs, under: root, port: port, name: name)
     }
 
     func stop() async {
