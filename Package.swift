@@ -121,7 +121,7 @@ let package = Package(
         .target(
             name: "PaddockBench",
             dependencies: [
-                "KeeperClient", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+                "KeeperClient", "ZooKeeperWire", "ServerSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -221,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
-                "Broker", "KafkaWire", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport",
+                "Broker", "KafkaWire", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", "SimulationKit",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

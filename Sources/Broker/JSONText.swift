@@ -1,4 +1,5 @@
 import Foundation
+import ServerSupport
 
 /// A JSON value written with its object keys in a chosen order: Kafka's znodes are compared byte for
 /// byte in our golden tests and by people reading them in a shell, so we write them in the order a
@@ -33,21 +34,7 @@ package indirect enum JSONText: Equatable, Sendable {
 
     package static func brokerList(_ ids: [BrokerID]) -> JSONText { .array(ids.map { .int(Int64($0.rawValue)) }) }
 
-    private static func quote(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20: result += String(format: "\\u%04x", scalar.value)
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
+    private static func quote(_ text: String) -> String { JSONString.quoted(text) }
 }
 
 /// A parsed znode payload: a JSON object read with `JSONSerialization`, with typed field accessors

@@ -1,3 +1,5 @@
+import ServerSupport
+
 /// A JSON document with ordered object keys, rendered like Python's `json.dump(indent=1)` so that
 /// our files look like zkbench's and diff cleanly.
 package indirect enum JSONValue: Hashable, Sendable {
@@ -97,20 +99,6 @@ package indirect enum JSONValue: Hashable, Sendable {
     }
 
     private static func writeString(_ value: String, to out: inout String) {
-        out += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
+        out += JSONString.quoted(value)
     }
 }

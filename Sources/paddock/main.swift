@@ -48,21 +48,29 @@ struct Keeper: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try log.makeLogger(label: "paddock.keeper")
-        let server: KeeperServer
-        do {
-            server = try KeeperServer.load(configPath: config, logger: logger)
-        } catch {
-            logger.critical("invalid configuration", metadata: ["error": "\(error)"])
-            throw ExitCode(2)
-        }
-        let group = ServiceGroup(
-            services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        do {
-            try await group.run()
-        } catch {
-            logger.critical("keeper failed", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
-        }
+        let server = try loadConfiguration(logger: logger) { try KeeperServer.load(configPath: config, logger: logger) }
+        try await runUntilSignalled(server, logger: logger, failure: "keeper failed")
+    }
+}
+
+/// Builds a server from its configuration file; an invalid one is logged and exits with status 2.
+func loadConfiguration<Server>(logger: Logger, _ load: () throws -> Server) throws -> Server {
+    do {
+        return try load()
+    } catch {
+        logger.critical("invalid configuration", metadata: ["error": "\(error)"])
+        throw ExitCode(2)
+    }
+}
+
+/// Runs `service` until SIGTERM or SIGINT (graceful shutdown); a failure is logged and exits with status 1.
+func runUntilSignalled(_ service: some Service, logger: Logger, failure: String) async throws {
+    let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+    do {
+        try await group.run()
+    } catch {
+        logger.critical("\(failure)", metadata: ["error": "\(error)"])
+        throw ExitCode(1)
     }
 }
 
@@ -249,20 +257,8 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try log.makeLogger(label: "paddock.broker")
-        let server: BrokerServer
-        do {
-            server = try BrokerServer.load(configPath: config, logger: logger)
-        } catch {
-            logger.critical("invalid configuration", metadata: ["error": "\(error)"])
-            throw ExitCode(2)
-        }
-        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        do {
-            try await group.run()
-        } catch {
-            logger.critical("broker failed", metadata: ["error": "\(error)"])
-            throw ExitCode(1)
-        }
+        let server = try loadConfiguration(logger: logger) { try BrokerServer.load(configPath: config, logger: logger) }
+        try await runUntilSignalled(server, logger: logger, failure: "broker failed")
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import KeeperClient
 import Logging
 import PaddockTestSupport
+import SimulationKit
 import Testing
 
 @testable import Broker

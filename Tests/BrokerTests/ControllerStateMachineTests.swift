@@ -1,4 +1,5 @@
 import KeeperClient
+import SimulationKit
 import Testing
 import ZooKeeperWire
 

@@ -1,3 +1,4 @@
+import SimulationKit
 import Testing
 
 @testable import Broker
@@ -118,20 +119,5 @@ import Testing
         #expect(ZkPaths.deleteTopic("orders") == "/admin/delete_topics/orders")
         #expect(ZkPaths.topicConfig("orders") == "/config/topics/orders")
         #expect(ZkPaths.ancestry(of: "/a/b/c") == ["/a", "/a/b", "/a/b/c"])
-    }
-}
-
-/// A seeded generator (SplitMix64) so tests that draw randomness replay.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
