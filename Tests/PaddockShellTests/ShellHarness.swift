@@ -101,15 +101,14 @@ final class ShellOnTerminal {
     init(arguments: [String]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("shell-pty-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        master = posix_openpt(O_RDWR | O_NOCTTY)
-        guard master >= 0, grantpt(master) == 0, unlockpt(master) == 0, let name = ptsname(master) else {
+        master = PseudoTerminal.openMaster()
+        guard master >= 0, let slave = PseudoTerminal.slaveName(master) else {
             throw PaddockProcess.Failure.didNotStart("no pseudo-terminal: errno \(errno)")
         }
         _ = fcntl(master, F_SETFD, FD_CLOEXEC)
         _ = fcntl(master, F_SETFL, fcntl(master, F_GETFL) | O_NONBLOCK)
         var size = winsize(ws_row: 40, ws_col: 200, ws_xpixel: 0, ws_ypixel: 0)
         _ = ioctl(master, UInt(TIOCSWINSZ), &size)
-        let slave = String(cString: name)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -119,7 +118,7 @@ final class ShellOnTerminal {
         posix_spawn_file_actions_adddup2(&actions, 0, 2)
         pid = try ShellHarness.spawn(
             ["shell"] + arguments, actions: &actions, environment: ShellHarness.environment(directory),
-            flags: Int32(POSIX_SPAWN_SETSID))
+            flags: PseudoTerminal.spawnSetSID)
     }
 
     var historyPath: String { directory.appendingPathComponent("history").path }
@@ -160,5 +159,35 @@ final class ShellOnTerminal {
         }
         close(master)
         try? FileManager.default.removeItem(at: directory)
+    }
+}
+
+/// The pty calls Swift's Glibc module leaves out (they need _XOPEN_SOURCE), looked up at run time.
+enum PseudoTerminal {
+    /// glibc's POSIX_SPAWN_SETSID (not imported either): the child starts a new session.
+    static let spawnSetSID: Int32 = 0x80
+
+    private typealias OpenPT = @convention(c) (Int32) -> Int32
+    private typealias FDCall = @convention(c) (Int32) -> Int32
+    private typealias PTSName = @convention(c) (Int32) -> UnsafeMutablePointer<CChar>?
+
+    private static func function<T>(_ name: String, as type: T.Type) -> T? {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, name) else { return nil }
+        return unsafeBitCast(symbol, to: type)
+    }
+
+    /// posix_openpt + grantpt + unlockpt; -1 on failure.
+    static func openMaster() -> Int32 {
+        guard let open = function("posix_openpt", as: OpenPT.self), let grant = function("grantpt", as: FDCall.self),
+            let unlock = function("unlockpt", as: FDCall.self)
+        else { return -1 }
+        let fd = open(O_RDWR | O_NOCTTY)
+        guard fd >= 0, grant(fd) == 0, unlock(fd) == 0 else { return -1 }
+        return fd
+    }
+
+    static func slaveName(_ master: Int32) -> String? {
+        guard let name = function("ptsname", as: PTSName.self), let pointer = name(master) else { return nil }
+        return String(cString: pointer)
     }
 }
