@@ -2,7 +2,7 @@
 /// driver draws. Knows ctrl-A/E/B/F/K/U/W/Y/D/L/C/P/N, backspace, delete, arrows, Home/End, Alt-B/F,
 /// history navigation and a tab-completion hook. Bytes may arrive in any chunks (escape sequences and
 /// UTF-8 split across reads are held until complete); after a submitted line the rest of the chunk is
-/// kept for the next line (`hasPendingInput`).
+/// kept for the next line, and after a Tab the rest waits for the completion (`hasPendingInput`).
 public struct LineEditor: Sendable {
     public enum Action: Hashable, Sendable {
         /// The line changed: draw the prompt and `buffer` again, cursor at `cursor`.
@@ -41,7 +41,8 @@ public struct LineEditor: Sendable {
     public var line: String { String(buffer) }
     public var hasPendingInput: Bool { !pending.isEmpty }
 
-    /// Key bytes from the terminal. Stops after a submitted line (the rest stays pending).
+    /// Key bytes from the terminal. Stops after a submitted line or a Tab (the rest stays pending:
+    /// call again with no bytes once the line ran or the completion was applied).
     public mutating func received(_ bytes: [UInt8]) -> [Action] {
         pending += bytes
         var actions: [Action] = []
@@ -53,7 +54,8 @@ public struct LineEditor: Sendable {
             if case .enter(carriageReturn: false) = key, wasReturn { continue }  // CR LF is one Enter
             let outcome = apply(key)
             actions += outcome
-            if outcome.contains(where: { if case .submit = $0 { true } else { false } }) { break }
+            // The driver acts on the line as it is now: nothing after an Enter or a Tab is applied yet.
+            if outcome.contains(where: { $0 == .complete || { if case .submit = $0 { true } else { false } }($0) }) { break }
         }
         return actions
     }

@@ -108,33 +108,39 @@ public enum ShellRunner {
         output.show(editor.rendering(prompt: await session.prompt))
         for await chunk in Terminal.chunks(from: STDIN_FILENO) {
             var actions = editor.received(chunk)
+            // Redraws are coalesced: one per batch of keys (a paste is drawn once, not per character).
+            var needsRedraw = false
             while !actions.isEmpty {
                 let action = actions.removeFirst()
                 switch action {
                 case .redraw:
-                    output.show(editor.rendering(prompt: await session.prompt))
+                    needsRedraw = true
                 case .submit(let line):
+                    // The editor is already empty: show the line as entered, then run it below.
+                    output.show("\r" + (await session.prompt) + line + "\u{1B}[K")
                     output.endLine()
                     if !line.allSatisfy({ $0 == " " }) { history.append(line) }
                     if await session.run(line) == .quit { return 0 }
                     actions += editor.received([])
-                    output.show(editor.rendering(prompt: await session.prompt))
+                    needsRedraw = true
                 case .endOfInput:
                     output.endLine()
                     await session.close()
                     return 0
                 case .interrupt:
                     output.endLine("^C")
-                    output.show(editor.rendering(prompt: await session.prompt))
+                    needsRedraw = true
                 case .complete:
                     actions += await complete(&editor, session: session, output: output)
+                    actions += editor.received([])
                 case .clearScreen:
                     output.control("\u{1B}[H\u{1B}[2J")
-                    output.show(editor.rendering(prompt: await session.prompt))
+                    needsRedraw = true
                 case .bell:
                     output.control("\u{07}")
                 }
             }
+            if needsRedraw { output.show(editor.rendering(prompt: await session.prompt)) }
         }
         output.endLine()
         await session.close()

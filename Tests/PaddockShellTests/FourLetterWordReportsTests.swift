@@ -60,6 +60,45 @@ enum Captured {
         """
     static let zkWchc = "0x100009b30a00001\n\t/brokers/ids/1\n\n"
     static let zkWchp = "/brokers/ids/1\n\t0x100009b30a00001\n\n"
+    static let paddockSrvr = """
+        Zookeeper version: 3.9.3-paddock-0.1.0, built on 2026-11-21 00:00 UTC
+        Latency min/avg/max: 0/4.4000/15
+        Received: 12
+        Sent: 10
+        Connections: 3
+        Outstanding: 0
+        Zxid: 0x100000006
+        Mode: leader
+        Node count: 8
+        Proposal sizes last/min/max: -1/-1/-1
+
+        """
+    static let paddockCons = """
+         /127.0.0.1:35406[1](queued=0,recved=8,sent=8,sid=0x1a1fdc7056d0000,lop=GETC,est=1795259041132,to=10000,lcxid=0x7,lzxid=0x100000006,lresp=0,llat=0,minlat=0,avglat=0,maxlat=0)
+         /127.0.0.1:35412[1](queued=0,recved=4,sent=4,sid=0x1a1fdc705710000,lop=EXIS,est=1795259041136,to=10000,lcxid=0x3,lzxid=0x100000006,lresp=0,llat=0,minlat=0,avglat=0,maxlat=0)
+         /127.0.0.1:35428[1](queued=0,recved=0,sent=0)
+
+
+        """
+    static let paddockDump = """
+        SessionTracker dump:
+        Global Sessions(2):
+        0x1a1fdc7056d0000\t10000ms\t(expires in 10149ms)
+        0x1a1fdc705710000\t10000ms\t(expires in 10149ms)
+        ephemeral nodes dump:
+        Sessions with Ephemerals (2):
+        0x1a1fdc7056d0000:
+        \t/brokers/ids/1
+        0x1a1fdc705710000:
+        \t/brokers/ids/2
+        Connections dump:
+        Connections Sets (1)/(3):
+        0x1a1fdc7056d0000
+        0x1a1fdc705710000
+
+        """
+    static let paddockWchc = "0x1a1fdc7056d0000\n\t/brokers/ids\n0x1a1fdc705710000\n\t/brokers/ids/1\n"
+    static let paddockWchp = "/brokers/ids\n\t0x1a1fdc7056d0000\n/brokers/ids/1\n\t0x1a1fdc705710000\n"
     static let notWhitelisted = "wchc is not executed because it is not in the whitelist.\n"
 }
 
@@ -72,6 +111,19 @@ enum Captured {
         #expect(report.nodeCount == 9)
         #expect(report.latency == "0/8.5/35")
         #expect(report.version.hasPrefix("3.8.0"))
+    }
+
+    @Test func textFromPaddockParsesTheSameWay() throws {
+        let srvr = try #require(ServerReport(srvr: Captured.paddockSrvr))
+        #expect(srvr.mode == "leader" && srvr.zxid == 0x1_0000_0006 && srvr.latency == "0/4.4000/15")
+        let cons = ConnectionReport.parse(cons: Captured.paddockCons)
+        #expect(cons.map(\.session) == [SessionID(0x1a1_fdc7_056d_0000), SessionID(0x1a1_fdc7_0571_0000), nil])
+        let dump = DumpReport(dump: Captured.paddockDump)
+        #expect(dump.sessions == [SessionID(0x1a1_fdc7_056d_0000): 10000, SessionID(0x1a1_fdc7_0571_0000): 10000])
+        #expect(dump.ephemerals[SessionID(0x1a1_fdc7_0571_0000)] == ["/brokers/ids/2"])
+        let watches = WatchDump.parse(wchc: Captured.paddockWchc)
+        #expect(watches.count == 2)
+        #expect(Set(watches) == Set(WatchDump.parse(wchp: Captured.paddockWchp)))
     }
 
     @Test func srvrOfAMemberNotServingIsNoReport() {

@@ -86,6 +86,14 @@ import Testing
         #expect(!editor.hasPendingInput)
     }
 
+    @Test func tabWaitsForTheCompletionBeforeLaterKeys() {
+        var editor = LineEditor()
+        #expect(editor.received(bytes("ls /b\tx\r")) == Array(repeating: .redraw, count: 5) + [.complete])
+        #expect(editor.line == "ls /b" && editor.hasPendingInput)
+        _ = editor.replaceWord(from: 4, with: "brokers")
+        #expect(editor.received([]) == [.redraw, .submit("ls /brokersx")])
+    }
+
     @Test func controlKeysBecomeActions() {
         var editor = LineEditor()
         #expect(editor.received([0x04]) == [.endOfInput])
