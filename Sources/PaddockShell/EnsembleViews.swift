@@ -164,7 +164,9 @@ public enum EnsembleViews {
         var json: [JSONDocument] = []
         var seen: Set<SessionID> = []
         var failures: [String] = []
-        func add(member: String, session: SessionID, client: String?, timeout: Int?, lastOp: String?) {
+        func add(member: String, session: SessionID, connection: ConnectionReport?, timeout: Int?) {
+            let client = connection?.remote
+            let lastOp = connection?.lastOperation
             let owned = (ephemerals[session] ?? []).filter { matches($0, filter) }.sorted()
             if filter != nil && owned.isEmpty { return }
             seen.insert(session)
@@ -175,7 +177,12 @@ public enum EnsembleViews {
             json.append(.object([
                 .init("member", .string(member)), .init("session", .string(session.description)),
                 .init("client", .optional(client)), .init("timeoutMs", timeout.map(JSONDocument.int) ?? .null),
-                .init("lastOperation", .optional(lastOp)), .init("ephemerals", .array(owned.map(JSONDocument.string))),
+                .init("lastOperation", .optional(lastOp)),
+                .init("lastZxid", .optional(connection?.lastZxid.map(Render.hex))),
+                .init("averageLatencyMs", connection?.averageLatency.map { JSONDocument.int($0) } ?? .null),
+                .init("packetsReceived", connection.map { JSONDocument.int($0.received) } ?? .null),
+                .init("packetsSent", connection.map { JSONDocument.int($0.sent) } ?? .null),
+                .init("ephemerals", .array(owned.map(JSONDocument.string))),
             ]))
         }
         for answer in answers {
@@ -185,14 +192,12 @@ public enum EnsembleViews {
             }
             for connection in ConnectionReport.parse(cons: cons) {
                 guard let session = connection.session else { continue }
-                add(
-                    member: answer.member, session: session, client: connection.remote,
-                    timeout: connection.timeout ?? timeouts[session], lastOp: connection.lastOperation)
+                add(member: answer.member, session: session, connection: connection, timeout: connection.timeout ?? timeouts[session])
             }
         }
         // Sessions that own ephemerals but are connected to no member asked (moving, or about to expire).
         for session in ephemerals.keys.sorted() where !seen.contains(session) {
-            add(member: "-", session: session, client: nil, timeout: timeouts[session], lastOp: nil)
+            add(member: "-", session: session, connection: nil, timeout: timeouts[session])
         }
         let last = filter == nil ? "EPHEMERALS" : "EPHEMERALS UNDER \(filter!)"
         var text = rows.isEmpty ? "No sessions" + (filter.map { " own ephemerals under \($0)" } ?? "") : Render.table(

@@ -56,16 +56,6 @@ public struct MonitorReport: Hashable, Sendable {
 
     public subscript(key: String) -> String? { entries.first(where: { $0.key == key })?.value }
 
-    /// Paddock's leader reports each follower's lag (`zk_paddock_follower_<id>_lag`, in log entries).
-    public var followerLags: [(member: String, lag: Int)] {
-        entries.compactMap { entry in
-            guard entry.key.hasPrefix("zk_paddock_follower_"), entry.key.hasSuffix("_lag"), let lag = Int(entry.value) else {
-                return nil
-            }
-            return (String(entry.key.dropFirst("zk_paddock_follower_".count).dropLast("_lag".count)), lag)
-        }
-    }
-
     public static func == (lhs: MonitorReport, rhs: MonitorReport) -> Bool {
         lhs.entries.map(\.key) == rhs.entries.map(\.key) && lhs.entries.map(\.value) == rhs.entries.map(\.value)
     }

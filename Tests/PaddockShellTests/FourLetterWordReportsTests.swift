@@ -136,8 +136,6 @@ enum Captured {
         #expect(report.entries.first?.key == "zk_version")
         #expect(report["zk_global_sessions"] == "2")
         #expect(report["zk_peer_state"] == "leading - broadcast")
-        #expect(report.followerLags.isEmpty)
-        #expect(MonitorReport(mntr: "zk_paddock_follower_2_lag\t5\nzk_paddock_follower_3_lag\t0\n").followerLags.map(\.lag) == [5, 0])
     }
 
     @Test func consListsConnectionsWithTheirSessions() {

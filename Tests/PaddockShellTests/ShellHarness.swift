@@ -54,23 +54,8 @@ enum ShellHarness {
     static func spawn(
         _ arguments: [String], actions: inout posix_spawn_file_actions_t, environment: [String], flags: Int32 = 0
     ) throws -> pid_t {
-        let argv = [try PaddockProcess.binary()] + arguments
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        posix_spawnattr_setsigmask(&attributes, &mask)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | flags))
-        let cArguments = argv.map { strdup($0) } + [nil]
-        let cEnvironment = environment.map { strdup($0) } + [nil]
-        defer {
-            for pointer in cArguments + cEnvironment { free(pointer) }
-        }
-        var pid = pid_t()
-        let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, cEnvironment)
-        guard rc == 0 else { throw PaddockProcess.Failure.didNotStart("posix_spawn \(argv[0]): \(rc)") }
-        return pid
+        try PaddockTestSupport.spawn(
+            [try PaddockProcess.binary()] + arguments, fileActions: &actions, environment: environment, flags: flags)
     }
 
     /// Waits for `pid` to exit (polling, `timeout` at most; then SIGKILL and a failure).

@@ -75,6 +75,11 @@ import ZooKeeperWire
                 """)
         let all = EnsembleViews.sessions([zooKeeper("h1:2181")], filter: nil)
         #expect(all.text.split(separator: "\n").count == 3)
+        guard case .array(let rows) = all.json else {
+            Issue.record("sessions JSON is not an array")
+            return
+        }
+        #expect(rows[0]["lastZxid"] == .string("0x100000006") && rows[0]["averageLatencyMs"] == .number("10"))
         #expect(EnsembleViews.sessions([zooKeeper("h1:2181")], filter: "/none").text == "No sessions own ephemerals under /none")
     }
 
