@@ -50,6 +50,8 @@ final class ClientConnectionDriver {
     /// Bumped for every connect attempt and every close: events from older channels are ignored.
     private var generation: UInt64 = 0
     private var timer: Scheduled<Void>?
+    /// The member of the latest connect attempt: the one a session established next is on.
+    private var attemptHost: HostAndPort?
     /// Frames written since the last flush; flushed once per event-loop tick so pipelined requests
     /// leave in one syscall.
     private var outbound: ByteBuffer
@@ -198,10 +200,12 @@ final class ClientConnectionDriver {
                 shared.deliver(event)
             case .deliverSessionEvent(let event):
                 logger.debug("session event", metadata: ["event": "\(event)", "zk.session_id": "\(stateMachine.sessionID)"])
+                if event != .connected { shared.publishDisconnected() }
                 shared.deliver(event)
             case .sessionEstablished(let id, let password, let timeout):
                 logger[metadataKey: "zk.session_id"] = "\(id)"
-                shared.publish(sessionID: id, password: password, timeout: .nanoseconds(timeout.nanoseconds))
+                shared.publish(
+                    sessionID: id, password: password, timeout: .nanoseconds(timeout.nanoseconds), server: attemptHost)
             case .terminate:
                 timer?.cancel()
                 timer = nil
@@ -252,6 +256,7 @@ final class ClientConnectionDriver {
 
     private func startConnection(to host: HostAndPort, timeout: TimeAmount) {
         generation += 1
+        attemptHost = host
         let generation = self.generation
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         logger.debug("connecting", metadata: ["zk.server": "\(host)"])

@@ -8,6 +8,8 @@ final class ClientSharedState: Sendable {
         var id: SessionID?
         var password: [UInt8] = []
         var negotiatedTimeout: Duration?
+        /// The member the current connection goes to; nil while disconnected.
+        var server: HostAndPort?
     }
 
     private struct Subscribers {
@@ -24,8 +26,15 @@ final class ClientSharedState: Sendable {
         sessionState.withLock { $0 }
     }
 
-    func publish(sessionID: SessionID, password: [UInt8], timeout: Duration) {
-        sessionState.withLock { $0 = Session(id: sessionID, password: password, negotiatedTimeout: timeout) }
+    func publish(sessionID: SessionID, password: [UInt8], timeout: Duration, server: HostAndPort?) {
+        sessionState.withLock {
+            $0 = Session(id: sessionID, password: password, negotiatedTimeout: timeout, server: server)
+        }
+    }
+
+    /// The connection is gone (reconnecting or closed): no member to name.
+    func publishDisconnected() {
+        sessionState.withLock { $0.server = nil }
     }
 
     // MARK: - Streams

@@ -111,6 +111,8 @@ public final class ZooKeeperClient: Sendable {
     public var sessionPassword: [UInt8] { shared.session.password }
     /// The session timeout the server granted, once a session was established.
     public var negotiatedTimeout: Duration? { shared.session.negotiatedTimeout }
+    /// The member (`host:port`) this client is connected to; nil while connecting or reconnecting.
+    public var connectedServer: String? { shared.session.server?.description }
 
     /// Connects and establishes the session. Returns once the handshake succeeded (on any host),
     /// trying the hosts in turn (each for session timeout / #hosts) until `timeout` has passed.

@@ -123,7 +123,7 @@ package struct KeeperBenchmark: Sendable {
     /// What the first host's `srvr` says it is (zkbench's `server_version`).
     private func serverVersion(_ host: HostAndPort) async -> String {
         do {
-            let reply = try await FourLetterWord.send(
+            let reply = try await ZooKeeperClient.fourLetterWord(
                 "srvr",
                 to: host,
                 eventLoopGroup: eventLoopGroup,

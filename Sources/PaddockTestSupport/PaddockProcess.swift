@@ -187,6 +187,21 @@ public func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: I
     posix_spawn_file_actions_adddup2(&actions, fds[0], 0)
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    let pid: pid_t
+    do {
+        pid = try spawn(argv, fileActions: &actions)
+    } catch {
+        close(fds[1])
+        throw error
+    }
+    return (pid, fds[1])
+}
+
+/// posix_spawn `argv` with `fileActions`, an empty signal mask, default signal handlers and
+/// `environment` (this process's when nil); `flags` adds posix_spawn flags (e.g. POSIX_SPAWN_SETSID).
+public func spawn(
+    _ argv: [String], fileActions: inout posix_spawn_file_actions_t, environment: [String]? = nil, flags: Int32 = 0
+) throws -> pid_t {
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
@@ -197,16 +212,19 @@ public func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: I
     sigemptyset(&defaults)
     for signal in [SIGPIPE, SIGCHLD, SIGTERM, SIGINT, SIGHUP] { sigaddset(&defaults, signal) }
     posix_spawnattr_setsigdefault(&attributes, &defaults)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | flags))
     let cArguments = argv.map { strdup($0) } + [nil]
-    defer { for argument in cArguments { free(argument) } }
+    let cEnvironment = environment.map { $0.map { strdup($0) } + [nil] }
+    defer { for pointer in cArguments + (cEnvironment ?? []) { free(pointer) } }
     var pid = pid_t()
-    let rc = posix_spawn(&pid, argv[0], &actions, &attributes, cArguments, environ)
-    guard rc == 0 else {
-        close(fds[1])
-        throw PaddockProcess.Failure.didNotStart("posix_spawn \(argv[0]): \(rc)")
+    let rc: Int32
+    if var cEnvironment {
+        rc = posix_spawn(&pid, argv[0], &fileActions, &attributes, cArguments, &cEnvironment)
+    } else {
+        rc = posix_spawn(&pid, argv[0], &fileActions, &attributes, cArguments, environ)
     }
-    return (pid, fds[1])
+    guard rc == 0 else { throw PaddockProcess.Failure.didNotStart("posix_spawn \(argv[0]): \(rc)") }
+    return pid
 }
 
 /// Sends a four-letter word and returns the reply, or nil when nothing listens.

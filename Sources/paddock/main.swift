@@ -5,6 +5,7 @@ import KeeperClient
 import KeeperServer
 import PaddockBench
 import PaddockCluster
+import PaddockShell
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -16,7 +17,7 @@ struct Paddock: AsyncParsableCommand {
         commandName: "paddock",
         abstract: "A ZooKeeper-compatible coordination service and Kafka-compatible broker.",
         version: "0.1.0",
-        subcommands: [Keeper.self, BrokerCommand.self, Topics.self, Cluster.self, Bench.self]
+        subcommands: [Keeper.self, BrokerCommand.self, Topics.self, Shell.self, Cluster.self, Bench.self]
     )
 }
 
@@ -71,6 +72,42 @@ func runUntilSignalled(_ service: some Service, logger: Logger, failure: String)
     } catch {
         logger.critical("\(failure)", metadata: ["error": "\(error)"])
         throw ExitCode(1)
+    }
+}
+
+struct Shell: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect and edit znodes, and see the ensemble, its sessions and who watches what.",
+        discussion: """
+            With a command, runs it and exits (status 1 if it failed): paddock shell --server HOSTS ls -s /. \
+            With stdin not a terminal, runs one command per line (status 1 if any failed). Otherwise an \
+            interactive shell with line editing, history ($PADDOCK_SHELL_HISTORY or ~/.paddock_history) and \
+            Tab completion. zkCli's commands and flags, plus tree, watches, sessions, ensemble, brokers, \
+            topics and controller; help lists them.
+            """)
+
+    @Option(name: .long, help: "The ensemble: host:port[,host:port...][/chroot].")
+    var server: String = "127.0.0.1:2181"
+
+    @Flag(name: .long, help: "Print every read command's output as JSON.")
+    var json = false
+
+    @Option(name: .long, help: "Seconds to keep trying to connect.")
+    var timeout: Int = 10
+
+    @Argument(parsing: .captureForPassthrough, help: "A command to run instead of a session (e.g. get -s /a).")
+    var command: [String] = []
+
+    func run() async throws {
+        // The client library logs nothing a shell user needs below errors; keep stdout for results.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .error
+            return handler
+        }
+        let options = ShellOptions(servers: server, command: command, json: json, connectTimeout: .seconds(max(1, timeout)))
+        let status = await ShellRunner.run(options)
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -323,6 +323,18 @@ struct ZooKeeperClientIntegrationTests {
         try await shuffled.close()
     }
 
+    @Test func connectedServerNamesTheMemberAndFourLetterWordsReachIt() async throws {
+        let server = try await SharedPaddock.get()
+        let client = try makeClient(server.connectString)
+        #expect(client.connectedServer == nil)
+        try await client.connect()
+        #expect(client.connectedServer == server.connectString)
+        let member = HostAndPort(host: "127.0.0.1", port: server.clientPort)
+        #expect(try await ZooKeeperClient.fourLetterWord("ruok", to: member, timeout: .seconds(3)) == "imok")
+        try await client.close()
+        #expect(client.connectedServer == nil)
+    }
+
     @Test func connectFailsWhenNoHostAnswers() async throws {
         let deadPort = try freePorts(1)[0]
         let client = try makeClient("127.0.0.1:\(deadPort)", sessionTimeout: .seconds(1))

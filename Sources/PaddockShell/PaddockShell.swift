@@ -1,2 +1,0 @@
-/// `paddock shell`: commands and rendering, testable without a terminal.
-public enum PaddockShellModule {}
