@@ -95,7 +95,10 @@ import Testing
         #expect(python3.clientID == golden)
         let (python2, _) = try decode(ClientFixtures.kafkaPython2ApiVersionsV0)
         #expect(python2.apiVersion == 0)
-        #expect(try encoded(.apiVersions(.supported()), version: 2, correlationID: 2) == ClientFixtures.apiVersionsV2Response)
+        #expect(
+            try encoded(.apiVersions(.supported()), version: 2, correlationID: 2)
+                == ClientFixtures.apiVersionsV2Response
+        )
     }
 
     // MARK: - Metadata
@@ -125,13 +128,24 @@ import Testing
                     controllerID: 0,
                     topics: [
                         .init(
-                            errorCode: .noError, name: golden, isInternal: false,
+                            errorCode: .noError,
+                            name: golden,
+                            isInternal: false,
                             partitions: [
                                 .init(
-                                    errorCode: .noError, partitionIndex: 0, leaderID: 0, leaderEpoch: 0,
-                                    replicaNodes: [0], isrNodes: [0], offlineReplicas: [])
-                            ])
-                    ]))
+                                    errorCode: .noError,
+                                    partitionIndex: 0,
+                                    leaderID: 0,
+                                    leaderEpoch: 0,
+                                    replicaNodes: [0],
+                                    isrNodes: [0],
+                                    offlineReplicas: []
+                                )
+                            ]
+                        )
+                    ]
+                )
+            )
         }
         #expect(try encoded(response(version: 4), version: 4, correlationID: 3) == ClientFixtures.metadataV4Response)
         #expect(try encoded(response(version: 7), version: 7, correlationID: 3) == ClientFixtures.metadataV7Response)
@@ -179,11 +193,18 @@ import Testing
                             name: golden,
                             partitionResponses: [
                                 .init(
-                                    index: 0, errorCode: .noError, baseOffset: baseOffset, logAppendTimeMs: -1,
-                                    logStartOffset: 0)
-                            ])
+                                    index: 0,
+                                    errorCode: .noError,
+                                    baseOffset: baseOffset,
+                                    logAppendTimeMs: -1,
+                                    logStartOffset: 0
+                                )
+                            ]
+                        )
                     ],
-                    throttleTimeMs: 0))
+                    throttleTimeMs: 0
+                )
+            )
         }
         #expect(try encoded(response(baseOffset: 0), version: 7, correlationID: 4) == ClientFixtures.produceV7Response)
         #expect(try encoded(response(baseOffset: 1), version: 8, correlationID: 3) == ClientFixtures.produceV8Response)
@@ -196,7 +217,8 @@ import Testing
         let response = InitProducerIDResponse(errorCode: .noError, producerID: 1000, producerEpoch: 0)
         #expect(
             try encoded(.initProducerID(response), version: 1, correlationID: 2)
-                == ClientFixtures.initProducerIDV1Response)
+                == ClientFixtures.initProducerIDV1Response
+        )
     }
 
     // MARK: - Consuming
@@ -205,16 +227,21 @@ import Testing
         func expected(isolation: Int8, epoch: Int32 = -1, timestamp: Int64) -> KafkaRequest {
             .listOffsets(
                 ListOffsetsRequest(
-                    replicaID: -1, isolationLevel: isolation,
+                    replicaID: -1,
+                    isolationLevel: isolation,
                     topics: [
                         .init(
                             name: golden,
-                            partitions: [.init(partitionIndex: 0, currentLeaderEpoch: epoch, timestamp: timestamp)])
-                    ]))
+                            partitions: [.init(partitionIndex: 0, currentLeaderEpoch: epoch, timestamp: timestamp)]
+                        )
+                    ]
+                )
+            )
         }
         #expect(try decode(ClientFixtures.kcatListOffsetsV2Earliest).1 == expected(isolation: 1, timestamp: -2))
         #expect(
-            try decode(ClientFixtures.kcatListOffsetsV2Time).1 == expected(isolation: 1, timestamp: 1_700_000_000_000))
+            try decode(ClientFixtures.kcatListOffsetsV2Time).1 == expected(isolation: 1, timestamp: 1_700_000_000_000)
+        )
         #expect(try decode(ClientFixtures.kafkaPython3ListOffsetsV5).1 == expected(isolation: 0, timestamp: -2))
         #expect(try decode(ClientFixtures.kafkaPython2ListOffsetsV1).1 == expected(isolation: 0, timestamp: -2))
     }
@@ -223,18 +250,31 @@ import Testing
         func expected(isolation: Int8, sessionEpoch: Int32, logStartOffset: Int64 = -1) -> KafkaRequest {
             .fetch(
                 FetchRequest(
-                    replicaID: -1, maxWaitMs: 500, minBytes: 1, maxBytes: 52_428_800, isolationLevel: isolation,
-                    sessionID: 0, sessionEpoch: sessionEpoch,
+                    replicaID: -1,
+                    maxWaitMs: 500,
+                    minBytes: 1,
+                    maxBytes: 52_428_800,
+                    isolationLevel: isolation,
+                    sessionID: 0,
+                    sessionEpoch: sessionEpoch,
                     topics: [
                         .init(
                             topic: golden,
                             partitions: [
                                 .init(
-                                    partition: 0, currentLeaderEpoch: -1, fetchOffset: 0,
-                                    logStartOffset: logStartOffset, partitionMaxBytes: 1_048_576)
-                            ])
+                                    partition: 0,
+                                    currentLeaderEpoch: -1,
+                                    fetchOffset: 0,
+                                    logStartOffset: logStartOffset,
+                                    partitionMaxBytes: 1_048_576
+                                )
+                            ]
+                        )
                     ],
-                    forgottenTopicsData: [], rackID: ""))
+                    forgottenTopicsData: [],
+                    rackID: ""
+                )
+            )
         }
         let (kcatHeader, kcat) = try decode(ClientFixtures.kcatFetchV11)
         #expect(kcatHeader.apiVersion == 11)
@@ -250,16 +290,27 @@ import Testing
         // The record batch is the last 85 bytes of the captured response.
         let records = fixture.getSlice(at: fixture.writerIndex - 85, length: 85)
         let response = FetchResponse(
-            throttleTimeMs: 0, errorCode: .noError, sessionID: 0,
+            throttleTimeMs: 0,
+            errorCode: .noError,
+            sessionID: 0,
             responses: [
                 .init(
                     topic: golden,
                     partitions: [
                         .init(
-                            partitionIndex: 0, errorCode: .noError, highWatermark: 1, lastStableOffset: 1,
-                            logStartOffset: 0, abortedTransactions: nil, preferredReadReplica: -1, records: records)
-                    ])
-            ])
+                            partitionIndex: 0,
+                            errorCode: .noError,
+                            highWatermark: 1,
+                            lastStableOffset: 1,
+                            logStartOffset: 0,
+                            abortedTransactions: nil,
+                            preferredReadReplica: -1,
+                            records: records
+                        )
+                    ]
+                )
+            ]
+        )
         #expect(try encoded(.fetch(response), version: 11, correlationID: 6) == fixture.hex)
     }
 
@@ -275,12 +326,17 @@ import Testing
         let (header, request) = try decode(ClientFixtures.kafkaPython3CreateTopicsV4)
         #expect(header.apiVersion == 4)
         let topic = CreateTopicsRequest.Topic(
-            name: "paddock-new", numPartitions: 3, replicationFactor: 1, assignments: [],
-            configs: [.init(name: "cleanup.policy", value: "compact")])
+            name: "paddock-new",
+            numPartitions: 3,
+            replicationFactor: 1,
+            assignments: [],
+            configs: [.init(name: "cleanup.policy", value: "compact")]
+        )
         #expect(request == .createTopics(CreateTopicsRequest(topics: [topic], timeoutMs: 30_000, validateOnly: false)))
         let response = CreateTopicsResponse(topics: [.init(name: "paddock-new", errorCode: .noError)])
         #expect(
-            try encoded(.createTopics(response), version: 4, correlationID: 3) == ClientFixtures.createTopicsV4Response)
+            try encoded(.createTopics(response), version: 4, correlationID: 3) == ClientFixtures.createTopicsV4Response
+        )
     }
 
     @Test func describeConfigsRoundTripsWithKafkaPython() throws {
@@ -290,15 +346,25 @@ import Testing
         #expect(
             request
                 == .describeConfigs(
-                    DescribeConfigsRequest(resources: [resource], includeSynonyms: false, includeDocumentation: false)))
+                    DescribeConfigsRequest(resources: [resource], includeSynonyms: false, includeDocumentation: false)
+                )
+        )
         let config = DescribeConfigsResponse.Config(
-            name: "cleanup.policy", value: "delete", readOnly: false, configSource: 5, isSensitive: false,
-            synonyms: [], configType: 2, documentation: nil)
+            name: "cleanup.policy",
+            value: "delete",
+            readOnly: false,
+            configSource: 5,
+            isSensitive: false,
+            synonyms: [],
+            configType: 2,
+            documentation: nil
+        )
         let response = DescribeConfigsResponse(
             results: [.init(errorCode: .noError, resourceType: 2, resourceName: golden, configs: [config])])
         #expect(
             try encoded(.describeConfigs(response), version: 3, correlationID: 4)
-                == ClientFixtures.describeConfigsV3Response)
+                == ClientFixtures.describeConfigsV3Response
+        )
     }
 
     @Test func deleteTopicsDecodes() throws {

@@ -25,13 +25,21 @@ import Testing
     /// Produce v0–2 decode (the broker answers them UNSUPPORTED_VERSION per partition): the range
     /// advertises 0 for librdkafka's compression check.
     @Test func produceV0DecodesWithoutTransactionalID() throws {
-        let hex = "00000000" + "00000001" + "ffff" + "0001" + "000003e8" + "00000001" + "000161" + "00000001"
+        let hex =
+            "00000000" + "00000001" + "ffff" + "0001" + "000003e8" + "00000001" + "000161" + "00000001"
             + "00000000" + "ffffffff"
         guard case .request(_, .produce(let produce)) = KafkaRequestFrame.decode(buffer(hex: hex)) else {
             Issue.record("Produce v0 did not decode")
             return
         }
-        #expect(produce == ProduceRequest(acks: 1, timeoutMs: 1000, topicData: [.init(name: "a", partitionData: [.init(index: 0, records: nil)])]))
+        #expect(
+            produce
+                == ProduceRequest(
+                    acks: 1,
+                    timeoutMs: 1000,
+                    topicData: [.init(name: "a", partitionData: [.init(index: 0, records: nil)])]
+                )
+        )
     }
 
     @Test func negativeCountsInsideABodyAreMalformed() {
@@ -43,7 +51,9 @@ import Testing
             return
         }
         #expect(header.correlationID == 1)
-        let deleteTopics = KafkaRequestFrame.decode(buffer(hex: "00140000" + "00000002" + "ffff" + "ffffffff" + "00000000"))
+        let deleteTopics = KafkaRequestFrame.decode(
+            buffer(hex: "00140000" + "00000002" + "ffff" + "ffffffff" + "00000000")
+        )
         guard case .malformed(_, .invalidLength(field: "DeleteTopicsRequest.TopicNames", value: -1)) = deleteTopics
         else {
             Issue.record("\(deleteTopics)")
@@ -53,10 +63,13 @@ import Testing
 
     @Test func negativeRecordsLengthIsMalformed() {
         // Produce v3, one topic "a", partition 0 with records length -5.
-        let hex = "00000003" + "00000001" + "ffff" + "ffff" + "0001" + "000003e8" + "00000001" + "000161"
+        let hex =
+            "00000003" + "00000001" + "ffff" + "ffff" + "0001" + "000003e8" + "00000001" + "000161"
             + "00000001" + "00000000" + "fffffffb"
         let result = KafkaRequestFrame.decode(buffer(hex: hex))
-        guard case .malformed(_, .invalidLength(field: "ProduceRequest.TopicData.PartitionData.Records", value: -5)) = result
+        guard
+            case .malformed(_, .invalidLength(field: "ProduceRequest.TopicData.PartitionData.Records", value: -5)) =
+                result
         else {
             Issue.record("\(result)")
             return
@@ -66,10 +79,22 @@ import Testing
     /// Metadata v0 cannot say null: "all topics" is an empty array there, decoded as nil like v1's null.
     @Test func metadataV0AllTopicsIsAnEmptyArray() throws {
         var frame = ByteBuffer()
-        KafkaRequestFrame.encode(.metadata(MetadataRequest(topics: nil)), version: 0, correlationID: 1, clientID: nil, into: &frame)
+        KafkaRequestFrame.encode(
+            .metadata(MetadataRequest(topics: nil)),
+            version: 0,
+            correlationID: 1,
+            clientID: nil,
+            into: &frame
+        )
         #expect(try payload(ofFrame: frame).hex == "00030000" + "00000001" + "ffff" + "00000000")
         var v1 = ByteBuffer()
-        KafkaRequestFrame.encode(.metadata(MetadataRequest(topics: [])), version: 1, correlationID: 1, clientID: nil, into: &v1)
+        KafkaRequestFrame.encode(
+            .metadata(MetadataRequest(topics: [])),
+            version: 1,
+            correlationID: 1,
+            clientID: nil,
+            into: &v1
+        )
         #expect(try payload(ofFrame: v1).hex == "00030001" + "00000001" + "ffff" + "00000000")
     }
 }
@@ -80,9 +105,11 @@ import Testing
         let ranges = SupportedAPIs.all.map { [$0.key.rawValue, $0.minVersion, $0.maxVersion] }
         #expect(
             ranges == [
-                [0, 0, 8], [1, 4, 11], [2, 1, 5], [3, 0, 7], [10, 0, 2], [18, 0, 2], [19, 0, 4], [20, 0, 3], [22, 0, 1],
+                [0, 0, 8], [1, 4, 11], [2, 1, 5], [3, 0, 7], [10, 0, 2], [18, 0, 2], [19, 0, 4], [20, 0, 3],
+                [22, 0, 1],
                 [23, 2, 3], [32, 0, 3],
-            ])
+            ]
+        )
         for api in SupportedAPIs.all {
             #expect(api.maxVersion < api.firstFlexibleVersion, "\(api.name)")
             #expect(api.key.description == api.name)

@@ -25,12 +25,46 @@ import Testing
         #expect(decoded.response == response)
     }
 
+    /// Encoding appends: two frames written into one buffer come out of the frame decoder in order.
+    @Test func framesAppendToTheBuffer() throws {
+        var stream = ByteBuffer(string: "x")
+        stream.moveReaderIndex(forwardBy: 1)
+        KafkaRequestFrame.encode(
+            .apiVersions(APIVersionsRequest()),
+            version: 0,
+            correlationID: 1,
+            clientID: nil,
+            into: &stream
+        )
+        KafkaResponseFrame.encode(.apiVersions(.supported()), version: 1, correlationID: 1, into: &stream)
+        var decoder = KafkaFrameDecoder()
+        let first = try #require(try decoder.decode(buffer: &stream))
+        let second = try #require(try decoder.decode(buffer: &stream))
+        #expect(stream.readableBytes == 0)
+        #expect(
+            KafkaRequestFrame.decode(first)
+                == .request(
+                    RequestHeader(apiKey: .apiVersions, apiVersion: 0, correlationID: 1, clientID: nil),
+                    .apiVersions(APIVersionsRequest())
+                )
+        )
+        #expect(
+            try KafkaResponseFrame.decode(second, apiKey: .apiVersions, version: 1).response
+                == .apiVersions(.supported())
+        )
+    }
+
     /// Cutting a valid request short at any byte never traps: the header or the body is malformed.
     @Test(arguments: everySupportedVersion)
     func truncatedRequestsAreMalformed(apiKey: APIKey, version: Int16) throws {
         var frame = ByteBuffer()
         KafkaRequestFrame.encode(
-            sampleRequest(apiKey, version: version), version: version, correlationID: 1, clientID: nil, into: &frame)
+            sampleRequest(apiKey, version: version),
+            version: version,
+            correlationID: 1,
+            clientID: nil,
+            into: &frame
+        )
         let whole = try payload(ofFrame: frame)
         for length in 0..<whole.readableBytes {
             guard case .malformed(let header, _) = KafkaRequestFrame.decode(whole.getSlice(at: 0, length: length)!)
@@ -47,7 +81,12 @@ import Testing
     @Test(arguments: everySupportedVersion)
     func truncatedResponsesThrow(apiKey: APIKey, version: Int16) throws {
         var frame = ByteBuffer()
-        KafkaResponseFrame.encode(sampleResponse(apiKey, version: version), version: version, correlationID: 1, into: &frame)
+        KafkaResponseFrame.encode(
+            sampleResponse(apiKey, version: version),
+            version: version,
+            correlationID: 1,
+            into: &frame
+        )
         let whole = try payload(ofFrame: frame)
         for length in 0..<whole.readableBytes {
             #expect(throws: KafkaWireError.self, "cut to \(length) bytes") {

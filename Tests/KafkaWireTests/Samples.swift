@@ -19,9 +19,12 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
                 topicData: [
                     .init(
                         name: "orders",
-                        partitionData: [.init(index: 0, records: sampleRecords), .init(index: 3, records: nil)]),
+                        partitionData: [.init(index: 0, records: sampleRecords), .init(index: 3, records: nil)]
+                    ),
                     .init(name: "empty", partitionData: []),
-                ]))
+                ]
+            )
+        )
     case .fetch:
         return .fetch(
             FetchRequest(
@@ -41,11 +44,15 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
                                 currentLeaderEpoch: v >= 9 ? 4 : -1,
                                 fetchOffset: 1234,
                                 logStartOffset: v >= 5 ? 10 : -1,
-                                partitionMaxBytes: 1_048_576)
-                        ])
+                                partitionMaxBytes: 1_048_576
+                            )
+                        ]
+                    )
                 ],
                 forgottenTopicsData: v >= 7 ? [.init(topic: "old", partitions: [0, 2])] : [],
-                rackID: v >= 11 ? "rack-a" : ""))
+                rackID: v >= 11 ? "rack-a" : ""
+            )
+        )
     case .listOffsets:
         return .listOffsets(
             ListOffsetsRequest(
@@ -57,13 +64,18 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
                         partitions: [
                             .init(partitionIndex: 0, currentLeaderEpoch: v >= 4 ? 3 : -1, timestamp: -2),
                             .init(partitionIndex: 1, timestamp: 1_700_000_000_000),
-                        ])
-                ]))
+                        ]
+                    )
+                ]
+            )
+        )
     case .metadata:
         return .metadata(
             MetadataRequest(
                 topics: [.init(name: "orders"), .init(name: "payments")],
-                allowAutoTopicCreation: v >= 4 ? false : true))
+                allowAutoTopicCreation: v >= 4 ? false : true
+            )
+        )
     case .findCoordinator:
         return .findCoordinator(FindCoordinatorRequest(key: "group-1", keyType: v >= 1 ? 1 : 0))
     case .apiVersions:
@@ -77,10 +89,13 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
                         numPartitions: -1,
                         replicationFactor: -1,
                         assignments: [.init(partitionIndex: 0, brokerIDs: [1, 2])],
-                        configs: [.init(name: "cleanup.policy", value: "compact"), .init(name: "x", value: nil)])
+                        configs: [.init(name: "cleanup.policy", value: "compact"), .init(name: "x", value: nil)]
+                    )
                 ],
                 timeoutMs: 60_000,
-                validateOnly: v >= 1))
+                validateOnly: v >= 1
+            )
+        )
     case .deleteTopics:
         return .deleteTopics(DeleteTopicsRequest(topicNames: ["orders", "payments"], timeoutMs: 15_000))
     case .initProducerID:
@@ -89,8 +104,11 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
         return .offsetForLeaderEpoch(
             OffsetForLeaderEpochRequest(
                 replicaID: v >= 3 ? -1 : -2,
-                topics: [.init(topic: "orders", partitions: [.init(partition: 2, currentLeaderEpoch: 5, leaderEpoch: 4)])]
-            ))
+                topics: [
+                    .init(topic: "orders", partitions: [.init(partition: 2, currentLeaderEpoch: 5, leaderEpoch: 4)])
+                ]
+            )
+        )
     case .describeConfigs:
         return .describeConfigs(
             DescribeConfigsRequest(
@@ -99,7 +117,9 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
                     .init(resourceType: 4, resourceName: "1", configurationKeys: ["log.retention.ms"]),
                 ],
                 includeSynonyms: v >= 1,
-                includeDocumentation: v >= 3))
+                includeDocumentation: v >= 3
+            )
+        )
     default:
         preconditionFailure("no sample request for \(apiKey)")
     }
@@ -114,10 +134,19 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
             baseOffset: 42,
             logAppendTimeMs: v >= 2 ? 1_700_000_000_000 : -1,
             logStartOffset: v >= 5 ? 7 : -1,
-            recordErrors: v >= 8 ? [.init(batchIndex: 1, batchIndexErrorMessage: "bad"), .init(batchIndex: 2, batchIndexErrorMessage: nil)] : [],
-            errorMessage: v >= 8 ? "dropped" : nil)
+            recordErrors: v >= 8
+                ? [
+                    .init(batchIndex: 1, batchIndexErrorMessage: "bad"),
+                    .init(batchIndex: 2, batchIndexErrorMessage: nil),
+                ] : [],
+            errorMessage: v >= 8 ? "dropped" : nil
+        )
         return .produce(
-            ProduceResponse(responses: [.init(name: "orders", partitionResponses: [partition])], throttleTimeMs: v >= 1 ? 9 : 0))
+            ProduceResponse(
+                responses: [.init(name: "orders", partitionResponses: [partition])],
+                throttleTimeMs: v >= 1 ? 9 : 0
+            )
+        )
     case .fetch:
         return .fetch(
             FetchResponse(
@@ -136,10 +165,14 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                                 logStartOffset: v >= 5 ? 5 : -1,
                                 abortedTransactions: [.init(producerID: 1000, firstOffset: 80)],
                                 preferredReadReplica: v >= 11 ? 2 : -1,
-                                records: sampleRecords),
+                                records: sampleRecords
+                            ),
                             .init(partitionIndex: 2, errorCode: .offsetOutOfRange, highWatermark: -1, records: nil),
-                        ])
-                ]))
+                        ]
+                    )
+                ]
+            )
+        )
     case .listOffsets:
         return .listOffsets(
             ListOffsetsResponse(
@@ -149,11 +182,18 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                         name: "orders",
                         partitions: [
                             .init(
-                                partitionIndex: 0, errorCode: .noError, timestamp: -1, offset: 55,
-                                leaderEpoch: v >= 4 ? 3 : -1),
+                                partitionIndex: 0,
+                                errorCode: .noError,
+                                timestamp: -1,
+                                offset: 55,
+                                leaderEpoch: v >= 4 ? 3 : -1
+                            ),
                             .init(partitionIndex: 9, errorCode: .unknownTopicOrPartition),
-                        ])
-                ]))
+                        ]
+                    )
+                ]
+            )
+        )
     case .metadata:
         return .metadata(
             MetadataResponse(
@@ -177,10 +217,14 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                                 leaderEpoch: v >= 7 ? 6 : -1,
                                 replicaNodes: [1, 2],
                                 isrNodes: [1],
-                                offlineReplicas: v >= 5 ? [2] : [])
-                        ]),
+                                offlineReplicas: v >= 5 ? [2] : []
+                            )
+                        ]
+                    ),
                     .init(errorCode: .unknownTopicOrPartition, name: "missing", isInternal: v >= 1, partitions: []),
-                ]))
+                ]
+            )
+        )
     case .findCoordinator:
         return .findCoordinator(
             FindCoordinatorResponse(
@@ -189,7 +233,9 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                 errorMessage: v >= 1 ? "loading" : nil,
                 nodeID: -1,
                 host: "",
-                port: -1))
+                port: -1
+            )
+        )
     case .apiVersions:
         return .apiVersions(APIVersionsResponse.supported(throttleTimeMs: v >= 1 ? 8 : 0))
     case .createTopics:
@@ -199,16 +245,26 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                 topics: [
                     .init(name: "orders", errorCode: .noError),
                     .init(
-                        name: "dup", errorCode: .topicAlreadyExists,
-                        errorMessage: v >= 1 ? "Topic 'dup' already exists." : nil),
-                ]))
+                        name: "dup",
+                        errorCode: .topicAlreadyExists,
+                        errorMessage: v >= 1 ? "Topic 'dup' already exists." : nil
+                    ),
+                ]
+            )
+        )
     case .deleteTopics:
         return .deleteTopics(
             DeleteTopicsResponse(
                 throttleTimeMs: v >= 1 ? 6 : 0,
-                responses: [.init(name: "orders", errorCode: .noError), .init(name: "x", errorCode: .unknownTopicOrPartition)]))
+                responses: [
+                    .init(name: "orders", errorCode: .noError), .init(name: "x", errorCode: .unknownTopicOrPartition),
+                ]
+            )
+        )
     case .initProducerID:
-        return .initProducerID(InitProducerIDResponse(throttleTimeMs: 1, errorCode: .noError, producerID: 4000, producerEpoch: 2))
+        return .initProducerID(
+            InitProducerIDResponse(throttleTimeMs: 1, errorCode: .noError, producerID: 4000, producerEpoch: 2)
+        )
     case .offsetForLeaderEpoch:
         return .offsetForLeaderEpoch(
             OffsetForLeaderEpochResponse(
@@ -219,8 +275,11 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                         partitions: [
                             .init(errorCode: .noError, partition: 2, leaderEpoch: 4, endOffset: 1000),
                             .init(errorCode: .fencedLeaderEpoch, partition: 3),
-                        ])
-                ]))
+                        ]
+                    )
+                ]
+            )
+        )
     case .describeConfigs:
         let config = DescribeConfigsResponse.Config(
             name: "cleanup.policy",
@@ -231,7 +290,8 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
             isSensitive: false,
             synonyms: v >= 1 ? [.init(name: "log.cleanup.policy", value: "delete", source: 5)] : [],
             configType: v >= 3 ? 7 : 0,
-            documentation: v >= 3 ? "The retention policy." : nil)
+            documentation: v >= 3 ? "The retention policy." : nil
+        )
         let secret = DescribeConfigsResponse.Config(name: "password", value: nil, readOnly: true, isSensitive: true)
         return .describeConfigs(
             DescribeConfigsResponse(
@@ -239,9 +299,15 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                 results: [
                     .init(errorCode: .noError, resourceType: 2, resourceName: "orders", configs: [config, secret]),
                     .init(
-                        errorCode: .unknownTopicOrPartition, errorMessage: "no such topic", resourceType: 2,
-                        resourceName: "gone", configs: []),
-                ]))
+                        errorCode: .unknownTopicOrPartition,
+                        errorMessage: "no such topic",
+                        resourceType: 2,
+                        resourceName: "gone",
+                        configs: []
+                    ),
+                ]
+            )
+        )
     default:
         preconditionFailure("no sample response for \(apiKey)")
     }

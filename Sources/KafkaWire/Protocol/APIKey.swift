@@ -58,19 +58,38 @@ public enum SupportedAPIs {
         // v7 (leader epoch) obliges OffsetForLeaderEpoch (reference/kafka.md §3.4 #6).
         SupportedAPI(key: .metadata, name: "Metadata", minVersion: 0, maxVersion: 7, firstFlexibleVersion: 9),
         SupportedAPI(
-            key: .findCoordinator, name: "FindCoordinator", minVersion: 0, maxVersion: 2, firstFlexibleVersion: 3),
+            key: .findCoordinator,
+            name: "FindCoordinator",
+            minVersion: 0,
+            maxVersion: 2,
+            firstFlexibleVersion: 3
+        ),
         // 0–2 as librdkafka's mock broker; clients that send 3 get the KIP-511 downgrade answer.
         SupportedAPI(key: .apiVersions, name: "ApiVersions", minVersion: 0, maxVersion: 2, firstFlexibleVersion: 3),
         SupportedAPI(key: .createTopics, name: "CreateTopics", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 5),
         SupportedAPI(key: .deleteTopics, name: "DeleteTopics", minVersion: 0, maxVersion: 3, firstFlexibleVersion: 4),
         SupportedAPI(
-            key: .initProducerID, name: "InitProducerId", minVersion: 0, maxVersion: 1, firstFlexibleVersion: 2),
+            key: .initProducerID,
+            name: "InitProducerId",
+            minVersion: 0,
+            maxVersion: 1,
+            firstFlexibleVersion: 2
+        ),
         // librdkafka validates positions with exactly v2.
         SupportedAPI(
-            key: .offsetForLeaderEpoch, name: "OffsetForLeaderEpoch", minVersion: 2, maxVersion: 3,
-            firstFlexibleVersion: 4),
+            key: .offsetForLeaderEpoch,
+            name: "OffsetForLeaderEpoch",
+            minVersion: 2,
+            maxVersion: 3,
+            firstFlexibleVersion: 4
+        ),
         SupportedAPI(
-            key: .describeConfigs, name: "DescribeConfigs", minVersion: 0, maxVersion: 3, firstFlexibleVersion: 4),
+            key: .describeConfigs,
+            name: "DescribeConfigs",
+            minVersion: 0,
+            maxVersion: 3,
+            firstFlexibleVersion: 4
+        ),
     ]
 
     private static let byKey: [APIKey: SupportedAPI] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })

@@ -209,7 +209,8 @@ public struct KafkaReader: Sendable {
 
     /// Reads `count` elements after checking the count against the bytes left: every element of every
     /// array this module reads is at least `minimumElementSize` bytes, so a larger count is malformed and is
-    /// rejected before storage is reserved.
+    /// rejected before anything is read. Storage grows with the elements actually parsed rather than being
+    /// reserved from the count, which would multiply the frame size by the element's in-memory stride.
     private mutating func readElements<Element>(
         count: Int,
         minimumElementSize: Int,
@@ -220,7 +221,6 @@ public struct KafkaReader: Sendable {
             throw .invalidLength(field: field, value: Int64(count))
         }
         var elements: [Element] = []
-        elements.reserveCapacity(count)
         for _ in 0..<count {
             elements.append(try readElement(&self))
         }
@@ -236,7 +236,12 @@ public struct KafkaReader: Sendable {
         let count = try self.readInt32(field: field)
         if count == -1, nullable { return nil }
         guard count >= 0 else { throw .invalidLength(field: field, value: Int64(count)) }
-        return try self.readElements(count: Int(count), minimumElementSize: minimumElementSize, field: field, readElement)
+        return try self.readElements(
+            count: Int(count),
+            minimumElementSize: minimumElementSize,
+            field: field,
+            readElement
+        )
     }
 
     /// Reads an `array` of structs (int32 count); null (-1) is `.invalidLength`.
@@ -305,7 +310,9 @@ public struct KafkaReader: Sendable {
     public mutating func skipTaggedFields(field: String) throws(KafkaWireError) {
         let count = try self.readUnsignedVarInt(field: field)
         // Each field is at least 2 bytes (tag and size), which caps the loop by the frame.
-        guard Int(count) <= self.buffer.readableBytes / 2 else { throw .invalidLength(field: field, value: Int64(count)) }
+        guard Int(count) <= self.buffer.readableBytes / 2 else {
+            throw .invalidLength(field: field, value: Int64(count))
+        }
         for _ in 0..<count {
             _ = try self.readUnsignedVarInt(field: field)
             let size = try self.readUnsignedVarInt(field: field)

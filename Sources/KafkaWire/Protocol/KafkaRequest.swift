@@ -107,8 +107,15 @@ public enum KafkaRequestFrame {
     ) {
         let apiKey = request.apiKey
         precondition(
-            SupportedAPIs.api(apiKey)?.supports(version) == true, "cannot encode \(apiKey) request v\(version)")
-        let header = RequestHeader(apiKey: apiKey, apiVersion: version, correlationID: correlationID, clientID: clientID)
+            SupportedAPIs.api(apiKey)?.supports(version) == true,
+            "cannot encode \(apiKey) request v\(version)"
+        )
+        let header = RequestHeader(
+            apiKey: apiKey,
+            apiVersion: version,
+            correlationID: correlationID,
+            clientID: clientID
+        )
         KafkaWriter.append(to: &buffer) { writer in
             writer.writeSizePrefixed { frame in
                 header.write(to: &frame)

@@ -71,7 +71,9 @@ public enum KafkaResponseFrame {
     ) {
         let apiKey = response.apiKey
         precondition(
-            SupportedAPIs.api(apiKey)?.supports(version) == true, "cannot encode \(apiKey) response v\(version)")
+            SupportedAPIs.api(apiKey)?.supports(version) == true,
+            "cannot encode \(apiKey) response v\(version)"
+        )
         let headerVersion = ResponseHeader.version(apiKey: apiKey, apiVersion: version)
         KafkaWriter.append(to: &buffer) { writer in
             writer.writeSizePrefixed { frame in
@@ -94,7 +96,9 @@ public enum KafkaResponseFrame {
         }
         var reader = KafkaReader(frame)
         let correlationID = try ResponseHeader.read(
-            version: ResponseHeader.version(apiKey: apiKey, apiVersion: version), from: &reader)
+            version: ResponseHeader.version(apiKey: apiKey, apiVersion: version),
+            from: &reader
+        )
         // Cannot be nil: every key in SupportedAPIs has a case in `KafkaResponse.decode`.
         let response = try KafkaResponse.decode(apiKey: apiKey, version: version, from: &reader)!
         try reader.expectEnd(context: "\(api.name) v\(version) response")

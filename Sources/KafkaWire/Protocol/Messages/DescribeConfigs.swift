@@ -51,7 +51,8 @@ public struct DescribeConfigsRequest: KafkaMessage {
             self.resourceType = try reader.readInt8(field: "DescribeConfigsRequest.Resources.ResourceType")
             self.resourceName = try reader.readString(field: "DescribeConfigsRequest.Resources.ResourceName")
             self.configurationKeys = try reader.readNullableStringArray(
-                field: "DescribeConfigsRequest.Resources.ConfigurationKeys")
+                field: "DescribeConfigsRequest.Resources.ConfigurationKeys"
+            )
         }
 
         public func write(to writer: inout KafkaWriter, version: Int16) {
@@ -176,7 +177,8 @@ public struct DescribeConfigsResponse: KafkaMessage {
             if version >= 3 {
                 self.configType = try reader.readInt8(field: "DescribeConfigsResponse.Results.Configs.ConfigType")
                 self.documentation = try reader.readNullableString(
-                    field: "DescribeConfigsResponse.Results.Configs.Documentation")
+                    field: "DescribeConfigsResponse.Results.Configs.Documentation"
+                )
             } else {
                 self.configType = 0
                 self.documentation = nil

@@ -234,9 +234,11 @@ public struct FetchResponse: KafkaMessage {
 
         public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.producerID = try reader.readInt64(
-                field: "FetchResponse.Responses.Partitions.AbortedTransactions.ProducerId")
+                field: "FetchResponse.Responses.Partitions.AbortedTransactions.ProducerId"
+            )
             self.firstOffset = try reader.readInt64(
-                field: "FetchResponse.Responses.Partitions.AbortedTransactions.FirstOffset")
+                field: "FetchResponse.Responses.Partitions.AbortedTransactions.FirstOffset"
+            )
         }
 
         public func write(to writer: inout KafkaWriter, version: Int16) {
@@ -288,7 +290,9 @@ public struct FetchResponse: KafkaMessage {
             self.logStartOffset =
                 try version >= 5 ? reader.readInt64(field: "FetchResponse.Responses.Partitions.LogStartOffset") : -1
             self.abortedTransactions = try reader.readNullableArray(
-                version: version, field: "FetchResponse.Responses.Partitions.AbortedTransactions")
+                version: version,
+                field: "FetchResponse.Responses.Partitions.AbortedTransactions"
+            )
             self.preferredReadReplica =
                 try version >= 11
                 ? reader.readInt32(field: "FetchResponse.Responses.Partitions.PreferredReadReplica") : -1

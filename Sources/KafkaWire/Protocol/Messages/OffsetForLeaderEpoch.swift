@@ -42,7 +42,8 @@ public struct OffsetForLeaderEpochRequest: KafkaMessage {
         public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partition = try reader.readInt32(field: "OffsetForLeaderEpochRequest.Topics.Partitions.Partition")
             self.currentLeaderEpoch = try reader.readInt32(
-                field: "OffsetForLeaderEpochRequest.Topics.Partitions.CurrentLeaderEpoch")
+                field: "OffsetForLeaderEpochRequest.Topics.Partitions.CurrentLeaderEpoch"
+            )
             self.leaderEpoch = try reader.readInt32(field: "OffsetForLeaderEpochRequest.Topics.Partitions.LeaderEpoch")
         }
 
@@ -66,7 +67,9 @@ public struct OffsetForLeaderEpochRequest: KafkaMessage {
         public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.topic = try reader.readString(field: "OffsetForLeaderEpochRequest.Topics.Topic")
             self.partitions = try reader.readArray(
-                version: version, field: "OffsetForLeaderEpochRequest.Topics.Partitions")
+                version: version,
+                field: "OffsetForLeaderEpochRequest.Topics.Partitions"
+            )
         }
 
         public func write(to writer: inout KafkaWriter, version: Int16) {
@@ -143,7 +146,9 @@ public struct OffsetForLeaderEpochResponse: KafkaMessage {
         public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.topic = try reader.readString(field: "OffsetForLeaderEpochResponse.Topics.Topic")
             self.partitions = try reader.readArray(
-                version: version, field: "OffsetForLeaderEpochResponse.Topics.Partitions")
+                version: version,
+                field: "OffsetForLeaderEpochResponse.Topics.Partitions"
+            )
         }
 
         public func write(to writer: inout KafkaWriter, version: Int16) {

@@ -126,9 +126,12 @@ public struct ProduceResponse: KafkaMessage {
         }
 
         public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
-            self.batchIndex = try reader.readInt32(field: "ProduceResponse.Responses.PartitionResponses.RecordErrors.BatchIndex")
+            self.batchIndex = try reader.readInt32(
+                field: "ProduceResponse.Responses.PartitionResponses.RecordErrors.BatchIndex"
+            )
             self.batchIndexErrorMessage = try reader.readNullableString(
-                field: "ProduceResponse.Responses.PartitionResponses.RecordErrors.BatchIndexErrorMessage")
+                field: "ProduceResponse.Responses.PartitionResponses.RecordErrors.BatchIndexErrorMessage"
+            )
         }
 
         public func write(to writer: inout KafkaWriter, version: Int16) {
@@ -173,11 +176,20 @@ public struct ProduceResponse: KafkaMessage {
             self.index = try reader.readInt32(field: "ProduceResponse.Responses.PartitionResponses.Index")
             self.errorCode = try reader.readErrorCode(field: "ProduceResponse.Responses.PartitionResponses.ErrorCode")
             self.baseOffset = try reader.readInt64(field: "ProduceResponse.Responses.PartitionResponses.BaseOffset")
-            self.logAppendTimeMs = try version >= 2 ? reader.readInt64(field: "ProduceResponse.Responses.PartitionResponses.LogAppendTimeMs") : -1
-            self.logStartOffset = try version >= 5 ? reader.readInt64(field: "ProduceResponse.Responses.PartitionResponses.LogStartOffset") : -1
+            self.logAppendTimeMs =
+                try version >= 2
+                ? reader.readInt64(field: "ProduceResponse.Responses.PartitionResponses.LogAppendTimeMs") : -1
+            self.logStartOffset =
+                try version >= 5
+                ? reader.readInt64(field: "ProduceResponse.Responses.PartitionResponses.LogStartOffset") : -1
             if version >= 8 {
-                self.recordErrors = try reader.readArray(version: version, field: "ProduceResponse.Responses.PartitionResponses.RecordErrors")
-                self.errorMessage = try reader.readNullableString(field: "ProduceResponse.Responses.PartitionResponses.ErrorMessage")
+                self.recordErrors = try reader.readArray(
+                    version: version,
+                    field: "ProduceResponse.Responses.PartitionResponses.RecordErrors"
+                )
+                self.errorMessage = try reader.readNullableString(
+                    field: "ProduceResponse.Responses.PartitionResponses.ErrorMessage"
+                )
             } else {
                 self.recordErrors = []
                 self.errorMessage = nil
@@ -214,7 +226,9 @@ public struct ProduceResponse: KafkaMessage {
         public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "ProduceResponse.Responses.Name")
             self.partitionResponses = try reader.readArray(
-                version: version, field: "ProduceResponse.Responses.PartitionResponses")
+                version: version,
+                field: "ProduceResponse.Responses.PartitionResponses"
+            )
         }
 
         public func write(to writer: inout KafkaWriter, version: Int16) {
