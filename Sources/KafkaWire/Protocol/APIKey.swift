@@ -1,0 +1,99 @@
+/// A request's `api_key` (`RequestHeader.RequestApiKey`). A struct rather than an enum so that keys this
+/// broker does not implement can still be carried in a header and answered.
+public struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var rawValue: Int16
+
+    public init(rawValue: Int16) {
+        self.rawValue = rawValue
+    }
+
+    public static func < (lhs: APIKey, rhs: APIKey) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The API's name from `SupportedAPIs`, or its number for keys this broker does not implement.
+    public var description: String { SupportedAPIs.api(self)?.name ?? "ApiKey(\(self.rawValue))" }
+
+    // Keys from `clients/src/main/resources/common/message/*Request.json` ("apiKey").
+    public static let produce = APIKey(rawValue: 0)
+    public static let fetch = APIKey(rawValue: 1)
+    public static let listOffsets = APIKey(rawValue: 2)
+    public static let metadata = APIKey(rawValue: 3)
+    public static let findCoordinator = APIKey(rawValue: 10)
+    public static let apiVersions = APIKey(rawValue: 18)
+    public static let createTopics = APIKey(rawValue: 19)
+    public static let deleteTopics = APIKey(rawValue: 20)
+    public static let initProducerID = APIKey(rawValue: 22)
+    public static let offsetForLeaderEpoch = APIKey(rawValue: 23)
+    public static let describeConfigs = APIKey(rawValue: 32)
+}
+
+/// One API this broker implements: its key, its name in Kafka's specs, and the inclusive range of
+/// versions it advertises in `ApiVersions` and accepts.
+public struct SupportedAPI: Hashable, Sendable {
+    public var key: APIKey
+    public var name: String
+    public var minVersion: Int16
+    public var maxVersion: Int16
+    /// Kafka's first flexible version of this API (`flexibleVersions` in the JSON spec, Kafka 3.9): from
+    /// it on a request uses header v2 and a response header v1. Every supported version is below it.
+    public var firstFlexibleVersion: Int16
+
+    /// Whether `version` is within `minVersion...maxVersion`.
+    public func supports(_ version: Int16) -> Bool {
+        self.minVersion <= version && version <= self.maxVersion
+    }
+}
+
+/// The APIs and versions this broker implements: the single source the `ApiVersions` response is built
+/// from and requests are checked against. Phase 1 of reference/kafka.md §3.5: no flexible versions;
+/// ApiVersions v3+ is answered through the KIP-511 downgrade.
+public enum SupportedAPIs {
+    /// Every implemented API, ordered by key.
+    public static let all: [SupportedAPI] = [
+        // Advertises 0–8 although the broker rejects 0–2 (no RecordBatch v2 before 3): librdkafka < 2.11.1
+        // enables compression only if the range contains 0 (reference/kafka.md §3.4 #1).
+        SupportedAPI(key: .produce, name: "Produce", minVersion: 0, maxVersion: 8, firstFlexibleVersion: 9),
+        // 4 is the first version with RecordBatch v2 (MsgVer2), as Redpanda.
+        SupportedAPI(key: .fetch, name: "Fetch", minVersion: 4, maxVersion: 11, firstFlexibleVersion: 12),
+        SupportedAPI(key: .listOffsets, name: "ListOffsets", minVersion: 1, maxVersion: 5, firstFlexibleVersion: 6),
+        // v7 (leader epoch) obliges OffsetForLeaderEpoch (reference/kafka.md §3.4 #6).
+        SupportedAPI(key: .metadata, name: "Metadata", minVersion: 0, maxVersion: 7, firstFlexibleVersion: 9),
+        SupportedAPI(
+            key: .findCoordinator,
+            name: "FindCoordinator",
+            minVersion: 0,
+            maxVersion: 2,
+            firstFlexibleVersion: 3
+        ),
+        // 0–2 as librdkafka's mock broker; clients that send 3 get the KIP-511 downgrade answer.
+        SupportedAPI(key: .apiVersions, name: "ApiVersions", minVersion: 0, maxVersion: 2, firstFlexibleVersion: 3),
+        SupportedAPI(key: .createTopics, name: "CreateTopics", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 5),
+        SupportedAPI(key: .deleteTopics, name: "DeleteTopics", minVersion: 0, maxVersion: 3, firstFlexibleVersion: 4),
+        SupportedAPI(
+            key: .initProducerID,
+            name: "InitProducerId",
+            minVersion: 0,
+            maxVersion: 1,
+            firstFlexibleVersion: 2
+        ),
+        // librdkafka validates positions with exactly v2.
+        SupportedAPI(
+            key: .offsetForLeaderEpoch,
+            name: "OffsetForLeaderEpoch",
+            minVersion: 2,
+            maxVersion: 3,
+            firstFlexibleVersion: 4
+        ),
+        SupportedAPI(
+            key: .describeConfigs,
+            name: "DescribeConfigs",
+            minVersion: 0,
+            maxVersion: 3,
+            firstFlexibleVersion: 4
+        ),
+    ]
+
+    private static let byKey: [APIKey: SupportedAPI] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
+
+    /// The entry for `key`, or nil if this broker does not implement it.
+    public static func api(_ key: APIKey) -> SupportedAPI? { self.byKey[key] }
+}

@@ -1,0 +1,126 @@
+public import NIOCore
+
+/// A decoded request body of one of the APIs in `SupportedAPIs`.
+public enum KafkaRequest: Hashable, Sendable {
+    case produce(ProduceRequest)
+    case fetch(FetchRequest)
+    case listOffsets(ListOffsetsRequest)
+    case metadata(MetadataRequest)
+    case findCoordinator(FindCoordinatorRequest)
+    case apiVersions(APIVersionsRequest)
+    case createTopics(CreateTopicsRequest)
+    case deleteTopics(DeleteTopicsRequest)
+    case initProducerID(InitProducerIDRequest)
+    case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
+    case describeConfigs(DescribeConfigsRequest)
+
+    /// The wrapped body.
+    public var message: any KafkaMessage {
+        switch self {
+        case .produce(let body): body
+        case .fetch(let body): body
+        case .listOffsets(let body): body
+        case .metadata(let body): body
+        case .findCoordinator(let body): body
+        case .apiVersions(let body): body
+        case .createTopics(let body): body
+        case .deleteTopics(let body): body
+        case .initProducerID(let body): body
+        case .offsetForLeaderEpoch(let body): body
+        case .describeConfigs(let body): body
+        }
+    }
+
+    /// The API the body belongs to.
+    public var apiKey: APIKey { type(of: self.message).apiKey }
+
+    /// Decodes a request body of `apiKey` at `version`; nil for an API this module does not implement.
+    /// Does not check the version against `SupportedAPIs` or for trailing bytes (`KafkaRequestFrame` does).
+    public static func decode(
+        apiKey: APIKey,
+        version: Int16,
+        from reader: inout KafkaReader
+    ) throws(KafkaWireError) -> KafkaRequest? {
+        switch apiKey {
+        case .produce: .produce(try ProduceRequest(from: &reader, version: version))
+        case .fetch: .fetch(try FetchRequest(from: &reader, version: version))
+        case .listOffsets: .listOffsets(try ListOffsetsRequest(from: &reader, version: version))
+        case .metadata: .metadata(try MetadataRequest(from: &reader, version: version))
+        case .findCoordinator: .findCoordinator(try FindCoordinatorRequest(from: &reader, version: version))
+        case .apiVersions: .apiVersions(try APIVersionsRequest(from: &reader, version: version))
+        case .createTopics: .createTopics(try CreateTopicsRequest(from: &reader, version: version))
+        case .deleteTopics: .deleteTopics(try DeleteTopicsRequest(from: &reader, version: version))
+        case .initProducerID: .initProducerID(try InitProducerIDRequest(from: &reader, version: version))
+        case .offsetForLeaderEpoch:
+            .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest(from: &reader, version: version))
+        case .describeConfigs: .describeConfigs(try DescribeConfigsRequest(from: &reader, version: version))
+        default: nil
+        }
+    }
+}
+
+/// What `KafkaRequestFrame.decode(_:)` made of one frame.
+public enum KafkaRequestDecodeResult: Hashable, Sendable {
+    /// A request of a supported API and version.
+    case request(RequestHeader, KafkaRequest)
+    /// An API key not in `SupportedAPIs`. Kafka closes the connection; the header says what was asked.
+    case unknownAPIKey(RequestHeader)
+    /// A supported API at a version outside its range; the body was not parsed. For ApiVersions, answer
+    /// `APIVersionsResponse.unsupportedVersion()` encoded as v0 with `header.correlationID` (KIP-511).
+    case unsupportedVersion(RequestHeader)
+    /// The header (nil if even it could not be read) or the body is malformed: close the connection.
+    case malformed(RequestHeader?, KafkaWireError)
+}
+
+/// Request frames: `int32 size` + request header + body.
+public enum KafkaRequestFrame {
+    /// Decodes one frame payload (the bytes after the size, as `KafkaFrameDecoder` emits them). Never
+    /// throws: every outcome the server must react to is a case of the result.
+    public static func decode(_ frame: ByteBuffer) -> KafkaRequestDecodeResult {
+        var reader = KafkaReader(frame)
+        let header: RequestHeader
+        do {
+            header = try RequestHeader(from: &reader)
+        } catch {
+            return .malformed(nil, error)
+        }
+        guard let api = SupportedAPIs.api(header.apiKey) else { return .unknownAPIKey(header) }
+        guard api.supports(header.apiVersion) else { return .unsupportedVersion(header) }
+        do {
+            // Cannot be nil: every key in SupportedAPIs has a case in `KafkaRequest.decode`.
+            let request = try KafkaRequest.decode(apiKey: header.apiKey, version: header.apiVersion, from: &reader)!
+            try reader.expectEnd(context: "\(api.name) v\(header.apiVersion) request")
+            return .request(header, request)
+        } catch {
+            return .malformed(header, error)
+        }
+    }
+
+    /// Writes a complete size-prefixed request frame at `version`, which must be supported (a client or a
+    /// test picks it; a version this module cannot encode is a bug).
+    public static func encode(
+        _ request: KafkaRequest,
+        version: Int16,
+        correlationID: Int32,
+        clientID: String?,
+        into buffer: inout ByteBuffer
+    ) {
+        let apiKey = request.apiKey
+        precondition(
+            SupportedAPIs.api(apiKey)?.supports(version) == true,
+            "cannot encode \(apiKey) request v\(version)"
+        )
+        let header = RequestHeader(
+            apiKey: apiKey,
+            apiVersion: version,
+            correlationID: correlationID,
+            clientID: clientID
+        )
+        KafkaWriter.append(to: &buffer) { writer in
+            writer.writeSizePrefixed { frame in
+                header.write(to: &frame)
+                request.message.write(to: &frame, version: version)
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+public import NIOCore
+
+/// A response body of one of the APIs in `SupportedAPIs`.
+public enum KafkaResponse: Hashable, Sendable {
+    case produce(ProduceResponse)
+    case fetch(FetchResponse)
+    case listOffsets(ListOffsetsResponse)
+    case metadata(MetadataResponse)
+    case findCoordinator(FindCoordinatorResponse)
+    case apiVersions(APIVersionsResponse)
+    case createTopics(CreateTopicsResponse)
+    case deleteTopics(DeleteTopicsResponse)
+    case initProducerID(InitProducerIDResponse)
+    case offsetForLeaderEpoch(OffsetForLeaderEpochResponse)
+    case describeConfigs(DescribeConfigsResponse)
+
+    /// The wrapped body.
+    public var message: any KafkaMessage {
+        switch self {
+        case .produce(let body): body
+        case .fetch(let body): body
+        case .listOffsets(let body): body
+        case .metadata(let body): body
+        case .findCoordinator(let body): body
+        case .apiVersions(let body): body
+        case .createTopics(let body): body
+        case .deleteTopics(let body): body
+        case .initProducerID(let body): body
+        case .offsetForLeaderEpoch(let body): body
+        case .describeConfigs(let body): body
+        }
+    }
+
+    /// The API the body belongs to.
+    public var apiKey: APIKey { type(of: self.message).apiKey }
+
+    /// Decodes a response body of `apiKey` at `version`; nil for an API this module does not implement.
+    public static func decode(
+        apiKey: APIKey,
+        version: Int16,
+        from reader: inout KafkaReader
+    ) throws(KafkaWireError) -> KafkaResponse? {
+        switch apiKey {
+        case .produce: .produce(try ProduceResponse(from: &reader, version: version))
+        case .fetch: .fetch(try FetchResponse(from: &reader, version: version))
+        case .listOffsets: .listOffsets(try ListOffsetsResponse(from: &reader, version: version))
+        case .metadata: .metadata(try MetadataResponse(from: &reader, version: version))
+        case .findCoordinator: .findCoordinator(try FindCoordinatorResponse(from: &reader, version: version))
+        case .apiVersions: .apiVersions(try APIVersionsResponse(from: &reader, version: version))
+        case .createTopics: .createTopics(try CreateTopicsResponse(from: &reader, version: version))
+        case .deleteTopics: .deleteTopics(try DeleteTopicsResponse(from: &reader, version: version))
+        case .initProducerID: .initProducerID(try InitProducerIDResponse(from: &reader, version: version))
+        case .offsetForLeaderEpoch:
+            .offsetForLeaderEpoch(try OffsetForLeaderEpochResponse(from: &reader, version: version))
+        case .describeConfigs: .describeConfigs(try DescribeConfigsResponse(from: &reader, version: version))
+        default: nil
+        }
+    }
+}
+
+/// Response frames: `int32 size` + response header (v0, or v1 for flexible versions; always v0 for
+/// ApiVersions) + body.
+public enum KafkaResponseFrame {
+    /// Writes a complete size-prefixed response frame at `version`, the request's version (0 for the
+    /// KIP-511 ApiVersions answer). A version outside the API's supported range is a bug.
+    public static func encode(
+        _ response: KafkaResponse,
+        version: Int16,
+        correlationID: Int32,
+        into buffer: inout ByteBuffer
+    ) {
+        let apiKey = response.apiKey
+        precondition(
+            SupportedAPIs.api(apiKey)?.supports(version) == true,
+            "cannot encode \(apiKey) response v\(version)"
+        )
+        let headerVersion = ResponseHeader.version(apiKey: apiKey, apiVersion: version)
+        KafkaWriter.append(to: &buffer) { writer in
+            writer.writeSizePrefixed { frame in
+                ResponseHeader.write(correlationID: correlationID, version: headerVersion, to: &frame)
+                response.message.write(to: &frame, version: version)
+            }
+        }
+    }
+
+    /// Decodes one response frame payload (after the size) to a request of `apiKey` at `version`, which
+    /// the caller knows from the correlation id it sent; an API or version this module does not implement
+    /// is a bug.
+    public static func decode(
+        _ frame: ByteBuffer,
+        apiKey: APIKey,
+        version: Int16
+    ) throws(KafkaWireError) -> (correlationID: Int32, response: KafkaResponse) {
+        guard let api = SupportedAPIs.api(apiKey), api.supports(version) else {
+            preconditionFailure("cannot decode \(apiKey) response v\(version)")
+        }
+        var reader = KafkaReader(frame)
+        let correlationID = try ResponseHeader.read(
+            version: ResponseHeader.version(apiKey: apiKey, apiVersion: version),
+            from: &reader
+        )
+        // Cannot be nil: every key in SupportedAPIs has a case in `KafkaResponse.decode`.
+        let response = try KafkaResponse.decode(apiKey: apiKey, version: version, from: &reader)!
+        try reader.expectEnd(context: "\(api.name) v\(version) response")
+        return (correlationID, response)
+    }
+}
