@@ -47,21 +47,15 @@ package struct OffsetIndex: Hashable, Sendable {
             return offset < baseOffset ? 0 : entries.last.map { Int($0.position) } ?? 0
         }
         let target = UInt32(offset - baseOffset)
-        // Binary search for the last entry with relativeOffset <= target.
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].relativeOffset <= target { low = middle + 1 } else { high = middle }
-        }
-        return low == 0 ? 0 : Int(entries[low - 1].position)
+        let above = entries.partitionPoint { $0.relativeOffset > target }
+        return above == 0 ? 0 : Int(entries[above - 1].position)
     }
 
     /// Drops entries for batches at or after byte `position` of the log (the log was truncated there).
     /// Returns how many were dropped.
     @discardableResult
     package mutating func truncate(toPosition position: Int) -> Int {
-        let keep = entries.firstIndex { Int($0.position) >= position } ?? entries.count
+        let keep = entries.partitionPoint { Int($0.position) >= position }
         let dropped = entries.count - keep
         entries.removeLast(dropped)
         return dropped

@@ -51,19 +51,14 @@ package struct TimeIndex: Hashable, Sendable {
     /// the last entry whose timestamp is strictly below it (every record up to that offset is older),
     /// else the segment's base offset.
     package func offset(lookingFor timestamp: Int64) -> Int64 {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let middle = (low + high) / 2
-            if entries[middle].timestamp < timestamp { low = middle + 1 } else { high = middle }
-        }
-        return low == 0 ? baseOffset : baseOffset + Int64(entries[low - 1].relativeOffset)
+        let atOrAbove = entries.partitionPoint { $0.timestamp >= timestamp }
+        return atOrAbove == 0 ? baseOffset : baseOffset + Int64(entries[atOrAbove - 1].relativeOffset)
     }
 
     /// Drops entries for offsets at or after `offset` (the log was truncated there). Returns how many.
     @discardableResult
     package mutating func truncate(toOffset offset: Int64) -> Int {
-        let keep = entries.firstIndex { baseOffset + Int64($0.relativeOffset) >= offset } ?? entries.count
+        let keep = entries.partitionPoint { baseOffset + Int64($0.relativeOffset) >= offset }
         let dropped = entries.count - keep
         entries.removeLast(dropped)
         return dropped
