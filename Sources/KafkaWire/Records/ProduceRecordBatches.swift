@@ -1,0 +1,80 @@
+package import NIOCore
+
+/// The records of one partition in a Produce request, checked the way Kafka's `LogValidator`
+/// checks magic-2 input before appending, and ready to have offsets assigned.
+///
+/// Records are never decompressed: a batch is stored and served exactly as the producer sent it,
+/// except for the header fields the leader owns (baseOffset, partitionLeaderEpoch and, under
+/// LogAppendTime, the timestamp type and maxTimestamp).
+package struct ProduceRecordBatches: Sendable {
+    /// One batch: where it starts in `bytes` and its parsed header.
+    package struct Batch: Hashable, Sendable {
+        package var position: Int
+        package var header: RecordBatchHeader
+    }
+
+    /// The payload, one batch after another; `assignOffsets` rewrites headers inside it.
+    package private(set) var bytes: ByteBuffer
+    /// The batches of `bytes`, in order.
+    package private(set) var batches: [Batch]
+
+    /// Validates a produce payload: every batch whole, magic 2, CRC-32C intact, at most
+    /// `maxBatchBytes` (`max.message.bytes`), `recordCount > 0` and `lastOffsetDelta == recordCount - 1`,
+    /// and not a control batch. The first failing batch names the error.
+    package init(validating payload: ByteBuffer, maxBatchBytes: Int) throws(RecordBatchError) {
+        var batches: [Batch] = []
+        var position = payload.readerIndex
+        while position < payload.writerIndex {
+            let header = try RecordBatchHeader(verifying: payload, at: position)
+            guard header.totalSize <= maxBatchBytes else {
+                throw .batchTooLarge(position: position, size: header.totalSize, limit: maxBatchBytes)
+            }
+            guard header.recordCount > 0, Int64(header.lastOffsetDelta) == Int64(header.recordCount) - 1 else {
+                throw .invalidRecordCount(
+                    position: position, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta)
+            }
+            guard !header.attributes.isControl else { throw .controlBatchFromClient(position: position) }
+            batches.append(Batch(position: position, header: header))
+            position += header.totalSize
+        }
+        guard !batches.isEmpty else { throw .noBatches }
+        self.bytes = payload
+        self.batches = batches
+    }
+
+    /// Number of records across all batches.
+    package var recordCount: Int { batches.reduce(0) { $0 + Int($1.header.recordCount) } }
+
+    /// Gives the batches consecutive offsets from `firstOffset` and stamps the leader epoch, as the
+    /// leader does on append. baseOffset and partitionLeaderEpoch precede the CRC'd region, so the
+    /// stored CRC stays valid; with `logAppendTime` (topic `message.timestamp.type=LogAppendTime`)
+    /// the timestamp-type bit and maxTimestamp change inside it and the CRC is recomputed.
+    /// Returns the offset after the last batch.
+    @discardableResult
+    package mutating func assignOffsets(
+        from firstOffset: Int64, partitionLeaderEpoch: Int32, logAppendTime: Int64?
+    ) -> Int64 {
+        var nextOffset = firstOffset
+        for index in batches.indices {
+            let position = batches[index].position
+            var header = batches[index].header
+            header.baseOffset = nextOffset
+            header.partitionLeaderEpoch = partitionLeaderEpoch
+            bytes.setInteger(header.baseOffset, at: position + RecordBatchHeader.Field.baseOffset)
+            bytes.setInteger(partitionLeaderEpoch, at: position + RecordBatchHeader.Field.partitionLeaderEpoch)
+            if let logAppendTime {
+                header.attributes.isLogAppendTime = true
+                header.maxTimestamp = logAppendTime
+                bytes.setInteger(header.attributes.rawValue, at: position + RecordBatchHeader.Field.attributes)
+                bytes.setInteger(logAppendTime, at: position + RecordBatchHeader.Field.maxTimestamp)
+                header.crc = CRC32C.checksum(
+                    bytes, at: position + RecordBatchHeader.Field.attributes,
+                    length: header.totalSize - RecordBatchHeader.Field.attributes)
+                bytes.setInteger(header.crc, at: position + RecordBatchHeader.Field.crc)
+            }
+            batches[index].header = header
+            nextOffset = header.nextOffset
+        }
+        return nextOffset
+    }
+}

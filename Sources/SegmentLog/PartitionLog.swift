@@ -1,0 +1,346 @@
+package import KafkaWire
+package import Logging
+package import NIOCore
+
+/// One partition replica's log in its directory `<log.dir>/<topic>-<partition>/` (Kafka's
+/// `UnifiedLog` + `LogLoader`): segments, offsets, the leader-epoch cache, recovery and retention.
+///
+/// Synchronous file I/O: the broker calls it off the event loop, one caller at a time (it is not
+/// `Sendable`; wrap it in an actor or a lock). Every clock reading comes in as a `now` argument in
+/// milliseconds since the Unix epoch, so tests are deterministic.
+package final class PartitionLog {
+    /// What the log dir root knows about this partition, handed in on open: its checkpointed
+    /// offsets, and whether the broker last shut down cleanly (Kafka's `.kafka_cleanshutdown`).
+    package struct Checkpoints: Hashable, Sendable {
+        package var recoveryPoint: LogOffset?
+        package var logStartOffset: LogOffset?
+        package var highWatermark: LogOffset?
+        package var cleanShutdown: Bool
+
+        package init(
+            recoveryPoint: LogOffset? = nil, logStartOffset: LogOffset? = nil, highWatermark: LogOffset? = nil,
+            cleanShutdown: Bool = false
+        ) {
+            self.recoveryPoint = recoveryPoint
+            self.logStartOffset = logStartOffset
+            self.highWatermark = highWatermark
+            self.cleanShutdown = cleanShutdown
+        }
+    }
+
+    /// What opening the log had to repair, for the broker to log.
+    package struct RecoveryReport: Hashable, Sendable {
+        /// Segments re-validated batch by batch (those at or after the recovery point).
+        package var recoveredSegments: [Int64] = []
+        /// Segments whose indexes were rebuilt (all recovered ones, plus any with implausible indexes).
+        package var rebuiltIndexes: [Int64] = []
+        /// Bytes cut from the first segment with a bad or torn batch.
+        package var truncatedBytes = 0
+        /// Segments deleted because an earlier one was truncated.
+        package var deletedSegments: [Int64] = []
+    }
+
+    /// Where an append landed.
+    package struct AppendResult: Hashable, Sendable {
+        package var firstOffset: LogOffset
+        package var lastOffset: LogOffset
+        /// The broker's timestamp stamped into the batches under LogAppendTime; nil under CreateTime
+        /// (Produce answers -1 then).
+        package var logAppendTime: Int64?
+    }
+
+    /// What a fetch gets.
+    package enum ReadResult: Hashable, Sendable {
+        /// Whole batches, possibly none (reading at the end of the log or at `limit`).
+        case batches(ByteBuffer)
+        /// The offset lies outside `[logStartOffset, logEndOffset]` (OFFSET_OUT_OF_RANGE).
+        case offsetOutOfRange(logStartOffset: LogOffset, logEndOffset: LogOffset)
+    }
+
+    /// A ListOffsets answer for a timestamp.
+    package struct TimestampAndOffset: Hashable, Sendable {
+        package var timestamp: Int64
+        package var offset: LogOffset
+    }
+
+    package let topicPartition: TopicPartition
+    package let directory: String
+    package let config: LogConfig
+    package let recoveryReport: RecoveryReport
+    private var segments: [LogSegment]
+    private let logger: Logger
+
+    /// First offset a fetch may ask for; advanced by retention.
+    package private(set) var logStartOffset: LogOffset
+    /// Offsets below it are committed (replicated to the ISR). The partition driver sets it; for a
+    /// single replica (acks=1, RF 1) it follows the log end offset after each append.
+    package private(set) var highWatermark: LogOffset
+    /// Everything below it has been fsync'd; recovery re-validates from the segment containing it.
+    package private(set) var recoveryPoint: LogOffset
+    /// Epoch → start offset, persisted as `leader-epoch-checkpoint` on every change.
+    package private(set) var leaderEpochs: LeaderEpochCache
+
+    private var active: LogSegment { segments[segments.count - 1] }
+    private var leaderEpochPath: String { directory + "/" + LeaderEpochCache.fileName }
+
+    /// The offset the next appended record gets.
+    package var logEndOffset: LogOffset { LogOffset(active.nextOffset) }
+    /// Bytes in all segments.
+    package var size: Int { segments.reduce(0) { $0 + $1.size } }
+    /// Base offsets of the segments, oldest first.
+    package var segmentBaseOffsets: [Int64] { segments.map(\.baseOffset) }
+
+    // MARK: - Open and recover
+
+    /// Opens (creating if needed) the partition directory `directory` and loads its segments. After an
+    /// unclean shutdown, segments holding offsets at or after the recovery point (the active one
+    /// included) are re-validated batch by batch: the first bad
+    /// or torn batch is cut off with everything after it (later segments deleted), and their indexes
+    /// are rebuilt. Older segments are trusted unless their indexes are implausible, in which case the
+    /// indexes are rebuilt; corruption found there, below what was flushed, is thrown, never cut.
+    package init(
+        directory: String, topicPartition: TopicPartition, config: LogConfig, checkpoints: Checkpoints, now: Int64,
+        logger: Logger
+    ) throws {
+        self.directory = directory
+        self.topicPartition = topicPartition
+        self.config = config
+        var logger = logger
+        logger[metadataKey: "kafka.topic"] = "\(topicPartition.topic)"
+        logger[metadataKey: "kafka.partition"] = "\(topicPartition.partition)"
+        self.logger = logger
+
+        try FileSystem.makeDirectory(directory)
+        var baseOffsets: [Int64] = []
+        for name in try FileSystem.contents(of: directory) {
+            if name.hasSuffix(".tmp") {
+                // A checkpoint write that did not reach its rename: the old file is still whole.
+                try FileSystem.remove(directory + "/" + name)
+            } else if name.hasSuffix(".log") {
+                guard let base = LogSegment.baseOffset(ofLogFile: name) else {
+                    throw SegmentLogError.corruptSegment(
+                        path: directory + "/" + name, position: 0, detail: "name is not a 20-digit base offset")
+                }
+                baseOffsets.append(base)
+            }
+        }
+        baseOffsets.sort()
+
+        var loadedEpochs = LeaderEpochCache()
+        if let text = try FileSystem.readText(directory + "/" + LeaderEpochCache.fileName) {
+            loadedEpochs = try LeaderEpochCache(parsing: text, path: directory + "/" + LeaderEpochCache.fileName)
+        }
+        var epochs = loadedEpochs
+        let recoveryPoint = checkpoints.recoveryPoint?.rawValue ?? 0
+        var report = RecoveryReport()
+        var segments: [LogSegment] = []
+        for (index, base) in baseOffsets.enumerated() {
+            let isLast = index == baseOffsets.count - 1
+            if report.truncatedBytes > 0 {
+                try LogSegment.deleteFiles(in: directory, baseOffset: base)
+                report.deletedSegments.append(base)
+                continue
+            }
+            let needsRecovery = !checkpoints.cleanShutdown && (isLast || baseOffsets[index + 1] > recoveryPoint)
+            let opened = try LogSegment.open(
+                in: directory, baseOffset: base, config: config, now: now, active: isLast, recover: needsRecovery,
+                epochs: &epochs)
+            if needsRecovery { report.recoveredSegments.append(base) }
+            if opened.rebuiltIndexes { report.rebuiltIndexes.append(base) }
+            if opened.truncatedBytes > 0 {
+                // A cut below the recovery point would drop data that was flushed: real corruption.
+                guard opened.segment.nextOffset >= recoveryPoint else {
+                    throw SegmentLogError.corruptSegment(
+                        path: opened.segment.logPath, position: opened.segment.size,
+                        detail: "invalid batch below the recovery point \(recoveryPoint)")
+                }
+                report.truncatedBytes = opened.truncatedBytes
+            }
+            if let previous = segments.last, previous.nextOffset > base {
+                throw SegmentLogError.corruptSegment(
+                    path: opened.segment.logPath, position: 0,
+                    detail: "previous segment \(previous.baseOffset) runs to offset \(previous.nextOffset)")
+            }
+            segments.append(opened.segment)
+        }
+        // After deleting segments behind a truncated one, the truncated one is the active segment.
+        if !report.deletedSegments.isEmpty { try segments.last?.becomeActive() }
+        if segments.isEmpty {
+            let start = checkpoints.logStartOffset?.rawValue ?? 0
+            segments.append(try LogSegment(creatingIn: directory, baseOffset: start, config: config, now: now))
+        }
+        self.segments = segments
+        let logEnd = LogOffset(segments[segments.count - 1].nextOffset)
+        let firstBase = LogOffset(segments[0].baseOffset)
+        logStartOffset = min(max(checkpoints.logStartOffset ?? firstBase, firstBase), logEnd)
+        highWatermark = min(max(checkpoints.highWatermark ?? logStartOffset, logStartOffset), logEnd)
+        self.recoveryPoint = min(LogOffset(recoveryPoint), logEnd)
+        epochs.truncateFromEnd(logEnd)
+        epochs.truncateFromStart(logStartOffset)
+        leaderEpochs = epochs
+        recoveryReport = report
+        if epochs != loadedEpochs { try writeLeaderEpochCheckpoint() }
+        if report.truncatedBytes > 0 {
+            logger.debug(
+                "truncated log tail during recovery",
+                metadata: [
+                    "segmentlog.truncated_bytes": "\(report.truncatedBytes)",
+                    "segmentlog.deleted_segments": "\(report.deletedSegments.count)",
+                ])
+        }
+    }
+
+    // MARK: - Append and read
+
+    /// Appends validated batches as the leader: they get consecutive offsets from the log end offset
+    /// and `leaderEpoch` as their partitionLeaderEpoch (and `now` as their timestamp under
+    /// LogAppendTime). Rolls a new segment first when the active one is full by size, age or index.
+    package func append(_ batches: ProduceRecordBatches, leaderEpoch: LeaderEpoch, now: Int64) throws -> AppendResult {
+        precondition(
+            leaderEpochs.latestEpoch.map { leaderEpoch >= $0 } ?? true,
+            "append with epoch \(leaderEpoch) below the latest \(leaderEpochs.latestEpoch!) in \(topicPartition)")
+        var batches = batches
+        let firstOffset = logEndOffset
+        let logAppendTime = config.timestampType == .logAppendTime ? now : nil
+        let next = batches.assignOffsets(
+            from: firstOffset.rawValue, partitionLeaderEpoch: leaderEpoch.rawValue, logAppendTime: logAppendTime)
+        let headers = batches.batches.map(\.header)
+        if SegmentPolicy.shouldRoll(
+            segmentSize: active.size, segmentBaseOffset: active.baseOffset,
+            firstBatchTimestamp: active.firstBatchTimestamp, createdAt: active.createdAt,
+            indexesFull: active.indexesFull, appendSize: batches.bytes.readableBytes,
+            appendMaxTimestamp: headers.map(\.maxTimestamp).max()!, appendLastOffset: next - 1, now: now,
+            config: config)
+        {
+            try roll(now: now)
+        }
+        if leaderEpochs.assign(epoch: leaderEpoch, startOffset: firstOffset) { try writeLeaderEpochCheckpoint() }
+        try active.append(batches.bytes, headers: headers)
+        return AppendResult(firstOffset: firstOffset, lastOffset: LogOffset(next - 1), logAppendTime: logAppendTime)
+    }
+
+    /// Whole batches from the one containing `offset` (a fetch inside a batch gets all of it), up to
+    /// `maxBytes` but at least one batch however large (Kafka's behaviour, so a consumer is never
+    /// stuck), and none holding offsets at or past `limit` (the high watermark for consumers; the
+    /// log end offset when nil). One segment at a time, as Kafka reads.
+    package func read(from offset: LogOffset, maxBytes: Int, limit: LogOffset? = nil) throws -> ReadResult {
+        guard offset >= logStartOffset, offset <= logEndOffset else {
+            return .offsetOutOfRange(logStartOffset: logStartOffset, logEndOffset: logEndOffset)
+        }
+        let bound = min(limit ?? logEndOffset, logEndOffset).rawValue
+        guard offset.rawValue < bound else { return .batches(ByteBuffer()) }
+        for segment in segments[segmentIndex(containing: offset.rawValue)...] {
+            if let bytes = try segment.read(from: offset.rawValue, maxBytes: maxBytes, limit: bound) {
+                return .batches(bytes)
+            }
+        }
+        return .batches(ByteBuffer())
+    }
+
+    /// ListOffsets by timestamp: the earliest record at or after the log start with a timestamp
+    /// ≥ `timestamp`, found through the time indexes; nil when every record is older.
+    package func offset(forTimestamp timestamp: Int64) throws -> TimestampAndOffset? {
+        guard let first = segments.firstIndex(where: { ($0.maxTimestampSoFar?.timestamp ?? Int64.min) >= timestamp }) else {
+            return nil
+        }
+        for segment in segments[first...] {
+            if let found = try segment.offset(forTimestamp: timestamp, startOffset: logStartOffset.rawValue) {
+                return TimestampAndOffset(timestamp: found.timestamp, offset: LogOffset(found.offset))
+            }
+        }
+        return nil
+    }
+
+    // MARK: - Replication hooks
+
+    /// Sets the high watermark, kept within `[logStartOffset, logEndOffset]` as Kafka does. Returns
+    /// the value set.
+    @discardableResult
+    package func updateHighWatermark(_ offset: LogOffset) -> LogOffset {
+        highWatermark = min(max(offset, logStartOffset), logEndOffset)
+        return highWatermark
+    }
+
+    /// OffsetForLeaderEpoch for a follower: see `LeaderEpochCache.endOffset(for:logEndOffset:)`.
+    package func endOffset(forEpoch epoch: LeaderEpoch) -> LeaderEpochCache.Entry? {
+        leaderEpochs.endOffset(for: epoch, logEndOffset: logEndOffset)
+    }
+
+    /// Removes every batch holding offsets at or after `offset` (a follower truncating to the leader).
+    /// The batch containing `offset` goes as a whole, as in Kafka. Below the first segment, the log
+    /// is emptied and restarts at `offset`. The leader-epoch cache, high watermark and recovery point
+    /// follow the new end.
+    package func truncate(to offset: LogOffset, now: Int64) throws {
+        guard offset < logEndOffset else { return }
+        if offset.rawValue < segments[0].baseOffset {
+            for segment in segments { try segment.delete() }
+            segments = [try LogSegment(creatingIn: directory, baseOffset: offset.rawValue, config: config, now: now)]
+        } else {
+            let keep = segmentIndex(containing: offset.rawValue)
+            for segment in segments[(keep + 1)...] { try segment.delete() }
+            segments.removeLast(segments.count - keep - 1)
+            try active.becomeActive()
+            try active.truncate(to: offset.rawValue)
+        }
+        logStartOffset = min(logStartOffset, logEndOffset)
+        highWatermark = min(highWatermark, logEndOffset)
+        recoveryPoint = min(recoveryPoint, logEndOffset)
+        if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochCheckpoint() }
+    }
+
+    // MARK: - Durability and retention
+
+    /// fsyncs the segments holding offsets between the recovery point and `offset` (clamped to the
+    /// log end offset) and advances the recovery point there.
+    package func flush(upTo offset: LogOffset) throws {
+        let target = min(offset, logEndOffset)
+        guard target > recoveryPoint else { return }
+        for segment in segments where segment.nextOffset > recoveryPoint.rawValue && segment.baseOffset < target.rawValue {
+            try segment.flush()
+        }
+        recoveryPoint = target
+    }
+
+    /// Deletes the oldest whole segments past `retention.ms` or `retention.bytes`, or below the log
+    /// start offset (see `SegmentPolicy.deletableSegmentCount`); never the active one. Advances the
+    /// log start offset to the first remaining segment. Returns the number of segments deleted.
+    @discardableResult
+    package func deleteOldSegments(now: Int64) throws -> Int {
+        let count = SegmentPolicy.deletableSegmentCount(
+            segments.map {
+                SegmentPolicy.SegmentSummary(baseOffset: $0.baseOffset, size: $0.size, largestTimestamp: $0.largestTimestamp)
+            },
+            highWatermark: highWatermark.rawValue, logStartOffset: logStartOffset.rawValue, now: now, config: config)
+        guard count > 0 else { return 0 }
+        let doomed = segments.prefix(count)
+        segments.removeFirst(count)
+        logStartOffset = max(logStartOffset, LogOffset(segments[0].baseOffset))
+        recoveryPoint = max(recoveryPoint, logStartOffset)
+        for segment in doomed { try segment.delete() }
+        if leaderEpochs.truncateFromStart(logStartOffset) { try writeLeaderEpochCheckpoint() }
+        return count
+    }
+
+    /// Closes every segment, trimming the active segment's indexes so a clean restart trusts them.
+    /// Call `flush(upTo:)` first for a clean shutdown.
+    package func close() throws {
+        for segment in segments { try segment.close() }
+    }
+
+    // MARK: - Private
+
+    /// Index of the last segment whose base offset is ≤ `offset` (the first segment if none is).
+    private func segmentIndex(containing offset: Int64) -> Int {
+        segments.lastIndex { $0.baseOffset <= offset } ?? 0
+    }
+
+    private func roll(now: Int64) throws {
+        try active.becomeInactive()
+        segments.append(try LogSegment(creatingIn: directory, baseOffset: active.nextOffset, config: config, now: now))
+        logger.trace("rolled segment", metadata: ["segmentlog.base_offset": "\(active.baseOffset)"])
+    }
+
+    private func writeLeaderEpochCheckpoint() throws {
+        try FileSystem.writeTextAtomically(leaderEpochs.render(), to: leaderEpochPath)
+    }
+}

@@ -1,0 +1,33 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Operational failures of the partition logs (STYLE.md §5): thrown, naming the file and what was
+/// wrong. Corrupt durable state found at start is one of these, so the broker refuses the log dir
+/// rather than serving it.
+package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
+    /// A system call failed.
+    case io(path: String, operation: String, errno: Int32)
+    /// A checkpoint file does not follow Kafka's checkpoint format.
+    case corruptCheckpoint(path: String, line: Int, detail: String)
+    /// Log data that recovery may not truncate away (it lies below the recovery point, i.e. it was
+    /// flushed), or a segment whose name or offsets contradict its contents.
+    case corruptSegment(path: String, position: Int, detail: String)
+    /// A directory in a log dir that is not `<topic>-<partition>`.
+    case unexpectedDirectory(path: String)
+
+    package var description: String {
+        switch self {
+        case .io(let path, let operation, let errno):
+            "\(operation) \(path) failed: \(String(cString: strerror(errno))) (errno \(errno))"
+        case .corruptCheckpoint(let path, let line, let detail):
+            "\(path) line \(line) is not a valid checkpoint: \(detail)"
+        case .corruptSegment(let path, let position, let detail):
+            "\(path) is corrupt at byte \(position): \(detail)"
+        case .unexpectedDirectory(let path):
+            "\(path) is not a partition directory (expected <topic>-<partition>)"
+        }
+    }
+}
