@@ -2,7 +2,7 @@
 /// bookkeeping of what is durable, committed and applied (etcd's `raftLog` + `unstable`).
 ///
 /// Invariants: `snapshotIndex <= applied <= applying <= committed <= lastIndex`, and
-/// `unstableOffset` is in `snapshotIndex + 1 ... lastIndex + 1`.
+/// `snapshotIndex + 1 <= unstableOffset <= inProgressOffset <= lastIndex + 1`.
 struct RaftLog: Sendable {
     /// The index and term the log was compacted (or a snapshot installed) through.
     private(set) var snapshotIndex: LogIndex
@@ -11,6 +11,9 @@ struct RaftLog: Sendable {
     private(set) var entries: [LogEntry]
     /// The first index not yet known durable.
     private(set) var unstableOffset: LogIndex
+    /// The first index not yet handed to the driver in a `Ready` (entries from `unstableOffset`
+    /// up to here are being written; etcd's `offsetInProgress`).
+    private(set) var inProgressOffset: LogIndex
     /// A received snapshot not yet handed to the driver in a `Ready`.
     var pendingSnapshot: SnapshotMetadata?
     private(set) var committed: LogIndex
@@ -31,6 +34,7 @@ struct RaftLog: Sendable {
         self.entries = entries
         let last = snapshotIndex + Int64(entries.count)
         self.unstableOffset = last.next
+        self.inProgressOffset = last.next
         let commit = max(committed, snapshotIndex)
         precondition(commit <= last, "persisted commit \(committed) beyond the last persisted entry \(last)")
         self.committed = commit
@@ -85,8 +89,14 @@ struct RaftLog: Sendable {
         return Array(entries[start..<(start + Int(through - from) + 1)])
     }
 
-    var unstableEntries: [LogEntry] {
-        entries(from: unstableOffset, through: lastIndex)
+    /// Entries not yet handed to the driver.
+    var entriesToPersist: [LogEntry] {
+        entries(from: inProgressOffset, through: lastIndex)
+    }
+
+    /// The driver now holds every entry through the last one (in a `Ready` being written).
+    mutating func acceptInProgress() {
+        inProgressOffset = lastIndex.next
     }
 
     /// The first entry whose term disagrees with ours (or that we lack), if any.
@@ -138,6 +148,7 @@ struct RaftLog: Sendable {
         if first.index <= lastIndex {
             entries.removeSubrange((Int(first.index - snapshotIndex) - 1)...)
             unstableOffset = min(unstableOffset, first.index)
+            inProgressOffset = min(inProgressOffset, first.index)
         }
         entries.append(contentsOf: newEntries)
     }
@@ -153,6 +164,7 @@ struct RaftLog: Sendable {
     mutating func stable(through index: LogIndex, term: Term) {
         guard matchTerm(index, term), index >= unstableOffset else { return }
         unstableOffset = index.next
+        inProgressOffset = max(inProgressOffset, unstableOffset)
     }
 
     /// Drops entries through `index`, which the application holds in a snapshot.
@@ -164,6 +176,7 @@ struct RaftLog: Sendable {
         snapshotIndex = index
         snapshotTerm = term
         unstableOffset = max(unstableOffset, index.next)
+        inProgressOffset = max(inProgressOffset, unstableOffset)
     }
 
     /// Replaces the whole log by a received snapshot (§7).
@@ -172,6 +185,7 @@ struct RaftLog: Sendable {
         snapshotIndex = snapshot.index
         snapshotTerm = snapshot.term
         unstableOffset = snapshot.index.next
+        inProgressOffset = unstableOffset
         committed = snapshot.index
         applying = max(applying, snapshot.index)
         pendingSnapshot = snapshot

@@ -18,7 +18,7 @@ package struct RaftNode: Sendable {
         var term: Term
     }
 
-    /// What the outstanding `Ready` handed out, to be confirmed by `advance()`.
+    /// What an outstanding `Ready` handed out, to be confirmed by `advance()`.
     struct OutstandingReady: Sendable {
         var lastEntry: (index: LogIndex, term: Term)?
         var snapshot: SnapshotMetadata?
@@ -69,7 +69,8 @@ package struct RaftNode: Sendable {
     var droppedReads: [UInt64] = []
     var lastHardState: HardState
     var lastSoftState: SoftState
-    var outstanding: OutstandingReady?
+    /// `Ready`s handed out and not yet advanced, oldest first.
+    var outstanding: [OutstandingReady] = []
 
     package init(configuration: RaftConfiguration, persisted: PersistedRaftState) {
         precondition(
@@ -224,20 +225,24 @@ package struct RaftNode: Sendable {
     // MARK: - Ready
 
     package func hasReady() -> Bool {
-        guard outstanding == nil else { return false }
-        return !messages.isEmpty || needsBroadcastAppend || needsReadHeartbeat
-            || log.unstableOffset <= log.lastIndex || log.pendingSnapshot != nil
+        !messages.isEmpty || needsBroadcastAppend || needsReadHeartbeat
+            || log.inProgressOffset <= log.lastIndex || log.pendingSnapshot != nil
             || hardState != lastHardState || log.committed > log.applying
             || !readStates.isEmpty || !droppedReads.isEmpty || currentSoftState != lastSoftState
     }
 
-    /// Hands out everything pending. At most one `Ready` is outstanding: call `advance()` after
-    /// executing it before taking the next.
+    /// `Ready`s handed out and not yet advanced.
+    package var outstandingReadies: Int { outstanding.count }
+
+    /// Hands out everything pending. Several `Ready`s may be outstanding (etcd's asynchronous
+    /// storage writes) as long as the driver executes them in order: each one's writes after the
+    /// previous one's, each one's messages only once its own writes (and so all earlier ones) are
+    /// durable, and one `advance()` per `Ready`, oldest first.
     package mutating func takeReady() -> Ready {
-        precondition(outstanding == nil, "takeReady() called again before advance()")
         flushBroadcasts()
         var ready = Ready()
-        ready.entries = log.unstableEntries
+        ready.entries = log.entriesToPersist
+        log.acceptInProgress()
         ready.snapshot = log.pendingSnapshot
         log.pendingSnapshot = nil
         let hardState = self.hardState
@@ -259,17 +264,17 @@ package struct RaftNode: Sendable {
         readStates = []
         ready.droppedReads = droppedReads
         droppedReads = []
-        outstanding = OutstandingReady(
+        outstanding.append(OutstandingReady(
             lastEntry: ready.entries.last.map { ($0.index, $0.term) },
             snapshot: ready.snapshot,
-            applyThrough: applyThrough)
+            applyThrough: applyThrough))
         return ready
     }
 
-    /// The last `Ready` is durable, sent and applied.
+    /// The oldest outstanding `Ready` is durable, sent and applied.
     package mutating func advance() {
-        guard let done = outstanding else { return }
-        outstanding = nil
+        guard !outstanding.isEmpty else { return }
+        let done = outstanding.removeFirst()
         if let last = done.lastEntry {
             log.stable(through: last.index, term: last.term)
         }

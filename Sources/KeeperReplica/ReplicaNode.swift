@@ -39,8 +39,9 @@ package struct AppliedTxn: Sendable {
 }
 
 /// What the driver must do next, in this order (etcd's `Ready`): persist `hardState`, `entries`,
-/// `installSnapshot` and the dirty tree rows; then send `messages`; then answer clients from
-/// `applied` and `completedReads`; then call `persisted()`.
+/// `installSnapshot` and the dirty tree rows; then send `messages`; then call `persisted()`.
+/// Clients may be answered from `applied` and `completedReads` at once (their entries are durable
+/// on a majority). Several outputs may be in flight: `ReplicaPipeline` keeps them in order.
 package struct ReplicaOutput: Sendable {
     package var hardState: HardState?
     package var entries: [LogEntry] = []
@@ -101,7 +102,8 @@ package struct ReplicaNode: Sendable {
     private var pendingReads: [(id: UInt64, index: LogIndex?)] = []
     private var failedReads: [UInt64] = []
     private var nextReadID: UInt64 = 1
-    private var readyOutstanding = false
+    /// Outputs taken and not yet `persisted()`, oldest first: whether each held a consensus `Ready`.
+    private var outstandingOutputs: [Bool] = []
     private var lastRole: Role?
     private var lastLeader: NodeID?
     /// A snapshot being received from the leader: its image once all chunks are in.
@@ -326,12 +328,15 @@ package struct ReplicaNode: Sendable {
     // MARK: - Output
 
     package var hasOutput: Bool {
-        !readyOutstanding && (raft.hasReady() || !messages.isEmpty || !expired.isEmpty || !failedReads.isEmpty)
+        raft.hasReady() || !messages.isEmpty || !expired.isEmpty || !failedReads.isEmpty
     }
 
-    /// Everything to do now; call `persisted()` once it is durable and sent.
+    /// Outputs taken whose `persisted()` has not come yet.
+    package var outputsInFlight: Int { outstandingOutputs.count }
+
+    /// Everything to do now; call `persisted()` once it is durable and sent (one call per output,
+    /// oldest first).
     package mutating func takeOutput(monotonicMillis: Int64) -> ReplicaOutput {
-        precondition(!readyOutstanding, "takeOutput called before persisted() acknowledged the previous output")
         var output = ReplicaOutput()
         output.messages = messages
         messages = []
@@ -339,8 +344,11 @@ package struct ReplicaNode: Sendable {
         expired = []
         output.failedReads = failedReads
         failedReads = []
-        guard raft.hasReady() else { return output }
-        readyOutstanding = true
+        guard raft.hasReady() else {
+            outstandingOutputs.append(false)
+            return output
+        }
+        outstandingOutputs.append(true)
         let ready = raft.takeReady()
         output.hardState = ready.hardState
         output.entries = ready.entries
@@ -399,17 +407,20 @@ package struct ReplicaNode: Sendable {
         return output
     }
 
-    /// The last output is durable, sent and applied.
+    /// The oldest output in flight is durable and sent.
     package mutating func persisted() {
-        guard readyOutstanding else { return }
-        readyOutstanding = false
+        guard !outstandingOutputs.isEmpty, outstandingOutputs.removeFirst() else { return }
         raft.advance()
         // Compact the in-memory log, keeping half an interval of entries so a peer that is only
         // a little behind catches up from the log rather than with a whole tree image.
         if appliedIndex.rawValue - snapshotIndex.rawValue >= configuration.compactEvery {
-            let through = LogIndex(appliedIndex.rawValue - configuration.compactEvery / 2)
-            raft.compact(through: through)
-            snapshotIndex = through
+            // Consensus counts as applied only what persisted() confirmed (outputs still in flight
+            // may have applied more).
+            let through = min(LogIndex(appliedIndex.rawValue - configuration.compactEvery / 2), raft.appliedIndex)
+            if through > snapshotIndex {
+                raft.compact(through: through)
+                snapshotIndex = through
+            }
         }
     }
 

@@ -42,6 +42,9 @@ package struct KeeperConfiguration: Sendable {
     /// `paddock.electionTimeoutMs`: a follower that hears no leader for this long (randomized up
     /// to twice as long) starts an election.
     package var electionTimeoutMillis = 1000
+    /// `paddock.writesInFlight`: consensus outputs a member writes to storage at once (1: each
+    /// waits for the previous fsync; more lets a leader replicate and apply while it writes).
+    package var writesInFlight = 4
     package var standaloneEnabled = true
     /// Keys accepted but not used by Paddock (reported once at start-up).
     package var ignoredKeys: [String] = []
@@ -167,6 +170,7 @@ package struct KeeperConfiguration: Sendable {
         case "reconfigEnabled": reconfigEnabled = try bool()
         case "paddock.heartbeatMs": raftTickMillis = try int(10...60_000)
         case "paddock.electionTimeoutMs": electionTimeoutMillis = try int(20...600_000)
+        case "paddock.writesInFlight": writesInFlight = try int(1...64)
         case "standaloneEnabled": standaloneEnabled = try bool()
         default:
             if key.hasPrefix("server.") {

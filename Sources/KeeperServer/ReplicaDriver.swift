@@ -44,10 +44,9 @@ package final class ReplicaDriver: @unchecked Sendable {
     private var pendingMoves: [UInt64: (connection: WatcherID, readOnly: Bool?)] = [:]
     private var pendingSyncs: [UInt64: (connection: WatcherID, xid: Xid, path: String)] = [:]
 
-    private var outputInFlight = false
+    /// Which outputs are being written, and when their messages may leave.
+    private var pipeline: ReplicaPipeline
     private var processScheduled = false
-    private var persistedTermVote: (term: Int64, vote: Int64)
-    private var lastTreeFlush: Int64 = 0
     private var storageFailed = false
     /// The leader (and its term) this member's client connections were last valid under.
     private var knownLeader: (member: Int32, term: UInt64)?
@@ -81,7 +80,8 @@ package final class ReplicaDriver: @unchecked Sendable {
             appliedTerm: Term(UInt64(loaded.applied.term)), hardState: hard,
             entries: loaded.tail.map { LogEntry(index: LogIndex($0.index), term: Term(UInt64($0.term)), payload: $0.payload) },
             sessionTickMillis: Int64(config.tickTime), monotonicMillis: Self.monotonicMillis())
-        self.persistedTermVote = (loaded.hardState.term, loaded.hardState.vote)
+        self.pipeline = ReplicaPipeline(
+            loadedHardState: hard, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight)
         logger.info(
             "keeper state loaded",
             metadata: [
@@ -173,79 +173,55 @@ package final class ReplicaDriver: @unchecked Sendable {
     }
 
     private func process() {
-        guard !outputInFlight, !storageFailed, node.hasOutput else { return }
+        guard !storageFailed else { return }
         let now = Self.monotonicMillis()
-        let output = node.takeOutput(monotonicMillis: now)
-        // A new leader invalidates requests forwarded to the old one: drop the connections now,
-        // before anything else, so no later request of theirs can overtake a lost one.
-        if let change = output.roleChange { roleChanged(change) }
-        // Committed entries are durable on a majority already: answer their clients now rather
-        // than after this output's own write (which holds newer entries).
-        deliverResults(output)
-        var batch = PersistBatch()
-        var durable = !output.entries.isEmpty || output.installedSnapshot != nil
-        batch.entries = output.entries.map {
-            StoredEntry(index: $0.index.rawValue, term: Int64($0.term.rawValue), payload: $0.payload)
-        }
-        if let hard = output.hardState {
-            let stored = StoredHardState(
-                term: Int64(hard.term.rawValue), vote: Int64(hard.vote?.rawValue ?? 0), commit: hard.commit.rawValue)
-            // Term and vote must be durable before any message that depends on them goes out;
-            // the commit index alone need not be (it is learned again from the leader).
-            if durable || (stored.term, stored.vote) != persistedTermVote {
-                durable = true
+        while let step = pipeline.take(from: &node, monotonicMillis: now) {
+            let output = step.output
+            // A new leader invalidates requests forwarded to the old one: drop the connections
+            // now, before anything else, so no later request of theirs can overtake a lost one.
+            if let change = output.roleChange { roleChanged(change) }
+            // Committed entries are durable on a majority already: answer their clients now
+            // rather than after this output's own write (which holds newer entries).
+            deliverResults(output)
+            send(step.sendNow)
+            guard let write = step.write else { continue }
+            if let metadata = output.installedSnapshot {
+                logger.info(
+                    "installed snapshot from leader",
+                    metadata: ["log_index": "\(metadata.index.rawValue)", "zk.zxid": "\(node.tree.lastZxid)"])
             }
-            batch.hardState = stored
-        }
-        if let metadata = output.installedSnapshot {
-            batch.replaceTree = true
-            _ = node.takeDirtyRows()
-            batch.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.node($0)) }
-            batch.sessions = node.tree.sessions.keys.sorted().map { ($0, node.tree.sessions[$0]) }
-            batch.applied = AppliedMark(
-                index: metadata.index.rawValue, term: Int64(metadata.term.rawValue), zxid: node.tree.lastZxid)
-            logger.info(
-                "installed snapshot from leader",
-                metadata: ["log_index": "\(metadata.index.rawValue)", "zk.zxid": "\(node.tree.lastZxid)"])
-        } else if durable || now - lastTreeFlush >= 1000 {
-            addDirtyRows(to: &batch, now: now)
-        }
-        if batch.isEmpty || (!durable && batch.nodes.isEmpty && batch.sessions.isEmpty) {
-            finish(output, messagesSent: false)
-            return
-        }
-        // A leader may replicate entries while it writes them itself (Raft §10.2.1; etcd's Ready
-        // contract) as long as its term and vote are already durable: it counts itself towards
-        // a commit only once `persisted()` says its own copy is on disk. Everyone else sends
-        // after the write.
-        let termVoteDurable = batch.hardState.map { ($0.term, $0.vote) == persistedTermVote } ?? true
-        let sendNow = node.isLeader && termVoteDurable && output.installedSnapshot == nil
-        if sendNow { send(output.messages) }
-        if durable, let hard = batch.hardState { persistedTermVote = (hard.term, hard.vote) }
-        outputInFlight = true
-        storage.commit(batch, on: eventLoop).whenComplete { [self] result in
-            outputInFlight = false
-            switch result {
-            case .success:
-                finish(output, messagesSent: sendNow)
-            case .failure(let error):
-                storageFailed = true
-                logger.critical("storage commit failed; this member stops serving", metadata: ["error": "\(error)"])
-                shutdown()
+            storage.commit(Self.persistBatch(write), on: eventLoop).whenComplete { [self] result in
+                switch result {
+                case .success:
+                    send(pipeline.completed(ticket: step.ticket, node: &node))
+                    scheduleProcess()
+                case .failure(let error):
+                    guard !storageFailed else { return }
+                    storageFailed = true
+                    logger.critical("storage commit failed; this member stops serving", metadata: ["error": "\(error)"])
+                    shutdown()
+                }
             }
         }
     }
 
-    private func addDirtyRows(to batch: inout PersistBatch, now: Int64) {
-        let dirty = node.takeDirtyRows()
-        lastTreeFlush = now
-        batch.nodes = dirty.paths.sorted().map { ($0, node.tree.node($0)) }
-        batch.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
-        let applied = node.appliedIndex
-        if let term = node.term(at: applied) {
-            batch.applied = AppliedMark(index: applied.rawValue, term: Int64(term.rawValue), zxid: node.tree.lastZxid)
-            batch.compactThrough = min(node.snapshotIndex, applied).rawValue
+    /// The SQLite rows of a replica write.
+    private static func persistBatch(_ write: ReplicaWrite) -> PersistBatch {
+        var batch = PersistBatch()
+        batch.entries = write.entries.map {
+            StoredEntry(index: $0.index.rawValue, term: Int64($0.term.rawValue), payload: $0.payload)
         }
+        batch.hardState = write.hardState.map {
+            StoredHardState(term: Int64($0.term.rawValue), vote: Int64($0.vote?.rawValue ?? 0), commit: $0.commit.rawValue)
+        }
+        batch.nodes = write.nodes
+        batch.sessions = write.sessions
+        batch.replaceTree = write.replaceTree
+        batch.applied = write.applied.map {
+            AppliedMark(index: $0.index.rawValue, term: Int64($0.term.rawValue), zxid: $0.zxid)
+        }
+        batch.compactThrough = write.compactThrough?.rawValue
+        return batch
     }
 
     private func send(_ messages: [(to: Int32, message: PeerMessage)]) {
@@ -256,14 +232,6 @@ package final class ReplicaDriver: @unchecked Sendable {
                 transport?.send(message, to: member)
             }
         }
-    }
-
-    /// Runs the part of an output that must follow its write: messages (unless a leader sent
-    /// them already), role changes, and the acknowledgement to consensus.
-    private func finish(_ output: ReplicaOutput, messagesSent: Bool) {
-        if !messagesSent { send(output.messages) }
-        node.persisted()
-        scheduleProcess()
     }
 
     /// Watches and replies for what the output applied, and the syncs it can answer.

@@ -22,6 +22,9 @@ package struct SimulationOptions: Sendable {
     /// `Ready`, writing its own entries in parallel (Raft §10.2.1; Keeper's `ReplicaDriver` does
     /// this). It then counts itself towards commitment only once its write is done.
     package var leaderSendsBeforePersisting = true
+    /// `Ready`s a member writes at once (taken before earlier ones are durable; the disk
+    /// completes them in order).
+    package var readiesInFlight = 4
     /// Extra delay of a snapshot transfer.
     package var snapshotTransferDelay: ClosedRange<Int64> = 10...40
 
@@ -52,7 +55,10 @@ package struct Ensemble: Sendable {
         /// Bumped by every crash, so events scheduled for an earlier life are ignored.
         var incarnation = 0
         /// Taken from the core, not yet durable.
-        var readyInFlight: Ready?
+        /// `Ready`s taken and not yet durable, oldest first.
+        var readiesInFlight: [Ready] = []
+        /// When the newest of them becomes durable.
+        var lastPersistDone: Int64 = 0
         /// Snapshot data streamed to this member, waiting for the core to install it.
         var receivedSnapshots: [AppSnapshot] = []
         var lastSoft: (role: Role, leader: NodeID?, term: Term)?
@@ -247,7 +253,8 @@ package struct Ensemble: Sendable {
         }
     }
 
-    /// The driver loop after any input: take a `Ready` if none is being persisted, then check.
+    /// The driver loop after any input: take `Ready`s while fewer than `readiesInFlight` are being
+    /// persisted, then check.
     private mutating func afterEvent(_ k: Int) {
         pump(k)
         if let raft = members[k].raft { checker.check(raft) }
@@ -255,30 +262,35 @@ package struct Ensemble: Sendable {
     }
 
     private mutating func pump(_ k: Int) {
-        guard members[k].readyInFlight == nil, let raft = members[k].raft, raft.hasReady() else { return }
-        var ready = members[k].raft!.takeReady()
-        let disk = members[k].disk.hardState
-        let termAndVoteDurable = ready.hardState.map { $0.term == disk.term && $0.vote == disk.vote } ?? true
-        if options.leaderSendsBeforePersisting && raft.role == .leader && termAndVoteDurable && ready.snapshot == nil
-            && !ready.messages.isEmpty
-        {
-            trace.append(now, .note("\(members[k].id) sends \(ready.messages.count) before persisting"))
-            for envelope in ready.messages { send(from: k, envelope) }
-            ready.messages = []
+        while members[k].readiesInFlight.count < options.readiesInFlight, let raft = members[k].raft, raft.hasReady() {
+            var ready = members[k].raft!.takeReady()
+            let disk = members[k].disk.hardState
+            // The term and vote this Ready (or one still in flight before it) leaves on disk.
+            let newest = ready.hardState ?? members[k].readiesInFlight.compactMap(\.hardState).last ?? disk
+            let termAndVoteDurable = newest.term == disk.term && newest.vote == disk.vote
+            if options.leaderSendsBeforePersisting && raft.role == .leader && termAndVoteDurable && ready.snapshot == nil
+                && !ready.messages.isEmpty
+            {
+                trace.append(now, .note("\(members[k].id) sends \(ready.messages.count) before persisting"))
+                for envelope in ready.messages { send(from: k, envelope) }
+                ready.messages = []
+            }
+            members[k].readiesInFlight.append(ready)
+            if let soft = ready.softState {
+                trace.append(now, .role(members[k].id, soft.role, soft.term, soft.leader))
+            }
+            let slow = random.chance(perMille: options.slowPersistPerMille)
+            let delay = Int64.random(in: slow ? options.slowPersistDelay : options.persistDelay, using: &random)
+            let done = max(now + delay, members[k].lastPersistDone)
+            members[k].lastPersistDone = done
+            queue.schedule(.persist(k, incarnation: members[k].incarnation), at: done)
         }
-        members[k].readyInFlight = ready
-        if let soft = ready.softState {
-            trace.append(now, .role(members[k].id, soft.role, soft.term, soft.leader))
-        }
-        let slow = random.chance(perMille: options.slowPersistPerMille)
-        let delay = Int64.random(in: slow ? options.slowPersistDelay : options.persistDelay, using: &random)
-        queue.schedule(.persist(k, incarnation: members[k].incarnation), at: now + delay)
     }
 
     /// The driver's handling of one `Ready`, as `ReplicaDriver` does it: persist, send, apply,
     /// advance; then the application may snapshot and compact.
     private mutating func processReady(_ k: Int) {
-        guard let ready = members[k].readyInFlight else { return }
+        guard let ready = members[k].readiesInFlight.first else { return }
         let id = members[k].id
         let old = members[k].disk.hardState
         var snapshotData: AppSnapshot?
@@ -316,7 +328,7 @@ package struct Ensemble: Sendable {
         for dropped in ready.droppedReads { pendingReads.removeAll { $0.node == id && $0.requestID == dropped } }
 
         members[k].raft!.advance()
-        members[k].readyInFlight = nil
+        members[k].readiesInFlight.removeFirst()
         takeSnapshotIfDue(k)
         afterEvent(k)
     }
@@ -346,7 +358,14 @@ package struct Ensemble: Sendable {
         }
         if case .snapshot(let meta) = envelope.message {
             guard let data = members[k].disk.appSnapshot(at: meta.index) else {
-                checker.fail("\(envelope.from) sent snapshot \(meta) it does not hold")
+                // Compacted away while the message waited behind an earlier write (several
+                // Readys in flight): the transfer fails and the leader sends its current one.
+                guard meta.index < members[k].raft!.snapshot.index else {
+                    checker.fail("\(envelope.from) sent snapshot \(meta) it does not hold")
+                    return
+                }
+                trace.append(now, .dropped(envelope, "snapshot compacted away before sending"))
+                reportSnapshot(from: envelope.from, to: envelope.to, succeeded: false)
                 return
             }
             snapshotsSent += 1
@@ -401,7 +420,7 @@ package struct Ensemble: Sendable {
         let k = index(id)
         guard members[k].raft != nil else { return }
         members[k].raft = nil
-        members[k].readyInFlight = nil
+        members[k].readiesInFlight = []
         members[k].receivedSnapshots = []
         members[k].incarnation += 1
         pendingReads.removeAll { $0.node == id }

@@ -1,31 +1,8 @@
 package import Consensus
 package import KeeperCore
+package import KeeperReplica
 import NIOCore
 package import ZooKeeperWire
-
-/// One durable write of a simulated keeper member: the same shape as `KeeperStorage`'s
-/// `PersistBatch`, committed atomically (one SQLite transaction there).
-package struct KeeperBatch: Sendable {
-    /// New log rows; rows at and after the first one's index are replaced (conflict truncation).
-    package var entries: [LogEntry] = []
-    package var hardState: HardState?
-    /// Tree rows changed by already-applied entries (nil node: deleted).
-    package var nodes: [(path: String, node: ZNode?)] = []
-    package var sessions: [(id: SessionID, record: SessionRecord?)] = []
-    /// A snapshot install: every tree row, session and log row is replaced by this batch's.
-    package var replaceTree = false
-    /// How far the tree rows in this batch (and all earlier ones) reflect the log.
-    package var applied: (index: LogIndex, term: Term, zxid: Zxid)?
-    /// Log rows at or below this index may be dropped.
-    package var compactThrough: LogIndex?
-
-    package init() {}
-
-    package var isEmpty: Bool {
-        entries.isEmpty && hardState == nil && nodes.isEmpty && sessions.isEmpty && !replaceTree && applied == nil
-            && compactThrough == nil
-    }
-}
 
 /// What a restarting keeper member reads back (`KeeperStorage.LoadedState`).
 package struct KeeperLoadedState: Sendable {
@@ -58,7 +35,7 @@ package struct KeeperDisk: Sendable {
     package var lastIndex: LogIndex { max(log.last?.index ?? .zero, appliedIndex) }
 
     /// Commits `batch` atomically, in `KeeperDatabase.commit`'s order.
-    package mutating func commit(_ batch: KeeperBatch) {
+    package mutating func commit(_ batch: ReplicaWrite) {
         guard !batch.isEmpty else { return }
         commits += 1
         if batch.replaceTree {

@@ -42,10 +42,8 @@ package struct KeeperSimulationOptions: Sendable {
     /// (with no leader change to close its connection) fails the liveness check. When false it
     /// is collected in `knownIssues` and the client gives up on it, as a real client would.
     package var lostForwardHangsAreFatal = true
-    /// `ReplicaDriver` answers clients from `applied` right after `takeOutput` (committed entries
-    /// are durable on a majority), before the output's own write; false: after it, as before
-    /// commit 147d40a.
-    package var repliesBeforeWrite = true
+    /// Outputs a member writes at once (`ReplicaPipeline.maxInFlight`; the server uses 4).
+    package var writesInFlight = 4
     /// Tree rows ride along with every durable write (false: only once the flush interval has
     /// passed, the log covering the gap at restart).
     package var treeRowsWithEveryLogWrite = true
@@ -75,15 +73,8 @@ package struct KeeperEnsemble: Sendable {
         case deliver(from: Int32, to: Int32, PeerMessage)
         case stream(from: Int32, to: Int32, [PeerMessage], position: Int, incarnation: Int)
         case streamDone(Int, incarnation: Int, peer: Int32, succeeded: Bool)
-        case persist(Int, incarnation: Int)
+        case persist(Int, incarnation: Int, ticket: UInt64)
         case clients
-    }
-
-    /// An output taken from the core and being made durable.
-    struct InFlight: Sendable {
-        var output: ReplicaOutput
-        var batch: KeeperBatch
-        var messagesSent: Bool
     }
 
     /// A client connection as the member's driver sees it.
@@ -98,9 +89,21 @@ package struct KeeperEnsemble: Sendable {
         var node: ReplicaNode?
         var disk = KeeperDisk()
         var incarnation = 0
-        var inFlight: InFlight?
-        var persistedTermVote: (term: Term, vote: NodeID?) = (.zero, nil)
-        var lastTreeFlushMillis: Int64 = 0
+        /// `ReplicaDriver.pipeline`; set when the member starts.
+        var pipeline: ReplicaPipeline?
+        /// Writes handed to the disk and not yet durable, in order.
+        var writes: [(ticket: UInt64, write: ReplicaWrite)] = []
+        /// When the newest write becomes durable (the disk completes writes in order).
+        var lastWriteDone: Int64 = 0
+
+        mutating func takeStep(monotonicMillis: Int64) -> ReplicaPipeline.Step? {
+            guard node != nil else { return nil }
+            return pipeline!.take(from: &node!, monotonicMillis: monotonicMillis)
+        }
+
+        mutating func completed(ticket: UInt64) -> [(to: Int32, message: PeerMessage)] {
+            pipeline!.completed(ticket: ticket, node: &node!)
+        }
         /// The leader and term this member's connections were last valid under.
         var knownLeader: (member: Int32, term: UInt64)?
 
@@ -311,14 +314,17 @@ package struct KeeperEnsemble: Sendable {
             trace.append(now, .note("\(members[k].id) snapshotSent(to: \(peer), \(succeeded))"))
             afterInput(k)
 
-        case .persist(let k, let incarnation):
-            guard members[k].incarnation == incarnation, members[k].node != nil, let inFlight = members[k].inFlight else {
+        case .persist(let k, let incarnation, let ticket):
+            guard members[k].incarnation == incarnation, members[k].node != nil,
+                let first = members[k].writes.first, first.ticket == ticket
+            else {
                 return
             }
-            members[k].inFlight = nil
-            members[k].disk.commit(inFlight.batch)
-            trace.append(now, .note("\(members[k].id) durable: \(Self.describe(inFlight.batch))"))
-            finish(k, inFlight.output, messagesSent: inFlight.messagesSent)
+            members[k].writes.removeFirst()
+            members[k].disk.commit(first.write)
+            trace.append(now, .note("\(members[k].id) durable: \(Self.describe(first.write))"))
+            let messages = members[k].completed(ticket: ticket)
+            send(k, messages)
             afterInput(k)
 
         case .clients:
@@ -357,67 +363,29 @@ package struct KeeperEnsemble: Sendable {
 
     // MARK: - The driver (ReplicaDriver.process / finish / deliver)
 
-    /// Takes outputs while none is being persisted: each one is persisted (or, when nothing in it
-    /// must be durable, finished at once), as `ReplicaDriver.process()` does.
+    /// Takes outputs while the pipeline has room, as `ReplicaDriver.process()` does: answers
+    /// clients at once, sends what may go now, and hands each write to the disk, which completes
+    /// them in order after a random delay.
     mutating func process(_ k: Int) {
-        while members[k].inFlight == nil, let node = members[k].node, node.hasOutput {
-            let member = members[k].id
-            let millis = monotonicMillis
-            let output = members[k].node!.takeOutput(monotonicMillis: millis)
+        while let step = members[k].takeStep(monotonicMillis: monotonicMillis) {
+            let output = step.output
             observeTaken(k, output)
             // `ReplicaDriver.process`: a leader change closes connections before anything else.
             if let change = output.roleChange { roleChanged(k, leader: change.leader, term: change.term) }
-            if options.repliesBeforeWrite {
-                for applied in output.applied { deliver(k, applied) }
+            for applied in output.applied { deliver(k, applied) }
+            send(k, step.sendNow)
+            guard let write = step.write else { continue }
+            if (!write.nodes.isEmpty || !write.sessions.isEmpty) && write.applied == nil {
+                checker.fail("\(members[k].id) writes tree rows without an applied mark (applied \(members[k].node!.appliedIndex))")
             }
-            var batch = KeeperBatch()
-            var durable = !output.entries.isEmpty || output.installedSnapshot != nil
-            batch.entries = output.entries
-            if let hard = output.hardState {
-                // Term and vote must be durable before any message that depends on them goes out;
-                // the commit index alone need not be.
-                if durable || (hard.term, hard.vote) != members[k].persistedTermVote { durable = true }
-                batch.hardState = hard
-            }
-            if let metadata = output.installedSnapshot {
-                let tree = members[k].node!.tree
-                _ = members[k].node!.takeDirtyRows()
-                batch.replaceTree = true
-                batch.nodes = tree.nodes.keys.sorted().map { ($0, tree.node($0)) }
-                batch.sessions = tree.sessions.keys.sorted().map { ($0, tree.sessions[$0]) }
-                batch.applied = (metadata.index, metadata.term, tree.lastZxid)
-            } else if (durable && options.treeRowsWithEveryLogWrite) || millis - members[k].lastTreeFlushMillis >= 1_000 {
-                addDirtyRows(k, to: &batch, now: millis)
-            }
-            if batch.isEmpty || (!durable && batch.nodes.isEmpty && batch.sessions.isEmpty) {
-                finish(k, output, messagesSent: false)
-                continue
-            }
-            // A leader whose term and vote are durable replicates while it writes (Raft §10.2.1).
-            let termVoteDurable = batch.hardState.map { ($0.term, $0.vote) == members[k].persistedTermVote } ?? true
-            let sendNow = members[k].node!.isLeader && termVoteDurable && output.installedSnapshot == nil
-            if sendNow { send(k, output.messages) }
-            if durable, let hard = batch.hardState { members[k].persistedTermVote = (hard.term, hard.vote) }
-            members[k].inFlight = InFlight(output: output, batch: batch, messagesSent: sendNow)
+            members[k].writes.append((step.ticket, write))
             let slow = random.chance(perMille: options.slowPersistPerMille)
             let delay = Int64.random(in: slow ? options.slowPersistDelay : options.persistDelay, using: &random)
-            queue.schedule(.persist(k, incarnation: members[k].incarnation), at: now + delay)
-            trace.append(now, .note("\(member) writes \(Self.describe(batch))\(sendNow ? ", sent first" : "")"))
-        }
-    }
-
-    private mutating func addDirtyRows(_ k: Int, to batch: inout KeeperBatch, now millis: Int64) {
-        let dirty = members[k].node!.takeDirtyRows()
-        members[k].lastTreeFlushMillis = millis
-        let node = members[k].node!
-        batch.nodes = dirty.paths.sorted().map { ($0, node.tree.node($0)) }
-        batch.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
-        if let term = node.term(at: node.appliedIndex) {
-            batch.applied = (node.appliedIndex, term, node.tree.lastZxid)
-            batch.compactThrough = min(node.snapshotIndex, node.appliedIndex)
-        } else if !batch.nodes.isEmpty || !batch.sessions.isEmpty {
-            checker.fail(
-                "\(members[k].id) writes tree rows without an applied mark: no term at applied \(node.appliedIndex)")
+            let done = max(now + delay, members[k].lastWriteDone)
+            members[k].lastWriteDone = done
+            queue.schedule(.persist(k, incarnation: members[k].incarnation, ticket: step.ticket), at: done)
+            trace.append(
+                now, .note("\(members[k].id) writes \(Self.describe(write))\(step.sendNow.isEmpty ? "" : ", sent first")"))
         }
     }
 
@@ -437,15 +405,6 @@ package struct KeeperEnsemble: Sendable {
             trace.append(
                 now, .role(NodeID(Int(member)), change.role, Term(change.term), change.leader.map { NodeID(Int($0)) }))
         }
-    }
-
-    /// The part of an output that follows durability: messages, replies, role change, persisted().
-    private mutating func finish(_ k: Int, _ output: ReplicaOutput, messagesSent: Bool) {
-        if !messagesSent { send(k, output.messages) }
-        if !options.repliesBeforeWrite {
-            for applied in output.applied { deliver(k, applied) }
-        }
-        members[k].node!.persisted()
     }
 
     private mutating func roleChanged(_ k: Int, leader: Int32?, term: UInt64) {
@@ -665,8 +624,10 @@ package struct KeeperEnsemble: Sendable {
             configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
             appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
             sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
-        members[k].persistedTermVote = (loaded.hardState.term, loaded.hardState.vote)
-        members[k].lastTreeFlushMillis = monotonicMillis
+        members[k].pipeline = ReplicaPipeline(
+            loadedHardState: loaded.hardState, monotonicMillis: monotonicMillis, maxInFlight: options.writesInFlight,
+            treeRowsWithEveryLogWrite: options.treeRowsWithEveryLogWrite)
+        members[k].writes = []
         checker.observeRestart(id, appliedIndex: loaded.appliedIndex, zxid: loaded.tree.lastZxid)
         raftChecker.observeRestart(NodeID(Int(id)), members[k].node!.raft)
         let phase = Int64.random(in: 1...Self.stepsPerTick, using: &random)
@@ -677,10 +638,11 @@ package struct KeeperEnsemble: Sendable {
     package mutating func crash(_ id: Int32) {
         let k = index(id)
         guard members[k].node != nil else { return }
-        trace.append(now, .note("crash \(id)\(members[k].inFlight != nil ? " (losing a write in flight)" : "")"))
+        trace.append(now, .note("crash \(id)\(members[k].writes.isEmpty ? "" : " (losing \(members[k].writes.count) writes in flight)")"))
         for connection in members[k].connections.keys.sorted() { closeConnection(k, connection, sessionGone: false) }
         members[k].node = nil
-        members[k].inFlight = nil
+        members[k].writes = []
+        members[k].pipeline = nil
         members[k].incarnation += 1
         members[k].knownLeader = nil
         members[k].snapshotsInFlight = []
@@ -739,7 +701,7 @@ package struct KeeperEnsemble: Sendable {
         }
     }
 
-    static func describe(_ batch: KeeperBatch) -> String {
+    static func describe(_ batch: ReplicaWrite) -> String {
         var parts: [String] = []
         if batch.replaceTree { parts.append("tree image") }
         if let first = batch.entries.first { parts.append("entries \(first.index)...\(batch.entries.last!.index)") }

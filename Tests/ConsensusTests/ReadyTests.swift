@@ -3,18 +3,45 @@ import Testing
 
 /// The driver contract (`Ready`/`advance`, etcd `RawNode`), restarts, and determinism.
 @Suite struct ReadyTests {
-    /// At most one `Ready` is outstanding: nothing more is handed out until `advance()`.
-    @Test func oneReadyAtATime() {
+    /// `Ready`s may be taken while earlier ones are outstanding; each hands out only what is new,
+    /// and `advance()` confirms them oldest first.
+    @Test func readiesPipeline() {
         var node = makeNode(1)
         node.tick(10)
-        #expect(node.hasReady())
-        let ready = node.takeReady()
-        #expect(!ready.isEmpty)
+        let first = node.takeReady()
+        #expect(first.hardState?.term == t(1))
         node.receive(envelope(2, 1, 1, .voteResponse(granted: true)))
-        #expect(!node.hasReady())
-        node.advance()
         #expect(node.hasReady())
-        #expect(node.takeReady().softState?.role == .leader)
+        let second = node.takeReady()
+        #expect(second.softState?.role == .leader)
+        #expect(second.entries.map(\.index) == [i(1)])  // the new leader's no-op
+        _ = node.propose(payload("a"))
+        let third = node.takeReady()
+        #expect(third.entries.map(\.index) == [i(2)])
+        #expect(node.outstandingReadies == 3)
+        node.advance()
+        node.advance()
+        node.advance()
+        #expect(node.outstandingReadies == 0)
+        #expect(node.flush().entries.isEmpty)
+    }
+
+    /// A leader's own write in flight does not hold up a commit the followers' acknowledgements
+    /// already make (a quorum of 2 out of 3 without the leader's copy).
+    @Test func followersCommitWhileLeaderWrites() {
+        var node = makeNode(1)
+        let noop = node.becomeLeaderForTesting()
+        _ = node.flush()
+        _ = node.propose(payload("a"))
+        let writing = node.takeReady()
+        let index = writing.entries[0].index
+        #expect(index == noop.next)
+        for peer in [2, 3] {
+            node.receive(envelope(peer, 1, node.term.rawValue, .appendResponse(success: true, index: index, rejectHint: i(0))))
+        }
+        #expect(node.commitIndex == index)
+        let next = node.takeReady()
+        #expect(next.committed.map(\.index).contains(index))
     }
 
     /// Entries are handed out once; after `advance()` they are stable and not repeated.
@@ -39,6 +66,19 @@ import Testing
         let second = node.flush()
         #expect(second.entries.first?.index ?? i(99) <= i(2))
         #expect(second.entries.last == entry(2, 2, "y"))
+    }
+
+    /// Taken before the first is advanced, the next `Ready` still starts at the conflict point.
+    @Test func truncationWhileReadyOutstandingStartsAtConflict() {
+        var node = makeNode(2)
+        node.receive(envelope(1, 2, 1, .append(prevIndex: i(0), prevTerm: t(0), entries: log(terms: [1, 1, 1]), commit: i(0))))
+        _ = node.takeReady()
+        node.receive(envelope(3, 2, 2, .append(prevIndex: i(1), prevTerm: t(1), entries: [entry(2, 2, "y")], commit: i(0))))
+        let second = node.takeReady()
+        #expect(second.entries == [entry(2, 2, "y")])
+        node.advance()
+        node.advance()
+        #expect(node.flush().entries.isEmpty)
     }
 
     /// A restart with the application's applied index resumes applying after it; without one,

@@ -48,6 +48,7 @@ import Testing
         let text = "dataDir=/d\nclientPort=2181\nserver.7=localhost:2888:3888\n"
         let config = try KeeperConfiguration.parse(text) { _ in nil }
         #expect(config.myid == 7)
+        #expect(config.writesInFlight == 4)
         #expect(config.clientEndpoint.port == 2181)
         #expect(config.clientEndpoint.host == "0.0.0.0")
     }
@@ -66,6 +67,7 @@ import Testing
         ("dataDir=/d\nserver.1=h:1:2;3\nminSessionTimeout=9000\nmaxSessionTimeout=5000", "minSessionTimeout"),
         ("dataDir=/d\nserver.1=h:1:2;3\ntickTime=1\ntickTime=2", "tickTime is set twice"),
         ("dataDir=/d\nserver.1=h:1:2;3\njust some words", "expected key=value"),
+        ("dataDir=/d\nserver.1=h:1:2;3\npaddock.writesInFlight=0", "paddock.writesInFlight"),
     ])
     func badValuesNameTheKey(text: String, key: String) {
         #expect {

@@ -18,12 +18,9 @@ import Darwin
         var options = KeeperSimulationOptions()
         options.sessionOrderViolationsAreFatal = true
         options.lostForwardHangsAreFatal = true
-        // SIM_DRIVER=old: the driver contract before 147d40a (replies after the write, tree rows
-        // with every log write).
-        if let text = getenv("SIM_DRIVER"), String(cString: text) == "old" {
-            options.repliesBeforeWrite = false
-            options.treeRowsWithEveryLogWrite = true
-        }
+        // SIM_WRITES=n: outputs each member writes at once (1: one at a time, the driver
+        // contract before the write pipeline).
+        if let text = getenv("SIM_WRITES"), let n = Int(String(cString: text)), n >= 1 { options.writesInFlight = n }
         if let text = getenv("SIM_TRACE"), let n = Int(String(cString: text)) { options.traceCapacity = n }
         return options
     }
@@ -35,6 +32,8 @@ import Darwin
     func randomFaultsKeepTheKeeperConsistent(seed: UInt64) {
         var options = Self.options()
         options.movePerMille = 15
+        // Every third seed writes one output at a time, the others pipeline (unless SIM_WRITES).
+        if getenv("SIM_WRITES") == nil && seed % 3 == 0 { options.writesInFlight = 1 }
         var ensemble = KeeperEnsemble(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x4B_EE9E_4000)
         ensemble.addClients(4)

@@ -115,7 +115,13 @@ import Testing
     /// continue under the new leader.
     @Test(arguments: SimulationSeeds.seeds(scenario: 6, defaultCount: 16))
     func leadershipTransferMovesTheLeader(seed: UInt64) {
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed))
+        // No slow fsyncs here: a transfer gives up after one election timeout, and two stalled
+        // disks in a row (leader and target, up to 6 ticks each) can outlast it. That is the
+        // protocol working as specified (the operator retries); disk stalls are covered by the
+        // random-fault scenarios.
+        var options = SimulationOptions()
+        options.slowPersistPerMille = 0
+        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x7A45_FE00)
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         for _ in 0..<3 {

@@ -1,0 +1,158 @@
+package import Consensus
+package import KeeperCore
+package import ZooKeeperWire
+
+/// What one output needs written to a member's storage before its messages may go out.
+/// Storage-neutral: the server turns it into SQLite rows, the simulator into its fake disk.
+package struct ReplicaWrite: Sendable {
+    /// New log rows; rows at and after the first one's index are replaced (conflict truncation).
+    package var entries: [LogEntry] = []
+    package var hardState: HardState?
+    /// Tree rows changed by already-applied entries (nil node: deleted).
+    package var nodes: [(path: String, node: ZNode?)] = []
+    package var sessions: [(id: SessionID, record: SessionRecord?)] = []
+    /// A snapshot install: every tree row, session and log row is replaced by this write's.
+    package var replaceTree = false
+    /// How far the tree rows in this write (and all earlier ones) reflect the log.
+    package var applied: (index: LogIndex, term: Term, zxid: Zxid)?
+    /// Log rows at or below this index may be dropped (the tree rows reflect them).
+    package var compactThrough: LogIndex?
+
+    package init() {}
+
+    package var isEmpty: Bool {
+        entries.isEmpty && hardState == nil && nodes.isEmpty && sessions.isEmpty && !replaceTree && applied == nil
+            && compactThrough == nil
+    }
+}
+
+/// The driver contract between a `ReplicaNode` and its storage, shared by `ReplicaDriver` and
+/// the simulator so both run the same rules: which output must be written, what goes into the
+/// write, when its messages may leave, and in which order outputs are confirmed.
+///
+/// Several outputs may be in flight (etcd's asynchronous storage writes). Storage executes writes
+/// in the order they were taken; an output's messages leave once its write and every earlier one
+/// are durable, except a leader's, which replicates while it writes (Raft §10.2.1) once its term
+/// and vote are durable. Committed entries are applied (and clients answered) when an output is
+/// taken: they are durable on a majority already, and a leader that counts a quorum of followers
+/// commits without waiting for its own disk.
+package struct ReplicaPipeline: Sendable {
+    /// One output taken from the node, and what the driver does with it now.
+    package struct Step: Sendable {
+        package var output: ReplicaOutput
+        /// Submit to storage, then call `completed(ticket:)`; `nil`: nothing to write.
+        package var write: ReplicaWrite?
+        package var ticket: UInt64
+        /// Messages to send right away (the leader's, or once nothing earlier is in flight).
+        package var sendNow: [(to: Int32, message: PeerMessage)]
+    }
+
+    private struct InFlight: Sendable {
+        var ticket: UInt64
+        var messages: [(to: Int32, message: PeerMessage)]
+        var done: Bool
+        var termVote: (term: Term, vote: NodeID?)?
+    }
+
+    /// Outputs written at once at most (one being written, the rest queued behind it).
+    package var maxInFlight: Int
+    /// Write the dirty tree rows with every log write (else once a second).
+    package var treeRowsWithEveryLogWrite: Bool
+    private var inFlight: [InFlight] = []
+    private var nextTicket: UInt64 = 1
+    /// The term and vote storage holds, and the newest one handed to it.
+    private var durableTermVote: (term: Term, vote: NodeID?)
+    private var submittedTermVote: (term: Term, vote: NodeID?)
+    private var lastTreeFlushMillis: Int64
+
+    package init(
+        loadedHardState: HardState, monotonicMillis: Int64, maxInFlight: Int = 4, treeRowsWithEveryLogWrite: Bool = true
+    ) {
+        self.maxInFlight = max(1, maxInFlight)
+        self.treeRowsWithEveryLogWrite = treeRowsWithEveryLogWrite
+        self.durableTermVote = (loadedHardState.term, loadedHardState.vote)
+        self.submittedTermVote = durableTermVote
+        self.lastTreeFlushMillis = monotonicMillis
+    }
+
+    package var writesInFlight: Int { inFlight.count }
+
+    /// Takes the node's next output if it has one and the pipeline has room.
+    package mutating func take(from node: inout ReplicaNode, monotonicMillis now: Int64) -> Step? {
+        guard inFlight.count < maxInFlight, node.hasOutput else { return nil }
+        let output = node.takeOutput(monotonicMillis: now)
+        let ticket = nextTicket
+        nextTicket += 1
+        var write = ReplicaWrite()
+        var durable = !output.entries.isEmpty || output.installedSnapshot != nil
+        write.entries = output.entries
+        if let hard = output.hardState {
+            // Term and vote must be durable before any message that depends on them goes out;
+            // the commit index alone need not be (it is learned again from the leader).
+            if (hard.term, hard.vote) != submittedTermVote { durable = true }
+            write.hardState = hard
+        }
+        if let metadata = output.installedSnapshot {
+            _ = node.takeDirtyRows()
+            write.replaceTree = true
+            write.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.node($0)) }
+            write.sessions = node.tree.sessions.keys.sorted().map { ($0, node.tree.sessions[$0]) }
+            write.applied = (metadata.index, metadata.term, node.tree.lastZxid)
+        } else if (durable && treeRowsWithEveryLogWrite) || now - lastTreeFlushMillis >= 1_000 {
+            addDirtyRows(from: &node, to: &write, now: now)
+        }
+        let termVote = write.hardState.map { ($0.term, $0.vote) }
+        if durable, let termVote { submittedTermVote = termVote }
+        // A leader replicates while it writes, as long as no term or vote of its is still on the
+        // way to disk (it counts its own copy only once `persisted()` confirms it).
+        let leaderSendsFirst =
+            node.isLeader && output.installedSnapshot == nil && submittedTermVote == durableTermVote
+        let queued = leaderSendsFirst ? [] : output.messages
+        let sendFirst = leaderSendsFirst ? output.messages : []
+        if write.isEmpty || (!durable && write.nodes.isEmpty && write.sessions.isEmpty) {
+            // Nothing to write: it completes once everything before it has.
+            inFlight.append(InFlight(ticket: ticket, messages: queued, done: true, termVote: nil))
+            return Step(output: output, write: nil, ticket: ticket, sendNow: drainCompleted(node: &node) + sendFirst)
+        }
+        inFlight.append(InFlight(ticket: ticket, messages: queued, done: false, termVote: durable ? termVote : nil))
+        return Step(output: output, write: write, ticket: ticket, sendNow: sendFirst)
+    }
+
+    /// Storage finished the write of `ticket`. Returns the messages that may go out now, in order
+    /// (`persisted()` has been called for every output they belong to).
+    package mutating func completed(ticket: UInt64, node: inout ReplicaNode) -> [(to: Int32, message: PeerMessage)] {
+        guard let position = inFlight.firstIndex(where: { $0.ticket == ticket }) else { return [] }
+        inFlight[position].done = true
+        if let termVote = inFlight[position].termVote { durableTermVote = termVote }
+        return drainCompleted(node: &node)
+    }
+
+    /// Storage lost what was in flight (the member restarts from disk).
+    package mutating func reset(loadedHardState: HardState, monotonicMillis: Int64) {
+        self = ReplicaPipeline(
+            loadedHardState: loadedHardState, monotonicMillis: monotonicMillis, maxInFlight: maxInFlight,
+            treeRowsWithEveryLogWrite: treeRowsWithEveryLogWrite)
+    }
+
+    private mutating func drainCompleted(node: inout ReplicaNode) -> [(to: Int32, message: PeerMessage)] {
+        var messages: [(to: Int32, message: PeerMessage)] = []
+        while let first = inFlight.first, first.done {
+            inFlight.removeFirst()
+            messages += first.messages
+            node.persisted()
+        }
+        return messages
+    }
+
+    private mutating func addDirtyRows(from node: inout ReplicaNode, to write: inout ReplicaWrite, now: Int64) {
+        let dirty = node.takeDirtyRows()
+        lastTreeFlushMillis = now
+        write.nodes = dirty.paths.sorted().map { ($0, node.tree.node($0)) }
+        write.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
+        let applied = node.appliedIndex
+        if let term = node.term(at: applied) {
+            write.applied = (applied, term, node.tree.lastZxid)
+            write.compactThrough = min(node.snapshotIndex, applied)
+        }
+    }
+}
