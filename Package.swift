@@ -160,6 +160,7 @@ let package = Package(
             name: "PaddockShell",
             dependencies: [
                 "KeeperClient",
+                "ServerSupport",
                 "ZooKeeperWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,5 @@
+import ServerSupport
+
 /// A JSON value with object members in document order: parsed from znode data (so it can be printed
 /// indented, with the keys where the writer put them) and built for `--json` output.
 ///
@@ -204,7 +206,7 @@ public indirect enum JSONDocument: Hashable, Sendable {
         case .null: out += "null"
         case .bool(let flag): out += flag ? "true" : "false"
         case .number(let text): out += text
-        case .string(let text): out += Self.quoted(text)
+        case .string(let text): out += JSONString.quoted(text)
         case .array(let items) where items.isEmpty: out += "[]"
         case .object(let members) where members.isEmpty: out += "{}"
         case .array(let items):
@@ -217,29 +219,10 @@ public indirect enum JSONDocument: Hashable, Sendable {
         case .object(let members):
             out += "{"
             for (position, member) in members.enumerated() {
-                out += (position == 0 ? "" : ",") + newline + Self.quoted(member.key) + (pretty ? ": " : ":")
+                out += (position == 0 ? "" : ",") + newline + JSONString.quoted(member.key) + (pretty ? ": " : ":")
                 member.value.render(into: &out, pretty: pretty, level: level + 1)
             }
             out += closing + "}"
         }
-    }
-
-    /// `text` as a JSON string literal.
-    static func quoted(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case let control where control.value < 0x20:
-                let hex = String(control.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }
