@@ -364,9 +364,11 @@ package final class ReplicaDriver: @unchecked Sendable {
         guard let origin = txn.origin, origin.member == Int32(config.myid) else { return }
         if case .moveSession = txn.op {
             guard let move = pendingMoves.removeValue(forKey: origin.request),
-                let connection = connections[move.connection], let record = node.tree.sessions[txn.session]
+                let connection = connections[move.connection]
             else { return }
-            guard applied.result.err == .ok else {
+            // The move fails when the session expired (or closed) meanwhile: say so, as
+            // ZooKeeper does, rather than leaving the handshake unanswered.
+            guard applied.result.err == .ok, let record = node.tree.sessions[txn.session] else {
                 connection.sendConnectResponse(.invalidSession(readOnly: move.readOnly))
                 connection.close()
                 return
@@ -468,7 +470,11 @@ package final class ReplicaDriver: @unchecked Sendable {
             connection.close()
             return
         }
-        if record.owner != Int32(config.myid) {
+        // A follower's copy of the sessions may lag the leader's, which owns expiry: as
+        // ZooKeeper's followers revalidate a reconnecting session with the leader, the
+        // reconnect goes through the log (a session that expired meanwhile fails to move).
+        let mustRevalidate = !node.isLeader && node.configuration.members.count > 1
+        if record.owner != Int32(config.myid) || mustRevalidate {
             // The session's requests come through this member from now on; its previous
             // member's requests still in flight will fail with SESSIONMOVED. The client hears
             // it is connected only once the move applied (as ZooKeeper revalidates with the

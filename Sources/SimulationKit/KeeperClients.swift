@@ -183,9 +183,10 @@ extension KeeperEnsemble {
                 clients[c].retryAt = now
                 return
             }
-            if node.tree.sessions[session]?.owner != member {
-                // `ReplicaDriver.handshake`: the session moves here through the log, and the
-                // client hears it is connected only once the move applied.
+            if node.tree.sessions[session]?.owner != member || (!node.isLeader && members.count > 1) {
+                // `ReplicaDriver.handshake`: the session moves here through the log (on a
+                // follower also when it stays: revalidated with the leader), and the client
+                // hears it is connected only once the move applied.
                 let request = members[k].nextRequest
                 members[k].nextRequest += 1
                 let move = Txn(
