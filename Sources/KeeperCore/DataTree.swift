@@ -93,6 +93,15 @@ package struct DataTree: Sendable {
 
     package func node(_ path: String) -> ZNode? { nodes[path] }
 
+    /// The node as storage keeps it: without its children (derived again on load). Holding a
+    /// row while the tree changes never shares the children array, so the next create or delete
+    /// under the parent edits it in place instead of copying every name.
+    package func row(_ path: String) -> ZNode? {
+        guard var node = nodes[path] else { return nil }
+        node.children = []
+        return node
+    }
+
     /// Hands the dirty sets to the caller (storage flush) and clears them.
     package mutating func takeDirty() -> (paths: Set<String>, sessions: Set<SessionID>) {
         defer {

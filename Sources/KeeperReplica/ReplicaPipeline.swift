@@ -8,7 +8,7 @@ package struct ReplicaWrite: Sendable {
     /// New log rows; rows at and after the first one's index are replaced (conflict truncation).
     package var entries: [LogEntry] = []
     package var hardState: HardState?
-    /// Tree rows changed by already-applied entries (nil node: deleted).
+    /// Tree rows changed by already-applied entries (nil node: deleted), without children.
     package var nodes: [(path: String, node: ZNode?)] = []
     package var sessions: [(id: SessionID, record: SessionRecord?)] = []
     /// A snapshot install: every tree row, session and log row is replaced by this write's.
@@ -95,7 +95,7 @@ package struct ReplicaPipeline: Sendable {
         if let metadata = output.installedSnapshot {
             _ = node.takeDirtyRows()
             write.replaceTree = true
-            write.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.node($0)) }
+            write.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.row($0)) }
             write.sessions = node.tree.sessions.keys.sorted().map { ($0, node.tree.sessions[$0]) }
             write.applied = (metadata.index, metadata.term, node.tree.lastZxid)
         } else if (durable && treeRowsWithEveryLogWrite) || now - lastTreeFlushMillis >= 1_000 {
@@ -147,7 +147,7 @@ package struct ReplicaPipeline: Sendable {
     private mutating func addDirtyRows(from node: inout ReplicaNode, to write: inout ReplicaWrite, now: Int64) {
         let dirty = node.takeDirtyRows()
         lastTreeFlushMillis = now
-        write.nodes = dirty.paths.sorted().map { ($0, node.tree.node($0)) }
+        write.nodes = dirty.paths.sorted().map { ($0, node.tree.row($0)) }
         write.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
         let applied = node.appliedIndex
         if let term = node.term(at: applied) {

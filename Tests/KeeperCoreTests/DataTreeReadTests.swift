@@ -33,6 +33,22 @@ struct DataTreeReadTests {
         #expect(d.read(.getChildren(PathWatchRequest(path: "/"))) == (.ok, .getChildren(["a", "secret", "zookeeper"])))
     }
 
+    /// Storage rows carry no children (they are derived on load), and a tree rebuilt from rows
+    /// has the same children again.
+    @Test func rowsLeaveChildrenOutAndRestoreThem() throws {
+        let d = Self.tree()
+        let row = try #require(d.tree.row("/a"))
+        var expected = try #require(d.tree.node("/a"))
+        #expect(expected.children.count == 2)
+        expected.children = []
+        #expect(row == expected)
+        #expect(d.tree.row("/nope") == nil)
+        let rows = d.tree.nodes.keys.sorted().map { (path: $0, node: d.tree.row($0)!) }
+        let restored = DataTree(restoring: rows, sessions: [:], lastZxid: d.tree.lastZxid, config: TreeConfig())
+        #expect(restored.node("/a")?.children == d.tree.node("/a")?.children)
+        #expect(restored.node("/a") == d.tree.node("/a"))
+    }
+
     @Test(arguments: [
         ZKRequest.exists(PathWatchRequest(path: "/nope")), .getData(PathWatchRequest(path: "/nope")),
         .getChildren(PathWatchRequest(path: "/nope")), .getChildren2(PathWatchRequest(path: "/nope")),
