@@ -1,4 +1,5 @@
 import SimulationKit
+import SegmentLog
 import Testing
 
 @testable import Broker
