@@ -119,16 +119,19 @@ import Glibc
             }
 
             // A fetch at the end waits for data produced on another connection, and no longer.
+            let started = ContinuousClock.now
+            async let parked = KafkaTestClient.with(port: port) { waiting in
+                try await waiting.fetch(topic: "events", offset: 7, maxWaitMs: 10_000, minBytes: 1)
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            try await KafkaTestClient.with(port: port) { producer in
+                let answer = try await producer.produce(TestBatches.batch(["late"]), topic: "events")
+                #expect(answer.baseOffset == 7)
+            }
+            let woken = try await parked
+            #expect(ContinuousClock.now - started < .seconds(8))
+            #expect(try TestBatches.values(in: woken.records).map(\.value) == ["late"])
             try await KafkaTestClient.with(port: port) { waiting in
-                let started = ContinuousClock.now
-                async let parked = waiting.fetch(topic: "events", offset: 7, maxWaitMs: 10_000, minBytes: 1)
-                try await Task.sleep(for: .milliseconds(300))
-                try await KafkaTestClient.with(port: port) { producer in
-                    #expect(try await producer.produce(TestBatches.batch(["late"]), topic: "events").baseOffset == 7)
-                }
-                let woken = try await parked
-                #expect(ContinuousClock.now - started < .seconds(8))
-                #expect(try TestBatches.values(in: woken.records).map(\.value) == ["late"])
                 let quiet = ContinuousClock.now
                 let empty = try await waiting.fetch(topic: "events", offset: 8, maxWaitMs: 300, minBytes: 1)
                 #expect(empty.records?.readableBytes == 0)
@@ -159,7 +162,8 @@ import Glibc
                 #expect(await client.isClosedByBroker())
             }
             try await KafkaTestClient.with(port: port) { client in
-                #expect(try await client.fetch(topic: "events", offset: 0).highWatermark == 8)
+                let data = try await client.fetch(topic: "events", offset: 0)
+                #expect(data.highWatermark == 8)
             }
             #expect(cluster.brokers[1]!.log.contains("closing kafka connection: malformed request"))
         }
