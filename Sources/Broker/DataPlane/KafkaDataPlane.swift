@@ -68,10 +68,11 @@ package final class KafkaDataPlane: Service, Sendable {
                 }
             }
         } catch is CancellationError {
-            logger.info("data plane shutting down")
+            // Graceful shutdown or cancellation: close the logs below.
         } catch {
             failure = error
         }
+        logger.info("kafka listeners stopped; closing logs")
         await partitions.close(on: group.next())
         if let failure { throw failure }
     }
