@@ -15,12 +15,12 @@ import Glibc
 /// The Kafka data plane of real `paddock broker` processes on loopback (STYLE.md §7.5), driven by
 /// `KafkaTestClient`.
 @Suite(.serialized) struct DataPlaneLoopbackTests {
-    /// Waits until broker 1 of `cluster` answers Metadata with itself as the only broker.
-    private func waitForBroker(_ cluster: BrokerCluster, id: Int = 1) async throws -> Int {
+    /// Waits until broker `id` of `cluster` answers Metadata listing `brokers` live brokers; its port.
+    private func waitForBroker(_ cluster: BrokerCluster, id: Int = 1, brokers: Int = 1) async throws -> Int {
         let port = cluster.brokers[id]!.port
         let up = try await eventually(timeout: .seconds(20)) {
             do {
-                return try await KafkaTestClient.with(port: port) { try await $0.metadata([]).brokers.count == 1 }
+                return try await KafkaTestClient.with(port: port) { try await $0.metadata([]).brokers.count == brokers }
             } catch {
                 return false  // not listening yet
             }
@@ -116,6 +116,13 @@ import Glibc
                     acks: 0, timeoutMs: 1000, topicData: [.init(name: "events", partitionData: [.init(index: 0, records: TestBatches.batch(["g"]))])])
                 try await client.sendWithoutResponse(.produce(fireAndForget), version: 8)
                 #expect(try await client.listOffset(topic: "events", timestamp: -1).offset == 7)
+            }
+            // A failed acks=0 produce closes the connection: the producer has no other way to learn of it.
+            try await KafkaTestClient.with(port: port) { client in
+                let lost = ProduceRequest(
+                    acks: 0, timeoutMs: 1000, topicData: [.init(name: "events", partitionData: [.init(index: 5, records: TestBatches.batch(["h"]))])])
+                try await client.sendWithoutResponse(.produce(lost), version: 8)
+                #expect(await client.isClosedByBroker())
             }
 
             // A fetch at the end waits for data produced on another connection, and no longer.
@@ -243,6 +250,49 @@ import Glibc
                 let removed = try await eventually(timeout: .seconds(10)) { !FileManager.default.fileExists(atPath: logDir) }
                 #expect(removed, "log of a deleted topic still there:\n\(cluster.logs)")
             }
+        }
+    }
+
+    /// Two brokers each serve the partitions they lead (the other answers NOT_LEADER_OR_FOLLOWER) and
+    /// agree on the leaders in Metadata; retention deletes segments past `retention.ms`.
+    @Test(.timeLimit(.minutes(2)))
+    func brokersServeTheirOwnPartitionsAndApplyRetention() async throws {
+        try await BrokerCluster.with(brokerIDs: [1, 2], sessionTimeoutMs: 4000, extraProperties: "log.retention.check.interval.ms=300") {
+            cluster in
+            let first = try await waitForBroker(cluster, id: 1, brokers: 2)
+            let second = try await waitForBroker(cluster, id: 2, brokers: 2)
+            try await KafkaTestClient.with(port: first) { client in
+                let topic = CreateTopicsRequest.Topic(
+                    name: "split", numPartitions: -1, replicationFactor: -1,
+                    assignments: [.init(partitionIndex: 0, brokerIDs: [1]), .init(partitionIndex: 1, brokerIDs: [2])],
+                    configs: [.init(name: "segment.bytes", value: "200"), .init(name: "retention.ms", value: "3600000")])
+                guard case .createTopics(let created) = try await client.send(
+                    .createTopics(CreateTopicsRequest(topics: [topic], timeoutMs: 15_000)), version: 4)
+                else { return }
+                #expect(created.topics.map(\.errorCode) == [.noError], "\(created)")
+            }
+            try await KafkaTestClient.with(port: second) { client in
+                let split = try await client.metadata(["split"], allowAutoCreation: false)
+                #expect(split.brokers.map(\.nodeID) == [1, 2])
+                #expect(split.topics.first?.partitions.map(\.leaderID) == [1, 2])
+                #expect(try await client.produce(TestBatches.batch(["p1"]), topic: "split", partition: 1).errorCode == .noError)
+                #expect(try await client.produce(TestBatches.batch(["p0"]), topic: "split", partition: 0).errorCode == .notLeaderOrFollower)
+                #expect(try await client.fetch(topic: "split", partition: 0, offset: 0).errorCode == .notLeaderOrFollower)
+            }
+            try await KafkaTestClient.with(port: first) { client in
+                // Batches stamped in 2023 are older than retention.ms: every segment but the active one goes.
+                for index in 0..<10 {
+                    let answer = try await client.produce(TestBatches.batch(["old-\(index)"]), topic: "split", partition: 0)
+                    #expect(answer.baseOffset == Int64(index))
+                }
+                let trimmed = try await eventually(timeout: .seconds(10)) {
+                    try await client.listOffset(topic: "split", partition: 0, timestamp: -2).offset > 0
+                }
+                #expect(trimmed, "retention deleted nothing:\n\(cluster.logs)")
+                #expect(try await client.fetch(topic: "split", partition: 0, offset: 0).errorCode == .offsetOutOfRange)
+                #expect(try await client.listOffset(topic: "split", partition: 0, timestamp: -1).offset == 10)
+            }
+            #expect(cluster.brokers[1]!.log.contains("retention deleted segments"))
         }
     }
 
