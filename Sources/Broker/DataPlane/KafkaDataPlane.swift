@@ -51,6 +51,7 @@ package final class KafkaDataPlane: Service, Sendable {
             topicOverrides: { try await server.topicConfigOverrides($0) }, logger: logger)
         let group = eventLoopGroup
         let logger = self.logger
+        let producerIDs = ProducerIDAllocator(brokerID: configuration.brokerID)
         var failure: (any Error)?
         do {
             try await cancelWhenGracefulShutdown {
@@ -58,7 +59,8 @@ package final class KafkaDataPlane: Service, Sendable {
                     tasks.addTask { try await partitions.run(metadata: server.metadata) }
                     for endpoint in configuration.listeners {
                         let handler = KafkaRequestHandler(
-                            server: server, partitions: partitions, listenerName: endpoint.listenerName, logger: logger)
+                            server: server, partitions: partitions, producerIDs: producerIDs,
+                            listenerName: endpoint.listenerName, logger: logger)
                         let listener = KafkaListener(
                             endpoint: endpoint, handler: handler, maxFrameSize: Int(configuration.socketRequestMaxBytes),
                             logger: logger)

@@ -1,6 +1,6 @@
 import KafkaWire
-package import Logging
-package import NIOCore
+import Logging
+import NIOCore
 import NIOPosix
 
 /// One Kafka listener (`listeners` entry, PLAINTEXT): accepts connections and serves each in its own
@@ -12,13 +12,13 @@ import NIOPosix
 /// or an unsupported version closes the connection with one log line, as Kafka does; the only
 /// exception is ApiVersions above our range, answered with the KIP-511 v0 response. Kafka has no
 /// response layout for a version it does not know, so neither do we.
-package struct KafkaListener: Sendable {
-    package let endpoint: Endpoint
+struct KafkaListener: Sendable {
+    let endpoint: Endpoint
     let handler: KafkaRequestHandler
     let maxFrameSize: Int
     let logger: Logger
 
-    package init(endpoint: Endpoint, handler: KafkaRequestHandler, maxFrameSize: Int, logger: Logger) {
+    init(endpoint: Endpoint, handler: KafkaRequestHandler, maxFrameSize: Int, logger: Logger) {
         self.endpoint = endpoint
         self.handler = handler
         self.maxFrameSize = maxFrameSize
@@ -26,7 +26,7 @@ package struct KafkaListener: Sendable {
     }
 
     /// Binds and serves until cancelled; throws when the address cannot be bound.
-    package func run(on group: any EventLoopGroup) async throws {
+    func run(on group: any EventLoopGroup) async throws {
         let maxFrameSize = self.maxFrameSize
         let host = endpoint.host.isEmpty ? "0.0.0.0" : endpoint.host
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>

@@ -1,9 +1,9 @@
-package import KafkaWire
-package import Logging
+import KafkaWire
+import Logging
 import SegmentLog
 
 /// What a connection does once a request has been handled.
-package enum KafkaReply: Sendable {
+enum KafkaReply: Sendable {
     /// Send this response, encoded at the request's version.
     case respond(KafkaResponse)
     /// Send nothing: a Produce with acks=0 that succeeded.
@@ -16,7 +16,7 @@ package enum KafkaReply: Sendable {
 /// Answers one decoded Kafka request (Kafka's `KafkaApis`): reads the metadata cache, works on the
 /// partition logs through the `PartitionManager`, and does admin work through the ensemble. One
 /// instance serves every connection of a listener; it holds no per-connection state.
-package struct KafkaRequestHandler: Sendable {
+struct KafkaRequestHandler: Sendable {
     let server: BrokerServer
     let partitions: PartitionManager
     let producerIDs: ProducerIDAllocator
@@ -27,10 +27,12 @@ package struct KafkaRequestHandler: Sendable {
     /// How long a request for a partition this broker just became leader of waits for its log to open.
     static let servingWait = Duration.seconds(1)
 
-    package init(server: BrokerServer, partitions: PartitionManager, listenerName: String, logger: Logger) {
+    init(
+        server: BrokerServer, partitions: PartitionManager, producerIDs: ProducerIDAllocator, listenerName: String, logger: Logger
+    ) {
         self.server = server
         self.partitions = partitions
-        self.producerIDs = ProducerIDAllocator(brokerID: server.configuration.brokerID)
+        self.producerIDs = producerIDs
         self.listenerName = listenerName
         self.logger = logger
     }
@@ -39,7 +41,7 @@ package struct KafkaRequestHandler: Sendable {
     var brokerID: BrokerID { server.configuration.brokerID }
 
     /// Handles one request of a supported API and version.
-    package func handle(_ request: KafkaRequest, header: RequestHeader) async -> KafkaReply {
+    func handle(_ request: KafkaRequest, header: RequestHeader) async -> KafkaReply {
         let version = header.apiVersion
         switch request {
         case .apiVersions:

@@ -109,7 +109,14 @@ package final class PartitionManager: Sendable {
     package func run(metadata: MetadataCache) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                for await snapshot in metadata.updates() { await self.follow(snapshot) }
+                for await snapshot in metadata.updates() {
+                    var current = snapshot
+                    while !(await self.follow(current)) {
+                        // A log could not be opened (or its topic config read): retry with the newest view.
+                        try await Task.sleep(for: .seconds(1))
+                        current = metadata.current
+                    }
+                }
             }
             group.addTask {
                 let interval = Duration.milliseconds(self.configuration.logRetentionCheckIntervalMs)
@@ -180,9 +187,10 @@ package final class PartitionManager: Sendable {
 
     // MARK: - Following the metadata
 
-    private func follow(_ snapshot: MetadataCache.Snapshot) async {
+    /// Acts on one view of the cluster; false when a partition this broker leads could not be opened.
+    private func follow(_ snapshot: MetadataCache.Snapshot) async -> Bool {
         // The empty snapshot before the first read of the ensemble says nothing about what exists.
-        guard snapshot.clusterID != nil else { return }
+        guard snapshot.clusterID != nil else { return true }
         let led = snapshot.partitionsLed(by: brokerID)
         let (start, stop, delete) = state.withLock { state in
             guard !state.closed else { return ([TopicPartition](), [TopicPartition](), [TopicPartition]()) }
@@ -196,13 +204,16 @@ package final class PartitionManager: Sendable {
             logger.info("partition no longer led here", metadata: Self.metadata(partition))
         }
         for partition in delete { await deleteLog(partition) }
+        var complete = true
         for partition in start {
             guard case .leader(let epoch) = snapshot.leadership(of: partition, for: brokerID) else { continue }
-            await serve(partition, epoch: epoch)
+            complete = await serve(partition, epoch: epoch) && complete
         }
+        return complete
     }
 
-    private func serve(_ partition: TopicPartition, epoch: Int32) async {
+    /// Opens (or creates) the log of a partition this broker leads and starts serving it; false on failure.
+    private func serve(_ partition: TopicPartition, epoch: Int32) async -> Bool {
         do {
             let config = try await topicConfig(partition.topic)
             let index = state.withLock { state in
@@ -227,7 +238,7 @@ package final class PartitionManager: Sendable {
                 state.serving.insert(partition)
                 return false
             }
-            guard !closed else { return }
+            guard !closed else { return true }
             var metadata = Self.metadata(partition)
             if created {
                 metadata["log.dir"] = "\(directory.path)"
@@ -237,8 +248,10 @@ package final class PartitionManager: Sendable {
             metadata["log.end.offset"] = "\(endOffset)"
             logger.info("partition became leader", metadata: metadata)
             signals.signal(partition)
+            return true
         } catch {
             logger.error("cannot open partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+            return false
         }
     }
 
