@@ -195,7 +195,8 @@ package final class PartitionManager: Sendable {
         let (start, stop, delete) = state.withLock { state in
             guard !state.closed else { return ([TopicPartition](), [TopicPartition](), [TopicPartition]()) }
             let start = led.filter { !state.serving.contains($0) }
-            let stop = state.serving.subtracting(led).sorted()
+            // Partitions of deleted topics are not "no longer led": their logs are deleted below.
+            let stop = state.serving.subtracting(led).filter { snapshot.topics[$0.topic] != nil }.sorted()
             let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil }.sorted()
             return (start, stop, delete)
         }
