@@ -66,8 +66,10 @@ package final class PartitionManager: Sendable {
         var configs: [String: TopicConfig] = [:]
         for path in configuration.logDirs {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []  // absent: created below
-            for topic in Set(names.compactMap { TopicPartition(directoryName: $0)?.topic }) where snapshot.topics[topic] != nil {
-                configs[topic] = try await effectiveConfig(of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
+            for topic in Set(names.compactMap { TopicPartition(directoryName: $0)?.topic })
+            where snapshot.topics[topic] != nil {
+                configs[topic] = try await effectiveConfig(
+                    of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
             }
         }
         let known = configs
@@ -86,7 +88,11 @@ package final class PartitionManager: Sendable {
                 state.location[partition] = index
             }
         }
-        logger.info("log dirs opened", metadata: ["log.dirs": "\(configuration.logDirs.joined(separator: ","))", "partitions": "\(state.location.count)"])
+        logger.info(
+            "log dirs opened",
+            metadata: [
+                "log.dirs": "\(configuration.logDirs.joined(separator: ","))", "partitions": "\(state.location.count)",
+            ])
         return PartitionManager(
             configuration: configuration, directories: directories, state: state, threadPool: threadPool,
             topicOverrides: topicOverrides, logger: logger)
@@ -251,30 +257,37 @@ package final class PartitionManager: Sendable {
             signals.signal(partition)
             return true
         } catch {
-            logger.error("cannot open partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+            logger.error(
+                "cannot open partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
             return false
         }
     }
 
     private func deleteLog(_ partition: TopicPartition) async {
-        guard let index = state.withLock({ state -> Int? in
-            state.serving.remove(partition)
-            return state.location.removeValue(forKey: partition)
-        }) else { return }
+        guard
+            let index = state.withLock({ state -> Int? in
+                state.serving.remove(partition)
+                return state.location.removeValue(forKey: partition)
+            })
+        else { return }
         let directory = directories[index]
         let uniqueID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         do {
-            try await threadPool.runIfActive { try directory.withLock { try $0.deleteLog(for: partition, uniqueId: uniqueID) } }
+            try await threadPool.runIfActive {
+                try directory.withLock { try $0.deleteLog(for: partition, uniqueId: uniqueID) }
+            }
             logger.info("log deleted", metadata: Self.metadata(partition))
         } catch {
-            logger.error("cannot delete partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+            logger.error(
+                "cannot delete partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
         }
         signals.signal(partition)
     }
 
     private func topicConfig(_ topic: String) async throws -> TopicConfig {
         if let known = state.withLock({ $0.topicConfigs[topic] }) { return known }
-        let config = try await Self.effectiveConfig(of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
+        let config = try await Self.effectiveConfig(
+            of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
         state.withLock { $0.topicConfigs[topic] = config }
         return config
     }
@@ -287,7 +300,8 @@ package final class PartitionManager: Sendable {
         do {
             return try TopicConfig(broker: configuration, overrides: try await overrides(topic))
         } catch let problem as BrokerConfiguration.Problem {
-            logger.warning("ignoring invalid topic config", metadata: ["kafka.topic": "\(topic)", "problem": "\(problem)"])
+            logger.warning(
+                "ignoring invalid topic config", metadata: ["kafka.topic": "\(topic)", "problem": "\(problem)"])
             return try TopicConfig(broker: configuration, overrides: [:])
         }
     }
@@ -334,7 +348,8 @@ package final class PartitionManager: Sendable {
                     }
                 }
             } catch {
-                logger.error("writing checkpoints failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
+                logger.error(
+                    "writing checkpoints failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
             }
         }
     }
@@ -349,7 +364,8 @@ package final class PartitionManager: Sendable {
         }
         for directory in directories {
             do {
-                try await threadPool.runIfActive(eventLoop: eventLoop) { try directory.withLock { try $0.close() } }.get()
+                try await threadPool.runIfActive(eventLoop: eventLoop) { try directory.withLock { try $0.close() } }
+                    .get()
             } catch {
                 logger.error("closing logs failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
             }
