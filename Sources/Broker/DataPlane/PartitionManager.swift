@@ -204,6 +204,8 @@ package final class PartitionManager: Sendable {
             // Partitions of deleted topics are not "no longer led": their logs are deleted below.
             let stop = state.serving.subtracting(led).filter { snapshot.topics[$0.topic] != nil }.sorted()
             let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil }.sorted()
+            // A topic created again under the same name reads its config afresh.
+            state.topicConfigs = state.topicConfigs.filter { snapshot.topics[$0.key] != nil }
             return (start, stop, delete)
         }
         for partition in stop {
