@@ -88,10 +88,7 @@ extension KafkaRequestHandler {
         } catch {
             logger.error(
                 "read failed",
-                metadata: [
-                    "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
-                    "error": "\(error)",
-                ])
+                metadata: partition.logMetadata(["error": "\(error)"]))
             return failure(.kafkaStorageError)
         }
         guard let (offsets, result) = outcome else { return failure(.notLeaderOrFollower) }
@@ -170,10 +167,7 @@ extension KafkaRequestHandler {
         } catch {
             logger.error(
                 "offset lookup failed",
-                metadata: [
-                    "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
-                    "error": "\(error)",
-                ])
+                metadata: partition.logMetadata(["error": "\(error)"]))
             return answer(.kafkaStorageError)
         }
     }

@@ -58,10 +58,7 @@ extension KafkaRequestHandler {
         } catch {
             logger.debug(
                 "produce refused",
-                metadata: [
-                    "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
-                    "reason": "\(error)",
-                ])
+                metadata: partition.logMetadata(["reason": "\(error)"]))
             return failure(error.kafkaErrorCode, "\(error)")
         }
         do {
@@ -74,10 +71,7 @@ extension KafkaRequestHandler {
         } catch {
             logger.error(
                 "append failed",
-                metadata: [
-                    "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
-                    "error": "\(error)",
-                ])
+                metadata: partition.logMetadata(["error": "\(error)"]))
             return failure(.kafkaStorageError)
         }
     }

@@ -210,7 +210,7 @@ package final class PartitionManager: Sendable {
         }
         for partition in stop {
             _ = state.withLock { $0.serving.remove(partition) }
-            logger.info("partition no longer led here", metadata: Self.metadata(partition))
+            logger.info("partition no longer led here", metadata: partition.logMetadata())
         }
         for partition in delete { await deleteLog(partition) }
         var complete = true
@@ -248,7 +248,7 @@ package final class PartitionManager: Sendable {
                 return false
             }
             guard !closed else { return true }
-            var metadata = Self.metadata(partition)
+            var metadata = partition.logMetadata()
             if created {
                 metadata["log.dir"] = "\(directory.path)"
                 logger.info("log created", metadata: metadata)
@@ -260,7 +260,7 @@ package final class PartitionManager: Sendable {
             return true
         } catch {
             logger.error(
-                "cannot open partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+                "cannot open partition log", metadata: partition.logMetadata(["error": "\(error)"]))
             return false
         }
     }
@@ -278,10 +278,10 @@ package final class PartitionManager: Sendable {
             try await threadPool.runIfActive {
                 try directory.withLock { try $0.deleteLog(for: partition, uniqueId: uniqueID) }
             }
-            logger.info("log deleted", metadata: Self.metadata(partition))
+            logger.info("log deleted", metadata: partition.logMetadata())
         } catch {
             logger.error(
-                "cannot delete partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+                "cannot delete partition log", metadata: partition.logMetadata(["error": "\(error)"]))
         }
         signals.signal(partition)
     }
@@ -324,7 +324,7 @@ package final class PartitionManager: Sendable {
                     }
                 }
                 for (partition, count, start) in deleted {
-                    var metadata = Self.metadata(partition)
+                    var metadata = partition.logMetadata()
                     metadata["segments"] = "\(count)"
                     metadata["log.start.offset"] = "\(start)"
                     logger.info("retention deleted segments", metadata: metadata)
@@ -373,10 +373,6 @@ package final class PartitionManager: Sendable {
             }
         }
         logger.info("logs closed")
-    }
-
-    private static func metadata(_ partition: TopicPartition) -> Logger.Metadata {
-        ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)"]
     }
 
     package static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
