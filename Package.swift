@@ -226,8 +226,9 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
-                "Broker", "KafkaWire", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", "SimulationKit",
-                .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                "Broker", "KafkaWire", "SegmentLog", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", "SimulationKit",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

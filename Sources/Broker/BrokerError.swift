@@ -8,6 +8,8 @@ package enum BrokerError: Error, Equatable, CustomStringConvertible {
     case sessionExpired
     /// The client closed without us asking (e.g. authentication failed).
     case sessionClosed
+    /// A Kafka listener could not bind its address.
+    case listenerFailed(endpoint: String, reason: String)
 
     package var description: String {
         switch self {
@@ -18,6 +20,7 @@ package enum BrokerError: Error, Equatable, CustomStringConvertible {
             "the registration of broker \(id) by a previous session did not expire within \(waited)"
         case .sessionExpired: "the ensemble expired the broker's session"
         case .sessionClosed: "the ensemble session closed unexpectedly"
+        case .listenerFailed(let endpoint, let reason): "cannot listen on \(endpoint): \(reason)"
         }
     }
 }

@@ -1,9 +1,10 @@
 import Foundation
-import KeeperClient
+package import KeeperClient
 package import Logging
 import ServiceLifecycle
 import Synchronization
 import ZooKeeperWire
+package import SegmentLog
 
 /// One broker's control plane as a `Service`: a session with the ensemble, registration, controller
 /// election, the controller itself while elected, and the `MetadataCache` every broker keeps.
@@ -15,8 +16,9 @@ import ZooKeeperWire
 /// Session expiry starts a new session (re-registration, a new election, a controller that starts
 /// from scratch: fencing). Graceful shutdown closes the session, which removes our ephemerals.
 ///
-/// The Kafka listener plugs in next to this service: it reads `metadata`, checks leadership with
-/// `metadata.current.leadership(of:for:)`, and asks for topic auto-creation with `createTopic`.
+/// `KafkaDataPlane` runs next to this service: it reads `metadata`, checks leadership with
+/// `metadata.current.leadership(of:for:)`, asks for topic auto-creation with `createTopic`, and does
+/// admin work through `currentClient`.
 package final class BrokerServer: Service, Sendable {
     package let configuration: BrokerConfiguration
     package let metadata = MetadataCache()
@@ -62,8 +64,9 @@ package final class BrokerServer: Service, Sendable {
         logger.info("broker stopped")
     }
 
-    /// The current session's client, for admin work on behalf of Kafka clients.
-    private var currentClient: ZooKeeperClient {
+    /// The current session's client, for admin work on behalf of Kafka clients; throws CONNECTIONLOSS
+    /// between sessions.
+    package var currentClient: ZooKeeperClient {
         get throws {
             guard let client = client.withLock({ $0 }) else { throw ZooKeeperError(code: .connectionLoss) }
             return client
@@ -77,6 +80,11 @@ package final class BrokerServer: Service, Sendable {
         return try await TopicAdmin(client: try currentClient).create(
             name, partitions: configuration.numPartitions, replicationFactor: Int(configuration.defaultReplicationFactor),
             configs: configs, random: &random)
+    }
+
+    /// A topic's config overrides (`/config/topics/<t>`); empty when it has none.
+    package func topicConfigOverrides(_ topic: String) async throws -> [String: String] {
+        try await TopicAdmin(client: currentClient).configOverrides(topic)
     }
 
     private func runSessions(logger: Logger) async throws {

@@ -1,3 +1,5 @@
+package import SegmentLog
+
 /// Everything a broker or the controller needs from the ensemble, read in one pass by `ClusterReader`:
 /// live brokers, topic assignments, partition states with their znode versions, pending deletions
 /// and the controller. A value: the controller and the metadata cache are fed snapshots.

@@ -1,5 +1,6 @@
 package import KeeperClient
 import ZooKeeperWire
+package import SegmentLog
 
 /// The ZooKeeper-mode controller as a pure state machine (`KafkaController`, reference/kafka.md §1.3).
 ///

@@ -15,23 +15,6 @@ package struct BrokerID: Hashable, Comparable, Sendable, CustomStringConvertible
     package var description: String { String(rawValue) }
 }
 
-/// A topic partition, as Kafka's `TopicPartition`.
-package struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConvertible {
-    package var topic: String
-    package var partition: Int32
-
-    package init(_ topic: String, _ partition: Int32) {
-        self.topic = topic
-        self.partition = partition
-    }
-
-    package static func < (lhs: TopicPartition, rhs: TopicPartition) -> Bool {
-        (lhs.topic, lhs.partition) < (rhs.topic, rhs.partition)
-    }
-
-    package var description: String { "\(topic)-\(partition)" }
-}
-
 /// One listener or advertised listener: `NAME://host:port` (`EndPoint.createEndPoint`). An empty
 /// host means "all interfaces" when binding and "this machine's host name" when advertised.
 package struct Endpoint: Hashable, Sendable, CustomStringConvertible {

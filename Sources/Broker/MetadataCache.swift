@@ -1,4 +1,5 @@
 import Synchronization
+package import SegmentLog
 
 /// What this broker knows about the cluster, learned only from the ensemble (no controller RPCs):
 /// live brokers and their endpoints, every partition's replicas, leader, leader epoch and ISR, the

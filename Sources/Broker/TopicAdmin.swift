@@ -1,5 +1,6 @@
 import Foundation
 package import KeeperClient
+import SegmentLog
 import ZooKeeperWire
 
 /// Topic administration through the ensemble, as `kafka-topics.sh --zookeeper` did it
@@ -188,16 +189,18 @@ package struct TopicAdmin {
         var result: [Description] = []
         for name in snapshot.topics.keys.sorted() where topic == nil || topic == name {
             guard let info = snapshot.topics[name] else { continue }
-            var configs: [String: String] = [:]
-            if case let (data, _)? = try await client.dataIfExists(ZkPaths.topicConfig(name)) {
-                configs = try EntityConfigPayload.decode(path: ZkPaths.topicConfig(name), data)
-            }
             result.append(
                 Description(
-                    name: name, topicID: info.topicID, configs: configs, markedForDeletion: info.markedForDeletion,
+                    name: name, topicID: info.topicID, configs: try await configOverrides(name), markedForDeletion: info.markedForDeletion,
                     partitions: info.partitions.values.sorted { $0.topicPartition < $1.topicPartition }))
         }
         return result
+    }
+
+    /// The topic's config overrides (`/config/topics/<t>`); empty when it has none.
+    package func configOverrides(_ name: String) async throws -> [String: String] {
+        guard case let (data, _)? = try await client.dataIfExists(ZkPaths.topicConfig(name)) else { return [:] }
+        return try EntityConfigPayload.decode(path: ZkPaths.topicConfig(name), data)
     }
 
     // MARK: - Delete, alter

@@ -1,3 +1,5 @@
+package import SegmentLog
+
 /// The znode payloads of Kafka's ZooKeeper mode, encoded byte for byte as a Kafka 3.x broker writes
 /// them (`ZkData.scala`; key order as Jackson emits Kafka's Scala maps) and decoded as leniently as
 /// Kafka decodes them (missing optional fields are empty). Pure: no I/O, no clock.
@@ -263,5 +265,48 @@ package enum EntityConfigPayload {
 package enum FeaturePayload {
     package static func encodeEnabledWithoutFeatures() -> [UInt8] {
         JSONText.object([("features", .object([])), ("version", .int(2)), ("status", .int(1))]).bytes
+    }
+}
+
+// MARK: - /latest_producer_id_block
+
+/// `/latest_producer_id_block`: the last block of producer ids handed to a broker
+/// (`ProducerIdBlockZNode`): `{"version":1,"broker":1,"block_start":"0","block_end":"999"}`, offsets as
+/// strings. A broker takes the next block with a version-checked setData.
+package struct ProducerIDBlock: Hashable, Sendable {
+    /// `ProducerIdsBlock.PRODUCER_ID_BLOCK_SIZE`.
+    package static let size: Int64 = 1000
+
+    package var broker: BrokerID
+    package var start: Int64
+    package var end: Int64
+
+    package init(broker: BrokerID, start: Int64, end: Int64) {
+        self.broker = broker
+        self.start = start
+        self.end = end
+    }
+
+    /// The block after `previous` (the first block when there is none), for `broker`.
+    package static func next(after previous: ProducerIDBlock?, for broker: BrokerID) -> ProducerIDBlock {
+        let start = previous.map { $0.end + 1 } ?? 0
+        return ProducerIDBlock(broker: broker, start: start, end: start + size - 1)
+    }
+
+    package func encode() -> [UInt8] {
+        JSONText.object([
+            ("version", .int(1)), ("broker", .int(Int64(broker.rawValue))), ("block_start", .string(String(start))),
+            ("block_end", .string(String(end))),
+        ]).bytes
+    }
+
+    /// Nil for an empty znode (no block handed out yet).
+    package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> ProducerIDBlock? {
+        guard !bytes.isEmpty else { return nil }
+        let path = ZkPaths.latestProducerIDBlock
+        let json = try JSONObjectReader(path: path, bytes: bytes)
+        guard let start = Int64(try json.string("block_start")), let end = Int64(try json.string("block_end")), start <= end
+        else { throw ZkDataError.malformed(path: path, reason: "block_start/block_end are not an offset range") }
+        return ProducerIDBlock(broker: BrokerID(Int32(truncatingIfNeeded: try json.int("broker"))), start: start, end: end)
     }
 }

@@ -27,8 +27,8 @@ package struct LeaderEpoch: RawRepresentable, Hashable, Comparable, Sendable, Cu
     package var description: String { String(rawValue) }
 }
 
-/// A topic partition as a log dir names it: directory `<topic>-<partition>`, checkpoint entries
-/// `topic partition offset`.
+/// A topic partition (Kafka's `TopicPartition`), shared by the logs and the broker: a log dir names it
+/// as directory `<topic>-<partition>`, checkpoint entries as `topic partition offset`.
 package struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConvertible {
     package var topic: String
     package var partition: Int32
@@ -36,6 +36,10 @@ package struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConve
     package init(topic: String, partition: Int32) {
         self.topic = topic
         self.partition = partition
+    }
+
+    package init(_ topic: String, _ partition: Int32) {
+        self.init(topic: topic, partition: partition)
     }
 
     /// Parses `<topic>-<partition>`; the topic may itself contain `-`, so the last one splits.

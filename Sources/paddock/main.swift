@@ -64,9 +64,10 @@ func loadConfiguration<Server>(logger: Logger, _ load: () throws -> Server) thro
     }
 }
 
-/// Runs `service` until SIGTERM or SIGINT (graceful shutdown); a failure is logged and exits with status 1.
-func runUntilSignalled(_ service: some Service, logger: Logger, failure: String) async throws {
-    let group = ServiceGroup(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+/// Runs `services` until SIGTERM or SIGINT (graceful shutdown); a failure is logged and exits with status 1.
+func runUntilSignalled(_ services: any Service..., logger: Logger, failure: String) async throws {
+    // Graceful shutdown runs in reverse order: later services stop first.
+    let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
     do {
         try await group.run()
     } catch {
@@ -320,7 +321,7 @@ struct Bench: AsyncParsableCommand {
 }
 
 
-/// `paddock broker --config server.properties`: one broker's control plane (wiring only).
+/// `paddock broker --config server.properties`: one broker, control plane and data plane (wiring only).
 struct BrokerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
@@ -334,7 +335,9 @@ struct BrokerCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = try log.makeLogger(label: "paddock.broker")
         let server = try loadConfiguration(logger: logger) { try BrokerServer.load(configPath: config, logger: logger) }
-        try await runUntilSignalled(server, logger: logger, failure: "broker failed")
+        // The data plane stops first: its logs close cleanly while the ensemble session is still up.
+        try await runUntilSignalled(
+            server, KafkaDataPlane(server: server, logger: logger), logger: logger, failure: "broker failed")
     }
 }
 

@@ -3,6 +3,7 @@ import KeeperClient
 import Logging
 import PaddockTestSupport
 import SimulationKit
+import SegmentLog
 import Testing
 
 @testable import Broker

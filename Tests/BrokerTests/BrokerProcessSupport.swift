@@ -23,7 +23,11 @@ final class BrokerProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - port: the listener port; a free one when nil.
     ///   - name: the directory name under `root` (several incarnations of one id need several).
-    init(id: Int, connectString: String, sessionTimeoutMs: Int, under root: URL, port: Int? = nil, name: String? = nil) throws {
+    ///   - extraProperties: more `server.properties` lines.
+    init(
+        id: Int, connectString: String, sessionTimeoutMs: Int, under root: URL, port: Int? = nil, name: String? = nil,
+        extraProperties: String = ""
+    ) throws {
         self.id = id
         self.directory = root.appendingPathComponent(name ?? "broker\(id)")
         self.port = try port ?? freePorts(1)[0]
@@ -36,6 +40,7 @@ final class BrokerProcess: @unchecked Sendable {
             zookeeper.connect=\(connectString)
             zookeeper.session.timeout.ms=\(sessionTimeoutMs)
             num.network.threads=3
+            \(extraProperties)
 
             """
         try properties.write(to: directory.appendingPathComponent("server.properties"), atomically: true, encoding: .utf8)
@@ -87,22 +92,27 @@ final class BrokerCluster: @unchecked Sendable {
     var brokers: [Int: BrokerProcess] = [:]
     let root: URL
     let sessionTimeoutMs: Int
+    let extraProperties: String
 
-    init(brokerIDs: [Int], sessionTimeoutMs: Int) async throws {
+    init(brokerIDs: [Int], sessionTimeoutMs: Int, extraProperties: String = "") async throws {
         keeper = try await PaddockProcess.start()
         connectString = keeper.connectString + "/kafka-\(UUID().uuidString.prefix(8).lowercased())"
         root = keeper.directory
         self.sessionTimeoutMs = sessionTimeoutMs
+        self.extraProperties = extraProperties
         for id in brokerIDs {
-            brokers[id] = try BrokerProcess(id: id, connectString: connectString, sessionTimeoutMs: sessionTimeoutMs, under: root)
+            brokers[id] = try BrokerProcess(
+                id: id, connectString: connectString, sessionTimeoutMs: sessionTimeoutMs, under: root, extraProperties: extraProperties)
         }
         client = try ZooKeeperClient(connectString: connectString)
         try await client.connect()
     }
 
     /// Runs `body` against a fresh cluster and stops it afterwards, also when `body` throws.
-    static func with(brokerIDs: [Int], sessionTimeoutMs: Int, _ body: (BrokerCluster) async throws -> Void) async throws {
-        let cluster = try await BrokerCluster(brokerIDs: brokerIDs, sessionTimeoutMs: sessionTimeoutMs)
+    static func with(
+        brokerIDs: [Int], sessionTimeoutMs: Int, extraProperties: String = "", _ body: (BrokerCluster) async throws -> Void
+    ) async throws {
+        let cluster = try await BrokerCluster(brokerIDs: brokerIDs, sessionTimeoutMs: sessionTimeoutMs, extraProperties: extraProperties)
         do {
             try await body(cluster)
         } catch {
@@ -114,7 +124,9 @@ final class BrokerCluster: @unchecked Sendable {
 
     /// Starts another `paddock broker` process for `id` (not tracked in `brokers`).
     func launchBroker(id: Int, port: Int? = nil, name: String) throws -> BrokerProcess {
-        try BrokerProcess(id: id, connectString: connectString, sessionTimeoutMs: sessionTimeoutMs, under: root, port: port, name: name)
+        try BrokerProcess(
+            id: id, connectString: connectString, sessionTimeoutMs: sessionTimeoutMs, under: root, port: port, name: name,
+            extraProperties: extraProperties)
     }
 
     func stop() async {

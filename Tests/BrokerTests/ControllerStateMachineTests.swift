@@ -1,5 +1,6 @@
 import KeeperClient
 import SimulationKit
+import SegmentLog
 import Testing
 import ZooKeeperWire
 

@@ -1,3 +1,4 @@
+import SegmentLog
 import Testing
 
 @testable import Broker

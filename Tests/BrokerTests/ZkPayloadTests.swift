@@ -1,4 +1,5 @@
 import SimulationKit
+import SegmentLog
 import Testing
 
 @testable import Broker
@@ -119,5 +120,18 @@ import Testing
         #expect(ZkPaths.deleteTopic("orders") == "/admin/delete_topics/orders")
         #expect(ZkPaths.topicConfig("orders") == "/config/topics/orders")
         #expect(ZkPaths.ancestry(of: "/a/b/c") == ["/a", "/a/b", "/a/b/c"])
+    }
+
+    /// `/latest_producer_id_block` as `ProducerIdBlockZNode` writes it; blocks of 1000 follow each other.
+    @Test func producerIDBlocks() throws {
+        let first = ProducerIDBlock.next(after: nil, for: 2)
+        #expect(text(first.encode()) == #"{"version":1,"broker":2,"block_start":"0","block_end":"999"}"#)
+        #expect(try ProducerIDBlock.decode(first.encode()) == first)
+        #expect(try ProducerIDBlock.decode([]) == nil)
+        let second = ProducerIDBlock.next(after: first, for: 3)
+        #expect(second == ProducerIDBlock(broker: 3, start: 1000, end: 1999))
+        #expect(throws: ZkDataError.self) {
+            try ProducerIDBlock.decode(Array(#"{"version":1,"broker":1,"block_start":"9","block_end":"3"}"#.utf8))
+        }
     }
 }

@@ -4,7 +4,7 @@
 /// Kafka error codes the broker answers with (`LogValidator`, `ByteBufferLogInputStream`):
 /// `unsupportedMagic` → UNSUPPORTED_FOR_MESSAGE_FORMAT (43) for magic 0/1, CORRUPT_MESSAGE (2)
 /// otherwise; `truncated`, `batchLengthTooSmall`, `crcMismatch`, `malformedRecord` → CORRUPT_MESSAGE (2);
-/// `batchTooLarge` → RECORD_TOO_LARGE (18); `invalidRecordCount`, `controlBatchFromClient`,
+/// `batchTooLarge` → MESSAGE_TOO_LARGE (10, `RecordTooLargeException`); `invalidRecordCount`, `controlBatchFromClient`,
 /// `noBatches` → INVALID_RECORD (87).
 package enum RecordBatchError: Error, Hashable, Sendable {
     /// Fewer bytes remain than `field` needs (a batch cut short, or a record running past its batch).

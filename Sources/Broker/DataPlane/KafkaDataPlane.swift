@@ -1,0 +1,81 @@
+package import Logging
+package import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The broker's data plane as a `Service` next to `BrokerServer` (the control plane): the partition
+/// logs and the Kafka listeners serving them.
+///
+/// Once the ensemble has been read for the first time (topic configs, and which topics still exist,
+/// come from there) it opens the log dirs, then runs the `PartitionManager` and one `KafkaListener` per
+/// `listeners` entry. Graceful shutdown stops the listeners and closes every log cleanly (flushed,
+/// checkpointed, clean-shutdown marker), also when the service is cancelled.
+package final class KafkaDataPlane: Service, Sendable {
+    private let server: BrokerServer
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+
+    package init(server: BrokerServer, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+        self.server = server
+        self.eventLoopGroup = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "broker.id"] = "\(server.configuration.brokerID)"
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        // Blocking file I/O of the logs runs here, never on an event loop.
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        var failure: (any Error)?
+        do {
+            try await serve(threadPool: threadPool)
+        } catch is CancellationError {
+            logger.debug("data plane cancelled")
+        } catch {
+            failure = error
+        }
+        try await threadPool.shutdownGracefully()
+        if let failure { throw failure }
+    }
+
+    private func serve(threadPool: NIOThreadPool) async throws {
+        let configuration = server.configuration
+        let first = try await cancelWhenGracefulShutdown {
+            for await snapshot in self.server.metadata.updates() where snapshot.clusterID != nil { return snapshot }
+            throw CancellationError()
+        }
+        let server = self.server
+        let partitions = try await PartitionManager.open(
+            configuration: configuration, snapshot: first, threadPool: threadPool,
+            topicOverrides: { try await server.topicConfigOverrides($0) }, logger: logger)
+        let group = eventLoopGroup
+        let logger = self.logger
+        let producerIDs = ProducerIDAllocator(brokerID: configuration.brokerID)
+        var failure: (any Error)?
+        do {
+            try await cancelWhenGracefulShutdown {
+                try await withThrowingTaskGroup(of: Void.self) { tasks in
+                    tasks.addTask { try await partitions.run(metadata: server.metadata) }
+                    for endpoint in configuration.listeners {
+                        let handler = KafkaRequestHandler(
+                            server: server, partitions: partitions, producerIDs: producerIDs,
+                            listenerName: endpoint.listenerName, logger: logger)
+                        let listener = KafkaListener(
+                            endpoint: endpoint, handler: handler, maxFrameSize: Int(configuration.socketRequestMaxBytes),
+                            logger: logger)
+                        tasks.addTask { try await listener.run(on: group) }
+                    }
+                    try await tasks.next()
+                }
+            }
+        } catch is CancellationError {
+            // Graceful shutdown or cancellation: close the logs below.
+        } catch {
+            failure = error
+        }
+        logger.info("kafka listeners stopped; closing logs")
+        await partitions.close(on: group.next())
+        if let failure { throw failure }
+    }
+}

@@ -1,0 +1,126 @@
+import KafkaWire
+import Logging
+import NIOCore
+import NIOPosix
+
+/// One Kafka listener (`listeners` entry, PLAINTEXT): accepts connections and serves each in its own
+/// child task (STYLE.md §2: `NIOAsyncChannel` per connection in a discarding task group).
+///
+/// A connection's requests are handled one at a time, in arrival order, so responses go out in
+/// request order even while a Fetch waits for data (Kafka mutes a connection the same way until its
+/// response is sent). A frame over `socket.request.max.bytes`, a malformed request, an unknown API key
+/// or an unsupported version closes the connection with one log line, as Kafka does; the only
+/// exception is ApiVersions above our range, answered with the KIP-511 v0 response. Kafka has no
+/// response layout for a version it does not know, so neither do we.
+struct KafkaListener: Sendable {
+    let endpoint: Endpoint
+    let handler: KafkaRequestHandler
+    let maxFrameSize: Int
+    let logger: Logger
+
+    init(endpoint: Endpoint, handler: KafkaRequestHandler, maxFrameSize: Int, logger: Logger) {
+        self.endpoint = endpoint
+        self.handler = handler
+        self.maxFrameSize = maxFrameSize
+        self.logger = logger
+    }
+
+    /// Binds and serves until cancelled; throws when the address cannot be bound.
+    func run(on group: any EventLoopGroup) async throws {
+        let maxFrameSize = self.maxFrameSize
+        let host = endpoint.host.isEmpty ? "0.0.0.0" : endpoint.host
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        do {
+            server = try await ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .bind(host: host, port: endpoint.port) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(KafkaFrameDecoder(maxFrameSize: maxFrameSize)))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw BrokerError.listenerFailed(endpoint: endpoint.description, reason: "\(error)")
+        }
+        logger.info("kafka listener started", metadata: ["listener": "\(endpoint)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            try await server.executeThenClose { connections in
+                for try await connection in connections {
+                    group.addTask { await serve(connection) }
+                }
+            }
+        }
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        var logger = self.logger
+        logger[metadataKey: "kafka.remote"] = "\(connection.channel.remoteAddress?.description ?? "unknown")"
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await frame in inbound {
+                    switch await respond(to: frame, logger: logger) {
+                    case .send(let response): try await outbound.write(response)
+                    case .nothing: continue
+                    case .close: return
+                    }
+                }
+            }
+        } catch let error as KafkaWireError {
+            logger.warning("closing kafka connection: bad frame", metadata: ["error": "\(error)"])
+        } catch {
+            logger.debug("kafka connection failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// What a connection does with one frame.
+    private enum Outcome {
+        case send(ByteBuffer)
+        case nothing
+        case close
+    }
+
+    private func respond(to frame: ByteBuffer, logger: Logger) async -> Outcome {
+        func encode(_ response: KafkaResponse, version: Int16, correlationID: Int32) -> ByteBuffer {
+            var buffer = ByteBuffer()
+            KafkaResponseFrame.encode(response, version: version, correlationID: correlationID, into: &buffer)
+            return buffer
+        }
+        switch KafkaRequestFrame.decode(frame) {
+        case .request(let header, let request):
+            logger.trace("kafka request", metadata: Self.metadata(header))
+            switch await handler.handle(request, header: header) {
+            case .respond(let response):
+                return .send(encode(response, version: header.apiVersion, correlationID: header.correlationID))
+            case .noResponse:
+                return .nothing
+            case .close(let reason):
+                logger.info("closing kafka connection", metadata: Self.metadata(header).merging(["reason": "\(reason)"]) { $1 })
+                return .close
+            }
+        case .unsupportedVersion(let header) where header.apiKey == .apiVersions:
+            // KIP-511: the client retries with a version from the ranges in this v0 answer.
+            return .send(encode(.apiVersions(.unsupportedVersion()), version: 0, correlationID: header.correlationID))
+        case .unsupportedVersion(let header):
+            logger.warning("closing kafka connection: unsupported api version", metadata: Self.metadata(header))
+            return .close
+        case .unknownAPIKey(let header):
+            logger.warning("closing kafka connection: unknown api key", metadata: Self.metadata(header))
+            return .close
+        case .malformed(let header, let error):
+            var metadata = header.map(Self.metadata) ?? [:]
+            metadata["error"] = "\(error)"
+            logger.warning("closing kafka connection: malformed request", metadata: metadata)
+            return .close
+        }
+    }
+
+    private static func metadata(_ header: RequestHeader) -> Logger.Metadata {
+        [
+            "kafka.api_key": "\(header.apiKey)", "kafka.api_version": "\(header.apiVersion)",
+            "kafka.correlation_id": "\(header.correlationID)", "kafka.client_id": "\(header.clientID ?? "")",
+        ]
+    }
+}

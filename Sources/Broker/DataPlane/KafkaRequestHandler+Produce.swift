@@ -1,0 +1,85 @@
+import Logging
+import KafkaWire
+import NIOCore
+import SegmentLog
+
+extension KafkaRequestHandler {
+    /// Produce (`KafkaApis.handleProduceRequest`, `ReplicaManager.appendRecords`): each partition's
+    /// batches are validated and appended by its leader.
+    ///
+    /// - v0–2 (message formats 0/1) are advertised for old librdkafka's feature checks but refused with
+    ///   UNSUPPORTED_VERSION per partition (reference/kafka.md §3.4 #1).
+    /// - acks=0: no response; a failed partition closes the connection instead.
+    /// - acks=1 and acks=-1 (all) are answered after the leader's append. Without replication the leader
+    ///   is the only replica, so "all in-sync replicas" is the leader; `min.insync.replicas` and the
+    ///   request timeout are not consulted yet.
+    /// - Idempotent producers' sequence numbers are stored but not checked (no DUPLICATE_SEQUENCE_NUMBER).
+    func produce(_ request: ProduceRequest, version: Int16) async -> KafkaReply {
+        var responses: [ProduceResponse.TopicResponse] = []
+        for topic in request.topicData {
+            var partitionResponses: [ProduceResponse.PartitionResponse] = []
+            for data in topic.partitionData {
+                partitionResponses.append(
+                    await produce(
+                        data.records, to: TopicPartition(topic.name, data.index), acks: request.acks, version: version))
+            }
+            responses.append(ProduceResponse.TopicResponse(name: topic.name, partitionResponses: partitionResponses))
+        }
+        guard request.acks == 0 else { return .respond(.produce(ProduceResponse(responses: responses))) }
+        for topic in responses {
+            if let failed = topic.partitionResponses.first(where: { $0.errorCode != .noError }) {
+                return .close(reason: "acks=0 produce to \(topic.name)-\(failed.index) failed with \(failed.errorCode)")
+            }
+        }
+        return .noResponse
+    }
+
+    private func produce(
+        _ records: ByteBuffer?, to partition: TopicPartition, acks: Int16, version: Int16
+    ) async -> ProduceResponse.PartitionResponse {
+        func failure(_ code: KafkaErrorCode, _ message: String? = nil) -> ProduceResponse.PartitionResponse {
+            ProduceResponse.PartitionResponse(index: partition.partition, errorCode: code, baseOffset: -1, errorMessage: message)
+        }
+        guard version >= 3 else { return failure(.unsupportedVersion, "Produce v0-2 (message format 0/1) is not supported") }
+        guard acks == 0 || acks == 1 || acks == -1 else { return failure(.invalidRequiredAcks) }
+        let epoch: LeaderEpoch
+        switch await servedLeaderEpoch(of: partition) {
+        case .leader(let leaderEpoch): epoch = leaderEpoch
+        case .refused(let code): return failure(code)
+        }
+        guard let config = partitions.config(of: partition) else { return failure(.notLeaderOrFollower) }
+        let batches: ProduceRecordBatches
+        do throws(RecordBatchError) {
+            batches = try ProduceRecordBatches(validating: records ?? ByteBuffer(), maxBatchBytes: config.maxMessageBytes)
+        } catch {
+            logger.debug("produce refused", metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "reason": "\(error)"])
+            return failure(error.kafkaErrorCode, "\(error)")
+        }
+        do {
+            guard let appended = try await partitions.append(batches, to: partition, leaderEpoch: epoch) else {
+                return failure(.notLeaderOrFollower)
+            }
+            return ProduceResponse.PartitionResponse(
+                index: partition.partition, errorCode: .noError, baseOffset: appended.result.firstOffset.rawValue,
+                logAppendTimeMs: appended.result.logAppendTime ?? -1, logStartOffset: appended.logStartOffset.rawValue)
+        } catch {
+            logger.error(
+                "append failed", metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "error": "\(error)"])
+            return failure(.kafkaStorageError)
+        }
+    }
+}
+
+extension RecordBatchError {
+    /// The error code a Produce answers for this validation failure (`LogValidator`,
+    /// `UnifiedLog.analyzeAndValidateRecords`).
+    var kafkaErrorCode: KafkaErrorCode {
+        switch self {
+        case .unsupportedMagic(_, let magic) where magic == 0 || magic == 1: .unsupportedForMessageFormat
+        case .unsupportedMagic, .truncated, .batchLengthTooSmall, .crcMismatch, .malformedRecord, .compressedRecords:
+            .corruptMessage
+        case .batchTooLarge: .messageTooLarge
+        case .invalidRecordCount, .controlBatchFromClient, .noBatches: .invalidRecord
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import KafkaWire
+import Logging
+import SegmentLog
+
+/// What a connection does once a request has been handled.
+enum KafkaReply: Sendable {
+    /// Send this response, encoded at the request's version.
+    case respond(KafkaResponse)
+    /// Send nothing: a Produce with acks=0 that succeeded.
+    case noResponse
+    /// Close the connection: a Produce with acks=0 failed, and closing is the only way the producer learns
+    /// of it (Kafka's `KafkaApis.handleProduceRequest` closes the connection the same way).
+    case close(reason: String)
+}
+
+/// Answers one decoded Kafka request (Kafka's `KafkaApis`): reads the metadata cache, works on the
+/// partition logs through the `PartitionManager`, and does admin work through the ensemble. One
+/// instance serves every connection of a listener; it holds no per-connection state.
+struct KafkaRequestHandler: Sendable {
+    let server: BrokerServer
+    let partitions: PartitionManager
+    let producerIDs: ProducerIDAllocator
+    /// The listener requests arrive on: Metadata advertises the brokers' endpoints of the same name.
+    let listenerName: String
+    let logger: Logger
+
+    /// How long a request for a partition this broker just became leader of waits for its log to open.
+    static let servingWait = Duration.seconds(1)
+
+    init(
+        server: BrokerServer, partitions: PartitionManager, producerIDs: ProducerIDAllocator, listenerName: String, logger: Logger
+    ) {
+        self.server = server
+        self.partitions = partitions
+        self.producerIDs = producerIDs
+        self.listenerName = listenerName
+        self.logger = logger
+    }
+
+    var configuration: BrokerConfiguration { server.configuration }
+    var brokerID: BrokerID { server.configuration.brokerID }
+
+    /// Handles one request of a supported API and version.
+    func handle(_ request: KafkaRequest, header: RequestHeader) async -> KafkaReply {
+        let version = header.apiVersion
+        switch request {
+        case .apiVersions:
+            return .respond(.apiVersions(.supported()))
+        case .metadata(let body):
+            return .respond(.metadata(await metadata(body, version: version)))
+        case .produce(let body):
+            return await produce(body, version: version)
+        case .fetch(let body):
+            return .respond(.fetch(await fetch(body, version: version)))
+        case .listOffsets(let body):
+            return .respond(.listOffsets(await listOffsets(body)))
+        case .offsetForLeaderEpoch(let body):
+            return .respond(.offsetForLeaderEpoch(await offsetForLeaderEpoch(body)))
+        case .createTopics(let body):
+            return .respond(.createTopics(await createTopics(body)))
+        case .deleteTopics(let body):
+            return .respond(.deleteTopics(await deleteTopics(body, version: version)))
+        case .describeConfigs(let body):
+            return .respond(.describeConfigs(await describeConfigs(body)))
+        case .initProducerID(let body):
+            return .respond(.initProducerID(await initProducerID(body)))
+        case .findCoordinator:
+            // Consumer groups and transactions come later: no coordinator, which clients retry.
+            return .respond(
+                .findCoordinator(
+                    FindCoordinatorResponse(
+                        errorCode: .coordinatorNotAvailable, errorMessage: "Paddock has no group coordinator yet",
+                        nodeID: -1, host: "", port: -1)))
+        }
+    }
+
+    // MARK: - Leadership
+
+    /// The outcome of a leadership check.
+    enum LeaderCheck {
+        case leader(LeaderEpoch)
+        /// Not (or not yet) served here: the error code to answer.
+        case refused(KafkaErrorCode)
+    }
+
+    /// Whether this broker leads `partition` in the current metadata, as a client's `currentLeaderEpoch`
+    /// (KIP-320; -1 when the client sends none) expects it: the leader epoch, or the error to answer.
+    func leaderEpoch(of partition: TopicPartition, currentLeaderEpoch: Int32 = -1) -> LeaderCheck {
+        let snapshot = server.metadata.current
+        guard snapshot.topics[partition.topic]?.markedForDeletion == false else { return .refused(.unknownTopicOrPartition) }
+        switch snapshot.leadership(of: partition, for: brokerID) {
+        case .leader(let epoch):
+            if currentLeaderEpoch >= 0 && currentLeaderEpoch < epoch { return .refused(.fencedLeaderEpoch) }
+            if currentLeaderEpoch > epoch { return .refused(.unknownLeaderEpoch) }
+            return .leader(LeaderEpoch(epoch))
+        case .follower, .notReplica:
+            return .refused(.notLeaderOrFollower)
+        case .unknownTopicOrPartition:
+            return .refused(.unknownTopicOrPartition)
+        }
+    }
+
+    /// `leaderEpoch(of:currentLeaderEpoch:)`, and the partition's log open here: a partition this broker
+    /// has just been elected for gets `servingWait` to open before the client hears NOT_LEADER_OR_FOLLOWER.
+    func servedLeaderEpoch(of partition: TopicPartition, currentLeaderEpoch: Int32 = -1) async -> LeaderCheck {
+        let result = leaderEpoch(of: partition, currentLeaderEpoch: currentLeaderEpoch)
+        guard case .leader = result, !partitions.isServing(partition) else { return result }
+        let seen = partitions.signals.versions(of: [partition])
+        if !partitions.isServing(partition) { await partitions.signals.wait(for: seen, timeout: Self.servingWait) }
+        return partitions.isServing(partition) ? result : .refused(.notLeaderOrFollower)
+    }
+
+    // MARK: - InitProducerId
+
+    /// Allocates a producer id for an idempotent producer, epoch 0. Sequence numbers are not checked
+    /// on produce yet. Transactional ids are refused: Paddock has no transaction coordinator.
+    private func initProducerID(_ request: InitProducerIDRequest) async -> InitProducerIDResponse {
+        guard request.transactionalID == nil else {
+            return InitProducerIDResponse(errorCode: .invalidRequest, producerID: -1, producerEpoch: -1)
+        }
+        do {
+            let id = try await producerIDs.allocate(using: server.currentClient)
+            return InitProducerIDResponse(errorCode: .noError, producerID: id, producerEpoch: 0)
+        } catch {
+            logger.warning("cannot allocate a producer id", metadata: ["error": "\(error)"])
+            return InitProducerIDResponse(errorCode: .coordinatorNotAvailable, producerID: -1, producerEpoch: -1)
+        }
+    }
+}

@@ -1,0 +1,364 @@
+import Foundation
+package import KafkaWire
+package import Logging
+package import NIOCore
+package import NIOPosix
+package import SegmentLog
+import Synchronization
+
+/// This broker's partition logs (Kafka's `LogManager` + the leader side of `ReplicaManager`).
+///
+/// Follows the metadata cache: for each partition this broker leads it opens the log (creating it in
+/// the log dir with the fewest partitions) and starts serving it, with the high watermark at the log
+/// end offset; partitions it stops leading stop being served (their logs stay); logs of topics that
+/// no longer exist are deleted. Runs retention every `log.retention.check.interval.ms`, writes the
+/// checkpoints every 5 s (`replica.high.watermark.checkpoint.interval.ms`) and flushes every 60 s
+/// (`log.flush.offset.checkpoint.interval.ms`); `close()` shuts the logs down cleanly.
+///
+/// Replication is not implemented yet: a leader is the only copy of its log, so every append moves
+/// the high watermark to the new log end offset (what Kafka does for a single-replica ISR).
+package final class PartitionManager: Sendable {
+    /// Where an append landed, for the Produce response.
+    package struct Appended: Sendable {
+        package var result: PartitionLog.AppendResult
+        package var logStartOffset: LogOffset
+    }
+
+    /// A partition's offsets as a fetch or ListOffsets sees them.
+    package struct Offsets: Sendable {
+        package var logStartOffset: LogOffset
+        package var highWatermark: LogOffset
+        package var logEndOffset: LogOffset
+    }
+
+    private struct State {
+        /// Which directory (index into `directories`) holds each local log.
+        var location: [TopicPartition: Int] = [:]
+        /// Partitions this broker leads and has a log open for; the request path serves only these.
+        var serving: Set<TopicPartition> = []
+        /// Effective configs of the topics with a log here.
+        var topicConfigs: [String: TopicConfig] = [:]
+        var closed = false
+    }
+
+    private static let checkpointInterval = Duration.seconds(5)
+    private static let flushInterval = Duration.seconds(60)
+
+    private let brokerID: BrokerID
+    private let configuration: BrokerConfiguration
+    private let directories: [LockedLogDirectory]
+    private let state: Mutex<State>
+    private let threadPool: NIOThreadPool
+    private let topicOverrides: @Sendable (String) async throws -> [String: String]
+    private let logger: Logger
+    /// Signalled on every append and whenever serving a partition starts.
+    package let signals = PartitionSignals()
+
+    /// Opens every log dir (recovering logs after an unclean shutdown) on `threadPool`.
+    /// `topicOverrides` reads `/config/topics/<t>`; it is asked once, before opening, for every topic
+    /// that has a log on disk and appears in `snapshot`, and later for each topic whose first log is
+    /// created here.
+    package static func open(
+        configuration: BrokerConfiguration, snapshot: MetadataCache.Snapshot, threadPool: NIOThreadPool,
+        topicOverrides: @escaping @Sendable (String) async throws -> [String: String], logger: Logger
+    ) async throws -> PartitionManager {
+        let defaults = try TopicConfig(broker: configuration, overrides: [:])
+        var configs: [String: TopicConfig] = [:]
+        for path in configuration.logDirs {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []  // absent: created below
+            for topic in Set(names.compactMap { TopicPartition(directoryName: $0)?.topic }) where snapshot.topics[topic] != nil {
+                configs[topic] = try await effectiveConfig(of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
+            }
+        }
+        let known = configs
+        let now = Self.nowMilliseconds()
+        let directories = try await threadPool.runIfActive {
+            try configuration.logDirs.map { path in
+                LockedLogDirectory(
+                    try LogDirectory(
+                        path: path, now: now, config: { (known[$0.topic] ?? defaults).logConfig }, logger: logger))
+            }
+        }
+        var state = State()
+        state.topicConfigs = configs
+        for (index, directory) in directories.enumerated() {
+            for partition in try directory.withLock({ $0.topicPartitions }) {
+                state.location[partition] = index
+            }
+        }
+        logger.info("log dirs opened", metadata: ["log.dirs": "\(configuration.logDirs.joined(separator: ","))", "partitions": "\(state.location.count)"])
+        return PartitionManager(
+            configuration: configuration, directories: directories, state: state, threadPool: threadPool,
+            topicOverrides: topicOverrides, logger: logger)
+    }
+
+    private init(
+        configuration: BrokerConfiguration, directories: [LockedLogDirectory], state: State, threadPool: NIOThreadPool,
+        topicOverrides: @escaping @Sendable (String) async throws -> [String: String], logger: Logger
+    ) {
+        self.brokerID = configuration.brokerID
+        self.configuration = configuration
+        self.directories = directories
+        self.state = Mutex(state)
+        self.threadPool = threadPool
+        self.topicOverrides = topicOverrides
+        self.logger = logger
+    }
+
+    /// Follows `metadata` and runs retention and checkpoints until cancelled.
+    package func run(metadata: MetadataCache) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await snapshot in metadata.updates() {
+                    var current = snapshot
+                    while !(await self.follow(current)) {
+                        // A log could not be opened (or its topic config read): retry with the newest view.
+                        try await Task.sleep(for: .seconds(1))
+                        current = metadata.current
+                    }
+                }
+            }
+            group.addTask {
+                let interval = Duration.milliseconds(self.configuration.logRetentionCheckIntervalMs)
+                while true {
+                    try await Task.sleep(for: interval)
+                    await self.applyRetention()
+                }
+            }
+            group.addTask {
+                var sinceFlush = Duration.zero
+                while true {
+                    try await Task.sleep(for: Self.checkpointInterval)
+                    sinceFlush += Self.checkpointInterval
+                    let flush = sinceFlush >= Self.flushInterval
+                    if flush { sinceFlush = .zero }
+                    await self.writeCheckpoints(flush: flush)
+                }
+            }
+            try await group.next()
+        }
+    }
+
+    // MARK: - Request path
+
+    /// Whether this broker leads `partition` and has its log open.
+    package func isServing(_ partition: TopicPartition) -> Bool {
+        state.withLock { $0.serving.contains(partition) }
+    }
+
+    /// The effective config of a served partition's topic; nil when the partition is not served.
+    package func config(of partition: TopicPartition) -> TopicConfig? {
+        state.withLock { $0.serving.contains(partition) ? $0.topicConfigs[partition.topic] : nil }
+    }
+
+    /// Runs `body` on the thread pool with the log of `partition`; nil when this broker does not serve it.
+    package func withLog<Result: Sendable>(
+        _ partition: TopicPartition, _ body: @escaping @Sendable (PartitionLog) throws -> Result
+    ) async throws -> Result? {
+        guard let index = state.withLock({ $0.serving.contains(partition) ? $0.location[partition] : nil }) else {
+            return nil
+        }
+        let directory = directories[index]
+        return try await threadPool.runIfActive {
+            try directory.withLock { directory -> Result? in
+                guard let log = directory.log(for: partition) else { return nil }
+                return try body(log)
+            }
+        }
+    }
+
+    /// Appends a Produce request's validated batches as leader in `leaderEpoch` and moves the high
+    /// watermark to the new end. Nil when this broker does not serve the partition, or when its log
+    /// has already seen a newer leader epoch (this broker's view of leadership is stale).
+    package func append(
+        _ batches: ProduceRecordBatches, to partition: TopicPartition, leaderEpoch: LeaderEpoch
+    ) async throws -> Appended? {
+        let now = Self.nowMilliseconds()
+        let appended = try await withLog(partition) { log -> Appended? in
+            if let latest = log.leaderEpochs.latestEpoch, latest > leaderEpoch { return nil }
+            let result = try log.append(batches, leaderEpoch: leaderEpoch, now: now)
+            log.updateHighWatermark(log.logEndOffset)
+            return Appended(result: result, logStartOffset: log.logStartOffset)
+        }
+        guard let appended = appended ?? nil else { return nil }
+        signals.signal(partition)
+        return appended
+    }
+
+    // MARK: - Following the metadata
+
+    /// Acts on one view of the cluster; false when a partition this broker leads could not be opened.
+    private func follow(_ snapshot: MetadataCache.Snapshot) async -> Bool {
+        // The empty snapshot before the first read of the ensemble says nothing about what exists.
+        guard snapshot.clusterID != nil else { return true }
+        let led = snapshot.partitionsLed(by: brokerID)
+        let (start, stop, delete) = state.withLock { state in
+            guard !state.closed else { return ([TopicPartition](), [TopicPartition](), [TopicPartition]()) }
+            let start = led.filter { !state.serving.contains($0) }
+            let stop = state.serving.subtracting(led).sorted()
+            let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil }.sorted()
+            return (start, stop, delete)
+        }
+        for partition in stop {
+            _ = state.withLock { $0.serving.remove(partition) }
+            logger.info("partition no longer led here", metadata: Self.metadata(partition))
+        }
+        for partition in delete { await deleteLog(partition) }
+        var complete = true
+        for partition in start {
+            guard case .leader(let epoch) = snapshot.leadership(of: partition, for: brokerID) else { continue }
+            complete = await serve(partition, epoch: epoch) && complete
+        }
+        return complete
+    }
+
+    /// Opens (or creates) the log of a partition this broker leads and starts serving it; false on failure.
+    private func serve(_ partition: TopicPartition, epoch: Int32) async -> Bool {
+        do {
+            let config = try await topicConfig(partition.topic)
+            let index = state.withLock { state in
+                state.location[partition] ?? directories.indices.min { a, b in
+                    state.location.values.count { $0 == a } < state.location.values.count { $0 == b }
+                }!
+            }
+            let directory = directories[index]
+            let now = Self.nowMilliseconds()
+            let (created, endOffset) = try await threadPool.runIfActive {
+                try directory.withLock { directory in
+                    let existing = directory.log(for: partition)
+                    let log = try existing ?? directory.createLog(for: partition, config: config.logConfig, now: now)
+                    // The only replica: everything in the log is committed.
+                    log.updateHighWatermark(log.logEndOffset)
+                    return (existing == nil, log.logEndOffset)
+                }
+            }
+            let closed = state.withLock { state in
+                guard !state.closed else { return true }
+                state.location[partition] = index
+                state.serving.insert(partition)
+                return false
+            }
+            guard !closed else { return true }
+            var metadata = Self.metadata(partition)
+            if created {
+                metadata["log.dir"] = "\(directory.path)"
+                logger.info("log created", metadata: metadata)
+            }
+            metadata["leader.epoch"] = "\(epoch)"
+            metadata["log.end.offset"] = "\(endOffset)"
+            logger.info("partition became leader", metadata: metadata)
+            signals.signal(partition)
+            return true
+        } catch {
+            logger.error("cannot open partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+            return false
+        }
+    }
+
+    private func deleteLog(_ partition: TopicPartition) async {
+        guard let index = state.withLock({ state -> Int? in
+            state.serving.remove(partition)
+            return state.location.removeValue(forKey: partition)
+        }) else { return }
+        let directory = directories[index]
+        let uniqueID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        do {
+            try await threadPool.runIfActive { try directory.withLock { try $0.deleteLog(for: partition, uniqueId: uniqueID) } }
+            logger.info("log deleted", metadata: Self.metadata(partition))
+        } catch {
+            logger.error("cannot delete partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+        }
+        signals.signal(partition)
+    }
+
+    private func topicConfig(_ topic: String) async throws -> TopicConfig {
+        if let known = state.withLock({ $0.topicConfigs[topic] }) { return known }
+        let config = try await Self.effectiveConfig(of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
+        state.withLock { $0.topicConfigs[topic] = config }
+        return config
+    }
+
+    /// The topic's config from its overrides; broker defaults (with a warning) when they are unusable.
+    private static func effectiveConfig(
+        of topic: String, configuration: BrokerConfiguration,
+        overrides: @Sendable (String) async throws -> [String: String], logger: Logger
+    ) async throws -> TopicConfig {
+        do {
+            return try TopicConfig(broker: configuration, overrides: try await overrides(topic))
+        } catch let problem as BrokerConfiguration.Problem {
+            logger.warning("ignoring invalid topic config", metadata: ["kafka.topic": "\(topic)", "problem": "\(problem)"])
+            return try TopicConfig(broker: configuration, overrides: [:])
+        }
+    }
+
+    // MARK: - Housekeeping
+
+    private func applyRetention() async {
+        let now = Self.nowMilliseconds()
+        for directory in directories {
+            do {
+                let deleted = try await threadPool.runIfActive {
+                    try directory.withLock { directory in
+                        try directory.topicPartitions.compactMap { partition -> (TopicPartition, Int, LogOffset)? in
+                            let log = directory.log(for: partition)!
+                            let count = try log.deleteOldSegments(now: now)
+                            return count > 0 ? (partition, count, log.logStartOffset) : nil
+                        }
+                    }
+                }
+                for (partition, count, start) in deleted {
+                    var metadata = Self.metadata(partition)
+                    metadata["segments"] = "\(count)"
+                    metadata["log.start.offset"] = "\(start)"
+                    logger.info("retention deleted segments", metadata: metadata)
+                }
+            } catch {
+                logger.error("retention failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func writeCheckpoints(flush: Bool) async {
+        for directory in directories {
+            do {
+                try await threadPool.runIfActive {
+                    try directory.withLock { directory in
+                        if flush {
+                            for partition in directory.topicPartitions {
+                                let log = directory.log(for: partition)!
+                                try log.flush(upTo: log.logEndOffset)
+                            }
+                        }
+                        try directory.writeCheckpoints()
+                    }
+                }
+            } catch {
+                logger.error("writing checkpoints failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Clean shutdown: flushes, checkpoints and closes every log, leaving the clean-shutdown marker.
+    /// Runs to the end even in a cancelled task (through `eventLoop`'s future, which ignores
+    /// cancellation), since an unclosed log means recovery at the next start.
+    package func close(on eventLoop: any EventLoop) async {
+        state.withLock { state in
+            state.closed = true
+            state.serving.removeAll()
+        }
+        for directory in directories {
+            do {
+                try await threadPool.runIfActive(eventLoop: eventLoop) { try directory.withLock { try $0.close() } }.get()
+            } catch {
+                logger.error("closing logs failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
+            }
+        }
+        logger.info("logs closed")
+    }
+
+    private static func metadata(_ partition: TopicPartition) -> Logger.Metadata {
+        ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)"]
+    }
+
+    package static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+}
