@@ -1,6 +1,8 @@
 """kcat -L: every broker is listed with its listener, the controller is marked, and every broker
 answers the same Metadata (brokers, controller id, topic leaders as in the state znodes)."""
 
+import json
+
 from kafkacluster import unique
 
 
@@ -31,3 +33,17 @@ def test_every_broker_answers_the_same_metadata(kafka):
                for p in t["partitions"]}
         want = {p: (s["leader"], [[1, 2], [2, 3], [3, 1]][p], sorted(s["isr"])) for p, s in states.items()}
         assert got == want, "broker %d's Metadata differs from the state znodes" % b.id
+
+
+def test_producing_to_an_unknown_topic_creates_it_with_the_broker_defaults(kafka):
+    """Metadata auto-creation (auto.create.topics.enable): kcat -P to a new topic creates it with
+    num.partitions=3 and default.replication.factor=1, and the messages arrive (reference/kafka.md
+    §3.4, trap 7)."""
+    topic = unique("auto")
+    lines = ["auto %d" % i for i in range(30)]
+    kafka.kcat(["-P", "-t", topic], input=("\n".join(lines) + "\n").encode())
+    partitions = kafka.get_json("/brokers/topics/%s" % topic)["partitions"]
+    assert sorted(partitions) == ["0", "1", "2"] and all(len(r) == 1 for r in partitions.values()), partitions
+    kafka.wait_leaders(topic, 3)
+    out = kafka.kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-J", "-q"]).stdout
+    assert sorted(json.loads(line)["payload"] for line in out.splitlines()) == sorted(lines)
