@@ -126,8 +126,9 @@ package struct LocalCluster: Sendable {
     }
 
     /// The server.properties of broker `n` (Kafka's own format and keys: an Apache Kafka broker in
-    /// ZooKeeper mode starts from it too). Topics default to three partitions and as many replicas
-    /// as there are brokers, up to three, so auto-created topics show leaders spread over brokers.
+    /// ZooKeeper mode starts from it too). Auto-created topics get three partitions, so their
+    /// leaders spread over the brokers, and one replica: the brokers do not replicate partitions
+    /// yet (README, "Kafka broker"), and more replicas would list in-sync copies that do not exist.
     package func brokerConfigText(_ n: Int) -> String {
         [
             "# written by paddock cluster up",
@@ -137,7 +138,7 @@ package struct LocalCluster: Sendable {
             "zookeeper.connect=\(connectString)",
             "zookeeper.session.timeout.ms=\(brokerSessionTimeoutMs)",
             "num.partitions=3",
-            "default.replication.factor=\(max(1, min(3, brokers)))",
+            "default.replication.factor=1",
             "min.insync.replicas=1",
             "auto.create.topics.enable=true",
             "delete.topic.enable=true",
