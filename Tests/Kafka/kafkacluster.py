@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "Ensemble"))
 sys.path.insert(0, os.path.join(HERE, "..", "pyharness"))
 
 import ensemble  # noqa: E402  (Tests/Ensemble: the keeper launcher)
+from kafka import KafkaConsumer, TopicPartition  # noqa: E402
 from zkprocess import HOST, free_ports, logs_tail  # noqa: E402
 
 SESSION_TIMEOUT_MS = 6000
@@ -309,6 +310,20 @@ class KafkaCluster:
             return True
         return self.wait(ready, timeout, "Metadata for %s with %d led partitions from %s" % (
             topic, partitions, brokers))
+
+    def assigned_consumer(self, topic, partitions):
+        """A kafka-python consumer without a group, assigned partitions 0..partitions-1 of `topic`
+        at their beginning; returns (consumer, [TopicPartition]). The caller closes it."""
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+                                 auto_offset_reset="none", fetch_max_wait_ms=100, request_timeout_ms=15000)
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
+        try:
+            consumer.assign(tps)
+            consumer.seek_to_beginning()
+        except Exception:
+            consumer.close()
+            raise
+        return consumer, tps
 
     def segment_files(self, topic, partition):
         """Every `<baseOffset>.log` of topic-partition across the brokers' log.dirs."""

@@ -59,3 +59,18 @@ def test_kcat_round_trip_with_compression(kafka, codec):
         assert sum(count for _, count, _ in batches) == len(want)
         codecs = sorted({c for _, _, c in batches})
         assert codecs == [CODEC_IDS[codec]], "%s-%d stored with codecs %s, not %s" % (topic, p, codecs, codec)
+
+
+def test_consuming_from_an_offset_inside_a_batch(kafka):
+    """A fetch at an offset inside a stored batch returns that batch and the client skips the
+    records before the offset (reference/kafka.md §3.4, trap 8): kcat -o 37 starts at 37 exactly."""
+    topic = unique("mid")
+    kafka.create_topic(topic, [[2]])
+    lines = ["m%03d" % i for i in range(100)]
+    kafka.kcat(["-P", "-t", topic, "-z", "lz4", "-X", "linger.ms=200"], input=("\n".join(lines) + "\n").encode())
+    batches = [b for f in kafka.segment_files(topic, 0) for b in record_batches(f)]
+    assert any(base < 37 < base + count for base, count, _ in batches), \
+        "offset 37 should fall inside a batch: %r" % batches
+    out = kafka.kcat(["-C", "-t", topic, "-p", "0", "-o", "37", "-e", "-J", "-q"]).stdout
+    got = [json.loads(line) for line in out.splitlines()]
+    assert [(m["offset"], m["payload"]) for m in got] == [(i, lines[i]) for i in range(37, 100)]

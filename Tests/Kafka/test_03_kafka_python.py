@@ -1,9 +1,10 @@
 """kafka-python 3.0.12: KafkaProducer with acks=1, acks=0, and its defaults (idempotent, acks=all,
-here with gzip) into a three-partition topic (acknowledged offsets 0..n-1 per partition); KafkaConsumer with assign() (no group) reads
-everything back with keys, values, headers and CreateTime timestamps at consecutive offsets;
-seek_to_beginning rewinds; beginning_offsets / end_offsets answer as Kafka does. ListOffsets by
-timestamp (kafka-python's offsets_for_times, kcat -Q) finds the exact record, also inside
-compressed batches, as Kafka's FileRecords.searchForTimestamp does."""
+here with gzip) into a three-partition topic (acknowledged offsets 0..n-1 per partition);
+KafkaConsumer with assign() (no group) reads everything back with keys, values, headers and
+CreateTime timestamps at consecutive offsets; seek_to_beginning rewinds; beginning_offsets /
+end_offsets answer as Kafka does. ListOffsets by timestamp (kafka-python's offsets_for_times,
+kcat -Q) finds the exact record, also inside compressed batches, as Kafka's
+FileRecords.searchForTimestamp does."""
 
 import re
 import time
@@ -69,12 +70,8 @@ def test_producer_and_assigned_consumer_round_trip(kafka, case):
         if CASES[case].get("acks") != 0:  # acks=0: no response; kafka-python reports batch-relative offsets
             assert [m.offset for m in ms] == list(range(len(ms))), "partition %d: acknowledged offsets" % p
 
-    consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="none", fetch_max_wait_ms=100, request_timeout_ms=15000)
+    consumer, tps = kafka.assigned_consumer(topic, PARTITIONS)
     try:
-        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning()
         records = _consume(kafka, consumer, MESSAGES)
         assert len(records) == MESSAGES
         for p in range(PARTITIONS):

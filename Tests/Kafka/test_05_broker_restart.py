@@ -2,12 +2,16 @@
 produce requests are in flight, restart it: the controller marks the partitions offline while it
 is gone (leader -1, last ISR kept, as Kafka's ZooKeeper-mode controller does), the restarted
 broker recovers its segment logs, leads again, and serves every acknowledged message at the
-offset it was acknowledged with; offsets stay consecutive and nothing unknown appears."""
+offset it was acknowledged with; offsets stay consecutive and nothing unknown appears. And the
+clean path: SIGTERM deregisters at once (closed session) and a restart serves the whole log."""
 
+import json
+import signal
+import subprocess
 import time
 
 import pytest
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaProducer
 
 from kafkacluster import unique
 
@@ -63,12 +67,8 @@ def test_killed_leader_serves_every_acknowledged_message_after_restart(fresh_clu
     c.wait_listening([victim])
     c.wait_metadata_leaders(topic, PARTITIONS)
 
-    consumer = KafkaConsumer(bootstrap_servers=c.bootstrap, group_id=None, enable_auto_commit=False,
-                             auto_offset_reset="none", fetch_max_wait_ms=100, request_timeout_ms=15000)
+    consumer, tps = c.assigned_consumer(topic, PARTITIONS)
     try:
-        tps = [TopicPartition(topic, p) for p in range(PARTITIONS)]
-        consumer.assign(tps)
-        consumer.seek_to_beginning()
         ends = consumer.end_offsets(tps)
         got = {}
         deadline = time.monotonic() + 60
@@ -90,3 +90,36 @@ def test_killed_leader_serves_every_acknowledged_message_after_restart(fresh_clu
     assert not wrong, "acknowledged records changed: %r" % [(k, acked[k], got[k]) for k in wrong[:3]]
     sent = {(b"k%d" % (i % 50), _value(i)) for i in range(9000)}
     assert set(got.values()) <= sent, "records that were never sent"
+
+
+def test_sigterm_closes_the_session_and_a_restart_serves_the_log(cluster):
+    """SIGTERM is a clean shutdown: the broker exits 0 and its registration vanishes with its
+    session at once (well before the session could expire), its partitions go offline; restarted,
+    it serves everything it had."""
+    broker = cluster.broker(3)
+    topic = unique("sigterm")
+    cluster.wait_listening()
+    cluster.create_topic(topic, [[3], [3]])
+    lines = ["k%d\tterm %d" % (i % 7, i) for i in range(2000)]
+    cluster.kcat(["-P", "-t", topic, "-K", "\t"], input=("\n".join(lines) + "\n").encode())
+
+    broker.proc.send_signal(signal.SIGTERM)
+    try:
+        status = broker.proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        cluster.fail("broker 3 still running 20 s after SIGTERM")
+    assert status == 0, "broker 3 exited %d after SIGTERM" % status
+    broker.stop()  # closes its log file handle (the process is gone)
+    # Gone within half a session timeout: closed, not expired.
+    cluster.wait(lambda: 3 not in cluster.registered_ids(), cluster.session_timeout_ms / 2000,
+                 "/brokers/ids/3 to vanish with the closed session")
+    cluster.wait(lambda: all(cluster.partition_state(topic, p)["leader"] == -1 for p in range(2)), 20,
+                 "%s's partitions to go offline" % topic)
+
+    broker.start()
+    cluster.wait_registered([3])
+    cluster.wait_leaders(topic, 2, among=[3])
+    cluster.wait_listening([broker])
+    cluster.wait_metadata_leaders(topic, 2)
+    out = cluster.kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-J", "-q"]).stdout
+    assert sorted("%s\t%s" % (m["key"], m["payload"]) for m in map(json.loads, out.splitlines())) == sorted(lines)
