@@ -34,7 +34,8 @@ import Glibc
         var described: MetadataResponse.Topic?
         _ = try await eventually(timeout: .seconds(15)) {
             described = try await client.metadata([topic]).topics.first
-            return described?.errorCode == .noError && described?.partitions.allSatisfy { $0.errorCode == .noError } == true
+            return described?.errorCode == .noError
+                && described?.partitions.allSatisfy { $0.errorCode == .noError } == true
         }
         return described
     }
@@ -77,7 +78,8 @@ import Glibc
                 let offsets = [
                     try await client.produce(TestBatches.batch(["a", "b"]), topic: "events"),
                     try await client.produce(TestBatches.batch(["c", "d", "e"]), topic: "events", version: 3),
-                    try await client.produce(TestBatches.batch(["f"], timestamp: 1_700_000_100_000), topic: "events", acks: -1),
+                    try await client.produce(
+                        TestBatches.batch(["f"], timestamp: 1_700_000_100_000), topic: "events", acks: -1),
                 ]
                 #expect(offsets.map(\.errorCode) == [.noError, .noError, .noError])
                 #expect(offsets.map(\.baseOffset) == [0, 2, 5])
@@ -93,7 +95,9 @@ import Glibc
                 let inside = try await client.fetch(topic: "events", offset: 3, version: 4)
                 #expect(try TestBatches.values(in: inside.records).map(\.offset) == [2, 3, 4, 5])
                 #expect(try await client.fetch(topic: "events", offset: 7).errorCode == .offsetOutOfRange)
-                #expect(try await client.fetch(topic: "events", partition: 3, offset: 0).errorCode == .unknownTopicOrPartition)
+                #expect(
+                    try await client.fetch(topic: "events", partition: 3, offset: 0).errorCode
+                        == .unknownTopicOrPartition)
 
                 #expect(try await client.listOffset(topic: "events", timestamp: -2).offset == 0)
                 let latest = try await client.listOffset(topic: "events", timestamp: -1)
@@ -106,21 +110,29 @@ import Glibc
 
                 let old = try await client.produce(TestBatches.batch(["x"]), topic: "events", version: 2)
                 #expect(old.errorCode == .unsupportedVersion)
-                #expect(try await client.produce(TestBatches.batch(["x"]), topic: "events", partition: 9).errorCode == .unknownTopicOrPartition)
+                #expect(
+                    try await client.produce(TestBatches.batch(["x"]), topic: "events", partition: 9).errorCode
+                        == .unknownTopicOrPartition)
                 var corrupt = TestBatches.batch(["y"])
                 corrupt.setInteger(UInt8(0xFF), at: corrupt.writerIndex - 1)
                 #expect(try await client.produce(corrupt, topic: "events").errorCode == .corruptMessage)
 
                 // acks=0: no response, so the next request's response is the next frame.
                 let fireAndForget = ProduceRequest(
-                    acks: 0, timeoutMs: 1000, topicData: [.init(name: "events", partitionData: [.init(index: 0, records: TestBatches.batch(["g"]))])])
+                    acks: 0, timeoutMs: 1000,
+                    topicData: [
+                        .init(name: "events", partitionData: [.init(index: 0, records: TestBatches.batch(["g"]))])
+                    ])
                 try await client.sendWithoutResponse(.produce(fireAndForget), version: 8)
                 #expect(try await client.listOffset(topic: "events", timestamp: -1).offset == 7)
             }
             // A failed acks=0 produce closes the connection: the producer has no other way to learn of it.
             try await KafkaTestClient.with(port: port) { client in
                 let lost = ProduceRequest(
-                    acks: 0, timeoutMs: 1000, topicData: [.init(name: "events", partitionData: [.init(index: 5, records: TestBatches.batch(["h"]))])])
+                    acks: 0, timeoutMs: 1000,
+                    topicData: [
+                        .init(name: "events", partitionData: [.init(index: 5, records: TestBatches.batch(["h"]))])
+                    ])
                 try await client.sendWithoutResponse(.produce(lost), version: 8)
                 #expect(await client.isClosedByBroker())
             }
@@ -163,7 +175,8 @@ import Glibc
             }
             try await KafkaTestClient.with(port: port) { client in
                 var unknown = ByteBuffer()
-                KafkaRequestFrame.encode(.apiVersions(APIVersionsRequest()), version: 0, correlationID: 1, clientID: nil, into: &unknown)
+                KafkaRequestFrame.encode(
+                    .apiVersions(APIVersionsRequest()), version: 0, correlationID: 1, clientID: nil, into: &unknown)
                 unknown.setInteger(Int16(57), at: 4)  // UpdateFeatures: not implemented
                 try await client.sendRaw(unknown)
                 #expect(await client.isClosedByBroker())
@@ -182,12 +195,17 @@ import Glibc
         try await BrokerCluster.with(brokerIDs: [1], sessionTimeoutMs: 4000) { cluster in
             let port = try await waitForBroker(cluster)
             try await KafkaTestClient.with(port: port) { client in
-                func create(_ topics: [CreateTopicsRequest.Topic], validateOnly: Bool = false) async throws -> [CreateTopicsResponse.TopicResult] {
+                func create(
+                    _ topics: [CreateTopicsRequest.Topic], validateOnly: Bool = false
+                ) async throws -> [CreateTopicsResponse.TopicResult] {
                     let request = CreateTopicsRequest(topics: topics, timeoutMs: 15_000, validateOnly: validateOnly)
-                    guard case .createTopics(let response) = try await client.send(.createTopics(request), version: 4) else { return [] }
+                    guard case .createTopics(let response) = try await client.send(.createTopics(request), version: 4)
+                    else { return [] }
                     return response.topics
                 }
-                func topic(_ name: String, partitions: Int32 = 2, replicationFactor: Int16 = 1, configs: [String: String] = [:]) -> CreateTopicsRequest.Topic {
+                func topic(
+                    _ name: String, partitions: Int32 = 2, replicationFactor: Int16 = 1, configs: [String: String] = [:]
+                ) -> CreateTopicsRequest.Topic {
                     CreateTopicsRequest.Topic(
                         name: name, numPartitions: partitions, replicationFactor: replicationFactor, assignments: [],
                         configs: configs.map { .init(name: $0.key, value: $0.value) })
@@ -200,20 +218,27 @@ import Glibc
                 #expect(orders?.partitions.map(\.leaderID) == [1, 1])
                 #expect(try await create([topic("orders")]).map(\.errorCode) == [.topicAlreadyExists])
                 #expect(try await create([topic("dry")], validateOnly: true).map(\.errorCode) == [.noError])
-                #expect(try await client.metadata(["dry"], allowAutoCreation: false).topics.first?.errorCode == .unknownTopicOrPartition)
+                #expect(
+                    try await client.metadata(["dry"], allowAutoCreation: false).topics.first?.errorCode
+                        == .unknownTopicOrPartition)
                 let refused = try await create([
                     topic("wide", replicationFactor: 3), topic("bad name"), topic("none", partitions: 0),
-                    topic("conf", configs: ["retention.ms": "soon"]), topic("defaults", partitions: -1, replicationFactor: -1),
+                    topic("conf", configs: ["retention.ms": "soon"]),
+                    topic("defaults", partitions: -1, replicationFactor: -1),
                 ])
                 #expect(
-                    refused.map(\.errorCode) == [.invalidReplicationFactor, .invalidTopicException, .invalidPartitions, .invalidConfig, .noError])
+                    refused.map(\.errorCode) == [
+                        .invalidReplicationFactor, .invalidTopicException, .invalidPartitions, .invalidConfig, .noError,
+                    ])
 
                 let describe = DescribeConfigsRequest(resources: [
                     .init(resourceType: 2, resourceName: "orders", configurationKeys: nil),
-                    .init(resourceType: 4, resourceName: "1", configurationKeys: ["num.partitions", "log.retention.ms"]),
+                    .init(
+                        resourceType: 4, resourceName: "1", configurationKeys: ["num.partitions", "log.retention.ms"]),
                     .init(resourceType: 2, resourceName: "ghost", configurationKeys: nil),
                 ])
-                guard case .describeConfigs(let configs) = try await client.send(.describeConfigs(describe), version: 1) else {
+                guard case .describeConfigs(let configs) = try await client.send(.describeConfigs(describe), version: 1)
+                else {
                     Issue.record("not DescribeConfigs")
                     return
                 }
@@ -227,27 +252,41 @@ import Glibc
                 #expect(configs.results[2].errorCode == .unknownTopicOrPartition)
 
                 let ids = try await [0, 1].asyncMap { _ in
-                    guard case .initProducerID(let response) = try await client.send(
-                        .initProducerID(InitProducerIDRequest(transactionalID: nil, transactionTimeoutMs: 60_000)), version: 1)
+                    guard
+                        case .initProducerID(let response) = try await client.send(
+                            .initProducerID(InitProducerIDRequest(transactionalID: nil, transactionTimeoutMs: 60_000)),
+                            version: 1)
                     else { return Int64(-2) }
                     return response.producerID
                 }
                 #expect(ids == [0, 1])
                 let block = try await cluster.client.getData(ZkPaths.latestProducerIDBlock).data
-                #expect(String(decoding: block, as: UTF8.self) == #"{"version":1,"broker":1,"block_start":"0","block_end":"999"}"#)
+                #expect(
+                    String(decoding: block, as: UTF8.self)
+                        == #"{"version":1,"broker":1,"block_start":"0","block_end":"999"}"#)
 
-                guard case .findCoordinator(let coordinator) = try await client.send(.findCoordinator(FindCoordinatorRequest(key: "g")), version: 2)
+                guard
+                    case .findCoordinator(let coordinator) = try await client.send(
+                        .findCoordinator(FindCoordinatorRequest(key: "g")), version: 2)
                 else { return }
                 #expect(coordinator.errorCode == .coordinatorNotAvailable)
 
-                #expect(try await client.produce(TestBatches.batch(["o"]), topic: "orders", partition: 1).errorCode == .noError)
+                #expect(
+                    try await client.produce(TestBatches.batch(["o"]), topic: "orders", partition: 1).errorCode
+                        == .noError)
                 let logDir = cluster.brokers[1]!.directory.appendingPathComponent("logs/orders-1").path
                 #expect(FileManager.default.fileExists(atPath: logDir))
                 let delete = DeleteTopicsRequest(topicNames: ["orders", "ghost"], timeoutMs: 15_000)
-                guard case .deleteTopics(let deleted) = try await client.send(.deleteTopics(delete), version: 3) else { return }
+                guard case .deleteTopics(let deleted) = try await client.send(.deleteTopics(delete), version: 3) else {
+                    return
+                }
                 #expect(deleted.responses.map(\.errorCode) == [.noError, .unknownTopicOrPartition], "\(cluster.logs)")
-                #expect(try await client.metadata(["orders"], allowAutoCreation: false).topics.first?.errorCode == .unknownTopicOrPartition)
-                let removed = try await eventually(timeout: .seconds(10)) { !FileManager.default.fileExists(atPath: logDir) }
+                #expect(
+                    try await client.metadata(["orders"], allowAutoCreation: false).topics.first?.errorCode
+                        == .unknownTopicOrPartition)
+                let removed = try await eventually(timeout: .seconds(10)) {
+                    !FileManager.default.fileExists(atPath: logDir)
+                }
                 #expect(removed, "log of a deleted topic still there:\n\(cluster.logs)")
             }
         }
@@ -257,7 +296,9 @@ import Glibc
     /// agree on the leaders in Metadata; retention deletes segments past `retention.ms`.
     @Test(.timeLimit(.minutes(2)))
     func brokersServeTheirOwnPartitionsAndApplyRetention() async throws {
-        try await BrokerCluster.with(brokerIDs: [1, 2], sessionTimeoutMs: 4000, extraProperties: "log.retention.check.interval.ms=300") {
+        try await BrokerCluster.with(
+            brokerIDs: [1, 2], sessionTimeoutMs: 4000, extraProperties: "log.retention.check.interval.ms=300"
+        ) {
             cluster in
             let first = try await waitForBroker(cluster, id: 1, brokers: 2)
             let second = try await waitForBroker(cluster, id: 2, brokers: 2)
@@ -265,9 +306,12 @@ import Glibc
                 let topic = CreateTopicsRequest.Topic(
                     name: "split", numPartitions: -1, replicationFactor: -1,
                     assignments: [.init(partitionIndex: 0, brokerIDs: [1]), .init(partitionIndex: 1, brokerIDs: [2])],
-                    configs: [.init(name: "segment.bytes", value: "200"), .init(name: "retention.ms", value: "3600000")])
-                guard case .createTopics(let created) = try await client.send(
-                    .createTopics(CreateTopicsRequest(topics: [topic], timeoutMs: 15_000)), version: 4)
+                    configs: [
+                        .init(name: "segment.bytes", value: "200"), .init(name: "retention.ms", value: "3600000"),
+                    ])
+                guard
+                    case .createTopics(let created) = try await client.send(
+                        .createTopics(CreateTopicsRequest(topics: [topic], timeoutMs: 15_000)), version: 4)
                 else { return }
                 #expect(created.topics.map(\.errorCode) == [.noError], "\(created)")
             }
@@ -275,14 +319,20 @@ import Glibc
                 let split = try await client.metadata(["split"], allowAutoCreation: false)
                 #expect(split.brokers.map(\.nodeID) == [1, 2])
                 #expect(split.topics.first?.partitions.map(\.leaderID) == [1, 2])
-                #expect(try await client.produce(TestBatches.batch(["p1"]), topic: "split", partition: 1).errorCode == .noError)
-                #expect(try await client.produce(TestBatches.batch(["p0"]), topic: "split", partition: 0).errorCode == .notLeaderOrFollower)
-                #expect(try await client.fetch(topic: "split", partition: 0, offset: 0).errorCode == .notLeaderOrFollower)
+                #expect(
+                    try await client.produce(TestBatches.batch(["p1"]), topic: "split", partition: 1).errorCode
+                        == .noError)
+                #expect(
+                    try await client.produce(TestBatches.batch(["p0"]), topic: "split", partition: 0).errorCode
+                        == .notLeaderOrFollower)
+                #expect(
+                    try await client.fetch(topic: "split", partition: 0, offset: 0).errorCode == .notLeaderOrFollower)
             }
             try await KafkaTestClient.with(port: first) { client in
                 // Batches stamped in 2023 are older than retention.ms: every segment but the active one goes.
                 for index in 0..<10 {
-                    let answer = try await client.produce(TestBatches.batch(["old-\(index)"]), topic: "split", partition: 0)
+                    let answer = try await client.produce(
+                        TestBatches.batch(["old-\(index)"]), topic: "split", partition: 0)
                     #expect(answer.baseOffset == Int64(index))
                 }
                 let trimmed = try await eventually(timeout: .seconds(10)) {

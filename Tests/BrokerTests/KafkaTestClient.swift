@@ -23,13 +23,18 @@ final class KafkaTestClient {
     private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
     private var nextCorrelationID: Int32 = 1
 
-    private init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+    private init(
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) {
         self.inbound = inbound
         self.outbound = outbound
     }
 
     /// Connects to `127.0.0.1:port`, runs `body`, and closes the connection.
-    static func with<Result: Sendable>(port: Int, _ body: (KafkaTestClient) async throws -> Result) async throws -> Result {
+    static func with<Result: Sendable>(
+        port: Int, _ body: (KafkaTestClient) async throws -> Result
+    ) async throws -> Result {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -47,7 +52,9 @@ final class KafkaTestClient {
         let correlationID = try await write(request, version: version)
         guard let frame = try await inbound.next() else { throw Failure.connectionClosed }
         let (received, response) = try KafkaResponseFrame.decode(frame, apiKey: request.apiKey, version: version)
-        guard received == correlationID else { throw Failure.correlationMismatch(expected: correlationID, got: received) }
+        guard received == correlationID else {
+            throw Failure.correlationMismatch(expected: correlationID, got: received)
+        }
         return response
     }
 
@@ -80,15 +87,19 @@ final class KafkaTestClient {
         let correlationID = nextCorrelationID
         nextCorrelationID += 1
         var buffer = ByteBuffer()
-        KafkaRequestFrame.encode(request, version: version, correlationID: correlationID, clientID: "paddock-test", into: &buffer)
+        KafkaRequestFrame.encode(
+            request, version: version, correlationID: correlationID, clientID: "paddock-test", into: &buffer)
         try await outbound.write(buffer)
         return correlationID
     }
 
     // MARK: - Typed helpers
 
-    func metadata(_ topics: [String]?, version: Int16 = 7, allowAutoCreation: Bool = true) async throws -> MetadataResponse {
-        let request = MetadataRequest(topics: topics?.map { .init(name: $0) }, allowAutoTopicCreation: allowAutoCreation)
+    func metadata(
+        _ topics: [String]?, version: Int16 = 7, allowAutoCreation: Bool = true
+    ) async throws -> MetadataResponse {
+        let request = MetadataRequest(
+            topics: topics?.map { .init(name: $0) }, allowAutoTopicCreation: allowAutoCreation)
         guard case .metadata(let response) = try await send(.metadata(request), version: version) else {
             throw Failure.unexpectedResponse("not Metadata")
         }
@@ -115,7 +126,12 @@ final class KafkaTestClient {
     ) async throws -> FetchResponse.PartitionData {
         let request = FetchRequest(
             maxWaitMs: maxWaitMs, minBytes: minBytes, maxBytes: 50 << 20,
-            topics: [.init(topic: topic, partitions: [.init(partition: partition, fetchOffset: offset, partitionMaxBytes: partitionMaxBytes)])])
+            topics: [
+                .init(
+                    topic: topic,
+                    partitions: [.init(partition: partition, fetchOffset: offset, partitionMaxBytes: partitionMaxBytes)]
+                )
+            ])
         guard case .fetch(let response) = try await send(.fetch(request), version: version),
             let answer = response.responses.first?.partitions.first
         else { throw Failure.unexpectedResponse("not a Fetch answer for \(topic)-\(partition)") }
@@ -123,8 +139,12 @@ final class KafkaTestClient {
     }
 
     /// ListOffsets for one partition at `timestamp` (-1 latest, -2 earliest).
-    func listOffset(topic: String, partition: Int32 = 0, timestamp: Int64, version: Int16 = 5) async throws -> ListOffsetsResponse.Partition {
-        let request = ListOffsetsRequest(topics: [.init(name: topic, partitions: [.init(partitionIndex: partition, timestamp: timestamp)])])
+    func listOffset(
+        topic: String, partition: Int32 = 0, timestamp: Int64, version: Int16 = 5
+    ) async throws -> ListOffsetsResponse.Partition {
+        let request = ListOffsetsRequest(topics: [
+            .init(name: topic, partitions: [.init(partitionIndex: partition, timestamp: timestamp)])
+        ])
         guard case .listOffsets(let response) = try await send(.listOffsets(request), version: version),
             let answer = response.topics.first?.partitions.first
         else { throw Failure.unexpectedResponse("not a ListOffsets answer") }
@@ -137,7 +157,9 @@ enum TestBatches {
     /// An uncompressed batch of `values`, one record each, stamped `timestamp`.
     static func batch(_ values: [String], timestamp: Int64 = 1_700_000_000_000) -> ByteBuffer {
         UncompressedRecordBatch.encode(
-            records: values.enumerated().map { BatchRecord(offsetDelta: Int32($0.offset), value: ByteBuffer(string: $0.element)) },
+            records: values.enumerated().map {
+                BatchRecord(offsetDelta: Int32($0.offset), value: ByteBuffer(string: $0.element))
+            },
             baseTimestamp: timestamp)
     }
 
@@ -149,7 +171,8 @@ enum TestBatches {
         while position < records.writerIndex {
             let header = try RecordBatchHeader(verifying: records, at: position)
             for record in try UncompressedRecordBatch.records(in: records, at: position) {
-                result.append((header.baseOffset + Int64(record.offsetDelta), record.value.map { String(buffer: $0) } ?? ""))
+                result.append(
+                    (header.baseOffset + Int64(record.offsetDelta), record.value.map { String(buffer: $0) } ?? ""))
             }
             position += header.totalSize
         }

@@ -30,7 +30,10 @@ import Testing
     @Test func overridesWinAndUnknownKeysAreListed() throws {
         let config = try TopicConfig(
             broker: broker,
-            overrides: ["retention.ms": "-1", "message.timestamp.type": "LogAppendTime", "retention.bytes": "5000", "x.custom": "y"])
+            overrides: [
+                "retention.ms": "-1", "message.timestamp.type": "LogAppendTime", "retention.bytes": "5000",
+                "x.custom": "y",
+            ])
         #expect(config.logConfig.retentionMs == nil)
         #expect(config.logConfig.retentionBytes == 5000)
         #expect(config.logConfig.timestampType == .logAppendTime)
@@ -39,7 +42,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ["retention.ms": "soon"], ["segment.bytes": "10"], ["cleanup.policy": "compact"], ["message.timestamp.type": "Now"],
+        ["retention.ms": "soon"], ["segment.bytes": "10"], ["cleanup.policy": "compact"],
+        ["message.timestamp.type": "Now"],
     ])
     func badOverridesAreRefused(_ overrides: [String: String]) {
         #expect(throws: BrokerConfiguration.Problem.self) { try TopicConfig(broker: broker, overrides: overrides) }

@@ -15,7 +15,9 @@ package final class KafkaDataPlane: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
-    package init(server: BrokerServer, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+    package init(
+        server: BrokerServer, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger
+    ) {
         self.server = server
         self.eventLoopGroup = eventLoopGroup
         var logger = logger
@@ -62,7 +64,8 @@ package final class KafkaDataPlane: Service, Sendable {
                             server: server, partitions: partitions, producerIDs: producerIDs,
                             listenerName: endpoint.listenerName, logger: logger)
                         let listener = KafkaListener(
-                            endpoint: endpoint, handler: handler, maxFrameSize: Int(configuration.socketRequestMaxBytes),
+                            endpoint: endpoint, handler: handler,
+                            maxFrameSize: Int(configuration.socketRequestMaxBytes),
                             logger: logger)
                         tasks.addTask { try await listener.run(on: group) }
                     }

@@ -97,7 +97,8 @@ struct KafkaListener: Sendable {
             case .noResponse:
                 return .nothing
             case .close(let reason):
-                logger.info("closing kafka connection", metadata: Self.metadata(header).merging(["reason": "\(reason)"]) { $1 })
+                logger.info(
+                    "closing kafka connection", metadata: Self.metadata(header).merging(["reason": "\(reason)"]) { $1 })
                 return .close
             }
         case .unsupportedVersion(let header) where header.apiKey == .apiVersions:

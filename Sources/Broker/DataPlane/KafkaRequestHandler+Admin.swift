@@ -1,5 +1,5 @@
-import Logging
 import KafkaWire
+import Logging
 import SegmentLog
 
 extension KafkaRequestHandler {
@@ -22,11 +22,15 @@ extension KafkaRequestHandler {
             } else {
                 outcome = await create(topic, validateOnly: request.validateOnly, snapshot: snapshot)
                 if outcome.code == .noError && !request.validateOnly {
-                    created[topic.name] = topic.assignments.isEmpty
-                        ? Int(topic.numPartitions == -1 ? configuration.numPartitions : topic.numPartitions) : topic.assignments.count
+                    created[topic.name] =
+                        topic.assignments.isEmpty
+                        ? Int(topic.numPartitions == -1 ? configuration.numPartitions : topic.numPartitions)
+                        : topic.assignments.count
                 }
             }
-            results.append(CreateTopicsResponse.TopicResult(name: topic.name, errorCode: outcome.code, errorMessage: outcome.message))
+            results.append(
+                CreateTopicsResponse.TopicResult(
+                    name: topic.name, errorCode: outcome.code, errorMessage: outcome.message))
         }
         if !created.isEmpty && request.timeoutMs > 0 {
             let expected = created
@@ -35,9 +39,13 @@ extension KafkaRequestHandler {
             }
             if !ready {
                 let current = server.metadata.current
-                for index in results.indices where created[results[index].name].map({ !Self.hasLeaders(current.topics[results[index].name], partitions: $0) }) == true {
+                for index in results.indices
+                where created[results[index].name].map({
+                    !Self.hasLeaders(current.topics[results[index].name], partitions: $0)
+                }) == true {
                     results[index].errorCode = .requestTimedOut
-                    results[index].errorMessage = "Timed out waiting for the controller to elect the partitions' leaders."
+                    results[index].errorMessage =
+                        "Timed out waiting for the controller to elect the partitions' leaders."
                 }
             }
         }
@@ -54,16 +62,23 @@ extension KafkaRequestHandler {
     ) async -> (code: KafkaErrorCode, message: String?) {
         let name = topic.name
         if let problem = TopicName.problem(name) { return (.invalidTopicException, problem) }
-        if snapshot.topics[name] != nil { return (.topicAlreadyExists, TopicAdmin.Failure.topicExists(name).description) }
+        if snapshot.topics[name] != nil {
+            return (.topicAlreadyExists, TopicAdmin.Failure.topicExists(name).description)
+        }
         var assignment: [Int32: [BrokerID]]?
         var partitionCount = topic.numPartitions == -1 ? configuration.numPartitions : topic.numPartitions
-        let replicationFactor = topic.replicationFactor == -1 ? configuration.defaultReplicationFactor : topic.replicationFactor
+        let replicationFactor =
+            topic.replicationFactor == -1 ? configuration.defaultReplicationFactor : topic.replicationFactor
         if !topic.assignments.isEmpty {
             guard topic.numPartitions == -1, topic.replicationFactor == -1 else {
-                return (.invalidRequest, "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.")
+                return (
+                    .invalidRequest,
+                    "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
+                )
             }
             let explicit = Dictionary(
-                topic.assignments.map { ($0.partitionIndex, $0.brokerIDs.map { BrokerID($0) }) }, uniquingKeysWith: { first, _ in first })
+                topic.assignments.map { ($0.partitionIndex, $0.brokerIDs.map { BrokerID($0) }) },
+                uniquingKeysWith: { first, _ in first })
             do throws(TopicAdmin.Failure) {
                 try TopicAdmin.validate(explicit)
             } catch {
@@ -74,13 +89,18 @@ extension KafkaRequestHandler {
             }
             let unknown = Set(explicit.values.joined()).filter { snapshot.brokers[$0] == nil }
             guard unknown.isEmpty else {
-                return (.invalidReplicaAssignment, "Unknown broker(s) in replica assignment: \(unknown.sorted().map(\.description).joined(separator: ", ")).")
+                return (
+                    .invalidReplicaAssignment,
+                    "Unknown broker(s) in replica assignment: \(unknown.sorted().map(\.description).joined(separator: ", "))."
+                )
             }
             assignment = explicit
             partitionCount = Int32(explicit.count)
         } else {
             guard partitionCount > 0 else { return (.invalidPartitions, "Number of partitions must be larger than 0.") }
-            guard replicationFactor > 0 else { return (.invalidReplicationFactor, "Replication factor must be larger than 0.") }
+            guard replicationFactor > 0 else {
+                return (.invalidReplicationFactor, "Replication factor must be larger than 0.")
+            }
             guard Int(replicationFactor) <= snapshot.brokers.count else {
                 return (
                     .invalidReplicationFactor,
@@ -90,7 +110,9 @@ extension KafkaRequestHandler {
         }
         var configs: [String: String] = [:]
         for config in topic.configs {
-            guard let value = config.value else { return (.invalidConfig, "Null value not supported for topic config \(config.name)") }
+            guard let value = config.value else {
+                return (.invalidConfig, "Null value not supported for topic config \(config.name)")
+            }
             configs[config.name] = value
         }
         do throws(BrokerConfiguration.Problem) {
@@ -144,7 +166,8 @@ extension KafkaRequestHandler {
             }
             if !gone {
                 let current = server.metadata.current
-                for index in results.indices where marked.contains(results[index].name) && current.topics[results[index].name] != nil {
+                for index in results.indices
+                where marked.contains(results[index].name) && current.topics[results[index].name] != nil {
                     results[index].errorCode = .requestTimedOut
                 }
             }
@@ -204,9 +227,11 @@ extension KafkaRequestHandler {
                 result.configs = entries.filter { keys?.contains($0.name) ?? true }.map { entry in
                     let entrySource = entry.isOverride ? Self.dynamicTopicConfig : source
                     return DescribeConfigsResponse.Config(
-                        name: entry.name, value: entry.value, readOnly: readOnly, isDefault: entrySource == Self.defaultConfig,
+                        name: entry.name, value: entry.value, readOnly: readOnly,
+                        isDefault: entrySource == Self.defaultConfig,
                         configSource: entrySource, isSensitive: false,
-                        synonyms: request.includeSynonyms ? [.init(name: entry.name, value: entry.value, source: entrySource)] : [],
+                        synonyms: request.includeSynonyms
+                            ? [.init(name: entry.name, value: entry.value, source: entrySource)] : [],
                         configType: entry.type.rawValue)
                 }
             case .failure(let failure):
@@ -235,10 +260,12 @@ extension KafkaRequestHandler {
         case 2:
             let name = resource.resourceName
             guard server.metadata.current.topics[name]?.markedForDeletion == false else {
-                return .failure(DescribeFailure(code: .unknownTopicOrPartition, message: "Topic \(name) does not exist"))
+                return .failure(
+                    DescribeFailure(code: .unknownTopicOrPartition, message: "Topic \(name) does not exist"))
             }
             do {
-                let config = try TopicConfig(broker: configuration, overrides: try await server.topicConfigOverrides(name))
+                let config = try TopicConfig(
+                    broker: configuration, overrides: try await server.topicConfigOverrides(name))
                 return .success((config.entries, Self.defaultConfig, false))
             } catch let problem as BrokerConfiguration.Problem {
                 return .failure(DescribeFailure(code: .invalidConfig, message: problem.description))
@@ -251,11 +278,14 @@ extension KafkaRequestHandler {
                 return .failure(
                     DescribeFailure(
                         code: .invalidRequest,
-                        message: "Unexpected broker id, expected \(brokerID) or empty string, but received \(resource.resourceName)"))
+                        message:
+                            "Unexpected broker id, expected \(brokerID) or empty string, but received \(resource.resourceName)"
+                    ))
             }
             return .success((configuration.describedEntries, Self.staticBrokerConfig, true))
         default:
-            return .failure(DescribeFailure(code: .invalidRequest, message: "Unsupported resource type \(resource.resourceType)"))
+            return .failure(
+                DescribeFailure(code: .invalidRequest, message: "Unsupported resource type \(resource.resourceType)"))
         }
     }
 }

@@ -1,5 +1,5 @@
-import Logging
 import KafkaWire
+import Logging
 import NIOCore
 import SegmentLog
 
@@ -20,7 +20,9 @@ extension KafkaRequestHandler {
             return FetchResponse(errorCode: .fetchSessionIDNotFound, responses: [])
         }
         let deadline = ContinuousClock.now + .milliseconds(max(request.maxWaitMs, 0))
-        let requested = request.topics.flatMap { topic in topic.partitions.map { TopicPartition(topic.topic, $0.partition) } }
+        let requested = request.topics.flatMap { topic in
+            topic.partitions.map { TopicPartition(topic.topic, $0.partition) }
+        }
         while true {
             let seen = partitions.signals.versions(of: requested)
             let (response, bytes, failed) = await read(request)
@@ -43,7 +45,8 @@ extension KafkaRequestHandler {
             for fetch in topic.partitions {
                 let partition = TopicPartition(topic.topic, fetch.partition)
                 let limit = min(Int(fetch.partitionMaxBytes), remaining)
-                let result = await read(fetch, of: partition, maxBytes: limit, minOneBatch: total == 0, request: request)
+                let result = await read(
+                    fetch, of: partition, maxBytes: limit, minOneBatch: total == 0, request: request)
                 let bytes = result.records?.readableBytes ?? 0
                 total += bytes
                 remaining = max(remaining - bytes, 0)
@@ -56,12 +59,16 @@ extension KafkaRequestHandler {
     }
 
     private func read(
-        _ fetch: FetchRequest.Partition, of partition: TopicPartition, maxBytes: Int, minOneBatch: Bool, request: FetchRequest
+        _ fetch: FetchRequest.Partition, of partition: TopicPartition, maxBytes: Int, minOneBatch: Bool,
+        request: FetchRequest
     ) async -> FetchResponse.PartitionData {
         func failure(_ code: KafkaErrorCode) -> FetchResponse.PartitionData {
-            FetchResponse.PartitionData(partitionIndex: fetch.partition, errorCode: code, highWatermark: -1, records: ByteBuffer())
+            FetchResponse.PartitionData(
+                partitionIndex: fetch.partition, errorCode: code, highWatermark: -1, records: ByteBuffer())
         }
-        if case .refused(let code) = await servedLeaderEpoch(of: partition, currentLeaderEpoch: fetch.currentLeaderEpoch) {
+        if case .refused(let code) = await servedLeaderEpoch(
+            of: partition, currentLeaderEpoch: fetch.currentLeaderEpoch)
+        {
             return failure(code)
         }
         // Followers (replica id ≥ 0) read up to the log end offset; consumers up to the high watermark.
@@ -71,13 +78,17 @@ extension KafkaRequestHandler {
         do {
             outcome = try await partitions.withLog(partition) { log in
                 let offsets = PartitionManager.Offsets(
-                    logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset)
+                    logStartOffset: log.logStartOffset, highWatermark: log.highWatermark, logEndOffset: log.logEndOffset
+                )
                 guard minOneBatch || maxBytes > 0 else { return (offsets, .batches(ByteBuffer())) }
-                return (offsets, try log.read(from: offset, maxBytes: maxBytes, limit: isConsumer ? log.highWatermark : nil))
+                return (
+                    offsets, try log.read(from: offset, maxBytes: maxBytes, limit: isConsumer ? log.highWatermark : nil)
+                )
             }
         } catch {
             logger.error(
-                "read failed", metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "error": "\(error)"])
+                "read failed",
+                metadata: partition.logMetadata(["error": "\(error)"]))
             return failure(.kafkaStorageError)
         }
         guard let (offsets, result) = outcome else { return failure(.notLeaderOrFollower) }
@@ -106,7 +117,9 @@ extension KafkaRequestHandler {
         for topic in request.topics {
             var answers: [ListOffsetsResponse.Partition] = []
             for asked in topic.partitions {
-                answers.append(await listOffset(asked, of: TopicPartition(topic.name, asked.partitionIndex), replicaID: request.replicaID))
+                answers.append(
+                    await listOffset(
+                        asked, of: TopicPartition(topic.name, asked.partitionIndex), replicaID: request.replicaID))
             }
             topics.append(ListOffsetsResponse.Topic(name: topic.name, partitions: answers))
         }
@@ -116,25 +129,33 @@ extension KafkaRequestHandler {
     private func listOffset(
         _ asked: ListOffsetsRequest.Partition, of partition: TopicPartition, replicaID: Int32
     ) async -> ListOffsetsResponse.Partition {
-        func answer(_ code: KafkaErrorCode, timestamp: Int64 = -1, offset: Int64 = -1, epoch: Int32 = -1) -> ListOffsetsResponse.Partition {
+        func answer(
+            _ code: KafkaErrorCode, timestamp: Int64 = -1, offset: Int64 = -1, epoch: Int32 = -1
+        ) -> ListOffsetsResponse.Partition {
             ListOffsetsResponse.Partition(
-                partitionIndex: asked.partitionIndex, errorCode: code, timestamp: timestamp, offset: offset, leaderEpoch: epoch)
+                partitionIndex: asked.partitionIndex, errorCode: code, timestamp: timestamp, offset: offset,
+                leaderEpoch: epoch)
         }
-        if case .refused(let code) = await servedLeaderEpoch(of: partition, currentLeaderEpoch: asked.currentLeaderEpoch) {
+        if case .refused(let code) = await servedLeaderEpoch(
+            of: partition, currentLeaderEpoch: asked.currentLeaderEpoch)
+        {
             return answer(code)
         }
         let timestamp = asked.timestamp
         guard timestamp >= -2 else { return answer(.invalidRequest) }
         let isConsumer = replicaID < 0
         do {
-            let found = try await partitions.withLog(partition) { log -> (timestamp: Int64, offset: LogOffset, epoch: Int32)? in
+            let found = try await partitions.withLog(partition) {
+                log -> (timestamp: Int64, offset: LogOffset, epoch: Int32)? in
                 let fetchable = isConsumer ? log.highWatermark : log.logEndOffset
                 let hit: (timestamp: Int64, offset: LogOffset)
                 switch timestamp {
                 case -1: hit = (-1, fetchable)
                 case -2: hit = (-1, log.logStartOffset)
                 default:
-                    guard let found = try log.offset(forTimestamp: timestamp), found.offset < fetchable else { return nil }
+                    guard let found = try log.offset(forTimestamp: timestamp), found.offset < fetchable else {
+                        return nil
+                    }
                     hit = (found.timestamp, found.offset)
                 }
                 let epoch = log.leaderEpochs.entries.last { $0.startOffset <= hit.offset }?.epoch.rawValue ?? -1
@@ -146,7 +167,7 @@ extension KafkaRequestHandler {
         } catch {
             logger.error(
                 "offset lookup failed",
-                metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "error": "\(error)"])
+                metadata: partition.logMetadata(["error": "\(error)"]))
             return answer(.kafkaStorageError)
         }
     }
@@ -161,12 +182,16 @@ extension KafkaRequestHandler {
             var results: [OffsetForLeaderEpochResponse.EpochEndOffset] = []
             for asked in topic.partitions {
                 let partition = TopicPartition(topic.topic, asked.partition)
-                if case .refused(let code) = await servedLeaderEpoch(of: partition, currentLeaderEpoch: asked.currentLeaderEpoch) {
+                if case .refused(let code) = await servedLeaderEpoch(
+                    of: partition, currentLeaderEpoch: asked.currentLeaderEpoch)
+                {
                     results.append(.init(errorCode: code, partition: asked.partition))
                     continue
                 }
                 do {
-                    let entry = try await partitions.withLog(partition) { $0.endOffset(forEpoch: LeaderEpoch(asked.leaderEpoch)) }
+                    let entry = try await partitions.withLog(partition) {
+                        $0.endOffset(forEpoch: LeaderEpoch(asked.leaderEpoch))
+                    }
                     guard let entry else {
                         results.append(.init(errorCode: .notLeaderOrFollower, partition: asked.partition))
                         continue

@@ -1,5 +1,5 @@
-import Logging
 import KafkaWire
+import Logging
 import SegmentLog
 
 extension KafkaRequestHandler {
@@ -12,16 +12,21 @@ extension KafkaRequestHandler {
         let snapshot = server.metadata.current
         let brokers = snapshot.brokers.keys.sorted().compactMap { id -> MetadataResponse.Broker? in
             let registration = snapshot.brokers[id]!
-            guard let endpoint = registration.endpoints.first(where: { $0.listenerName == listenerName }) ?? registration.endpoints.first
+            guard
+                let endpoint = registration.endpoints.first(where: { $0.listenerName == listenerName })
+                    ?? registration.endpoints.first
             else { return nil }
-            return MetadataResponse.Broker(nodeID: id.rawValue, host: endpoint.host, port: Int32(endpoint.port), rack: registration.rack)
+            return MetadataResponse.Broker(
+                nodeID: id.rawValue, host: endpoint.host, port: Int32(endpoint.port), rack: registration.rack)
         }
         var topics: [MetadataResponse.Topic] = []
         if let requested = request.topics {
             var seen: Set<String> = []
             for name in requested.map(\.name) where seen.insert(name).inserted {
                 if let topic = snapshot.topics[name] {
-                    topics.append(topic.markedForDeletion ? Self.topicError(.unknownTopicOrPartition, name) : describe(topic, in: snapshot))
+                    topics.append(
+                        topic.markedForDeletion
+                            ? Self.topicError(.unknownTopicOrPartition, name) : describe(topic, in: snapshot))
                 } else {
                     let create = request.allowAutoTopicCreation && configuration.autoCreateTopicsEnable
                     topics.append(Self.topicError(create ? await autoCreate(name) : .unknownTopicOrPartition, name))
@@ -34,7 +39,8 @@ extension KafkaRequestHandler {
             }
         }
         return MetadataResponse(
-            brokers: brokers, clusterID: snapshot.clusterID, controllerID: snapshot.controller?.rawValue ?? -1, topics: topics)
+            brokers: brokers, clusterID: snapshot.clusterID, controllerID: snapshot.controller?.rawValue ?? -1,
+            topics: topics)
     }
 
     private static func topicError(_ code: KafkaErrorCode, _ name: String) -> MetadataResponse.Topic {
@@ -64,7 +70,9 @@ extension KafkaRequestHandler {
     private func autoCreate(_ name: String) async -> KafkaErrorCode {
         do {
             let assignment = try await server.createTopic(name)
-            logger.info("auto-created topic", metadata: ["kafka.topic": "\(name)", "partitions": "\(assignment.partitions.count)"])
+            logger.info(
+                "auto-created topic",
+                metadata: ["kafka.topic": "\(name)", "partitions": "\(assignment.partitions.count)"])
             return .leaderNotAvailable
         } catch let failure as TopicAdmin.Failure {
             // Another request (or broker) created it first: it exists, its leaders are on their way.

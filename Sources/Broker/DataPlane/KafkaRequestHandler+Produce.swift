@@ -1,5 +1,5 @@
-import Logging
 import KafkaWire
+import Logging
 import NIOCore
 import SegmentLog
 
@@ -38,9 +38,12 @@ extension KafkaRequestHandler {
         _ records: ByteBuffer?, to partition: TopicPartition, acks: Int16, version: Int16
     ) async -> ProduceResponse.PartitionResponse {
         func failure(_ code: KafkaErrorCode, _ message: String? = nil) -> ProduceResponse.PartitionResponse {
-            ProduceResponse.PartitionResponse(index: partition.partition, errorCode: code, baseOffset: -1, errorMessage: message)
+            ProduceResponse.PartitionResponse(
+                index: partition.partition, errorCode: code, baseOffset: -1, errorMessage: message)
         }
-        guard version >= 3 else { return failure(.unsupportedVersion, "Produce v0-2 (message format 0/1) is not supported") }
+        guard version >= 3 else {
+            return failure(.unsupportedVersion, "Produce v0-2 (message format 0/1) is not supported")
+        }
         guard acks == 0 || acks == 1 || acks == -1 else { return failure(.invalidRequiredAcks) }
         let epoch: LeaderEpoch
         switch await servedLeaderEpoch(of: partition) {
@@ -50,9 +53,12 @@ extension KafkaRequestHandler {
         guard let config = partitions.config(of: partition) else { return failure(.notLeaderOrFollower) }
         let batches: ProduceRecordBatches
         do throws(RecordBatchError) {
-            batches = try ProduceRecordBatches(validating: records ?? ByteBuffer(), maxBatchBytes: config.maxMessageBytes)
+            batches = try ProduceRecordBatches(
+                validating: records ?? ByteBuffer(), maxBatchBytes: config.maxMessageBytes)
         } catch {
-            logger.debug("produce refused", metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "reason": "\(error)"])
+            logger.debug(
+                "produce refused",
+                metadata: partition.logMetadata(["reason": "\(error)"]))
             return failure(error.kafkaErrorCode, "\(error)")
         }
         do {
@@ -64,7 +70,8 @@ extension KafkaRequestHandler {
                 logAppendTimeMs: appended.result.logAppendTime ?? -1, logStartOffset: appended.logStartOffset.rawValue)
         } catch {
             logger.error(
-                "append failed", metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "error": "\(error)"])
+                "append failed",
+                metadata: partition.logMetadata(["error": "\(error)"]))
             return failure(.kafkaStorageError)
         }
     }

@@ -28,7 +28,8 @@ struct KafkaRequestHandler: Sendable {
     static let servingWait = Duration.seconds(1)
 
     init(
-        server: BrokerServer, partitions: PartitionManager, producerIDs: ProducerIDAllocator, listenerName: String, logger: Logger
+        server: BrokerServer, partitions: PartitionManager, producerIDs: ProducerIDAllocator, listenerName: String,
+        logger: Logger
     ) {
         self.server = server
         self.partitions = partitions
@@ -87,7 +88,9 @@ struct KafkaRequestHandler: Sendable {
     /// (KIP-320; -1 when the client sends none) expects it: the leader epoch, or the error to answer.
     func leaderEpoch(of partition: TopicPartition, currentLeaderEpoch: Int32 = -1) -> LeaderCheck {
         let snapshot = server.metadata.current
-        guard snapshot.topics[partition.topic]?.markedForDeletion == false else { return .refused(.unknownTopicOrPartition) }
+        guard snapshot.topics[partition.topic]?.markedForDeletion == false else {
+            return .refused(.unknownTopicOrPartition)
+        }
         switch snapshot.leadership(of: partition, for: brokerID) {
         case .leader(let epoch):
             if currentLeaderEpoch >= 0 && currentLeaderEpoch < epoch { return .refused(.fencedLeaderEpoch) }

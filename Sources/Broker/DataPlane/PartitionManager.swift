@@ -66,8 +66,10 @@ package final class PartitionManager: Sendable {
         var configs: [String: TopicConfig] = [:]
         for path in configuration.logDirs {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []  // absent: created below
-            for topic in Set(names.compactMap { TopicPartition(directoryName: $0)?.topic }) where snapshot.topics[topic] != nil {
-                configs[topic] = try await effectiveConfig(of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
+            for topic in Set(names.compactMap { TopicPartition(directoryName: $0)?.topic })
+            where snapshot.topics[topic] != nil {
+                configs[topic] = try await effectiveConfig(
+                    of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
             }
         }
         let known = configs
@@ -86,7 +88,11 @@ package final class PartitionManager: Sendable {
                 state.location[partition] = index
             }
         }
-        logger.info("log dirs opened", metadata: ["log.dirs": "\(configuration.logDirs.joined(separator: ","))", "partitions": "\(state.location.count)"])
+        logger.info(
+            "log dirs opened",
+            metadata: [
+                "log.dirs": "\(configuration.logDirs.joined(separator: ","))", "partitions": "\(state.location.count)",
+            ])
         return PartitionManager(
             configuration: configuration, directories: directories, state: state, threadPool: threadPool,
             topicOverrides: topicOverrides, logger: logger)
@@ -195,13 +201,16 @@ package final class PartitionManager: Sendable {
         let (start, stop, delete) = state.withLock { state in
             guard !state.closed else { return ([TopicPartition](), [TopicPartition](), [TopicPartition]()) }
             let start = led.filter { !state.serving.contains($0) }
-            let stop = state.serving.subtracting(led).sorted()
+            // Partitions of deleted topics are not "no longer led": their logs are deleted below.
+            let stop = state.serving.subtracting(led).filter { snapshot.topics[$0.topic] != nil }.sorted()
             let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil }.sorted()
+            // A topic created again under the same name reads its config afresh.
+            state.topicConfigs = state.topicConfigs.filter { snapshot.topics[$0.key] != nil }
             return (start, stop, delete)
         }
         for partition in stop {
             _ = state.withLock { $0.serving.remove(partition) }
-            logger.info("partition no longer led here", metadata: Self.metadata(partition))
+            logger.info("partition no longer led here", metadata: partition.logMetadata())
         }
         for partition in delete { await deleteLog(partition) }
         var complete = true
@@ -239,7 +248,7 @@ package final class PartitionManager: Sendable {
                 return false
             }
             guard !closed else { return true }
-            var metadata = Self.metadata(partition)
+            var metadata = partition.logMetadata()
             if created {
                 metadata["log.dir"] = "\(directory.path)"
                 logger.info("log created", metadata: metadata)
@@ -250,30 +259,37 @@ package final class PartitionManager: Sendable {
             signals.signal(partition)
             return true
         } catch {
-            logger.error("cannot open partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+            logger.error(
+                "cannot open partition log", metadata: partition.logMetadata(["error": "\(error)"]))
             return false
         }
     }
 
     private func deleteLog(_ partition: TopicPartition) async {
-        guard let index = state.withLock({ state -> Int? in
-            state.serving.remove(partition)
-            return state.location.removeValue(forKey: partition)
-        }) else { return }
+        guard
+            let index = state.withLock({ state -> Int? in
+                state.serving.remove(partition)
+                return state.location.removeValue(forKey: partition)
+            })
+        else { return }
         let directory = directories[index]
         let uniqueID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         do {
-            try await threadPool.runIfActive { try directory.withLock { try $0.deleteLog(for: partition, uniqueId: uniqueID) } }
-            logger.info("log deleted", metadata: Self.metadata(partition))
+            try await threadPool.runIfActive {
+                try directory.withLock { try $0.deleteLog(for: partition, uniqueId: uniqueID) }
+            }
+            logger.info("log deleted", metadata: partition.logMetadata())
         } catch {
-            logger.error("cannot delete partition log", metadata: Self.metadata(partition).merging(["error": "\(error)"]) { $1 })
+            logger.error(
+                "cannot delete partition log", metadata: partition.logMetadata(["error": "\(error)"]))
         }
         signals.signal(partition)
     }
 
     private func topicConfig(_ topic: String) async throws -> TopicConfig {
         if let known = state.withLock({ $0.topicConfigs[topic] }) { return known }
-        let config = try await Self.effectiveConfig(of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
+        let config = try await Self.effectiveConfig(
+            of: topic, configuration: configuration, overrides: topicOverrides, logger: logger)
         state.withLock { $0.topicConfigs[topic] = config }
         return config
     }
@@ -286,7 +302,8 @@ package final class PartitionManager: Sendable {
         do {
             return try TopicConfig(broker: configuration, overrides: try await overrides(topic))
         } catch let problem as BrokerConfiguration.Problem {
-            logger.warning("ignoring invalid topic config", metadata: ["kafka.topic": "\(topic)", "problem": "\(problem)"])
+            logger.warning(
+                "ignoring invalid topic config", metadata: ["kafka.topic": "\(topic)", "problem": "\(problem)"])
             return try TopicConfig(broker: configuration, overrides: [:])
         }
     }
@@ -307,7 +324,7 @@ package final class PartitionManager: Sendable {
                     }
                 }
                 for (partition, count, start) in deleted {
-                    var metadata = Self.metadata(partition)
+                    var metadata = partition.logMetadata()
                     metadata["segments"] = "\(count)"
                     metadata["log.start.offset"] = "\(start)"
                     logger.info("retention deleted segments", metadata: metadata)
@@ -333,7 +350,8 @@ package final class PartitionManager: Sendable {
                     }
                 }
             } catch {
-                logger.error("writing checkpoints failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
+                logger.error(
+                    "writing checkpoints failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
             }
         }
     }
@@ -348,16 +366,13 @@ package final class PartitionManager: Sendable {
         }
         for directory in directories {
             do {
-                try await threadPool.runIfActive(eventLoop: eventLoop) { try directory.withLock { try $0.close() } }.get()
+                try await threadPool.runIfActive(eventLoop: eventLoop) { try directory.withLock { try $0.close() } }
+                    .get()
             } catch {
                 logger.error("closing logs failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
             }
         }
         logger.info("logs closed")
-    }
-
-    private static func metadata(_ partition: TopicPartition) -> Logger.Metadata {
-        ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)"]
     }
 
     package static func nowMilliseconds() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }

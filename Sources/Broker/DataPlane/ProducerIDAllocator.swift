@@ -35,7 +35,8 @@ actor ProducerIDAllocator {
             let (data, stat) = try await client.getData(ZkPaths.latestProducerIDBlock)
             let claimed = ProducerIDBlock.next(after: try ProducerIDBlock.decode(data), for: brokerID)
             do {
-                _ = try await client.setData(ZkPaths.latestProducerIDBlock, data: claimed.encode(), version: stat.version)
+                _ = try await client.setData(
+                    ZkPaths.latestProducerIDBlock, data: claimed.encode(), version: stat.version)
                 return claimed
             } catch let error as ZooKeeperError where error.code == .badVersion {
                 continue  // another broker claimed the block first: take the one after it

@@ -46,7 +46,8 @@ package struct TopicConfig: Hashable, Sendable {
         ]
         var entries: [String: Entry] = [:]
         for (name, value, type) in defaults {
-            entries[name] = Entry(name: name, value: overrides[name] ?? value, isOverride: overrides[name] != nil, type: type)
+            entries[name] = Entry(
+                name: name, value: overrides[name] ?? value, isOverride: overrides[name] != nil, type: type)
         }
         for (name, value) in overrides where entries[name] == nil {
             entries[name] = Entry(name: name, value: value, isOverride: true, type: .string)
@@ -54,7 +55,9 @@ package struct TopicConfig: Hashable, Sendable {
         func value(_ name: String) -> String { entries[name]!.value }
         func number(_ name: String, _ range: ClosedRange<Int64>) throws(BrokerConfiguration.Problem) -> Int64 {
             guard let parsed = Int64(value(name)), range.contains(parsed) else {
-                throw .init("\(name): expected a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(value(name))\"")
+                throw .init(
+                    "\(name): expected a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(value(name))\""
+                )
             }
             return parsed
         }
@@ -86,7 +89,10 @@ extension BrokerConfiguration {
     /// `server.properties` values), sorted by name.
     package var describedEntries: [TopicConfig.Entry] {
         let entries: [(String, String, TopicConfig.ConfigType)] = [
-            ("advertised.listeners", (advertisedListeners ?? listeners).map(\.description).joined(separator: ","), .string),
+            (
+                "advertised.listeners", (advertisedListeners ?? listeners).map(\.description).joined(separator: ","),
+                .string
+            ),
             ("auto.create.topics.enable", String(autoCreateTopicsEnable), .boolean),
             ("broker.id", String(brokerID.rawValue), .int),
             ("default.replication.factor", String(defaultReplicationFactor), .int),
