@@ -4,6 +4,7 @@ znodes both leave behind, checked against Apache Kafka's ZooKeeper-mode layout
 (reference/kafka.md §1.1: /cluster/id, /brokers/ids/<id>, /controller, /controller_epoch,
 /brokers/topics/<t>, .../partitions/<p>/state, /config/topics/<t>, /admin/delete_topics)."""
 
+import json
 import re
 
 import pytest
@@ -151,3 +152,21 @@ def test_kafka_admin_client_creates_and_deletes_topics(kafka):
                    "list_topics to drop the deleted topics")
     finally:
         admin.close()
+
+
+def test_a_deleted_topic_recreated_under_its_name_starts_empty(kafka):
+    """Deletion removes the partitions from the brokers' log.dirs (Kafka renames them away), so a
+    topic created again under the same name starts at offset 0 with nothing of the old one."""
+    topic = unique("again")
+    kafka.create_topic(topic, [[1], [2]])
+    kafka.kcat(["-P", "-t", topic], input=b"".join(b"old %d\n" % i for i in range(50)))
+    kafka.topics("delete", "--topic", topic)
+    _wait_deleted(kafka, topic)
+    kafka.wait(lambda: not any(kafka.segment_files(topic, p) for p in range(2)), 30,
+               "%s's partition directories to leave log.dirs" % topic)
+
+    kafka.create_topic(topic, [[1], [2]])
+    assert kafka.kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-J", "-q"]).stdout == b""
+    kafka.kcat(["-P", "-t", topic, "-p", "1"], input=b"new\n")
+    out = kafka.kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-J", "-q"]).stdout
+    assert [(m["partition"], m["offset"], m["payload"]) for m in map(json.loads, out.splitlines())] == [(1, 0, "new")]
