@@ -9,6 +9,7 @@ every process of the clusters it used.
 
 import atexit
 import os
+import shutil
 import subprocess
 import sys
 
@@ -55,10 +56,13 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_report_header(config):
-    kcat = subprocess.run([kafkacluster.KCAT, "-V"], capture_output=True, text=True).stdout.splitlines()
     import kafka
+    if shutil.which(kafkacluster.KCAT):
+        kcat = subprocess.run([kafkacluster.KCAT, "-V"], capture_output=True, text=True).stdout.splitlines()[:1]
+    else:
+        kcat = ["NOT FOUND (apt-get install kcat, or set KCAT): every kcat test will fail"]
     return ["paddock: %s" % kafkacluster.ensemble.paddock_bin(),
-            "kcat: %s; kafka-python %s" % (" ".join(kcat[:1]), kafka.__version__)]
+            "kcat: %s; kafka-python %s" % (" ".join(kcat), kafka.__version__)]
 
 
 def _start(path, **kw):
