@@ -115,7 +115,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .target(name: "PaddockCluster", swiftSettings: strictSettings),
+        .target(
+            name: "PaddockCluster",
+            dependencies: ["KeeperClient", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         // Test-only helpers shared by the test targets that start real `paddock` processes.
         .target(name: "PaddockTestSupport", swiftSettings: strictSettings),
         .target(
@@ -209,6 +213,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "PaddockBenchTests", dependencies: ["PaddockBench"], swiftSettings: strictSettings),
+        .testTarget(name: "PaddockClusterTests", dependencies: ["PaddockCluster", "Broker"], swiftSettings: strictSettings),
         .testTarget(
             name: "KafkaWireTests",
             dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")],

@@ -3,7 +3,8 @@
 # seeded simulations, storage, client, server), the compatibility suite with real clients
 # (kazoo, raw wire, the ZooKeeper C client's cli_mt) first against Apache ZooKeeper 3.8 (to
 # prove its expectations are real ZooKeeper behaviour) and then against `paddock keeper`, and
-# the ensemble fault suite (SIGKILL/SIGSTOP/restart/wipe of real members).
+# the ensemble fault suite (SIGKILL/SIGSTOP/restart/wipe of real members), and the Kafka
+# compatibility suite (kcat and kafka-python against a keeper and three `paddock broker`s).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -21,3 +22,5 @@ echo "== compat suite against paddock keeper"
 (cd Tests/Compat && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q)
 echo "== ensemble fault suite against a 3-member paddock ensemble"
 (cd Tests/Ensemble && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q)
+echo "== kafka compatibility suite against a keeper and 3 paddock brokers"
+(cd Tests/Kafka && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q)

@@ -113,75 +113,114 @@ struct Shell: AsyncParsableCommand {
 }
 
 struct ClusterOptions: ParsableArguments {
-    @Option(name: .long, help: "Directory holding every member's config, data and log.")
+    @Option(name: .long, help: "Directory holding every member's and broker's config, data and log.")
     var dir: String = "./data/cluster"
 
     @Option(name: .long, help: "Number of keeper members (3 or 5 for an ensemble that survives failures).")
     var members: Int = 3
 
+    @Option(name: .long, help: "Number of Kafka brokers (0 for none).")
+    var brokers: Int = 3
+
     @Option(name: .long, help: "Client port of member 1 (members use consecutive ports).")
     var basePort: Int = 2181
 
+    @Option(name: .long, help: "Kafka listener port of broker 1 (brokers use consecutive ports).")
+    var kafkaBasePort: Int = 9092
+
     func cluster() throws -> LocalCluster {
-        guard members >= 1, members <= 9 else { throw ValidationError("--members must be between 1 and 9") }
         let path = URL(fileURLWithPath: dir).standardizedFileURL.path
-        var cluster = LocalCluster(directory: path, members: members)
+        var cluster = LocalCluster(directory: path, members: members, brokers: brokers)
         cluster.firstClientPort = basePort
         cluster.firstQuorumPort = basePort + 707
         cluster.firstElectionPort = basePort + 1707
         cluster.firstAdminPort = basePort + 5899
+        cluster.firstKafkaPort = kafkaBasePort
+        do {
+            try cluster.validate()
+        } catch let failure as LocalCluster.Failure {
+            throw ValidationError(failure.description)
+        }
         return cluster
     }
 }
 
 struct Cluster: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start, stop or inspect a local keeper ensemble on loopback.",
+        abstract: "Start, stop or inspect a local keeper ensemble and Kafka brokers on loopback.",
         subcommands: [Up.self, Down.self, Status.self])
 
-    struct Up: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write the configs and start every member.")
+    struct Up: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the configs, start every member, then every broker once the ensemble serves.")
         @OptionGroup var options: ClusterOptions
-        @Option(help: "Seconds to wait for a leader and followers.") var timeout: Int = 60
+        @Option(help: "Seconds to wait for a leader and followers, and again for the brokers.") var timeout: Int = 60
 
-        func run() throws {
+        func run() async throws {
             let cluster = try options.cluster()
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
-            try cluster.up(executable: executable)
+            try cluster.upKeepers(executable: executable)
             guard cluster.waitForQuorum(timeout: .seconds(timeout)) else {
-                print("no quorum after \(timeout) s; logs: \(cluster.directory)/keeper*/keeper.log")
+                print("no quorum within \(timeout) s, or a member exited; logs: \(cluster.directory)/keeper*/keeper.log")
                 throw ExitCode(1)
             }
-            print(cluster.connectString)
+            try cluster.upBrokers(executable: executable)
+            print("connect: \(cluster.connectString)")
+            guard cluster.brokers > 0 else { return }
+            do {
+                let registry = try await cluster.waitForBrokers(timeout: .seconds(timeout))
+                print("bootstrap: \(cluster.bootstrapServers)")
+                print(LocalCluster.controllerLine(registry))
+            } catch let failure as LocalCluster.Failure {
+                print(failure.description)
+                throw ExitCode(1)
+            }
         }
     }
 
     struct Down: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop the members started by up (data is kept).")
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the brokers, then the members, started by up (data is kept).")
         @OptionGroup var options: ClusterOptions
 
         func run() throws {
-            let stopped = try options.cluster().down()
-            print(stopped.isEmpty ? "nothing running" : "stopped keeper " + stopped.map(String.init).joined(separator: ", "))
+            let stopped = try options.cluster().down().filter { !$0.stopped.isEmpty }
+            print(
+                stopped.isEmpty
+                    ? "nothing running"
+                    : "stopped " + stopped.map { "\($0.role) " + $0.stopped.map(String.init).joined(separator: ", ") }
+                        .joined(separator: "; "))
         }
     }
 
-    struct Status: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each member's process and role.")
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show each member's process and role, and each broker's process, port and registration.")
         @OptionGroup var options: ClusterOptions
 
-        func run() throws {
+        func run() async throws {
             let cluster = try options.cluster()
             var serving = 0
             for n in 1...cluster.members {
-                let pid = cluster.runningPID(n).map(String.init) ?? "-"
+                let pid = cluster.runningPID(.keeper, n).map(String.init) ?? "-"
                 let mode = cluster.mode(n) ?? "down"
                 if mode == "leader" || mode == "follower" { serving += 1 }
                 print("keeper\(n) pid=\(pid) client=\(cluster.host):\(cluster.clientPort(n)) mode=\(mode)")
             }
+            let quorum = serving > cluster.members / 2
+            // Without a quorum nothing can be read; with one, a failed read is reported as unknown.
+            let registry = quorum ? try? await BrokerRegistry.read(connectString: cluster.connectString) : nil
+            var brokersHealthy = true
+            for n in cluster.numbers(.broker) {
+                let pid = cluster.runningPID(.broker, n)
+                if n <= cluster.brokers, pid == nil || registry?.registered.contains(n) != true { brokersHealthy = false }
+                print(cluster.brokerStatusLine(n, pid: pid, listening: cluster.isListening(broker: n), registry: registry))
+            }
+            if cluster.brokers > 0 { print(LocalCluster.controllerLine(registry)) }
             print("connect: \(cluster.connectString)")
-            if serving <= cluster.members / 2 { throw ExitCode(1) }
+            if cluster.brokers > 0 { print("bootstrap: \(cluster.bootstrapServers)") }
+            if !quorum || !brokersHealthy { throw ExitCode(1) }
         }
     }
 }

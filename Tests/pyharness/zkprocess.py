@@ -62,10 +62,10 @@ def parse_mntr(text):
     return out
 
 
-def logs_tail(log_dir, lines, label=""):
-    """The last `lines` lines of a member's stdout.log and zookeeper.log, for failure reports."""
+def logs_tail(log_dir, lines, label="", names=("stdout.log", "zookeeper.log")):
+    """The last `lines` lines of a member's stdout.log and zookeeper.log (or of `names`), for failure reports."""
     parts = []
-    for name in ("stdout.log", "zookeeper.log"):
+    for name in names:
         p = os.path.join(log_dir, name)
         if os.path.exists(p):
             with open(p, "rb") as f:
