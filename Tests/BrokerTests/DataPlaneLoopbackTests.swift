@@ -20,12 +20,17 @@ import Glibc
         let port = cluster.brokers[id]!.port
         let up = try await eventually(timeout: .seconds(20)) {
             do {
-                return try await KafkaTestClient.with(port: port) { try await $0.metadata([]).brokers.count == brokers }
+                // Up: every broker registered and a controller elected (a broker may listen before it
+                // has read /controller; Kafka answers controller -1 then too).
+                return try await KafkaTestClient.with(port: port) {
+                    let metadata = try await $0.metadata([])
+                    return metadata.brokers.count == brokers && metadata.controllerID >= 0
+                }
             } catch {
                 return false  // not listening yet
             }
         }
-        try #require(up, "broker did not serve Metadata:\n\(cluster.logs)")
+        try #require(up, "broker did not serve Metadata with \(brokers) brokers and a controller:\n\(cluster.logs)")
         return port
     }
 
