@@ -32,6 +32,12 @@ let package = Package(
             pkgConfig: "sqlite3",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // The compression libraries Kafka's record batches use (codecs 1-4), for RecordCompression.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // Debian ships no snappy.pc: the module map links libsnappy and includes <snappy-c.h>.
+        .systemLibrary(name: "CSnappy", providers: [.apt(["libsnappy-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .target(
             name: "ZooKeeperWire",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
@@ -136,9 +142,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
+            name: "RecordCompression",
+            dependencies: ["CZlib", "CSnappy", "CLZ4", "CZstd", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .target(
             name: "SegmentLog",
             dependencies: [
                 "KafkaWire",
+                "RecordCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -220,8 +232,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "RecordCompressionTests",
+            dependencies: ["RecordCompression", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "SegmentLogTests",
-            dependencies: ["SegmentLog", "KafkaWire", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "SegmentLog", "KafkaWire", "RecordCompression", .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -9,10 +9,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 DATA=${PADDOCK_DATA:-$here/data/cluster}
-if ! dpkg -s libsqlite3-dev >/dev/null 2>&1; then
-  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
-  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends libsqlite3-dev >/dev/null
-fi
+# shellcheck source=apt-deps.sh
+. "$here/Ops/apt-deps.sh"
+install_missing_apt "${BUILD_APT_PACKAGES[@]}"
 swift build -c release --product paddock
 bin=.build/release/paddock
 stop() { "$bin" cluster down --dir "$DATA"; }

@@ -23,6 +23,10 @@ package struct LogConfig: Hashable, Sendable {
     package var segmentIndexBytes: Int = 10 << 20
     /// `message.timestamp.type`.
     package var timestampType: TimestampType = .createTime
+    /// The most bytes one stored batch's records may decompress to when the log reads inside it (a
+    /// ListOffsets by timestamp); more is reported as a corrupt batch. No Kafka equivalent: it bounds
+    /// what a decompression bomb can cost.
+    package var maxDecompressedBatchBytes: Int = 64 << 20
 
     package init() {}
 }

@@ -142,31 +142,28 @@ final class LogSegment {
     }
 
     /// The first record at or after `startOffset` whose timestamp is ≥ `timestamp`, with that
-    /// timestamp. Exact for uncompressed CreateTime batches; otherwise the batch's first offset (at
-    /// least `startOffset`) and its maxTimestamp, since records are never decompressed here.
+    /// timestamp (`FileRecords.searchForTimestamp`). Batch headers are scanned from the time index's
+    /// position; only a batch whose maxTimestamp qualifies is read record by record, decompressing it
+    /// when compressed. Records that do not decompress or decode throw `corruptRecords`.
     func offset(forTimestamp timestamp: Int64, startOffset: Int64) throws -> (offset: Int64, timestamp: Int64)? {
         let from = max(timeIndex.offset(lookingFor: timestamp), startOffset)
         var position = offsetIndex.position(lookingFor: from)
         while position < size {
             let header = try batchHeader(at: position)
             if header.lastOffset >= startOffset && header.maxTimestamp >= timestamp {
-                if header.attributes.isUncompressed && !header.attributes.isLogAppendTime {
-                    let batch = try log.read(at: position, count: header.totalSize)
-                    let records: [BatchRecord]
-                    do {
-                        records = try UncompressedRecordBatch.records(in: batch, at: batch.readerIndex)
-                    } catch {
-                        throw SegmentLogError.corruptSegment(path: logPath, position: position, detail: "\(error)")
+                let batch = try log.read(at: position, count: header.totalSize)
+                let records: [BatchRecord]
+                do {
+                    records = try header.records(in: batch, maxDecompressedBytes: config.maxDecompressedBatchBytes)
+                } catch {
+                    throw SegmentLogError.corruptRecords(path: logPath, position: position, detail: "\(error)")
+                }
+                for record in records {
+                    let recordOffset = header.baseOffset + Int64(record.offsetDelta)
+                    let recordTimestamp = header.timestamp(of: record)
+                    if recordOffset >= startOffset && recordTimestamp >= timestamp {
+                        return (recordOffset, recordTimestamp)
                     }
-                    for record in records {
-                        let recordOffset = header.baseOffset + Int64(record.offsetDelta)
-                        let recordTimestamp = header.baseTimestamp + record.timestampDelta
-                        if recordOffset >= startOffset && recordTimestamp >= timestamp {
-                            return (recordOffset, recordTimestamp)
-                        }
-                    }
-                } else {
-                    return (max(header.baseOffset, startOffset), header.maxTimestamp)
                 }
             }
             position += header.totalSize

@@ -15,6 +15,9 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
     /// Log data that recovery may not truncate away (it lies below the recovery point, i.e. it was
     /// flushed), or a segment whose name or offsets contradict its contents.
     case corruptSegment(path: String, position: Int, detail: String)
+    /// A stored batch whose header is sound but whose records cannot be read: they do not decompress
+    /// (the detail names the codec) or do not decode. Kafka answers CORRUPT_MESSAGE for the partition.
+    case corruptRecords(path: String, position: Int, detail: String)
     /// A directory in a log dir that is not `<topic>-<partition>`.
     case unexpectedDirectory(path: String)
 
@@ -26,6 +29,8 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
             "\(path) line \(line) is not a valid checkpoint: \(detail)"
         case .corruptSegment(let path, let position, let detail):
             "\(path) is corrupt at byte \(position): \(detail)"
+        case .corruptRecords(let path, let position, let detail):
+            "\(path) holds an unreadable batch at byte \(position): \(detail)"
         case .unexpectedDirectory(let path):
             "\(path) is not a partition directory (expected <topic>-<partition>)"
         }

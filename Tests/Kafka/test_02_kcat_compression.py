@@ -6,9 +6,11 @@ with its key, value and headers, at consecutive offsets from 0. The segment file
 hold batches compressed with the codec asked for (the broker stores batches as received;
 librdkafka leaves a batch uncompressed only when compression would not shrink it): a
 broker that advertised the wrong Produce versions would make librdkafka 2.0.2 silently send
-uncompressed batches (reference/kafka.md §3.4, trap 1)."""
+uncompressed batches (reference/kafka.md §3.4, trap 1). kcat -Q must then find a record by its
+timestamp inside one of those compressed batches."""
 
 import json
+import re
 import zlib
 
 import pytest
@@ -43,10 +45,12 @@ def test_kcat_round_trip_with_compression(kafka, codec):
 
     out = kafka.kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-J", "-q"], timeout=120).stdout
     got = {p: [] for p in range(PARTITIONS)}
+    stamps = {}  # partition -> CreateTime of each record, in offset order
     for line in out.splitlines():
         m = json.loads(line)
         assert m["headers"] == headers, m
         got[m["partition"]].append((m["offset"], m["key"], m["payload"]))
+        stamps.setdefault(m["partition"], []).append(m["ts"])
     assert sum(len(v) for v in got.values()) == MESSAGES, {p: len(v) for p, v in got.items()}
 
     for p in range(PARTITIONS):
@@ -65,6 +69,23 @@ def test_kcat_round_trip_with_compression(kafka, codec):
         assert codecs <= {0, CODEC_IDS[codec]}, "%s-%d stored with codecs %s" % (topic, p, sorted(codecs))
         assert compressed >= 0.99 * len(want), "%s-%d: only %d of %d records stored %s-compressed: %r" % (
             topic, p, compressed, len(want), codec, batches)
+
+        # ListOffsets by timestamp (kcat -Q) inside a batch librdkafka compressed: the first record
+        # whose CreateTime is newer than every earlier one, past its batch's first record, is found
+        # exactly, as Kafka reads through the decompressed records.
+        ts = stamps[p]
+        newer_than_all_before = set()
+        running = ts[0]
+        for o in range(1, len(ts)):
+            if ts[o] > running:
+                newer_than_all_before.add(o)
+            running = max(running, ts[o])
+        inside = [o for base, count, c in batches if c == CODEC_IDS[codec] for o in range(base + 1, base + count)
+                  if o in newer_than_all_before]
+        assert inside, "%s-%d: no record inside a compressed batch is newer than all before it" % (topic, p)
+        target = inside[len(inside) // 2]
+        out = kafka.kcat(["-Q", "-t", "%s:%d:%d" % (topic, p, ts[target])]).stdout.decode()
+        assert re.search(r"\[%d\] offset %d\b" % (p, target), out), (target, out)
 
 
 def test_consuming_from_an_offset_inside_a_batch(kafka):

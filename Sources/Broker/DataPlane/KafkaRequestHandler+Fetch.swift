@@ -110,7 +110,8 @@ extension KafkaRequestHandler {
 
     /// ListOffsets v1+ (`KafkaApis.handleListOffsetRequest`): -1 is the latest offset (the high watermark
     /// for consumers, which is also the last stable offset), -2 the log start offset, other timestamps
-    /// the first offset whose batch timestamp is at or after them (below the high watermark), else -1.
+    /// the first record whose timestamp is at or after them (below the high watermark; compressed batches
+    /// are read inside), else -1; CORRUPT_MESSAGE when that batch's records cannot be read.
     /// v4+ answers the leader epoch of the offset's batch.
     func listOffsets(_ request: ListOffsetsRequest) async -> ListOffsetsResponse {
         var topics: [ListOffsetsResponse.Topic] = []
@@ -165,9 +166,9 @@ extension KafkaRequestHandler {
             guard let (foundTimestamp, offset, epoch) = found else { return answer(.noError) }
             return answer(.noError, timestamp: foundTimestamp, offset: offset.rawValue, epoch: epoch)
         } catch {
-            logger.error(
-                "offset lookup failed",
-                metadata: partition.logMetadata(["error": "\(error)"]))
+            logger.error("offset lookup failed", metadata: partition.logMetadata(["error": "\(error)"]))
+            // A stored batch whose records do not decompress or decode: Kafka's CorruptRecordException.
+            if case SegmentLogError.corruptRecords = error { return answer(.corruptMessage) }
             return answer(.kafkaStorageError)
         }
     }

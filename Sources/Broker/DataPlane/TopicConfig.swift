@@ -79,6 +79,8 @@ package struct TopicConfig: Hashable, Sendable {
         case let other: throw .init("message.timestamp.type: expected CreateTime or LogAppendTime, got \"\(other)\"")
         }
         self.maxMessageBytes = Int(try number("max.message.bytes", 0...Int64(Int32.max)))
+        // A batch's records may decompress to 64 times the largest batch a Produce may append.
+        log.maxDecompressedBatchBytes = max(maxMessageBytes, 1 << 20) * 64
         self.logConfig = log
         self.entries = entries.values.sorted { $0.name < $1.name }
     }

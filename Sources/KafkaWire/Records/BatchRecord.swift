@@ -15,7 +15,8 @@ package import NIOCore
 /// headers: [headerKeyLength varint, headerKey utf8, headerValueLength varint (-1 = null), headerValue]
 /// ```
 ///
-/// The broker never reads records; tests, tools and the bench build and inspect batches with this.
+/// The broker reads records only to answer ListOffsets by timestamp; tests, tools and the bench
+/// build and inspect batches with this.
 package struct BatchRecord: Hashable, Sendable {
     /// A record header: a non-null UTF-8 key and an optional value.
     package struct Header: Hashable, Sendable {

@@ -40,15 +40,24 @@ package enum UncompressedRecordBatch {
     package static func records(in buffer: ByteBuffer, at position: Int) throws(RecordBatchError) -> [BatchRecord] {
         let header = try RecordBatchHeader(verifying: buffer, at: position)
         guard header.attributes.isUncompressed else { throw .compressedRecords(codec: header.attributes.compressionCodec) }
-        var body = buffer.getSlice(
+        let section = buffer.getSlice(
             at: position + RecordBatchHeader.size, length: header.totalSize - RecordBatchHeader.size)!
+        return try BatchRecord.records(inSection: section, count: header.recordCount)
+    }
+}
+
+extension BatchRecord {
+    /// The `count` records filling a batch's records section exactly: the bytes after the 61-byte
+    /// header of an uncompressed batch, or the decompressed payload of a compressed one.
+    package static func records(inSection section: ByteBuffer, count: Int32) throws(RecordBatchError) -> [BatchRecord] {
+        var body = section
         // A record takes at least 7 bytes, which bounds the count before anything is allocated.
-        guard header.recordCount >= 0, Int(header.recordCount) * 7 <= body.readableBytes else {
-            throw .malformedRecord(field: "recordCount", detail: "\(header.recordCount) in \(body.readableBytes) bytes")
+        guard count >= 0, Int(count) * 7 <= body.readableBytes else {
+            throw .malformedRecord(field: "recordCount", detail: "\(count) in \(body.readableBytes) bytes")
         }
         var records: [BatchRecord] = []
-        records.reserveCapacity(Int(header.recordCount))
-        for _ in 0..<header.recordCount { records.append(try BatchRecord(from: &body)) }
+        records.reserveCapacity(Int(count))
+        for _ in 0..<count { records.append(try BatchRecord(from: &body)) }
         guard body.readableBytes == 0 else {
             throw .malformedRecord(field: "records", detail: "\(body.readableBytes) bytes after the last record")
         }

@@ -6,6 +6,7 @@ import Darwin
 import KafkaWire
 import Logging
 import NIOCore
+import RecordCompression
 
 @testable import SegmentLog
 
@@ -21,14 +22,36 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
     return try body(path)
 }
 
-/// Test batches: `records` records of `valueSize` bytes each, record i stamped `timestamp + i`.
-func produceBatch(records: Int = 1, valueSize: Int = 10, timestamp: Int64 = 1_000) throws -> ProduceRecordBatches {
+/// Test batches: `records` records of `valueSize` bytes each, record i stamped `timestamp + i`,
+/// their records section compressed with `codec` when given.
+func produceBatch(
+    records: Int = 1, valueSize: Int = 10, timestamp: Int64 = 1_000, codec: CompressionCodec? = nil
+) throws -> ProduceRecordBatches {
     let batch = UncompressedRecordBatch.encode(
         records: (0..<records).map {
             BatchRecord(timestampDelta: Int64($0), offsetDelta: Int32($0), value: ByteBuffer(repeating: UInt8($0 & 0xFF), count: valueSize))
         },
         baseTimestamp: timestamp)
-    return try ProduceRecordBatches(validating: batch, maxBatchBytes: 1 << 30)
+    guard let codec else { return try ProduceRecordBatches(validating: batch, maxBatchBytes: 1 << 30) }
+    let section = batch.getSlice(at: RecordBatchHeader.size, length: batch.readableBytes - RecordBatchHeader.size)!
+    return try ProduceRecordBatches(
+        validating: replacingRecordsSection(of: batch, with: RecordCompression.compress(section, codec: codec), codec: codec.rawValue),
+        maxBatchBytes: 1 << 30)
+}
+
+/// `batch` (one whole batch at index 0) with `section` after its header instead of its records, the
+/// codec bits set to `codec`, and batchLength and CRC-32C fixed up: a compressed batch, or a
+/// corrupt one that still passes produce validation.
+func replacingRecordsSection(of batch: ByteBuffer, with section: ByteBuffer, codec: Int16) -> ByteBuffer {
+    var result = batch.getSlice(at: 0, length: RecordBatchHeader.size)!
+    result.writeImmutableBuffer(section)
+    let attributes = result.getInteger(at: RecordBatchHeader.Field.attributes, as: Int16.self)!
+    result.setInteger(attributes & ~0x07 | codec, at: RecordBatchHeader.Field.attributes)
+    result.setInteger(Int32(result.readableBytes - RecordBatchHeader.logOverhead), at: RecordBatchHeader.Field.batchLength)
+    let crc = CRC32C.checksum(
+        result, at: RecordBatchHeader.Field.attributes, length: result.readableBytes - RecordBatchHeader.Field.attributes)
+    result.setInteger(crc, at: RecordBatchHeader.Field.crc)
+    return result
 }
 
 let testLogger = Logger(label: "segmentlog-test", factory: { _ in SwiftLogNoOpLogHandler() })
