@@ -331,9 +331,6 @@ package struct ReplicaNode: Sendable {
         raft.hasReady() || !messages.isEmpty || !expired.isEmpty || !failedReads.isEmpty
     }
 
-    /// Outputs taken whose `persisted()` has not come yet.
-    package var outputsInFlight: Int { outstandingOutputs.count }
-
     /// Everything to do now; call `persisted()` once it is durable and sent (one call per output,
     /// oldest first).
     package mutating func takeOutput(monotonicMillis: Int64) -> ReplicaOutput {

@@ -75,8 +75,6 @@ package struct ReplicaPipeline: Sendable {
         self.lastTreeFlushMillis = monotonicMillis
     }
 
-    package var writesInFlight: Int { inFlight.count }
-
     /// Takes the node's next output if it has one and the pipeline has room.
     package mutating func take(from node: inout ReplicaNode, monotonicMillis now: Int64) -> Step? {
         guard inFlight.count < maxInFlight, node.hasOutput else { return nil }
@@ -125,13 +123,6 @@ package struct ReplicaPipeline: Sendable {
         inFlight[position].done = true
         if let termVote = inFlight[position].termVote { durableTermVote = termVote }
         return drainCompleted(node: &node)
-    }
-
-    /// Storage lost what was in flight (the member restarts from disk).
-    package mutating func reset(loadedHardState: HardState, monotonicMillis: Int64) {
-        self = ReplicaPipeline(
-            loadedHardState: loadedHardState, monotonicMillis: monotonicMillis, maxInFlight: maxInFlight,
-            treeRowsWithEveryLogWrite: treeRowsWithEveryLogWrite)
     }
 
     private mutating func drainCompleted(node: inout ReplicaNode) -> [(to: Int32, message: PeerMessage)] {
