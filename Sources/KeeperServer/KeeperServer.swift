@@ -40,7 +40,7 @@ public final class KeeperServer: Service {
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)
         let databasePath = config.dataDir + "/" + KeeperDatabase.fileName
         let database = try KeeperDatabase(path: databasePath)
-        let storage = StorageDriver(database: database)
+        let storage = try StorageDriver(database: database, logger: logger)
         let treeConfig = TreeConfig(extendedTypesEnabled: config.extendedTypesEnabled, skipACL: config.skipACL)
         let loaded = try storage.load(config: treeConfig)
 

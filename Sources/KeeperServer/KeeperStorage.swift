@@ -12,12 +12,41 @@ package final class StorageDriver: @unchecked Sendable {
     private let database: KeeperDatabase
     private let pool: NIOThreadPool
     package let path: String
+    /// WAL checkpoints run here, off the commit thread (see `WALCheckpointer`).
+    private let checkpointer: WALCheckpointer
+    private let checkpointPool: NIOThreadPool
+    private let checkpointLoop: Task<Void, Never>
 
-    package init(database: KeeperDatabase) {
+    /// How often the WAL is checkpointed in the background.
+    static let checkpointInterval: Duration = .milliseconds(100)
+
+    package init(database: KeeperDatabase, logger: Logger) throws {
         self.database = database
         self.path = database.path
         self.pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
+        let checkpointer = try database.makeCheckpointer()
+        let checkpointPool = NIOThreadPool(numberOfThreads: 1)
+        checkpointPool.start()
+        self.checkpointer = checkpointer
+        self.checkpointPool = checkpointPool
+        self.checkpointLoop = Task {
+            var failing = false
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.checkpointInterval)
+                do {
+                    try await checkpointPool.runIfActive { try checkpointer.checkpoint() }
+                    if failing { logger.info("WAL checkpoints succeed again") }
+                    failing = false
+                } catch {
+                    // Every commit stays in the WAL meanwhile (nothing is lost); say so once.
+                    if !failing && !Task.isCancelled {
+                        logger.warning("WAL checkpoint failed", metadata: ["error": "\(error)"])
+                    }
+                    failing = true
+                }
+            }
+        }
     }
 
     /// Loads the persisted state (blocking; called once at start-up before serving).
@@ -33,6 +62,11 @@ package final class StorageDriver: @unchecked Sendable {
 
     /// Checkpoints the WAL and closes the database.
     package func shutdown() async {
+        checkpointLoop.cancel()
+        await checkpointLoop.value
+        let checkpointer = self.checkpointer
+        _ = try? await checkpointPool.runIfActive { checkpointer.close() }
+        try? await checkpointPool.shutdownGracefully()
         let database = self.database
         _ = try? await pool.runIfActive { try database.checkpoint() }  // best effort: WAL replays on open anyway
         try? await pool.shutdownGracefully()  // nothing else to do if the pool is already gone

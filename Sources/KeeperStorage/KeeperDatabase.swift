@@ -367,6 +367,14 @@ package final class KeeperDatabase: @unchecked Sendable {
     }
 
     /// Checkpoints the WAL into the main file (on shutdown and after large batches).
+    /// Hands WAL checkpoints to a `WALCheckpointer` on another thread: SQLite's automatic
+    /// checkpoint runs inside the commit that crosses its threshold (1000 pages), copying and
+    /// fsyncing the database file while every write queued behind that commit waits.
+    package func makeCheckpointer() throws -> WALCheckpointer {
+        try connection.execute("PRAGMA wal_autocheckpoint = 0")
+        return try WALCheckpointer(path: path)
+    }
+
     package func checkpoint() throws {
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
@@ -468,4 +476,42 @@ package final class KeeperDatabase: @unchecked Sendable {
             owner    INTEGER NOT NULL
         );
         """
+}
+
+/// Checkpoints a member database's WAL from a connection of its own, on a thread of its own, so
+/// group commits never wait for the database file's copy and fsync. A PASSIVE checkpoint neither
+/// waits for nor blocks the writer.
+///
+/// @unchecked Sendable: used from one thread at a time (`StorageDriver`'s checkpoint thread).
+package final class WALCheckpointer: @unchecked Sendable {
+    private let connection: SQLiteConnection
+
+    init(path: String) throws {
+        connection = try SQLiteConnection(path: path, create: false)
+        try connection.execute("PRAGMA busy_timeout = 5000")
+        // A connection opens its pager (and finds the WAL) on its first read; a checkpoint
+        // before that reports "not in WAL mode" and copies nothing.
+        let mode = try connection.pragmaText("journal_mode")
+        guard mode == "wal" else {
+            throw KeeperStorageError.corrupt(path: path, detail: "checkpointer found journal_mode=\(mode), expected wal")
+        }
+    }
+
+    /// A WAL longer than this many frames (4 KiB pages) is restarted once its frames are copied.
+    package static let restartAboveFrames = 16_384
+
+    /// One PASSIVE checkpoint, then a RESTART one if the WAL has grown past
+    /// `restartAboveFrames` (under constant writes a passive checkpoint never catches the writer,
+    /// so the WAL would never start over). Returns the frames in the WAL and how many are now in
+    /// the database file.
+    @discardableResult
+    package func checkpoint() throws -> (walFrames: Int, checkpointed: Int) {
+        let passive = try connection.walCheckpoint(restart: false)
+        guard passive.walFrames > Self.restartAboveFrames else { return passive }
+        return try connection.walCheckpoint(restart: true)
+    }
+
+    package func close() {
+        connection.close()
+    }
 }

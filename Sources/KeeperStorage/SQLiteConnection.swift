@@ -55,6 +55,21 @@ package final class SQLiteConnection {
         }
     }
 
+    /// `sqlite3_wal_checkpoint_v2(PASSIVE)`: copies the committed WAL frames it can into the
+    /// database file without waiting for (or holding up) a writer. Returns the frames in the WAL
+    /// and how many of them are now in the database file.
+    ///
+    /// With `restart`, it waits (busy timeout) for the writer between commits and makes the next
+    /// commit start the WAL over from its beginning, so a WAL under constant writes stops growing.
+    package func walCheckpoint(restart: Bool) throws -> (walFrames: Int, checkpointed: Int) {
+        var log: Int32 = 0
+        var done: Int32 = 0
+        let mode = restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE
+        let rc = sqlite3_wal_checkpoint_v2(handle, nil, mode, &log, &done)
+        guard rc == SQLITE_OK else { throw error(rc, restart ? "wal_checkpoint(RESTART)" : "wal_checkpoint(PASSIVE)") }
+        return (Int(log), Int(done))
+    }
+
     /// A cached prepared statement, reset and with cleared bindings.
     package func prepare(_ sql: String) throws -> SQLiteStatement {
         if let cached = statements[sql] {

@@ -33,6 +33,30 @@ struct ConsensusLogTests {
         }
     }
 
+    /// The background checkpointer copies every committed WAL frame into the database file
+    /// while the writing connection stays open, and the data reads back after a reopen.
+    @Test func backgroundCheckpointCopiesCommittedFrames() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/k.db"
+            let database = try KeeperDatabase(path: path)
+            let checkpointer = try database.makeCheckpointer()
+            for k in 1...50 {
+                var batch = PersistBatch()
+                batch.entries = [StoredEntry(index: Int64(k), term: 1, txn: nil)]
+                batch.hardState = StoredHardState(term: 1, vote: 1, commit: Int64(k))
+                try database.commit(batch)
+            }
+            let result = try checkpointer.checkpoint()
+            #expect(result.walFrames > 0)
+            #expect(result.checkpointed == result.walFrames)
+            checkpointer.close()
+            database.close()
+            let reopened = try KeeperDatabase(path: path)
+            defer { reopened.close() }
+            #expect(try reopened.load(config: Self.config).tail.count == 50)
+        }
+    }
+
     @Test func newEntriesReplaceConflictingSuffix() throws {
         try withTemporaryDirectory { dir in
             let database = try KeeperDatabase(path: dir + "/k.db")
