@@ -279,9 +279,9 @@ package struct Ensemble: Sendable {
             if let soft = ready.softState {
                 trace.append(now, .role(members[k].id, soft.role, soft.term, soft.leader))
             }
-            let slow = random.chance(perMille: options.slowPersistPerMille)
-            let delay = Int64.random(in: slow ? options.slowPersistDelay : options.persistDelay, using: &random)
-            let done = max(now + delay, members[k].lastPersistDone)
+            let done = random.diskCompletion(
+                now: now, after: members[k].lastPersistDone, fast: options.persistDelay, slow: options.slowPersistDelay,
+                slowPerMille: options.slowPersistPerMille)
             members[k].lastPersistDone = done
             queue.schedule(.persist(k, incarnation: members[k].incarnation), at: done)
         }

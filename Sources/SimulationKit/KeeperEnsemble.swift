@@ -379,9 +379,9 @@ package struct KeeperEnsemble: Sendable {
                 checker.fail("\(members[k].id) writes tree rows without an applied mark (applied \(members[k].node!.appliedIndex))")
             }
             members[k].writes.append((step.ticket, write))
-            let slow = random.chance(perMille: options.slowPersistPerMille)
-            let delay = Int64.random(in: slow ? options.slowPersistDelay : options.persistDelay, using: &random)
-            let done = max(now + delay, members[k].lastWriteDone)
+            let done = random.diskCompletion(
+                now: now, after: members[k].lastWriteDone, fast: options.persistDelay, slow: options.slowPersistDelay,
+                slowPerMille: options.slowPersistPerMille)
             members[k].lastWriteDone = done
             queue.schedule(.persist(k, incarnation: members[k].incarnation, ticket: step.ticket), at: done)
             trace.append(
