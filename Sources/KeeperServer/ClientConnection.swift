@@ -34,6 +34,8 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     private var state = State.awaitingConnect
     private var queue = Deque<Slot>()
     private var needsFlush = false
+    /// Set once a reply over `paddock.maxReplyBytes` closed the connection: nothing after it is sent.
+    private var replyRefused = false
 
     package private(set) var sessionID: SessionID?
     package private(set) var auth: [ZKId] = []
@@ -265,7 +267,20 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     }
 
     private func write(header: ReplyHeader, response: ZKResponse?) {
-        guard let context else { return }
+        guard let context, !replyRefused else { return }
+        let size = ReplyHeader.encodedSize + (header.err == .ok ? response?.encodedSize ?? 0 : 0)
+        guard size <= driver.config.maxReplyBytes else {
+            // Reads share the tree's bytes, so the reply's size is known before it is copied into a frame.
+            logger.warning(
+                "closing client connection: reply too large",
+                metadata: [
+                    "zk.xid": "\(header.xid.rawValue)", "bytes": "\(size)",
+                    "max_reply_bytes": "\(driver.config.maxReplyBytes)",
+                ])
+            replyRefused = true
+            closeAfterFlush()
+            return
+        }
         var buffer = context.channel.allocator.buffer(capacity: 64)
         ZKReplyFrame.encode(header: header, response: response, into: &buffer)
         context.write(wrapOutboundOut(buffer), promise: nil)

@@ -31,6 +31,11 @@ package struct KeeperConfiguration: Sendable {
     package var extendedTypesEnabled = false
     package var skipACL = false
     package var juteMaxBuffer = 0xfffff
+    /// `paddock.maxReplyBytes`: the largest reply a member sends. A bigger one (a multiRead of many
+    /// reads of a large node, a getChildren of a huge child list) closes the connection with one log
+    /// line, as an oversized request does. ZooKeeper has no such key; its clients refuse replies
+    /// over their own `jute.maxbuffer` (4 MB by default in the Java client).
+    package var maxReplyBytes = 64 << 20
     package var adminEnabled = true
     package var adminAddress = "0.0.0.0"
     package var adminPort = 8080
@@ -162,6 +167,7 @@ package struct KeeperConfiguration: Sendable {
         case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled": extendedTypesEnabled = try bool()
         case "skipACL", "zookeeper.skipACL": skipACL = try bool()
         case "jute.maxbuffer", "zookeeper.jute.maxbuffer": juteMaxBuffer = try int(1024...Int(Int32.max))
+        case "paddock.maxReplyBytes": maxReplyBytes = try int(1024...Int(Int32.max) - 64)
         case "admin.enableServer", "zookeeper.admin.enableServer": adminEnabled = try bool()
         case "admin.serverAddress", "zookeeper.admin.serverAddress": adminAddress = value
         case "admin.serverPort", "zookeeper.admin.serverPort": adminPort = try int(0...65535)

@@ -29,11 +29,13 @@ package enum SegmentPolicy {
         // An empty segment takes any append: rolling it would only create another empty one at the
         // same base offset.
         guard segmentSize > 0 else { return false }
-        let waited = firstBatchTimestamp.map { appendMaxTimestamp - $0 } ?? (now - createdAt)
+        // Timestamps are the producer's choice (any Int64, Int64.min included): differences saturate.
+        let waited = firstBatchTimestamp.map { appendMaxTimestamp.saturatingDifference($0) }
+            ?? now.saturatingDifference(createdAt)
         return segmentSize > config.segmentBytes - appendSize
             || waited > config.segmentMs
             || indexesFull
-            || appendLastOffset - segmentBaseOffset > Int64(UInt32.max)
+            || appendLastOffset.saturatingDifference(segmentBaseOffset) > Int64(UInt32.max)
     }
 
     /// How many of the oldest segments retention deletes: first those past `retention.ms` (now minus
@@ -48,7 +50,7 @@ package enum SegmentPolicy {
             index < segments.count - 1 && segments[index + 1].baseOffset <= highWatermark
         }
         if let retentionMs = config.retentionMs {
-            while deletable(count), now - segments[count].largestTimestamp > retentionMs { count += 1 }
+            while deletable(count), now.saturatingDifference(segments[count].largestTimestamp) > retentionMs { count += 1 }
         }
         if let retentionBytes = config.retentionBytes {
             var excess = Int64(segments[count...].reduce(0) { $0 + $1.size }) - retentionBytes
@@ -59,5 +61,15 @@ package enum SegmentPolicy {
         }
         while deletable(count), segments[count + 1].baseOffset <= logStartOffset { count += 1 }
         return count
+    }
+}
+
+extension Int64 {
+    /// `self - other`, clamped to `Int64.min...Int64.max` instead of trapping: for differences of
+    /// timestamps and offsets that came from a producer or a file.
+    package func saturatingDifference(_ other: Int64) -> Int64 {
+        let (difference, overflow) = self.subtractingReportingOverflow(other)
+        guard overflow else { return difference }
+        return other < 0 ? .max : .min
     }
 }

@@ -36,6 +36,25 @@ import Testing
         #expect(!Self.shouldRoll(size: 0, maxTimestamp: 999_999, config: config))
     }
 
+    /// Timestamps are the producer's: Int64.min after a normal batch used to overflow and trap.
+    @Test func extremeTimestampsSaturateInsteadOfTrapping() {
+        let config = Self.config { $0.segmentMs = 60_000 }
+        #expect(!Self.shouldRoll(size: 10, first: 1_000, maxTimestamp: .min, config: config))
+        #expect(Self.shouldRoll(size: 10, first: .min, maxTimestamp: .max, config: config))
+        #expect(Self.shouldRoll(size: 10, first: nil, maxTimestamp: 0, now: .max, config: config))
+        let segments = [
+            SegmentPolicy.SegmentSummary(baseOffset: 0, size: 10, largestTimestamp: .min),
+            SegmentPolicy.SegmentSummary(baseOffset: 5, size: 10, largestTimestamp: .max),
+        ]
+        let retention = Self.config { $0.retentionMs = 1_000 }
+        #expect(
+            SegmentPolicy.deletableSegmentCount(
+                segments, highWatermark: 10, logStartOffset: 0, now: .max, config: retention) == 1)
+        #expect(Int64.max.saturatingDifference(-1) == .max)
+        #expect(Int64.min.saturatingDifference(1) == .min)
+        #expect(Int64(5).saturatingDifference(7) == -2)
+    }
+
     @Test func rollsWhenAnIndexIsFullOrOffsetsOverflow() {
         #expect(Self.shouldRoll(size: 10, full: true, config: LogConfig()))
         #expect(Self.shouldRoll(size: 10, lastOffset: Int64(UInt32.max) + 1, config: LogConfig()))

@@ -111,6 +111,24 @@ struct ResponseSample: Sendable, CustomTestStringConvertible {
         #expect(body.readableBytes == 0)
     }
 
+    /// A server checks `encodedSize` against its reply limit before it encodes, so it must be exact.
+    @Test(arguments: samples)
+    func encodedSizeIsWhatWriteWrites(_ sample: ResponseSample) {
+        var body = ByteBuffer()
+        #expect(sample.response.write(to: &body) == sample.response.encodedSize)
+    }
+
+    /// 65,000 reads of one 34 KB node share its bytes in memory; their reply would be a 2.2 GB frame.
+    @Test func encodedSizeOfAHugeMultiReadIsComputedWithoutWritingIt() {
+        let data = ByteBuffer(repeating: 0x61, count: 34_000)
+        let stat = Stat(
+            czxid: 1, mzxid: 1, ctime: 0, mtime: 0, version: 0, cversion: 0, aversion: 0, ephemeralOwner: 0,
+            dataLength: 34_000, numChildren: 0, pzxid: 1)
+        let reply = ZKResponse.multi(Array(repeating: .getData(data: data, stat: stat), count: 65_000))
+        #expect(reply.encodedSize == 9 + 65_000 * (9 + 4 + 34_000 + 68))
+        #expect(reply.encodedSize > Int(Int32.max))
+    }
+
     @Test(arguments: samples)
     func replyFrameRoundTrips(_ sample: ResponseSample) throws {
         let header = ReplyHeader(xid: Xid(9), zxid: Zxid(epoch: 2, counter: 3), err: .ok)

@@ -2,9 +2,11 @@ public import NIOCore
 
 /// Writes Kafka's primitive types (the table at the top of `KafkaReader.swift`).
 ///
-/// Values that cannot be encoded (a string longer than `Int16.max` bytes, an array of more than
-/// `Int32.max` elements) are caller bugs and stop the process with a precondition failure: every value
-/// this module writes comes from the broker or a test, never from the peer.
+/// Strings can carry a client's text back (a topic name quoted in an error message), so a string too
+/// long for its length field is cut at a character boundary rather than trusted: a non-flexible
+/// `string` holds at most `Int16.max` bytes (STYLE.md §5, "a trap is a crash of the whole server").
+/// Byte fields and arrays are bounded by the request and fetch size limits long before `Int32.max`,
+/// so overflowing them is a broker bug and stops the process with a precondition failure.
 public struct KafkaWriter: Sendable {
     /// Everything written so far (after whatever the buffer held when the writer was made).
     public private(set) var buffer: ByteBuffer
@@ -100,10 +102,28 @@ public struct KafkaWriter: Sendable {
 
     // MARK: - Strings and bytes
 
-    /// Writes a `string` (int16 length).
+    /// Writes a `string` (int16 length), cut to its first `Int16.max` bytes (on a character boundary)
+    /// if it is longer.
     public mutating func writeString(_ string: String) {
-        self.writeInt16Length(string.utf8.count)
-        self.buffer.writeString(string)
+        let fitted = Self.prefix(of: string, maxUTF8Bytes: Int(Int16.max))
+        self.writeInt16Length(fitted.utf8.count)
+        self.buffer.writeSubstring(fitted)
+    }
+
+    /// `string` if it has at most `maxUTF8Bytes` bytes of UTF-8, otherwise its longest prefix of whole
+    /// characters that does.
+    package static func prefix(of string: String, maxUTF8Bytes: Int) -> Substring {
+        guard string.utf8.count > maxUTF8Bytes else { return string[...] }
+        var end = string.startIndex
+        var bytes = 0
+        for index in string.indices {
+            let next = string.index(after: index)
+            let width = string.utf8.distance(from: index, to: next)
+            guard bytes + width <= maxUTF8Bytes else { break }
+            bytes += width
+            end = next
+        }
+        return string[..<end]
     }
 
     /// Writes a `nullable_string`; nil is the length -1.

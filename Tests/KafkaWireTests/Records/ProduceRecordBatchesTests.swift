@@ -93,6 +93,26 @@ import Testing
         }
     }
 
+    /// A small batch claiming 2^31 records would take 2^31 offsets and pass a segment's 32-bit
+    /// relative offsets; an uncompressed one can hold at most one record per 7 bytes.
+    @Test func rejectsMoreRecordsThanTheBytesCanHold() {
+        let bad = Self.patched(Self.batch(records: 1)) {
+            $0.setInteger(Int32.max - 1, at: 23)
+            $0.setInteger(Int32.max, at: 57)
+        }
+        #expect(throws: RecordBatchError.invalidRecordCount(position: 0, recordCount: .max, lastOffsetDelta: .max - 1)) {
+            try ProduceRecordBatches(validating: bad, maxBatchBytes: 1 << 20)
+        }
+        let compressed = Self.patched(Self.batch(records: 1)) {
+            $0.setInteger(Int16(1), at: 21)
+            $0.setInteger(Int32.max - 1, at: 23)
+            $0.setInteger(Int32.max, at: 57)
+        }
+        #expect(throws: RecordBatchError.invalidRecordCount(position: 0, recordCount: .max, lastOffsetDelta: .max - 1)) {
+            try ProduceRecordBatches(validating: compressed, maxBatchBytes: 1 << 20)
+        }
+    }
+
     @Test func rejectsControlBatch() {
         let bad = Self.patched(Self.batch(records: 1)) { $0.setInteger(Int16(0x20), at: 21) }
         #expect(throws: RecordBatchError.controlBatchFromClient(position: 0)) {
