@@ -95,6 +95,19 @@ import Testing
         #expect(try r.readString(field: "d") == "ü")
     }
 
+    /// A string can quote a client's text back (a 32,700-byte topic name in an error message): one
+    /// longer than a non-flexible string holds is cut on a character boundary, never a trap.
+    @Test func stringsLongerThanInt16MaxAreCutAtACharacterBoundary() throws {
+        let long = String(repeating: "t", count: 32_766) + "üü"
+        let bytes = written { w in w.writeString(long) }
+        var r = KafkaReader(bytes)
+        let read = try r.readString(field: "name")
+        #expect(read == String(repeating: "t", count: 32_766))
+        #expect(read.utf8.count <= Int(Int16.max))
+        #expect(KafkaWriter.prefix(of: "aüb", maxUTF8Bytes: 2) == "a")
+        #expect(KafkaWriter.prefix(of: "aüb", maxUTF8Bytes: 3) == "aü")
+    }
+
     @Test func badStringsAreRejected() {
         var null = reader(hex: "ffff")
         #expect(throws: KafkaWireError.invalidLength(field: "Name", value: -1)) { try null.readString(field: "Name") }

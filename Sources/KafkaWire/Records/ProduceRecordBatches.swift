@@ -20,9 +20,11 @@ package struct ProduceRecordBatches: Sendable {
 
     /// Validates a produce payload: every batch whole, magic 2, CRC-32C intact, at most
     /// `maxBatchBytes` (`max.message.bytes`), `recordCount > 0` and `lastOffsetDelta == recordCount - 1`,
-    /// and not a control batch. The first failing batch names the error.
+    /// a record count the batch's bytes could hold (and at most `Int32.max` records in all, so one
+    /// append always fits a segment's relative offsets), and not a control batch. The first failing batch names the error.
     package init(validating payload: ByteBuffer, maxBatchBytes: Int) throws(RecordBatchError) {
         var batches: [Batch] = []
+        var totalRecords = 0
         var position = payload.readerIndex
         while position < payload.writerIndex {
             let header = try RecordBatchHeader(verifying: payload, at: position)
@@ -34,6 +36,22 @@ package struct ProduceRecordBatches: Sendable {
                     position: position, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta)
             }
             guard !header.attributes.isControl else { throw .controlBatchFromClient(position: position) }
+            // The count decides how many offsets the batch takes, so it must be one the bytes can hold:
+            // a 70-byte batch claiming 2^31 records would otherwise burn 2^31 offsets and pass a
+            // segment's 32-bit relative offsets. Kafka's LogValidator counts the records themselves.
+            let recordBytes = header.totalSize - RecordBatchHeader.size
+            let maxRecords =
+                header.attributes.isUncompressed
+                ? recordBytes / Self.minimumRecordSize : Self.maxCompressedRecordsPerBatch
+            guard Int(header.recordCount) <= maxRecords else {
+                throw .invalidRecordCount(
+                    position: position, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta)
+            }
+            totalRecords += Int(header.recordCount)
+            guard totalRecords <= Int(Int32.max) else {
+                throw .invalidRecordCount(
+                    position: position, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta)
+            }
             batches.append(Batch(position: position, header: header))
             position += header.totalSize
         }
@@ -42,8 +60,18 @@ package struct ProduceRecordBatches: Sendable {
         self.batches = batches
     }
 
+    /// The smallest encoding of one v2 record: length, attributes, timestampDelta, offsetDelta,
+    /// key length (-1), value length (-1) and header count, one byte each.
+    package static let minimumRecordSize = 7
+    /// The most records a compressed batch may claim: what 64 MiB of decompressed records could hold.
+    /// librdkafka's `batch.num.messages` tops out at 1,000,000 and Java's producer batches by 16 KiB.
+    package static let maxCompressedRecordsPerBatch = (64 << 20) / minimumRecordSize
+
     /// Number of records across all batches.
     package var recordCount: Int { batches.reduce(0) { $0 + Int($1.header.recordCount) } }
+
+    /// The largest batch, in bytes (a batch over `segment.bytes` gets RECORD_LIST_TOO_LARGE).
+    package var largestBatchSize: Int { batches.map(\.header.totalSize).max() ?? 0 }
 
     /// Gives the batches consecutive offsets from `firstOffset` and stamps the leader epoch, as the
     /// leader does on append. baseOffset and partitionLeaderEpoch precede the CRC'd region, so the

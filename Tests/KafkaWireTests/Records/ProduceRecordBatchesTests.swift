@@ -93,6 +93,26 @@ import Testing
         }
     }
 
+    /// A small batch claiming 2^31 records would take 2^31 offsets and pass a segment's 32-bit
+    /// relative offsets; an uncompressed one can hold at most one record per 7 bytes.
+    @Test func rejectsMoreRecordsThanTheBytesCanHold() {
+        let bad = Self.patched(Self.batch(records: 1)) {
+            $0.setInteger(Int32.max - 1, at: 23)
+            $0.setInteger(Int32.max, at: 57)
+        }
+        #expect(throws: RecordBatchError.invalidRecordCount(position: 0, recordCount: .max, lastOffsetDelta: .max - 1)) {
+            try ProduceRecordBatches(validating: bad, maxBatchBytes: 1 << 20)
+        }
+        let compressed = Self.patched(Self.batch(records: 1)) {
+            $0.setInteger(Int16(1), at: 21)
+            $0.setInteger(Int32.max - 1, at: 23)
+            $0.setInteger(Int32.max, at: 57)
+        }
+        #expect(throws: RecordBatchError.invalidRecordCount(position: 0, recordCount: .max, lastOffsetDelta: .max - 1)) {
+            try ProduceRecordBatches(validating: compressed, maxBatchBytes: 1 << 20)
+        }
+    }
+
     @Test func rejectsControlBatch() {
         let bad = Self.patched(Self.batch(records: 1)) { $0.setInteger(Int16(0x20), at: 21) }
         #expect(throws: RecordBatchError.controlBatchFromClient(position: 0)) {
@@ -133,5 +153,22 @@ import Testing
         #expect(header.maxTimestamp == 9_999)
         #expect(header.baseTimestamp == 1_000)
         #expect(header == validated.batches[0].header)
+    }
+
+    @Test func offsetsNearInt64MaxSaturateInsteadOfTrapping() throws {
+        var header = try RecordBatchHeader(verifying: Self.batch(records: 3), at: 0)
+        header.baseOffset = .max - 1
+        #expect(header.lastOffset == .max)
+        #expect(header.nextOffset == .max)
+        header.baseOffset = .min
+        header.lastOffsetDelta = -1
+        #expect(header.lastOffset == .min)
+    }
+
+    @Test func largestBatchSizeIsTheBiggestBatch() throws {
+        let small = Self.batch(records: 1)
+        let big = Self.batch(records: 5)
+        let validated = try ProduceRecordBatches(validating: Self.payload(small, big), maxBatchBytes: 1 << 20)
+        #expect(validated.largestBatchSize == big.readableBytes)
     }
 }
