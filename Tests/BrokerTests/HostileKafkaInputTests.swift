@@ -59,12 +59,14 @@ import Testing
                 #expect(refused?.errorCode == .invalidTopicException)
                 #expect(refused?.name == long)
                 #expect(try await create(client, topic("bad/name"))?.errorCode == .invalidTopicException)
-                #expect(try await create(client, topic(String(repeating: "y", count: 250)))?.errorCode == .invalidTopicException)
+                let tooLong = try await create(client, topic(String(repeating: "y", count: 250)))
+                #expect(tooLong?.errorCode == .invalidTopicException)
 
                 let started = ContinuousClock.now
                 #expect(try await create(client, topic("huge", partitions: .max))?.errorCode == .invalidPartitions)
                 #expect(ContinuousClock.now - started < .seconds(5))
-                #expect(try await create(client, topic("rf", replicationFactor: .max))?.errorCode == .invalidReplicationFactor)
+                let wide = try await create(client, topic("rf", replicationFactor: .max))
+                #expect(wide?.errorCode == .invalidReplicationFactor)
 
                 for (key, value) in [
                     ("segment.bytes", "13"), ("segment.index.bytes", "3"), ("segment.ms", "0"),
@@ -77,10 +79,14 @@ import Testing
                 }
 
                 // Repeated resources are answered once; the repeats get an error.
-                let resource = DescribeConfigsRequest.Resource(resourceType: 4, resourceName: "", configurationKeys: nil)
+                let resource = DescribeConfigsRequest.Resource(
+                    resourceType: 4, resourceName: "", configurationKeys: nil)
                 let describe = DescribeConfigsRequest(resources: Array(repeating: resource, count: 1_000))
-                guard case .describeConfigs(let described) = try await client.send(.describeConfigs(describe), version: 1)
-                else { Issue.record("not DescribeConfigs"); return }
+                let answer = try await client.send(.describeConfigs(describe), version: 1)
+                guard case .describeConfigs(let described) = answer else {
+                    Issue.record("not DescribeConfigs")
+                    return
+                }
                 #expect(described.results.count == 1_000)
                 #expect(described.results.filter { $0.errorCode == .noError }.count == 1)
                 #expect(described.results.first?.configs.contains { $0.name == "fetch.max.bytes" } == true)

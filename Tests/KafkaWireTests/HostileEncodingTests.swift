@@ -37,7 +37,8 @@ import Testing
         for version in Int16(0)...4 {
             var frame = ByteBuffer()
             #expect(KafkaResponseFrame.encode(response, version: version, correlationID: 7, into: &frame))
-            let decoded = try KafkaResponseFrame.decode(try payload(ofFrame: frame), apiKey: .createTopics, version: version)
+            let decoded = try KafkaResponseFrame.decode(
+                try payload(ofFrame: frame), apiKey: .createTopics, version: version)
             guard case .createTopics(let body) = decoded.response else {
                 Issue.record("not a CreateTopics response")
                 return

@@ -151,8 +151,8 @@ struct KafkaListener: Sendable {
             }
         case .unsupportedVersion(let header) where header.apiKey == .apiVersions:
             // KIP-511: the client retries with a version from the ranges in this v0 answer.
-            guard let encoded = encode(.apiVersions(.unsupportedVersion()), version: 0, correlationID: header.correlationID)
-            else { return .close }
+            let answer = KafkaResponse.apiVersions(.unsupportedVersion())
+            guard let encoded = encode(answer, version: 0, correlationID: header.correlationID) else { return .close }
             return .send(encoded)
         case .unsupportedVersion(let header):
             logger.warning("closing kafka connection: unsupported api version", metadata: Self.metadata(header))

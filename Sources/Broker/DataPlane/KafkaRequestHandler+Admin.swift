@@ -210,8 +210,8 @@ extension KafkaRequestHandler {
     }
 
     private static func firstToHold(
-        _ updates: AsyncStream<MetadataCache.Snapshot>, _ condition: @escaping @Sendable (MetadataCache.Snapshot) -> Bool,
-        timeoutMs: Int32
+        _ updates: AsyncStream<MetadataCache.Snapshot>,
+        _ condition: @escaping @Sendable (MetadataCache.Snapshot) -> Bool, timeoutMs: Int32
     ) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {

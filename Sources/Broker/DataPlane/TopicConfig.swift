@@ -82,8 +82,8 @@ package struct TopicConfig: Hashable, Sendable {
         // Kafka's ranges (`LogConfig`): min.insync.replicas at least 1; the rest must parse.
         _ = try number("min.insync.replicas", 1...Int64(Int32.max))
         guard ["true", "false"].contains(value("unclean.leader.election.enable").lowercased()) else {
-            throw .init(
-                "unclean.leader.election.enable: expected true or false, got \"\(value("unclean.leader.election.enable"))\"")
+            let text = value("unclean.leader.election.enable")
+            throw .init("unclean.leader.election.enable: expected true or false, got \"\(text)\"")
         }
         guard Self.compressionTypes.contains(value("compression.type")) else {
             throw .init(
