@@ -39,6 +39,24 @@ package struct BrokerConfiguration: Sendable, Equatable {
     package var messageMaxBytes: Int32 = 1_048_588
     package var socketRequestMaxBytes: Int32 = 104_857_600
     package var minInsyncReplicas: Int32 = 1
+    /// `fetch.max.bytes` (Kafka's broker key and default, 57,671,680 = 55 MiB): the most record bytes one
+    /// Fetch response carries, whatever the client's `max_bytes` (at least one batch still goes out).
+    package var fetchMaxBytes: Int32 = 57_671_680
+    /// `queued.max.requests` (Kafka's key and default, 500): requests being handled at once across every
+    /// connection; past it connections are not read until one finishes. Each connection also has at most
+    /// one request in flight (Kafka mutes a connection until its response is sent).
+    package var queuedMaxRequests: Int32 = 500
+    /// `connections.max.idle.ms` (Kafka's key and default, 600,000): a client connection with no bytes in
+    /// or out for this long is closed.
+    package var connectionsMaxIdleMs: Int64 = 600_000
+    /// `paddock.max.decompressed.batch.bytes` (Paddock's own; Kafka has none): the most bytes one stored
+    /// batch's records may decompress to, whatever a topic's `max.message.bytes` says; 64 MiB by default.
+    package var maxDecompressedBatchBytes: Int32 = 64 << 20
+    /// `paddock.max.partitions.per.topic` (Paddock's own; Kafka checks only for int32): the most partitions
+    /// a CreateTopics may ask for, 10,000 by default, so that a request for 2^31-1 partitions is refused
+    /// (INVALID_PARTITIONS) before an assignment is built, and an assignment znode stays far below
+    /// ZooKeeper's `jute.maxbuffer` (1 MiB).
+    package var maxPartitionsPerTopic: Int32 = 10_000
     /// `broker.rack`.
     package var brokerRack: String?
     /// `admin.port` (Paddock's own): the admin HTTP and `/metrics` port; nil disables it.
@@ -89,6 +107,8 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "unclean.leader.election.enable", "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.retention.ms",
         "log.retention.minutes", "log.retention.hours", "log.retention.bytes", "log.retention.check.interval.ms",
         "message.max.bytes", "socket.request.max.bytes", "min.insync.replicas", "broker.rack", "admin.port",
+        "fetch.max.bytes", "queued.max.requests", "connections.max.idle.ms", "paddock.max.decompressed.batch.bytes",
+        "paddock.max.partitions.per.topic",
     ]
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
@@ -188,6 +208,12 @@ package struct BrokerConfiguration: Sendable, Equatable {
         messageMaxBytes = try number("message.max.bytes", int32) ?? messageMaxBytes
         socketRequestMaxBytes = try number("socket.request.max.bytes", 1...Int32.max) ?? socketRequestMaxBytes
         minInsyncReplicas = try number("min.insync.replicas", 1...Int32.max) ?? minInsyncReplicas
+        fetchMaxBytes = try number("fetch.max.bytes", int32) ?? fetchMaxBytes
+        queuedMaxRequests = try number("queued.max.requests", 1...Int32.max) ?? queuedMaxRequests
+        connectionsMaxIdleMs = try number("connections.max.idle.ms", 1...Int64(Int32.max)) ?? connectionsMaxIdleMs
+        maxDecompressedBatchBytes =
+            try number("paddock.max.decompressed.batch.bytes", 1...Int32.max) ?? maxDecompressedBatchBytes
+        maxPartitionsPerTopic = try number("paddock.max.partitions.per.topic", 1...Int32.max) ?? maxPartitionsPerTopic
         brokerRack = values["broker.rack"].flatMap { $0.isEmpty ? nil : $0 }
         adminPort = try number("admin.port", 0...65535)
     }

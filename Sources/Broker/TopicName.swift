@@ -9,7 +9,9 @@ package enum TopicName {
         if name.isEmpty { return "Topic name is illegal, it can't be empty" }
         if name == "." || name == ".." { return "Topic name cannot be \".\" or \"..\"" }
         if name.utf8.count > maxLength {
-            return "Topic name is illegal, it can't be longer than \(maxLength) characters, topic name: \(name)"
+            // Quotes only the start: the whole name can pass what a response string may carry.
+            return "Topic name is illegal, it can't be longer than \(maxLength) characters, topic name: "
+                + "\(name.prefix(maxLength))..."
         }
         let legal = name.unicodeScalars.allSatisfy { scalar in
             scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || "._-".unicodeScalars.contains(scalar))

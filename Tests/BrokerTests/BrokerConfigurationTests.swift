@@ -29,6 +29,11 @@ import Testing
         #expect(config.messageMaxBytes == 1_048_588)
         #expect(config.socketRequestMaxBytes == 104_857_600)
         #expect(config.minInsyncReplicas == 1)
+        #expect(config.fetchMaxBytes == 57_671_680)
+        #expect(config.queuedMaxRequests == 500)
+        #expect(config.connectionsMaxIdleMs == 600_000)
+        #expect(config.maxDecompressedBatchBytes == 67_108_864)
+        #expect(config.maxPartitionsPerTopic == 10_000)
         #expect(config.brokerRack == nil)
         #expect(config.adminPort == nil)
         #expect(config.ignoredKeys.isEmpty)
@@ -65,6 +70,11 @@ import Testing
             min.insync.replicas=2
             broker.rack=rack-a
             admin.port=8081
+            fetch.max.bytes=1000
+            queued.max.requests=7
+            connections.max.idle.ms=1234
+            paddock.max.decompressed.batch.bytes=4096
+            paddock.max.partitions.per.topic=12
             """)
         #expect(config.brokerID == 7)
         #expect(config.listeners.map(\.description) == ["INTERNAL://0.0.0.0:19092", "PLAINTEXT://:9092"])
@@ -88,6 +98,11 @@ import Testing
         #expect(config.minInsyncReplicas == 2)
         #expect(config.brokerRack == "rack-a")
         #expect(config.adminPort == 8081)
+        #expect(config.fetchMaxBytes == 1000)
+        #expect(config.queuedMaxRequests == 7)
+        #expect(config.connectionsMaxIdleMs == 1234)
+        #expect(config.maxDecompressedBatchBytes == 4096)
+        #expect(config.maxPartitionsPerTopic == 12)
     }
 
     @Test func coarserTimeUnitsApplyWhenFinerOnesAreAbsent() throws {
@@ -120,6 +135,20 @@ import Testing
         ("listeners=PLAINTEXT://:99999", "listeners: expected NAME://host:port, got \"PLAINTEXT://:99999\""),
         ("zookeeper.session.timeout.ms=-5", "zookeeper.session.timeout.ms: expected a whole number in 1...2147483647, got \"-5\""),
         ("admin.port=70000", "admin.port: expected a whole number in 0...65535, got \"70000\""),
+        ("fetch.max.bytes=-1", "fetch.max.bytes: expected a whole number in 0...2147483647, got \"-1\""),
+        ("queued.max.requests=0", "queued.max.requests: expected a whole number in 1...2147483647, got \"0\""),
+        (
+            "connections.max.idle.ms=0",
+            "connections.max.idle.ms: expected a whole number in 1...2147483647, got \"0\""
+        ),
+        (
+            "paddock.max.decompressed.batch.bytes=0",
+            "paddock.max.decompressed.batch.bytes: expected a whole number in 1...2147483647, got \"0\""
+        ),
+        (
+            "paddock.max.partitions.per.topic=0",
+            "paddock.max.partitions.per.topic: expected a whole number in 1...2147483647, got \"0\""
+        ),
         (
             "listeners=SSL://:9093",
             "listener.security.protocol.map: listener SSL uses SSL; Paddock supports PLAINTEXT only"

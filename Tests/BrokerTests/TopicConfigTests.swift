@@ -44,9 +44,32 @@ import Testing
     @Test(arguments: [
         ["retention.ms": "soon"], ["segment.bytes": "10"], ["cleanup.policy": "compact"],
         ["message.timestamp.type": "Now"],
+        // Kafka's ranges (issue 11).
+        ["segment.bytes": "13"], ["segment.bytes": "2147483648"], ["segment.index.bytes": "3"], ["segment.ms": "0"],
+        ["retention.ms": "-2"], ["retention.bytes": "-2"], ["max.message.bytes": "-1"], ["index.interval.bytes": "-1"],
+        ["min.insync.replicas": "0"], ["unclean.leader.election.enable": "sometimes"], ["compression.type": "brotli"],
     ])
     func badOverridesAreRefused(_ overrides: [String: String]) {
         #expect(throws: BrokerConfiguration.Problem.self) { try TopicConfig(broker: broker, overrides: overrides) }
+    }
+
+    /// A topic's `max.message.bytes` cannot raise what a batch may decompress to past the broker's cap.
+    @Test func decompressionIsCappedByTheBrokerNotTheTopic() throws {
+        var configuration = broker
+        configuration.maxDecompressedBatchBytes = 8 << 20
+        let topic = try TopicConfig(broker: configuration, overrides: ["max.message.bytes": "2147483647"])
+        #expect(topic.logConfig.maxDecompressedBatchBytes == 8 << 20)
+        let small = try TopicConfig(broker: configuration, overrides: ["max.message.bytes": "1000"])
+        #expect(small.logConfig.maxDecompressedBatchBytes == 8 << 20)
+        #expect(try TopicConfig(broker: broker, overrides: [:]).logConfig.maxDecompressedBatchBytes == 64 << 20)
+    }
+
+    @Test func longTopicNamesAreNotQuotedWhole() throws {
+        let problem = try #require(TopicName.problem(String(repeating: "n", count: 32_700)))
+        #expect(problem.utf8.count < 400)
+        #expect(TopicName.problem("a.b_c-D9") == nil)
+        #expect(TopicName.problem("é") != nil)
+        #expect(TopicName.problem(String(repeating: "n", count: 249)) == nil)
     }
 
     /// Produce answers the error code `LogValidator` gives for each validation failure.

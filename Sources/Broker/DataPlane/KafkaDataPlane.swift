@@ -54,6 +54,7 @@ package final class KafkaDataPlane: Service, Sendable {
         let group = eventLoopGroup
         let logger = self.logger
         let producerIDs = ProducerIDAllocator(brokerID: configuration.brokerID)
+        let permits = RequestPermits(count: Int(configuration.queuedMaxRequests))
         var failure: (any Error)?
         do {
             try await cancelWhenGracefulShutdown {
@@ -62,10 +63,11 @@ package final class KafkaDataPlane: Service, Sendable {
                     for endpoint in configuration.listeners {
                         let handler = KafkaRequestHandler(
                             server: server, partitions: partitions, producerIDs: producerIDs,
-                            listenerName: endpoint.listenerName, logger: logger)
+                            listenerName: endpoint.listenerName, permits: permits, logger: logger)
                         let listener = KafkaListener(
                             endpoint: endpoint, handler: handler,
                             maxFrameSize: Int(configuration.socketRequestMaxBytes),
+                            idleTimeout: .milliseconds(configuration.connectionsMaxIdleMs), permits: permits,
                             logger: logger)
                         tasks.addTask { try await listener.run(on: group) }
                     }

@@ -11,23 +11,41 @@ import NIOPosix
 /// response is sent). A frame over `socket.request.max.bytes`, a malformed request, an unknown API key
 /// or an unsupported version closes the connection with one log line, as Kafka does; the only
 /// exception is ApiVersions above our range, answered with the KIP-511 v0 response. Kafka has no
-/// response layout for a version it does not know, so neither do we.
+/// response layout for a version it does not know, so neither do we. A response that cannot be encoded
+/// (over 2 GiB) also closes the connection with one log line.
+///
+/// Bounded per connection (issue 11): one request handled at a time and at most `inboundFrames` more
+/// decoded ahead of it; the next frame is not taken while the channel is not writable, so a client that
+/// does not read holds one response; a connection idle for `connections.max.idle.ms` is closed; and
+/// `queued.max.requests` bounds the requests being handled across all connections.
 struct KafkaListener: Sendable {
     let endpoint: Endpoint
     let handler: KafkaRequestHandler
     let maxFrameSize: Int
+    let idleTimeout: TimeAmount
+    let permits: RequestPermits
     let logger: Logger
 
-    init(endpoint: Endpoint, handler: KafkaRequestHandler, maxFrameSize: Int, logger: Logger) {
+    /// Decoded frames a connection buffers ahead of the one being handled before NIO stops reading it.
+    static let inboundFrames = 2
+
+    init(
+        endpoint: Endpoint, handler: KafkaRequestHandler, maxFrameSize: Int, idleTimeout: TimeAmount,
+        permits: RequestPermits, logger: Logger
+    ) {
         self.endpoint = endpoint
         self.handler = handler
         self.maxFrameSize = maxFrameSize
+        self.idleTimeout = idleTimeout
+        self.permits = permits
         self.logger = logger
     }
 
     /// Binds and serves until cancelled; throws when the address cannot be bound.
     func run(on group: any EventLoopGroup) async throws {
         let maxFrameSize = self.maxFrameSize
+        let idleTimeout = self.idleTimeout
+        let logger = self.logger
         let host = endpoint.host.isEmpty ? "0.0.0.0" : endpoint.host
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
@@ -37,9 +55,15 @@ struct KafkaListener: Sendable {
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
                 .bind(host: host, port: endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(KafkaFrameDecoder(maxFrameSize: maxFrameSize)))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+                        try pipeline.addHandler(IdleCloser(logger: logger))
+                        try pipeline.addHandler(WritabilityGate())
+                        try pipeline.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameSize: maxFrameSize)))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                            wrappingChannelSynchronously: channel,
+                            configuration: .init(
+                                backPressureStrategy: .init(lowWatermark: 1, highWatermark: Self.inboundFrames)))
                     }
                 }
         } catch {
@@ -59,10 +83,16 @@ struct KafkaListener: Sendable {
         var logger = self.logger
         logger[metadataKey: "kafka.remote"] = "\(connection.channel.remoteAddress?.description ?? "unknown")"
         do {
+            let channel = connection.channel
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
-                    switch await respond(to: frame, logger: logger) {
-                    case .send(let response): try await outbound.write(response)
+                    guard await permits.acquire() else { return }
+                    let outcome = await respond(to: frame, logger: logger)
+                    permits.release()
+                    switch outcome {
+                    case .send(let response):
+                        try await outbound.write(response)
+                        try await Self.whenWritable(channel)
                     case .nothing: continue
                     case .close: return
                     }
@@ -75,6 +105,17 @@ struct KafkaListener: Sendable {
         }
     }
 
+    /// Returns once `channel` is writable again (or closed): see `WritabilityGate`.
+    private static func whenWritable(_ channel: any Channel) async throws {
+        try await channel.eventLoop.flatSubmit {
+            do {
+                return try channel.pipeline.syncOperations.handler(type: WritabilityGate.self).whenWritable(channel)
+            } catch {
+                return channel.eventLoop.makeFailedFuture(error)
+            }
+        }.get()
+    }
+
     /// What a connection does with one frame.
     private enum Outcome {
         case send(ByteBuffer)
@@ -83,9 +124,10 @@ struct KafkaListener: Sendable {
     }
 
     private func respond(to frame: ByteBuffer, logger: Logger) async -> Outcome {
-        func encode(_ response: KafkaResponse, version: Int16, correlationID: Int32) -> ByteBuffer {
+        func encode(_ response: KafkaResponse, version: Int16, correlationID: Int32) -> ByteBuffer? {
             var buffer = ByteBuffer()
-            KafkaResponseFrame.encode(response, version: version, correlationID: correlationID, into: &buffer)
+            guard KafkaResponseFrame.encode(response, version: version, correlationID: correlationID, into: &buffer)
+            else { return nil }
             return buffer
         }
         switch KafkaRequestFrame.decode(frame) {
@@ -93,7 +135,13 @@ struct KafkaListener: Sendable {
             logger.trace("kafka request", metadata: Self.metadata(header))
             switch await handler.handle(request, header: header) {
             case .respond(let response):
-                return .send(encode(response, version: header.apiVersion, correlationID: header.correlationID))
+                guard let encoded = encode(response, version: header.apiVersion, correlationID: header.correlationID)
+                else {
+                    logger.warning(
+                        "closing kafka connection: response does not fit a frame", metadata: Self.metadata(header))
+                    return .close
+                }
+                return .send(encoded)
             case .noResponse:
                 return .nothing
             case .close(let reason):
@@ -103,7 +151,9 @@ struct KafkaListener: Sendable {
             }
         case .unsupportedVersion(let header) where header.apiKey == .apiVersions:
             // KIP-511: the client retries with a version from the ranges in this v0 answer.
-            return .send(encode(.apiVersions(.unsupportedVersion()), version: 0, correlationID: header.correlationID))
+            let answer = KafkaResponse.apiVersions(.unsupportedVersion())
+            guard let encoded = encode(answer, version: 0, correlationID: header.correlationID) else { return .close }
+            return .send(encoded)
         case .unsupportedVersion(let header):
             logger.warning("closing kafka connection: unsupported api version", metadata: Self.metadata(header))
             return .close

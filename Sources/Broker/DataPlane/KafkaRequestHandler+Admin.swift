@@ -76,6 +76,9 @@ extension KafkaRequestHandler {
                     "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time."
                 )
             }
+            guard topic.assignments.count <= Int(configuration.maxPartitionsPerTopic) else {
+                return (.invalidPartitions, Self.tooManyPartitions(topic.assignments.count, configuration))
+            }
             let explicit = Dictionary(
                 topic.assignments.map { ($0.partitionIndex, $0.brokerIDs.map { BrokerID($0) }) },
                 uniquingKeysWith: { first, _ in first })
@@ -98,6 +101,9 @@ extension KafkaRequestHandler {
             partitionCount = Int32(explicit.count)
         } else {
             guard partitionCount > 0 else { return (.invalidPartitions, "Number of partitions must be larger than 0.") }
+            guard partitionCount <= configuration.maxPartitionsPerTopic else {
+                return (.invalidPartitions, Self.tooManyPartitions(Int(partitionCount), configuration))
+            }
             guard replicationFactor > 0 else {
                 return (.invalidReplicationFactor, "Replication factor must be larger than 0.")
             }
@@ -134,6 +140,11 @@ extension KafkaRequestHandler {
             logger.warning("topic creation failed", metadata: ["kafka.topic": "\(name)", "error": "\(error)"])
             return (.unknownServerError, "\(error)")
         }
+    }
+
+    private static func tooManyPartitions(_ count: Int, _ configuration: BrokerConfiguration) -> String {
+        "Number of partitions \(count) is larger than paddock.max.partitions.per.topic "
+            + "(\(configuration.maxPartitionsPerTopic))."
     }
 
     // MARK: - DeleteTopics
@@ -195,7 +206,14 @@ extension KafkaRequestHandler {
         timeoutMs: Int32, until condition: @escaping @Sendable (MetadataCache.Snapshot) -> Bool
     ) async -> Bool {
         let updates = server.metadata.updates()
-        return await withTaskGroup(of: Bool.self) { group in
+        return await parked { await Self.firstToHold(updates, condition, timeoutMs: timeoutMs) }
+    }
+
+    private static func firstToHold(
+        _ updates: AsyncStream<MetadataCache.Snapshot>,
+        _ condition: @escaping @Sendable (MetadataCache.Snapshot) -> Bool, timeoutMs: Int32
+    ) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 for await snapshot in updates where condition(snapshot) { return true }
                 return false
@@ -217,10 +235,19 @@ extension KafkaRequestHandler {
     /// `server.properties` values Paddock uses, STATIC_BROKER_CONFIG, read-only).
     func describeConfigs(_ request: DescribeConfigsRequest) async -> DescribeConfigsResponse {
         var results: [DescribeConfigsResponse.Result] = []
+        var seen: Set<DescribeConfigsRequest.Resource> = []
         for resource in request.resources {
             var result = DescribeConfigsResponse.Result(
                 errorCode: .noError, errorMessage: nil, resourceType: resource.resourceType,
                 resourceName: resource.resourceName, configs: [])
+            // A resource asked for again gets an error, not its entries again: a frame of repeated
+            // resources would otherwise answer with thousands of times its own size.
+            guard seen.insert(resource).inserted else {
+                result.errorCode = .invalidRequest
+                result.errorMessage = "Duplicate resource"
+                results.append(result)
+                continue
+            }
             switch await configEntries(of: resource) {
             case .success(let (entries, source, readOnly)):
                 let keys = resource.configurationKeys.map(Set.init)

@@ -28,7 +28,7 @@ extension KafkaRequestHandler {
             let (response, bytes, failed) = await read(request)
             let remaining = deadline - ContinuousClock.now
             if bytes >= Int(request.minBytes) || failed || remaining <= .zero { return response }
-            await partitions.signals.wait(for: seen, timeout: remaining)
+            await parked { await partitions.signals.wait(for: seen, timeout: remaining) }
             if Task.isCancelled { return response }
         }
     }
@@ -36,7 +36,8 @@ extension KafkaRequestHandler {
     /// One pass over the fetch's partitions: the response, how many record bytes it holds, and whether
     /// a partition failed (which answers the fetch at once, as Kafka's `DelayedFetch` does).
     private func read(_ request: FetchRequest) async -> (FetchResponse, bytes: Int, failed: Bool) {
-        var remaining = Int(request.maxBytes)
+        // Kafka's `min(request max_bytes, fetch.max.bytes)`; a negative client value asks for nothing.
+        var remaining = max(min(Int(request.maxBytes), Int(configuration.fetchMaxBytes)), 0)
         var total = 0
         var failed = false
         var responses: [FetchResponse.TopicResponse] = []
@@ -44,7 +45,7 @@ extension KafkaRequestHandler {
             var data: [FetchResponse.PartitionData] = []
             for fetch in topic.partitions {
                 let partition = TopicPartition(topic.topic, fetch.partition)
-                let limit = min(Int(fetch.partitionMaxBytes), remaining)
+                let limit = max(min(Int(fetch.partitionMaxBytes), remaining), 0)
                 let result = await read(
                     fetch, of: partition, maxBytes: limit, minOneBatch: total == 0, request: request)
                 let bytes = result.records?.readableBytes ?? 0
@@ -71,6 +72,8 @@ extension KafkaRequestHandler {
         {
             return failure(code)
         }
+        // No log holds a negative offset: Kafka answers OFFSET_OUT_OF_RANGE without reading.
+        guard fetch.fetchOffset >= 0 else { return failure(.offsetOutOfRange) }
         // Followers (replica id ≥ 0) read up to the log end offset; consumers up to the high watermark.
         let isConsumer = request.replicaID < 0
         let offset = LogOffset(fetch.fetchOffset)

@@ -17,7 +17,8 @@ extension KafkaRequestHandler {
                     ?? registration.endpoints.first
             else { return nil }
             return MetadataResponse.Broker(
-                nodeID: id.rawValue, host: endpoint.host, port: Int32(endpoint.port), rack: registration.rack)
+                nodeID: id.rawValue, host: endpoint.host, port: Int32(exactly: endpoint.port) ?? -1,
+                rack: registration.rack)
         }
         var topics: [MetadataResponse.Topic] = []
         if let requested = request.topics {

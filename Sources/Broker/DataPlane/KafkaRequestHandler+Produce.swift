@@ -61,6 +61,13 @@ extension KafkaRequestHandler {
                 metadata: partition.logMetadata(["reason": "\(error)"]))
             return failure(error.kafkaErrorCode, "\(error)")
         }
+        // A batch no segment can hold (`UnifiedLog.analyzeAndValidateRecords`).
+        guard batches.largestBatchSize <= config.logConfig.segmentBytes else {
+            return failure(
+                .recordListTooLarge,
+                "A batch of \(batches.largestBatchSize) bytes is larger than segment.bytes "
+                    + "(\(config.logConfig.segmentBytes))")
+        }
         do {
             guard let appended = try await partitions.append(batches, to: partition, leaderEpoch: epoch) else {
                 return failure(.notLeaderOrFollower)

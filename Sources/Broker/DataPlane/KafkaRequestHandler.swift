@@ -22,6 +22,8 @@ struct KafkaRequestHandler: Sendable {
     let producerIDs: ProducerIDAllocator
     /// The listener requests arrive on: Metadata advertises the brokers' endpoints of the same name.
     let listenerName: String
+    /// `queued.max.requests`, whose permit a request holds while handled, but not while parked.
+    let permits: RequestPermits?
     let logger: Logger
 
     /// How long a request for a partition this broker just became leader of waits for its log to open.
@@ -29,13 +31,26 @@ struct KafkaRequestHandler: Sendable {
 
     init(
         server: BrokerServer, partitions: PartitionManager, producerIDs: ProducerIDAllocator, listenerName: String,
-        logger: Logger
+        permits: RequestPermits? = nil, logger: Logger
     ) {
         self.server = server
         self.partitions = partitions
         self.producerIDs = producerIDs
         self.listenerName = listenerName
+        self.permits = permits
         self.logger = logger
+    }
+
+    /// Runs `wait` (a Fetch or admin request waiting for data or metadata, for as long as the client asked)
+    /// without holding the request's `queued.max.requests` permit, so parked requests never starve the
+    /// others. Only under cancellation (shutdown) does the permit not come back before the listener's
+    /// release, which then adds one; nothing is served after that.
+    func parked<T>(_ wait: () async -> T) async -> T {
+        guard let permits else { return await wait() }
+        permits.release()
+        let result = await wait()
+        _ = await permits.acquire()
+        return result
     }
 
     var configuration: BrokerConfiguration { server.configuration }

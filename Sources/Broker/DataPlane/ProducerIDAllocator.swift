@@ -17,8 +17,7 @@ actor ProducerIDAllocator {
     /// The next unused producer id, claiming a new block through `client` when needed.
     func allocate(using client: ZooKeeperClient) async throws -> Int64 {
         if let block, next <= block.end {
-            defer { next += 1 }
-            return next
+            return take()
         }
         let claimed = try await claimBlock(using: client)
         // Another allocation may have claimed a block while this one waited: the newer block wins.
@@ -26,8 +25,16 @@ actor ProducerIDAllocator {
             block = claimed
             next = claimed.start
         }
-        defer { next += 1 }
-        return next
+        return take()
+    }
+
+    /// `next`, moving past it; a block ending at `Int64.max` (the znode is input) is used up there
+    /// rather than wrapping.
+    private func take() -> Int64 {
+        let id = next
+        let (following, overflow) = next.addingReportingOverflow(1)
+        if overflow { block = nil } else { next = following }
+        return id
     }
 
     private func claimBlock(using client: ZooKeeperClient) async throws -> ProducerIDBlock {

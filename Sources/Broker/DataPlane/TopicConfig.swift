@@ -79,11 +79,26 @@ package struct TopicConfig: Hashable, Sendable {
         case let other: throw .init("message.timestamp.type: expected CreateTime or LogAppendTime, got \"\(other)\"")
         }
         self.maxMessageBytes = Int(try number("max.message.bytes", 0...Int64(Int32.max)))
-        // A batch's records may decompress to 64 times the largest batch a Produce may append.
-        log.maxDecompressedBatchBytes = max(maxMessageBytes, 1 << 20) * 64
+        // Kafka's ranges (`LogConfig`): min.insync.replicas at least 1; the rest must parse.
+        _ = try number("min.insync.replicas", 1...Int64(Int32.max))
+        guard ["true", "false"].contains(value("unclean.leader.election.enable").lowercased()) else {
+            let text = value("unclean.leader.election.enable")
+            throw .init("unclean.leader.election.enable: expected true or false, got \"\(text)\"")
+        }
+        guard Self.compressionTypes.contains(value("compression.type")) else {
+            throw .init(
+                "compression.type: expected one of \(Self.compressionTypes.sorted().joined(separator: ", ")), "
+                    + "got \"\(value("compression.type"))\"")
+        }
+        // A batch's records may decompress to 64 times the largest batch a Produce may append, and never
+        // past the broker's cap, which no topic config can raise.
+        log.maxDecompressedBatchBytes = min(max(maxMessageBytes, 1 << 20) * 64, Int(broker.maxDecompressedBatchBytes))
         self.logConfig = log
         self.entries = entries.values.sorted { $0.name < $1.name }
     }
+
+    /// `compression.type`'s values (`BrokerCompressionType`).
+    static let compressionTypes: Set<String> = ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"]
 }
 
 extension BrokerConfiguration {
@@ -111,6 +126,9 @@ extension BrokerConfiguration {
             ("min.insync.replicas", String(minInsyncReplicas), .int),
             ("num.partitions", String(numPartitions), .int),
             ("socket.request.max.bytes", String(socketRequestMaxBytes), .int),
+            ("fetch.max.bytes", String(fetchMaxBytes), .int),
+            ("queued.max.requests", String(queuedMaxRequests), .int),
+            ("connections.max.idle.ms", String(connectionsMaxIdleMs), .long),
             ("unclean.leader.election.enable", String(uncleanLeaderElectionEnable), .boolean),
             ("zookeeper.connect", zookeeperConnect, .string),
             ("zookeeper.session.timeout.ms", String(zookeeperSessionTimeoutMs), .int),

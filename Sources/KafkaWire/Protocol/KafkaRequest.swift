@@ -97,14 +97,16 @@ public enum KafkaRequestFrame {
     }
 
     /// Writes a complete size-prefixed request frame at `version`, which must be supported (a client or a
-    /// test picks it; a version this module cannot encode is a bug).
+    /// test picks it; a version this module cannot encode is a bug). Returns false, and leaves `buffer` as
+    /// it was, when the frame would not fit an `int32` size (`KafkaWriter.overflowed`).
+    @discardableResult
     public static func encode(
         _ request: KafkaRequest,
         version: Int16,
         correlationID: Int32,
         clientID: String?,
         into buffer: inout ByteBuffer
-    ) {
+    ) -> Bool {
         let apiKey = request.apiKey
         precondition(
             SupportedAPIs.api(apiKey)?.supports(version) == true,
@@ -116,11 +118,9 @@ public enum KafkaRequestFrame {
             correlationID: correlationID,
             clientID: clientID
         )
-        KafkaWriter.append(to: &buffer) { writer in
-            writer.writeSizePrefixed { frame in
-                header.write(to: &frame)
-                request.message.write(to: &frame, version: version)
-            }
+        return KafkaWriter.appendFrame(to: &buffer) { frame in
+            header.write(to: &frame)
+            request.message.write(to: &frame, version: version)
         }
     }
 }

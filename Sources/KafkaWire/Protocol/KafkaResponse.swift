@@ -62,24 +62,38 @@ public enum KafkaResponse: Hashable, Sendable {
 /// ApiVersions) + body.
 public enum KafkaResponseFrame {
     /// Writes a complete size-prefixed response frame at `version`, the request's version (0 for the
-    /// KIP-511 ApiVersions answer). A version outside the API's supported range is a bug.
+    /// KIP-511 ApiVersions answer). A version outside the API's supported range is a bug. Returns false,
+    /// and leaves `buffer` as it was, when the frame would not fit an `int32` size: the caller fails that
+    /// one request (the broker closes the connection with one log line).
+    @discardableResult
     public static func encode(
         _ response: KafkaResponse,
         version: Int16,
         correlationID: Int32,
         into buffer: inout ByteBuffer
-    ) {
+    ) -> Bool {
+        encode(
+            response, version: version, correlationID: correlationID, into: &buffer,
+            bufferLimit: KafkaWriter.maxBufferBytes)
+    }
+
+    /// `encode(_:version:correlationID:into:)` with a smaller buffer limit, for tests.
+    static func encode(
+        _ response: KafkaResponse,
+        version: Int16,
+        correlationID: Int32,
+        into buffer: inout ByteBuffer,
+        bufferLimit: Int
+    ) -> Bool {
         let apiKey = response.apiKey
         precondition(
             SupportedAPIs.api(apiKey)?.supports(version) == true,
             "cannot encode \(apiKey) response v\(version)"
         )
         let headerVersion = ResponseHeader.version(apiKey: apiKey, apiVersion: version)
-        KafkaWriter.append(to: &buffer) { writer in
-            writer.writeSizePrefixed { frame in
-                ResponseHeader.write(correlationID: correlationID, version: headerVersion, to: &frame)
-                response.message.write(to: &frame, version: version)
-            }
+        return KafkaWriter.appendFrame(to: &buffer, bufferLimit: bufferLimit) { frame in
+            ResponseHeader.write(correlationID: correlationID, version: headerVersion, to: &frame)
+            response.message.write(to: &frame, version: version)
         }
     }
 

@@ -3,17 +3,35 @@ public import NIOCore
 /// Writes Kafka's primitive types (the table at the top of `KafkaReader.swift`).
 ///
 /// Strings can carry a client's text back (a topic name quoted in an error message), so a string too
-/// long for its length field is cut at a character boundary rather than trusted: a non-flexible
-/// `string` holds at most `Int16.max` bytes (STYLE.md §5, "a trap is a crash of the whole server").
-/// Byte fields and arrays are bounded by the request and fetch size limits long before `Int32.max`,
-/// so overflowing them is a broker bug and stops the process with a precondition failure.
+/// long for its length field is cut at a character boundary rather than trusted: a `string` or
+/// `compact_string` holds at most `Int16.max` bytes, as Kafka's generated serializers allow (STYLE.md §5,
+/// "a trap is a crash of the whole server"). Once the buffer would pass `maxBufferBytes` (an `int32`
+/// frame size), or a bytes or array length does not fit its field, the writer stops writing and sets
+/// `overflowed`; the frame encoders then refuse the frame, leave their buffer as it was, and the caller
+/// fails that one request. Nothing here traps on a size.
 public struct KafkaWriter: Sendable {
     /// Everything written so far (after whatever the buffer held when the writer was made).
     public private(set) var buffer: ByteBuffer
 
+    /// True once a value did not fit (see the type's comment); fixed-width values, lengths, bytes and
+    /// array elements are not written after that.
+    public private(set) var overflowed = false
+
+    /// The most bytes a writer's buffer may hold by default: a frame's `int32` size must count them.
+    public static let maxBufferBytes = Int(Int32.max)
+
+    /// The most bytes this writer's buffer may hold (`maxBufferBytes` but in tests).
+    let bufferLimit: Int
+
     /// A writer that appends to `buffer`.
     public init(buffer: ByteBuffer = ByteBuffer()) {
+        self.init(buffer: buffer, bufferLimit: Self.maxBufferBytes)
+    }
+
+    /// A writer that appends to `buffer` and overflows past `bufferLimit` bytes.
+    init(buffer: ByteBuffer, bufferLimit: Int) {
         self.buffer = buffer
+        self.bufferLimit = bufferLimit
     }
 
     /// An empty buffer to park in a caller's variable while a writer owns its storage; sharing one
@@ -21,40 +39,74 @@ public struct KafkaWriter: Sendable {
     private static let placeholder = ByteBuffer()
 
     /// Runs `body` with a writer appending to `buffer` in place.
-    static func append(to buffer: inout ByteBuffer, _ body: (inout KafkaWriter) -> Void) {
-        var writer = KafkaWriter(buffer: buffer)
+    static func append(
+        to buffer: inout ByteBuffer, bufferLimit: Int = maxBufferBytes, _ body: (inout KafkaWriter) -> Void
+    ) {
+        var writer = KafkaWriter(buffer: buffer, bufferLimit: bufferLimit)
         buffer = Self.placeholder
         body(&writer)
         buffer = writer.buffer
     }
 
+    /// Appends one size-prefixed frame that `body` writes to `buffer`; false, with `buffer` cut back to
+    /// where it was, when the frame overflowed.
+    static func appendFrame(
+        to buffer: inout ByteBuffer, bufferLimit: Int = maxBufferBytes, _ body: (inout KafkaWriter) -> Void
+    ) -> Bool {
+        let start = buffer.writerIndex
+        var fitted = true
+        Self.append(to: &buffer, bufferLimit: bufferLimit) { writer in
+            writer.writeSizePrefixed(body)
+            fitted = !writer.overflowed
+        }
+        if !fitted { buffer.moveWriterIndex(to: start) }
+        return fitted
+    }
+
     /// Writes an `int32` size and then whatever `body` writes; the size counts the bytes `body` wrote
-    /// (Kafka's frame size, which does not count itself).
+    /// (Kafka's frame size, which does not count itself). A body past `Int32.max` bytes sets `overflowed`.
     public mutating func writeSizePrefixed(_ body: (inout KafkaWriter) -> Void) {
         let sizeIndex = self.buffer.writerIndex
         self.writeInt32(0)
         body(&self)
-        let size = self.buffer.writerIndex - sizeIndex - 4
-        precondition(size <= Int(Int32.max), "Kafka frame of \(size) bytes does not fit an int32 size")
-        self.buffer.setInteger(Int32(size), at: sizeIndex)
+        guard !self.overflowed, let size = Int32(exactly: self.buffer.writerIndex - sizeIndex - 4) else {
+            self.overflowed = true
+            return
+        }
+        self.buffer.setInteger(size, at: sizeIndex)
+    }
+
+    /// Whether `count` more bytes fit under `bufferLimit`; sets `overflowed` when they do not.
+    private mutating func hasRoom(for count: Int) -> Bool {
+        guard !self.overflowed else { return false }
+        guard count <= self.bufferLimit - self.buffer.writerIndex else {
+            self.overflowed = true
+            return false
+        }
+        return true
     }
 
     // MARK: - Fixed width
 
+    private mutating func writeFixed<T: FixedWidthInteger>(_ value: T) {
+        guard self.hasRoom(for: MemoryLayout<T>.size) else { return }
+        self.buffer.writeInteger(value)
+    }
+
     /// Writes an `int8`.
-    public mutating func writeInt8(_ value: Int8) { self.buffer.writeInteger(value) }
+    public mutating func writeInt8(_ value: Int8) { self.writeFixed(value) }
 
     /// Writes an `int16`.
-    public mutating func writeInt16(_ value: Int16) { self.buffer.writeInteger(value) }
+    public mutating func writeInt16(_ value: Int16) { self.writeFixed(value) }
 
     /// Writes an `int32`.
-    public mutating func writeInt32(_ value: Int32) { self.buffer.writeInteger(value) }
+    public mutating func writeInt32(_ value: Int32) { self.writeFixed(value) }
 
     /// Writes an `int64`.
-    public mutating func writeInt64(_ value: Int64) { self.buffer.writeInteger(value) }
+    public mutating func writeInt64(_ value: Int64) { self.writeFixed(value) }
 
     /// Writes a `bool` as one byte, 0 or 1.
-    public mutating func writeBool(_ value: Bool) { self.buffer.writeInteger(value ? 1 : 0, as: UInt8.self) }
+    public mutating func writeBool(_ value: Bool) { self.writeFixed(UInt8(value ? 1 : 0)) }
 
     /// Writes an `int16` error code.
     public mutating func writeErrorCode(_ code: KafkaErrorCode) { self.writeInt16(code.rawValue) }
@@ -62,6 +114,7 @@ public struct KafkaWriter: Sendable {
     // MARK: - Varints
 
     private mutating func writeUnsignedVarInteger<T: FixedWidthInteger & UnsignedInteger>(_ value: T) {
+        guard self.hasRoom(for: (T.bitWidth + 6) / 7) else { return }
         var rest = value
         while rest >= 0x80 {
             self.buffer.writeInteger(UInt8(truncatingIfNeeded: rest) | 0x80)
@@ -85,19 +138,33 @@ public struct KafkaWriter: Sendable {
 
     // MARK: - Lengths
 
+    /// Writes the `int16` length of a string of `count` bytes (at most `Int16.max`: strings are cut first).
     private mutating func writeInt16Length(_ count: Int) {
-        precondition(count <= Int(Int16.max), "Kafka string of \(count) bytes does not fit an int16 length")
-        self.writeInt16(Int16(count))
+        guard let length = Int16(exactly: count), self.hasRoom(for: 2 + count) else {
+            self.overflowed = true
+            return
+        }
+        self.writeInt16(length)
     }
 
-    private mutating func writeInt32Length(_ count: Int) {
-        precondition(count <= Int(Int32.max), "Kafka bytes or array of \(count) does not fit an int32 length")
-        self.writeInt32(Int32(count))
+    /// Writes an `int32` length or count; one past `Int32.max` sets `overflowed`. Returns whether it fit.
+    private mutating func writeInt32Length(_ count: Int) -> Bool {
+        guard let length = Int32(exactly: count) else {
+            self.overflowed = true
+            return false
+        }
+        self.writeInt32(length)
+        return !self.overflowed
     }
 
-    private mutating func writeCompactLength(_ count: Int) {
-        precondition(count < Int(UInt32.max), "Kafka compact length \(count) does not fit an unsigned varint")
+    /// Writes an `unsigned_varint` length + 1; one that does not fit sets `overflowed`. Returns whether it fit.
+    private mutating func writeCompactLength(_ count: Int) -> Bool {
+        guard count < Int(UInt32.max) else {
+            self.overflowed = true
+            return false
+        }
         self.writeUnsignedVarInt(UInt32(count + 1))
+        return !self.overflowed
     }
 
     // MARK: - Strings and bytes
@@ -132,10 +199,11 @@ public struct KafkaWriter: Sendable {
         self.writeString(string)
     }
 
-    /// Writes a `compact_string`.
+    /// Writes a `compact_string`, cut to its first `Int16.max` bytes as `writeString` cuts.
     public mutating func writeCompactString(_ string: String) {
-        self.writeCompactLength(string.utf8.count)
-        self.buffer.writeString(string)
+        let fitted = Self.prefix(of: string, maxUTF8Bytes: Int(Int16.max))
+        guard self.writeCompactLength(fitted.utf8.count), self.hasRoom(for: fitted.utf8.count) else { return }
+        self.buffer.writeSubstring(fitted)
     }
 
     /// Writes a `compact_nullable_string`; nil is the length 0.
@@ -144,10 +212,15 @@ public struct KafkaWriter: Sendable {
         self.writeCompactString(string)
     }
 
+    private mutating func writeBuffer(_ bytes: ByteBuffer) {
+        guard self.hasRoom(for: bytes.readableBytes) else { return }
+        self.buffer.writeImmutableBuffer(bytes)
+    }
+
     /// Writes `bytes` (int32 length).
     public mutating func writeBytes(_ bytes: ByteBuffer) {
-        self.writeInt32Length(bytes.readableBytes)
-        self.buffer.writeImmutableBuffer(bytes)
+        guard self.writeInt32Length(bytes.readableBytes) else { return }
+        self.writeBuffer(bytes)
     }
 
     /// Writes `nullable_bytes` or `records`; nil is the length -1.
@@ -159,16 +232,16 @@ public struct KafkaWriter: Sendable {
     /// Writes `compact_nullable_bytes` (`compact_bytes` when never nil); nil is the length 0.
     public mutating func writeCompactBytes(_ bytes: ByteBuffer?) {
         guard let bytes else { return self.writeUnsignedVarInt(0) }
-        self.writeCompactLength(bytes.readableBytes)
-        self.buffer.writeImmutableBuffer(bytes)
+        guard self.writeCompactLength(bytes.readableBytes) else { return }
+        self.writeBuffer(bytes)
     }
 
     // MARK: - Arrays
 
     /// Writes an `array` of structs.
     public mutating func writeArray<Element: KafkaStruct>(_ elements: [Element], version: Int16) {
-        self.writeInt32Length(elements.count)
-        for element in elements { element.write(to: &self, version: version) }
+        guard self.writeInt32Length(elements.count) else { return }
+        for element in elements where !self.overflowed { element.write(to: &self, version: version) }
     }
 
     /// Writes a nullable `array` of structs; nil is the count -1.
@@ -179,14 +252,14 @@ public struct KafkaWriter: Sendable {
 
     /// Writes an `array` of `int32`.
     public mutating func writeInt32Array(_ elements: [Int32]) {
-        self.writeInt32Length(elements.count)
-        for element in elements { self.writeInt32(element) }
+        guard self.writeInt32Length(elements.count) else { return }
+        for element in elements where !self.overflowed { self.writeInt32(element) }
     }
 
     /// Writes an `array` of `string`.
     public mutating func writeStringArray(_ elements: [String]) {
-        self.writeInt32Length(elements.count)
-        for element in elements { self.writeString(element) }
+        guard self.writeInt32Length(elements.count) else { return }
+        for element in elements where !self.overflowed { self.writeString(element) }
     }
 
     /// Writes a nullable `array` of `string`; nil is the count -1.
@@ -201,8 +274,8 @@ public struct KafkaWriter: Sendable {
         _ writeElement: (inout KafkaWriter, Element) -> Void
     ) {
         guard let elements else { return self.writeUnsignedVarInt(0) }
-        self.writeCompactLength(elements.count)
-        for element in elements { writeElement(&self, element) }
+        guard self.writeCompactLength(elements.count) else { return }
+        for element in elements where !self.overflowed { writeElement(&self, element) }
     }
 
     // MARK: - Tagged fields

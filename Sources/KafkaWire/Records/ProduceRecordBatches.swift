@@ -70,6 +70,9 @@ package struct ProduceRecordBatches: Sendable {
     /// Number of records across all batches.
     package var recordCount: Int { batches.reduce(0) { $0 + Int($1.header.recordCount) } }
 
+    /// The largest batch, in bytes (a batch over `segment.bytes` gets RECORD_LIST_TOO_LARGE).
+    package var largestBatchSize: Int { batches.map(\.header.totalSize).max() ?? 0 }
+
     /// Gives the batches consecutive offsets from `firstOffset` and stamps the leader epoch, as the
     /// leader does on append. baseOffset and partitionLeaderEpoch precede the CRC'd region, so the
     /// stored CRC stays valid; with `logAppendTime` (topic `message.timestamp.type=LogAppendTime`)

@@ -61,10 +61,17 @@ package struct RecordBatchHeader: Hashable, Sendable {
 
     /// Bytes the whole batch occupies, header included.
     package var totalSize: Int { Self.logOverhead + Int(batchLength) }
-    /// Offset of the batch's last record.
-    package var lastOffset: Int64 { baseOffset + Int64(lastOffsetDelta) }
-    /// The offset after this batch.
-    package var nextOffset: Int64 { lastOffset + 1 }
+    /// Offset of the batch's last record. Saturates at `Int64.max` rather than trapping: both fields come
+    /// from a client or a file, and whoever reads them refuses offsets that do not follow on.
+    package var lastOffset: Int64 {
+        let (sum, overflow) = baseOffset.addingReportingOverflow(Int64(lastOffsetDelta))
+        return overflow ? (lastOffsetDelta < 0 ? .min : .max) : sum
+    }
+    /// The offset after this batch (saturating, as `lastOffset`).
+    package var nextOffset: Int64 {
+        let (sum, overflow) = lastOffset.addingReportingOverflow(1)
+        return overflow ? .max : sum
+    }
 
     /// Reads the header of the batch at absolute index `position` of `buffer`, checking only what
     /// the header itself can show: a sane `batchLength` and magic 2. The records may lie beyond

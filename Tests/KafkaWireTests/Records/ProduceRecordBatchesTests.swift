@@ -154,4 +154,21 @@ import Testing
         #expect(header.baseTimestamp == 1_000)
         #expect(header == validated.batches[0].header)
     }
+
+    @Test func offsetsNearInt64MaxSaturateInsteadOfTrapping() throws {
+        var header = try RecordBatchHeader(verifying: Self.batch(records: 3), at: 0)
+        header.baseOffset = .max - 1
+        #expect(header.lastOffset == .max)
+        #expect(header.nextOffset == .max)
+        header.baseOffset = .min
+        header.lastOffsetDelta = -1
+        #expect(header.lastOffset == .min)
+    }
+
+    @Test func largestBatchSizeIsTheBiggestBatch() throws {
+        let small = Self.batch(records: 1)
+        let big = Self.batch(records: 5)
+        let validated = try ProduceRecordBatches(validating: Self.payload(small, big), maxBatchBytes: 1 << 20)
+        #expect(validated.largestBatchSize == big.readableBytes)
+    }
 }
