@@ -1,5 +1,6 @@
 import KafkaWire
 import NIOCore
+import RecordCompression
 import Testing
 
 @testable import SegmentLog
@@ -29,17 +30,22 @@ import Testing
         return try ProduceRecordBatches(validating: bytes, maxBatchBytes: 1 << 20)
     }
 
-    /// `count` batches, each claiming `Int32.max` records (lastOffsetDelta `Int32.max - 1`) over one
-    /// real record: produce validation reads headers only, so such a batch reaches the log.
-    private static func hugeCountBatches(_ count: Int) throws -> ProduceRecordBatches {
-        let plain = UncompressedRecordBatch.encode(
-            records: [BatchRecord(offsetDelta: 0, value: ByteBuffer(repeating: 2, count: 10))], baseTimestamp: 1_000)
-        let one = patched(plain) {
-            $0.setInteger(Int32.max, at: RecordBatchHeader.Field.recordCount)
-            $0.setInteger(Int32.max - 1, at: RecordBatchHeader.Field.lastOffsetDelta)
+    /// Records one compressed batch may claim without produce validation counting them (records
+    /// are never decompressed on append): 64 MiB of 7-byte records.
+    private static let claimedRecords: Int32 = (64 << 20) / 7
+    /// Batches per append so that one append claims just under `Int32.max` offsets.
+    private static let batchesPerAppend = Int(Int32.max / claimedRecords)
+    private static let offsetsPerAppend = Int64(batchesPerAppend) * Int64(claimedRecords)
+
+    /// `batchesPerAppend` gzip batches, each claiming `claimedRecords` records over one real record.
+    private static func hugeCountBatches() throws -> ProduceRecordBatches {
+        let one = try produceBatch(codec: .gzip).bytes
+        let claimed = patched(one) {
+            $0.setInteger(claimedRecords, at: RecordBatchHeader.Field.recordCount)
+            $0.setInteger(claimedRecords - 1, at: RecordBatchHeader.Field.lastOffsetDelta)
         }
         var all = ByteBuffer()
-        for _ in 0..<count { all.writeImmutableBuffer(one) }
+        for _ in 0..<batchesPerAppend { all.writeImmutableBuffer(claimed) }
         return try ProduceRecordBatches(validating: all, maxBatchBytes: 1 << 20)
     }
 
@@ -84,27 +90,41 @@ import Testing
                 segments, highWatermark: 10, logStartOffset: 0, now: Int64.max, config: config) == 1)
     }
 
-    @Test func batchesClaimingTwoToTheThirtyOneRecordsRollOrAreRefused() throws {
+    @Test func offsetsPastASegmentsThirtyTwoBitsRollANewSegment() throws {
         try withTemporaryDirectory { directory in
             let log = try openLog(directory)
             _ = try log.append(try produceBatch(), leaderEpoch: 0, now: 0)
-            // 2 × (2^31 - 1) more offsets end at relative offset 2^32 - 2: still this segment's.
-            let first = try log.append(try Self.hugeCountBatches(2), leaderEpoch: 0, now: 0)
-            #expect(first.lastOffset.rawValue == Int64(UInt32.max) - 1)
+            let span = Self.offsetsPerAppend
+            #expect(try log.append(try Self.hugeCountBatches(), leaderEpoch: 0, now: 0).firstOffset.rawValue == 1)
+            #expect(try log.append(try Self.hugeCountBatches(), leaderEpoch: 0, now: 0).firstOffset.rawValue == 1 + span)
             #expect(log.segmentBaseOffsets == [0])
-            // The next one would pass the 32-bit range: it rolls.
-            let second = try log.append(try Self.hugeCountBatches(1), leaderEpoch: 0, now: 0)
-            #expect(log.segmentBaseOffsets == [0, Int64(UInt32.max)])
-            #expect(second.firstOffset.rawValue == Int64(UInt32.max))
+            // A third would end past relative offset 2^32 - 1: it goes to a new segment.
+            #expect(
+                try log.append(try Self.hugeCountBatches(), leaderEpoch: 0, now: 0).firstOffset.rawValue == 1 + 2 * span)
+            #expect(log.segmentBaseOffsets == [0, 1 + 2 * span])
             let end = log.logEndOffset
-            // Three of them (over 2^32 offsets) fit no segment: refused, nothing changes.
-            #expect(throws: SegmentLogError.self) { try log.append(try Self.hugeCountBatches(3), leaderEpoch: 0, now: 0) }
-            #expect(log.logEndOffset == end)
             _ = try log.append(try produceBatch(), leaderEpoch: 0, now: 0)
             #expect(try batchHeaders(try log.read(from: end, maxBytes: 1 << 20)).map(\.baseOffset) == [end.rawValue])
-            try log.close()
             let reopened = try openLog(directory, checkpoints: .init(cleanShutdown: false))
             #expect(reopened.logEndOffset.rawValue == end.rawValue + 1)
+        }
+    }
+
+    @Test func appendPastTheLargestOffsetIsRefusedChangingNothing() throws {
+        try withTemporaryDirectory { directory in
+            try openLog(directory).close()
+            let base = LogOffset.largest.rawValue - 5
+            try FileSystem.writeTextAtomically(
+                "", to: directory + "/" + testPartition.directoryName + "/" + LogSegment.fileName(baseOffset: base, suffix: ".log"))
+            let log = try openLog(directory)
+            #expect(log.logEndOffset.rawValue == base)
+            _ = try log.append(try produceBatch(records: 5), leaderEpoch: 0, now: 0)
+            let error = try #require(throws: SegmentLogError.self) {
+                try log.append(try produceBatch(records: 2), leaderEpoch: 0, now: 0)
+            }
+            #expect("\(error)".contains("would pass"))
+            #expect(log.logEndOffset == LogOffset.largest)
+            #expect(try batchHeaders(try log.read(from: LogOffset(base), maxBytes: 1 << 20)).map(\.baseOffset) == [base])
         }
     }
 
