@@ -85,4 +85,18 @@ import Testing
                 Self.bytes(#"{"version":1,"broker":1,"block_start":"0","block_end":"9223372036854775807"}"#))
         }
     }
+
+    @Test func partitionIdsPastInt32MaxOrShrinkingTotalsAreRefused() {
+        #expect(throws: ReplicaAssignment.Failure.self) {
+            try ReplicaAssignment.assign(
+                partitions: Int32.max, replicationFactor: 1, brokers: [1], startIndex: 0, replicaShift: 0,
+                firstPartition: 5)
+        }
+        #expect(throws: ReplicaAssignment.Failure.self) {
+            try ReplicaAssignment.assignAddedPartitions(existing: [0: [1], 1: [1]], newTotal: Int32.min, brokers: [1])
+        }
+        #expect(throws: ReplicaAssignment.Failure.self) {
+            try ReplicaAssignment.assignAddedPartitions(existing: [0: [1], 1: [1]], newTotal: 2, brokers: [1])
+        }
+    }
 }
