@@ -47,7 +47,10 @@ package enum ReplicaAssignment {
         replicaShift: Int,
         firstPartition: Int32 = 0
     ) throws(Failure) -> [Int32: [BrokerID]] {
-        guard partitions > 0 else { throw .invalidPartitions(partitions) }
+        // Partition ids stay Int32: `firstPartition + partitions` must not pass Int32.max.
+        guard partitions > 0, firstPartition >= 0, partitions <= Int32.max - firstPartition else {
+            throw .invalidPartitions(partitions)
+        }
         guard replicationFactor > 0 else { throw .invalidReplicationFactor(replicationFactor) }
         let sorted = brokers.sorted()
         guard replicationFactor <= sorted.count else {
@@ -93,11 +96,15 @@ package enum ReplicaAssignment {
         newTotal: Int32,
         brokers: [BrokerID]
     ) throws(Failure) -> [Int32: [BrokerID]] {
+        guard Int(newTotal) > existing.count else {
+            throw .invalidPartitions(Int32(clamping: Int(newTotal) - existing.count))
+        }
         let partition0 = existing[0] ?? existing.sorted { $0.key < $1.key }.first?.value ?? []
         let sorted = brokers.sorted()
         let startIndex = partition0.first.flatMap { first in sorted.firstIndex { $0 >= first } } ?? 0
         return try assign(
-            partitions: newTotal - Int32(existing.count), replicationFactor: partition0.count, brokers: sorted,
-            startIndex: startIndex, replicaShift: startIndex, firstPartition: Int32(existing.count))
+            partitions: newTotal - Int32(clamping: existing.count), replicationFactor: partition0.count,
+            brokers: sorted, startIndex: startIndex, replicaShift: startIndex,
+            firstPartition: Int32(clamping: existing.count))
     }
 }

@@ -3,6 +3,10 @@ package import SegmentLog
 /// The znode payloads of Kafka's ZooKeeper mode, encoded byte for byte as a Kafka 3.x broker writes
 /// them (`ZkData.scala`; key order as Jackson emits Kafka's Scala maps) and decoded as leniently as
 /// Kafka decodes them (missing optional fields are empty). Pure: no I/O, no clock.
+///
+/// A znode is input (STYLE.md §5): decoders check every id, port, epoch and count they hand on, so a
+/// bad znode is one `ZkDataError` (that record unusable, logged by the reader), never a trap later.
+/// Epochs must stay below `Int32.max`, so the `+ 1` of an election cannot overflow.
 
 // MARK: - /cluster/id
 
@@ -91,7 +95,12 @@ package struct BrokerRegistration: Hashable, Sendable {
         return JSONText.object(members).bytes
     }
 
+    /// Longest host name accepted from a registration (DNS names are at most 253 bytes).
+    package static let maxHostBytes = 255
+
     /// Decodes versions 1–5 (`BrokerIdZNode.decode`): v1 has only host/port, later ones endpoints.
+    /// Refuses a registration without endpoints, with a port outside 1...65535 or a host that is
+    /// empty, longer than `maxHostBytes` or not printable ASCII.
     package static func decode(id: BrokerID, _ bytes: [UInt8]) throws(ZkDataError) -> BrokerRegistration {
         let path = ZkPaths.broker(id)
         let json = try JSONObjectReader(path: path, bytes: bytes)
@@ -99,13 +108,29 @@ package struct BrokerRegistration: Hashable, Sendable {
         var endpoints: [Endpoint] = []
         if version <= 1 {
             let host = try json.string("host")
-            endpoints = [Endpoint(listenerName: "PLAINTEXT", host: host, port: Int(try json.int("port")))]
+            let port = try json.int("port")
+            guard (1...65535).contains(port) else {
+                throw ZkDataError.malformed(path: path, reason: "port \(port) is not in 1...65535")
+            }
+            endpoints = [Endpoint(listenerName: "PLAINTEXT", host: host, port: Int(port))]
         } else {
             for text in try json.stringArray("endpoints") {
                 guard let endpoint = Endpoint(parsing: text) else {
                     throw ZkDataError.malformed(path: path, reason: "endpoint \"\(text)\" is not NAME://host:port")
                 }
                 endpoints.append(endpoint)
+            }
+        }
+        guard !endpoints.isEmpty else { throw ZkDataError.malformed(path: path, reason: "no endpoints") }
+        for endpoint in endpoints {
+            guard (1...65535).contains(endpoint.port) else {
+                throw ZkDataError.malformed(path: path, reason: "endpoint \(endpoint) port is not in 1...65535")
+            }
+            guard !endpoint.host.isEmpty, endpoint.host.utf8.count <= maxHostBytes,
+                endpoint.host.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0 != "/" })
+            else {
+                throw ZkDataError.malformed(
+                    path: path, reason: "endpoint host of \(endpoint.host.utf8.count) bytes is not a host name")
             }
         }
         var registration = BrokerRegistration(
@@ -156,11 +181,19 @@ package struct TopicAssignment: Hashable, Sendable {
                 guard let partition = Int32(key), partition >= 0 else {
                     throw ZkDataError.malformed(path: path, reason: "partition key \"\(key)\" is not a partition id")
                 }
+                guard replicas.allSatisfy({ $0.rawValue >= 0 }), Set(replicas).count == replicas.count else {
+                    throw ZkDataError.malformed(
+                        path: path, reason: "replicas of partition \(partition) are not distinct broker ids")
+                }
                 result[partition] = replicas
             }
             return result
         }
-        var assignment = TopicAssignment(partitions: try lists("partitions"), topicID: try json.optionalString("topic_id"))
+        let partitions = try lists("partitions")
+        guard !partitions.isEmpty, partitions.values.allSatisfy({ !$0.isEmpty }) else {
+            throw ZkDataError.malformed(path: path, reason: "no partitions, or a partition without replicas")
+        }
+        var assignment = TopicAssignment(partitions: partitions, topicID: try json.optionalString("topic_id"))
         assignment.addingReplicas = try lists("adding_replicas")
         assignment.removingReplicas = try lists("removing_replicas")
         return assignment
@@ -208,9 +241,19 @@ package struct PartitionState: Hashable, Sendable {
             }
             return narrow
         }
-        return PartitionState(
+        let state = PartitionState(
             leader: BrokerID(try int32("leader")), leaderEpoch: try int32("leader_epoch"), isr: try json.brokers("isr"),
             controllerEpoch: try int32("controller_epoch"), recovering: try json.optionalInt("leader_recovery_state") == 1)
+        guard state.leader.rawValue >= -1, (0..<Int32.max).contains(state.leaderEpoch),
+            (0..<Int32.max).contains(state.controllerEpoch), state.isr.allSatisfy({ $0.rawValue >= 0 }),
+            Set(state.isr).count == state.isr.count
+        else {
+            throw ZkDataError.malformed(
+                path: ZkPaths.partitionState(partition),
+                reason: "leader \(state.leader), leader_epoch \(state.leaderEpoch), controller_epoch "
+                    + "\(state.controllerEpoch) or isr \(state.isr) out of range")
+        }
+        return state
     }
 }
 
@@ -228,7 +271,7 @@ package enum ControllerPayload {
 
     package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> BrokerID {
         let value = try JSONObjectReader(path: ZkPaths.controller, bytes: bytes).int("brokerid")
-        guard let id = Int32(exactly: value) else {
+        guard let id = Int32(exactly: value), id >= 0 else {
             throw ZkDataError.malformed(path: ZkPaths.controller, reason: "brokerid \(value) out of range")
         }
         return BrokerID(id)
@@ -240,8 +283,9 @@ package enum ControllerEpochPayload {
     package static func encode(_ epoch: Int32) -> [UInt8] { Array(String(epoch).utf8) }
 
     package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> Int32 {
-        guard let epoch = Int32(String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace })
-        else { throw ZkDataError.malformed(path: ZkPaths.controllerEpoch, reason: "not an integer") }
+        guard let epoch = Int32(String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }),
+            (0..<Int32.max).contains(epoch)
+        else { throw ZkDataError.malformed(path: ZkPaths.controllerEpoch, reason: "not an integer in 0..<2^31-1") }
         return epoch
     }
 }
@@ -305,7 +349,8 @@ package struct ProducerIDBlock: Hashable, Sendable {
         guard !bytes.isEmpty else { return nil }
         let path = ZkPaths.latestProducerIDBlock
         let json = try JSONObjectReader(path: path, bytes: bytes)
-        guard let start = Int64(try json.string("block_start")), let end = Int64(try json.string("block_end")), start <= end
+        guard let start = Int64(try json.string("block_start")), let end = Int64(try json.string("block_end")),
+            0 <= start, start <= end, end < Int64.max - size
         else { throw ZkDataError.malformed(path: path, reason: "block_start/block_end are not an offset range") }
         return ProducerIDBlock(broker: BrokerID(Int32(truncatingIfNeeded: try json.int("broker"))), start: start, end: end)
     }

@@ -42,12 +42,14 @@ package enum CheckpointFormat {
         return entries
     }
 
-    /// Parses a numeric field, naming the line when it is not one.
+    /// Parses the numeric field `name`, naming the line and field when it is not a number in
+    /// `0...maximum`.
     package static func number<T: FixedWidthInteger>(
-        _ field: Substring, as type: T.Type, path: String, line: Int
+        _ field: Substring, as type: T.Type, name: String, maximum: T = .max, path: String, line: Int
     ) throws(SegmentLogError) -> T {
-        guard let value = T(field), value >= 0 else {
-            throw .corruptCheckpoint(path: path, line: line, detail: "\"\(field)\" is not a non-negative \(T.self)")
+        guard let value = T(field), value >= 0, value <= maximum else {
+            throw .corruptCheckpoint(
+                path: path, line: line, detail: "\(name) \"\(field)\" is not a \(T.self) in 0...\(maximum)")
         }
         return value
     }
@@ -71,8 +73,10 @@ package enum OffsetCheckpoint {
         var offsets: [TopicPartition: LogOffset] = [:]
         for (index, fields) in try CheckpointFormat.parse(text, path: path, fieldCount: 3).enumerated() {
             let line = index + 3
-            let partition = try CheckpointFormat.number(fields[1], as: Int32.self, path: path, line: line)
-            let offset = try CheckpointFormat.number(fields[2], as: Int64.self, path: path, line: line)
+            let partition = try CheckpointFormat.number(
+                fields[1], as: Int32.self, name: "partition", path: path, line: line)
+            let offset = try CheckpointFormat.number(
+                fields[2], as: Int64.self, name: "offset", maximum: LogOffset.largest.rawValue, path: path, line: line)
             offsets[TopicPartition(topic: String(fields[0]), partition: partition)] = LogOffset(offset)
         }
         return offsets

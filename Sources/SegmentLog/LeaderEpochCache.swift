@@ -70,15 +70,23 @@ package struct LeaderEpochCache: Hashable, Sendable {
         CheckpointFormat.render(entries.map { [String($0.epoch.rawValue), String($0.startOffset.rawValue)] })
     }
 
-    /// Reads a checkpoint file's text; entries must increase in both epoch and start offset.
+    /// Reads a checkpoint file's text; epochs must not be negative and must increase, and start
+    /// offsets must lie in `0...LogOffset.largest` and not go back.
     package init(parsing text: String, path: String) throws(SegmentLogError) {
         for (index, fields) in try CheckpointFormat.parse(text, path: path, fieldCount: 2).enumerated() {
             let line = index + 3
             let entry = Entry(
-                epoch: LeaderEpoch(try CheckpointFormat.number(fields[0], as: Int32.self, path: path, line: line)),
-                startOffset: LogOffset(try CheckpointFormat.number(fields[1], as: Int64.self, path: path, line: line)))
+                epoch: LeaderEpoch(
+                    try CheckpointFormat.number(fields[0], as: Int32.self, name: "epoch", path: path, line: line)),
+                startOffset: LogOffset(
+                    try CheckpointFormat.number(
+                        fields[1], as: Int64.self, name: "start offset", maximum: LogOffset.largest.rawValue,
+                        path: path, line: line)))
             if let last = entries.last, last.epoch >= entry.epoch || last.startOffset > entry.startOffset {
-                throw .corruptCheckpoint(path: path, line: line, detail: "entries out of order")
+                throw .corruptCheckpoint(
+                    path: path, line: line,
+                    detail: "epoch \(entry.epoch) start offset \(entry.startOffset) does not follow epoch "
+                        + "\(last.epoch) start offset \(last.startOffset)")
             }
             entries.append(entry)
         }

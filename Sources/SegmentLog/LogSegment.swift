@@ -217,10 +217,11 @@ final class LogSegment {
                 failure = "\(error)"
                 break
             }
-            guard header.baseOffset >= next, header.lastOffsetDelta >= 0,
-                header.lastOffset - baseOffset <= Int64(UInt32.max)
-            else {
-                failure = "batch offsets \(header.baseOffset)...\(header.lastOffset) do not follow \(next - 1)"
+            // Checked before `lastOffset` is computed: a corrupt baseOffset near Int64.max overflows it.
+            guard header.baseOffset >= next, header.offsetsFit(segmentBase: baseOffset) else {
+                failure =
+                    "batch baseOffset \(header.baseOffset) lastOffsetDelta \(header.lastOffsetDelta) does not follow "
+                    + "offset \(next - 1) within the 32-bit range of segment \(baseOffset)"
                 break
             }
             if header.maxTimestamp > maxTimestampSoFar?.timestamp ?? Int64.min {
@@ -303,10 +304,13 @@ final class LogSegment {
     /// Loads both index files if they are plausible for the log (see `OffsetIndex(loading:)`) and
     /// finds the segment's end by scanning batch headers from the last indexed one, which also
     /// checks that no entry is missing after it. False: rebuild.
+    /// An index file larger than its entries could fill is not read at all (nothing is allocated
+    /// for it): it is rebuilt, as Kafka rebuilds an index that fails its sanity check.
     private func loadIndexes() throws -> Bool {
-        guard indexFilesExisted || size == 0,
+        let indexSize = try indexFile.size()
+        guard indexFilesExisted || size == 0, indexSize <= offsetIndex.maxEntries * OffsetIndex.entrySize,
             let offsets = OffsetIndex(
-                loading: try indexFile.read(at: 0, count: try indexFile.size()), baseOffset: baseOffset,
+                loading: try indexFile.read(at: 0, count: indexSize), baseOffset: baseOffset,
                 maxIndexBytes: config.segmentIndexBytes, logSize: size)
         else { return false }
         let lastIndexed = offsets.entries.last.map { Int($0.position) } ?? 0
@@ -321,9 +325,10 @@ final class LogSegment {
             next = header.nextOffset
             position += header.totalSize
         }
-        guard position == size,
+        let timeIndexSize = try timeIndexFile.size()
+        guard position == size, timeIndexSize <= (timeIndex.maxEntries + 1) * TimeIndex.entrySize,
             let times = TimeIndex(
-                loading: try timeIndexFile.read(at: 0, count: try timeIndexFile.size()), baseOffset: baseOffset,
+                loading: try timeIndexFile.read(at: 0, count: timeIndexSize), baseOffset: baseOffset,
                 maxIndexBytes: config.segmentIndexBytes, nextOffset: next)
         else { return false }
         offsetIndex = offsets
@@ -347,19 +352,27 @@ final class LogSegment {
         return nil
     }
 
-    /// The header of the batch at `position`, which must be whole within the segment.
+    /// The header of the batch at `position`, which must be whole within the segment and hold
+    /// offsets of this segment (so its `lastOffset` and `nextOffset` cannot overflow).
     private func batchHeader(at position: Int) throws -> RecordBatchHeader {
         let bytes = try log.read(at: position, count: min(RecordBatchHeader.size, size - position))
+        let header: RecordBatchHeader
         do {
-            let header = try RecordBatchHeader(parsing: bytes, at: bytes.readerIndex)
-            guard position + header.totalSize <= size else {
+            header = try RecordBatchHeader(parsing: bytes, at: bytes.readerIndex)
+            guard header.totalSize <= size - position else {
                 throw RecordBatchError.truncated(
                     position: position, field: "records", needed: header.totalSize, available: size - position)
             }
-            return header
         } catch {
             throw SegmentLogError.corruptSegment(path: logPath, position: position, detail: "\(error)")
         }
+        guard header.offsetsFit(segmentBase: baseOffset) else {
+            throw SegmentLogError.corruptSegment(
+                path: logPath, position: position,
+                detail: "batch baseOffset \(header.baseOffset) lastOffsetDelta \(header.lastOffsetDelta) "
+                    + "outside the 32-bit range of segment \(baseOffset)")
+        }
+        return header
     }
 
     /// Adds the entries for the batch at `position` to the in-memory indexes, skipping a full one
@@ -368,11 +381,7 @@ final class LogSegment {
     private func addIndexEntries(
         lastOffset: Int64, position: Int
     ) -> (OffsetIndex.Entry?, TimeIndex.Entry?) {
-        var offsetEntry: OffsetIndex.Entry?
-        if !offsetIndex.isFull {
-            offsetIndex.append(lastOffset: lastOffset, position: position)
-            offsetEntry = offsetIndex.entries.last
-        }
+        let offsetEntry = offsetIndex.append(lastOffset: lastOffset, position: position)
         guard !timeIndex.isFull, let latest = maxTimestampSoFar else { return (offsetEntry, nil) }
         return (offsetEntry, timeIndex.appendIfNewer(timestamp: latest.timestamp, offset: latest.offset))
     }

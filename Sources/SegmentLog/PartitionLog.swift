@@ -121,6 +121,11 @@ package final class PartitionLog {
                     throw SegmentLogError.corruptSegment(
                         path: directory + "/" + name, position: 0, detail: "name is not a 20-digit base offset")
                 }
+                guard base <= LogOffset.largest.rawValue else {
+                    throw SegmentLogError.corruptSegment(
+                        path: directory + "/" + name, position: 0,
+                        detail: "base offset \(base) in the name is above the largest offset \(LogOffset.largest)")
+                }
                 baseOffsets.append(base)
             }
         }
@@ -194,13 +199,34 @@ package final class PartitionLog {
 
     /// Appends validated batches as the leader: they get consecutive offsets from the log end offset
     /// and `leaderEpoch` as their partitionLeaderEpoch (and `now` as their timestamp under
-    /// LogAppendTime). Rolls a new segment first when the active one is full by size, age or index.
+    /// LogAppendTime). Rolls a new segment first when the active one is full by size, age or index,
+    /// or when the new offsets would not fit its 32-bit relative offsets. Throws `appendRefused`,
+    /// changing nothing, when they would not fit even a new segment (more than 2^32 offsets in one
+    /// append), would pass `LogOffset.largest`, or when `leaderEpoch` is negative or below the latest.
     package func append(_ batches: ProduceRecordBatches, leaderEpoch: LeaderEpoch, now: Int64) throws -> AppendResult {
-        precondition(
-            leaderEpochs.latestEpoch.map { leaderEpoch >= $0 } ?? true,
-            "append with epoch \(leaderEpoch) below the latest \(leaderEpochs.latestEpoch!) in \(topicPartition)")
+        if leaderEpoch.rawValue < 0 || leaderEpochs.latestEpoch.map({ leaderEpoch < $0 }) ?? false {
+            throw SegmentLogError.appendRefused(
+                path: directory,
+                detail: "leader epoch \(leaderEpoch) is negative or below the latest \(leaderEpochs.latestEpoch ?? -1)")
+        }
         var batches = batches
         let firstOffset = logEndOffset
+        var span: Int64 = 0
+        for batch in batches.batches {
+            let (sum, overflow) = span.addingReportingOverflow(Int64(batch.header.lastOffsetDelta) + 1)
+            guard !overflow, batch.header.lastOffsetDelta >= 0 else {
+                throw SegmentLogError.appendRefused(path: directory, detail: "invalid lastOffsetDelta in the batches")
+            }
+            span = sum
+        }
+        guard span <= Int64(UInt32.max) + 1 else {
+            throw SegmentLogError.appendRefused(
+                path: directory, detail: "\(span) offsets do not fit one segment's 32-bit relative offsets")
+        }
+        guard firstOffset.rawValue <= LogOffset.largest.rawValue - span else {
+            throw SegmentLogError.appendRefused(
+                path: directory, detail: "\(span) offsets from \(firstOffset) would pass \(LogOffset.largest)")
+        }
         let logAppendTime = config.timestampType == .logAppendTime ? now : nil
         let next = batches.assignOffsets(
             from: firstOffset.rawValue, partitionLeaderEpoch: leaderEpoch.rawValue, logAppendTime: logAppendTime)
@@ -209,10 +235,15 @@ package final class PartitionLog {
             segmentSize: active.size, segmentBaseOffset: active.baseOffset,
             firstBatchTimestamp: active.firstBatchTimestamp, createdAt: active.createdAt,
             indexesFull: active.indexesFull, appendSize: batches.bytes.readableBytes,
-            appendMaxTimestamp: headers.map(\.maxTimestamp).max()!, appendLastOffset: next - 1, now: now,
-            config: config)
+            appendMaxTimestamp: headers.map(\.maxTimestamp).max() ?? Int64.min, appendLastOffset: next - 1,
+            now: now, config: config)
         {
             try roll(now: now)
+        }
+        guard next - 1 - active.baseOffset <= Int64(UInt32.max) else {
+            throw SegmentLogError.appendRefused(
+                path: active.logPath,
+                detail: "offsets up to \(next - 1) do not fit the empty segment \(active.baseOffset)")
         }
         if leaderEpochs.assign(epoch: leaderEpoch, startOffset: firstOffset) { try writeLeaderEpochCheckpoint() }
         try active.append(batches.bytes, headers: headers)

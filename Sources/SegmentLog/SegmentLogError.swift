@@ -20,6 +20,10 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
     case corruptRecords(path: String, position: Int, detail: String)
     /// A directory in a log dir that is not `<topic>-<partition>`.
     case unexpectedDirectory(path: String)
+    /// An append the log cannot take, refused before anything was written: its offsets would not fit
+    /// one segment's 32-bit relative offsets or would pass `LogOffset.largest`, or its leader epoch is
+    /// negative or older than the log's.
+    case appendRefused(path: String, detail: String)
 
     package var description: String {
         switch self {
@@ -33,6 +37,8 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
             "\(path) holds an unreadable batch at byte \(position): \(detail)"
         case .unexpectedDirectory(let path):
             "\(path) is not a partition directory (expected <topic>-<partition>)"
+        case .appendRefused(let path, let detail):
+            "append to \(path) refused: \(detail)"
         }
     }
 }

@@ -20,7 +20,8 @@ package enum SegmentPolicy {
     /// `appendLastOffset`, must go to a new segment rather than the active one. A non-empty segment
     /// rolls when it would pass `segment.bytes`; when `segment.ms` has passed since its first
     /// batch's timestamp (or, without one, since it was created); when an index is full; or when an
-    /// offset would not fit the indexes' 32-bit relative offsets.
+    /// offset or byte position would not fit the indexes' 32-bit relative fields. Timestamps are the
+    /// producer's: the age is computed saturating, so `Int64.min` after a normal batch is no crash.
     package static func shouldRoll(
         segmentSize: Int, segmentBaseOffset: Int64, firstBatchTimestamp: Int64?, createdAt: Int64,
         indexesFull: Bool, appendSize: Int, appendMaxTimestamp: Int64, appendLastOffset: Int64, now: Int64,
@@ -29,13 +30,14 @@ package enum SegmentPolicy {
         // An empty segment takes any append: rolling it would only create another empty one at the
         // same base offset.
         guard segmentSize > 0 else { return false }
-        // Timestamps are the producer's choice (any Int64, Int64.min included): differences saturate.
-        let waited = firstBatchTimestamp.map { appendMaxTimestamp.saturatingDifference($0) }
-            ?? now.saturatingDifference(createdAt)
-        return segmentSize > config.segmentBytes - appendSize
+        let waited =
+            firstBatchTimestamp.map { appendMaxTimestamp.saturatingSubtracting($0) }
+            ?? now.saturatingSubtracting(createdAt)
+        return segmentSize > config.segmentBytes.saturatingSubtracting(appendSize)
+            || segmentSize > Int(UInt32.max).saturatingSubtracting(appendSize)
             || waited > config.segmentMs
             || indexesFull
-            || appendLastOffset.saturatingDifference(segmentBaseOffset) > Int64(UInt32.max)
+            || appendLastOffset.saturatingSubtracting(segmentBaseOffset) > Int64(UInt32.max)
     }
 
     /// How many of the oldest segments retention deletes: first those past `retention.ms` (now minus
@@ -50,7 +52,9 @@ package enum SegmentPolicy {
             index < segments.count - 1 && segments[index + 1].baseOffset <= highWatermark
         }
         if let retentionMs = config.retentionMs {
-            while deletable(count), now.saturatingDifference(segments[count].largestTimestamp) > retentionMs { count += 1 }
+            while deletable(count), now.saturatingSubtracting(segments[count].largestTimestamp) > retentionMs {
+                count += 1
+            }
         }
         if let retentionBytes = config.retentionBytes {
             var excess = Int64(segments[count...].reduce(0) { $0 + $1.size }) - retentionBytes
@@ -61,15 +65,5 @@ package enum SegmentPolicy {
         }
         while deletable(count), segments[count + 1].baseOffset <= logStartOffset { count += 1 }
         return count
-    }
-}
-
-extension Int64 {
-    /// `self - other`, clamped to `Int64.min...Int64.max` instead of trapping: for differences of
-    /// timestamps and offsets that came from a producer or a file.
-    package func saturatingDifference(_ other: Int64) -> Int64 {
-        let (difference, overflow) = self.subtractingReportingOverflow(other)
-        guard overflow else { return difference }
-        return other < 0 ? .max : .min
     }
 }

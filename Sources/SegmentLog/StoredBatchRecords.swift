@@ -25,8 +25,13 @@ extension RecordBatchHeader {
     /// decompressing the records section when the codec bits name a codec. At most
     /// `maxDecompressedBytes` are inflated, so a corrupt or hostile batch cannot exhaust memory.
     func records(in batch: ByteBuffer, maxDecompressedBytes: Int) throws(StoredRecordsError) -> [BatchRecord] {
-        var section = batch.getSlice(
-            at: batch.readerIndex + RecordBatchHeader.size, length: totalSize - RecordBatchHeader.size)!
+        guard
+            var section = batch.getSlice(
+                at: batch.readerIndex + RecordBatchHeader.size, length: totalSize - RecordBatchHeader.size)
+        else {
+            throw .records(
+                .truncated(position: 0, field: "records", needed: totalSize, available: batch.readableBytes))
+        }
         if !attributes.isUncompressed {
             guard let codec = CompressionCodec(rawValue: attributes.compressionCodec) else {
                 throw .unknownCodec(attributes.compressionCodec)
@@ -45,8 +50,9 @@ extension RecordBatchHeader {
     }
 
     /// The timestamp Kafka reports for a record of this batch (`DefaultRecordBatch`): the batch's
-    /// maxTimestamp under LogAppendTime, else baseTimestamp plus the record's delta.
+    /// maxTimestamp under LogAppendTime, else baseTimestamp plus the record's delta. Both are the
+    /// producer's: the sum wraps, as Java's `long` addition does, rather than trapping.
     func timestamp(of record: BatchRecord) -> Int64 {
-        attributes.isLogAppendTime ? maxTimestamp : baseTimestamp + record.timestampDelta
+        attributes.isLogAppendTime ? maxTimestamp : baseTimestamp &+ record.timestampDelta
     }
 }

@@ -24,8 +24,11 @@ import Testing
         ("0\nx\n", 2, "missing or invalid entry count"),
         ("0\n2\na 0 1\n", 4, "expected 2 entries, found 1"),
         ("0\n1\na 0\n", 3, "expected 3 fields in \"a 0\""),
-        ("0\n1\na zero 1\n", 3, "\"zero\" is not a non-negative Int32"),
-        ("0\n1\na 0 -5\n", 3, "\"-5\" is not a non-negative Int64"),
+        ("0\n1\na zero 1\n", 3, "partition \"zero\" is not a Int32 in 0...2147483647"),
+        ("0\n1\na 0 -5\n", 3, "offset \"-5\" is not a Int64 in 0...4611686018427387904"),
+        ("0\n1\na 0 9223372036854775807\n", 3, "offset \"9223372036854775807\" is not a Int64 in 0...4611686018427387904"),
+        ("0\n1\na 0 99999999999999999999999\n", 3, "offset \"99999999999999999999999\" is not a Int64 in 0...4611686018427387904"),
+        ("0\n1\na 2147483648 0\n", 3, "partition \"2147483648\" is not a Int32 in 0...2147483647"),
     ])
     func garbledCheckpointNamesFileAndLine(text: String, line: Int, detail: String) {
         #expect(throws: SegmentLogError.self) { try OffsetCheckpoint.parse(text, path: "/logs/recovery-point-offset-checkpoint") }

@@ -50,9 +50,9 @@ import Testing
         #expect(
             SegmentPolicy.deletableSegmentCount(
                 segments, highWatermark: 10, logStartOffset: 0, now: .max, config: retention) == 1)
-        #expect(Int64.max.saturatingDifference(-1) == .max)
-        #expect(Int64.min.saturatingDifference(1) == .min)
-        #expect(Int64(5).saturatingDifference(7) == -2)
+        #expect(Int64.max.saturatingSubtracting(-1) == .max)
+        #expect(Int64.min.saturatingSubtracting(1) == .min)
+        #expect(Int64(5).saturatingSubtracting(7) == -2)
     }
 
     @Test func rollsWhenAnIndexIsFullOrOffsetsOverflow() {

@@ -27,26 +27,30 @@ package struct OffsetIndex: Hashable, Sendable {
     /// Bytes the entries take in the file.
     package var sizeInBytes: Int { entries.count * Self.entrySize }
 
-    /// Adds an entry for the batch ending at `lastOffset` and starting at `position`; both must
-    /// increase strictly, which the append path guarantees.
-    package mutating func append(lastOffset: Int64, position: Int) {
-        precondition(!isFull, "offset index for segment \(baseOffset) is full (\(maxEntries) entries)")
-        let entry = Entry(relativeOffset: relative(lastOffset), position: UInt32(position))
-        if let last = entries.last {
-            precondition(
-                entry.relativeOffset > last.relativeOffset && entry.position > last.position,
-                "offset index entry \(lastOffset)@\(position) does not follow \(last) in segment \(baseOffset)")
+    /// Adds an entry for the batch ending at `lastOffset` and starting at `position` and returns it.
+    /// Nil, adding nothing, when the index is full, when either value does not fit its 32-bit field,
+    /// or when they do not both increase strictly (the log rolls or refuses such an append first, so
+    /// this is only a guard: a missing entry costs a longer scan, never a wrong answer).
+    @discardableResult
+    package mutating func append(lastOffset: Int64, position: Int) -> Entry? {
+        guard !isFull, lastOffset >= baseOffset,
+            let relativeOffset = UInt32(exactly: lastOffset.saturatingSubtracting(baseOffset)),
+            let position = UInt32(exactly: position)
+        else { return nil }
+        let entry = Entry(relativeOffset: relativeOffset, position: position)
+        if let last = entries.last, entry.relativeOffset <= last.relativeOffset || entry.position <= last.position {
+            return nil
         }
         entries.append(entry)
+        return entry
     }
 
     /// The byte position to start scanning from for `offset`: that of the largest entry at or
     /// below it, or 0 when none is.
     package func position(lookingFor offset: Int64) -> Int {
-        guard offset >= baseOffset, offset - baseOffset <= Int64(UInt32.max) else {
+        guard offset >= baseOffset, let target = UInt32(exactly: offset.saturatingSubtracting(baseOffset)) else {
             return offset < baseOffset ? 0 : entries.last.map { Int($0.position) } ?? 0
         }
-        let target = UInt32(offset - baseOffset)
         let above = entries.partitionPoint { $0.relativeOffset > target }
         return above == 0 ? 0 : Int(entries[above - 1].position)
     }
@@ -90,12 +94,5 @@ package struct OffsetIndex: Hashable, Sendable {
             }
             entries.append(entry)
         }
-    }
-
-    private func relative(_ offset: Int64) -> UInt32 {
-        guard let relative = UInt32(exactly: offset - baseOffset) else {
-            preconditionFailure("offset \(offset) outside the 32-bit range of segment \(baseOffset)")
-        }
-        return relative
     }
 }

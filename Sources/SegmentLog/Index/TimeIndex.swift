@@ -31,16 +31,16 @@ package struct TimeIndex: Hashable, Sendable {
 
     /// Adds `(timestamp, offset)` if `timestamp` is newer than the last entry (Kafka's `maybeAppend`).
     /// `ignoringFull` lets the closing entry of a segment in even when the index is full.
-    /// Returns the entry added, if any.
+    /// Returns the entry added, if any: nil also when the index is full, when `offset` does not fit
+    /// the 32-bit relative field or when it goes back (the log rolls or refuses such an append
+    /// first, so this is only a guard).
     @discardableResult
     package mutating func appendIfNewer(timestamp: Int64, offset: Int64, ignoringFull: Bool = false) -> Entry? {
-        precondition(ignoringFull || !isFull, "time index for segment \(baseOffset) is full (\(maxEntries) entries)")
-        guard let relative = UInt32(exactly: offset - baseOffset) else {
-            preconditionFailure("offset \(offset) outside the 32-bit range of segment \(baseOffset)")
-        }
+        guard ignoringFull || !isFull, offset >= baseOffset,
+            let relative = UInt32(exactly: offset.saturatingSubtracting(baseOffset))
+        else { return nil }
         if let last = entries.last {
-            precondition(relative >= last.relativeOffset, "time index offset \(offset) goes back in segment \(baseOffset)")
-            guard timestamp > last.timestamp else { return nil }
+            guard relative >= last.relativeOffset, timestamp > last.timestamp else { return nil }
         }
         let entry = Entry(timestamp: timestamp, relativeOffset: relative)
         entries.append(entry)
@@ -82,7 +82,7 @@ package struct TimeIndex: Hashable, Sendable {
         }
         var bytes = bytes
         while let timestamp: Int64 = bytes.readInteger(), let relativeOffset: UInt32 = bytes.readInteger() {
-            guard baseOffset + Int64(relativeOffset) < nextOffset else { return nil }
+            guard Int64(relativeOffset) < nextOffset.saturatingSubtracting(baseOffset) else { return nil }
             if let last = entries.last, timestamp <= last.timestamp || relativeOffset < last.relativeOffset {
                 return nil
             }
