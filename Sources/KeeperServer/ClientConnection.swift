@@ -29,6 +29,7 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     private let driver: ReplicaDriver
     private var logger: Logger
     private let fourLetterWords: FourLetterWords
+    private let maxReplyBytes: Int
     package private(set) var id = WatcherID(rawValue: 0)
     private var context: ChannelHandlerContext?
     private var state = State.awaitingConnect
@@ -48,8 +49,12 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     package private(set) var latency = LatencyStats()
     package var queuedCount: Int { queue.count }
 
-    package init(driver: ReplicaDriver, remote: SocketAddress?, fourLetterWords: FourLetterWords, logger: Logger) {
+    package init(
+        driver: ReplicaDriver, remote: SocketAddress?, fourLetterWords: FourLetterWords,
+        maxReplyBytes: Int = KeeperConfiguration().effectiveMaxReplyBytes, logger: Logger
+    ) {
         self.driver = driver
+        self.maxReplyBytes = maxReplyBytes
         self.fourLetterWords = fourLetterWords
         self.remoteHost = remote?.ipAddress ?? "unknown"
         self.remoteDescription = remote.map { "/\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "/unknown"
@@ -233,7 +238,13 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     package func sendNotification(_ event: WatcherEvent, zxid: Zxid) {
         guard let context, state != .closing else { return }
         var buffer = context.channel.allocator.buffer(capacity: 32 + event.path.utf8.count)
-        ZKReplyFrame.encodeNotification(event, zxid: zxid, into: &buffer)
+        do {
+            try ZKReplyFrame.encodeNotification(event, zxid: zxid, into: &buffer)
+        } catch {
+            logger.info("closing client connection: notification too long", metadata: ["error": "\(error)"])
+            close()
+            return
+        }
         context.write(wrapOutboundOut(buffer), promise: nil)
         needsFlush = true
         sent += 1
@@ -267,7 +278,18 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     private func write(header: ReplyHeader, response: ZKResponse?) {
         guard let context else { return }
         var buffer = context.channel.allocator.buffer(capacity: 64)
-        ZKReplyFrame.encode(header: header, response: response, into: &buffer)
+        do {
+            try ZKReplyFrame.encode(header: header, response: response, maxLength: maxReplyBytes, into: &buffer)
+        } catch {
+            // As for an oversized request: one line, and the connection goes (ZooKeeper closes a
+            // connection whose reply its client could not read anyway).
+            logger.info(
+                "closing client connection: reply longer than paddock.maxReplyBytes",
+                metadata: ["zk.xid": "\(header.xid)", "error": "\(error)"])
+            queue.removeAll()
+            close()
+            return
+        }
         context.write(wrapOutboundOut(buffer), promise: nil)
         needsFlush = true
         sent += 1

@@ -46,6 +46,11 @@ package struct KeeperConfiguration: Sendable {
     /// waits for the previous fsync; more lets a leader replicate and apply while it writes).
     package var writesInFlight = 4
     package var standaloneEnabled = true
+    /// `paddock.maxReplyBytes`: the longest reply a client connection is sent; a request whose reply
+    /// (a multiRead, a long children list) would be longer closes the connection with one log line.
+    /// ZooKeeper has no such key (its clients refuse replies over their own `jute.maxbuffer`); unset,
+    /// it is 16 MiB or `jute.maxbuffer` + 1 KiB, whichever is larger, so any single node can be read.
+    package var maxReplyBytes: Int?
     /// Keys accepted but not used by Paddock (reported once at start-up).
     package var ignoredKeys: [String] = []
     /// The file this came from (for `conf` and error messages).
@@ -53,6 +58,8 @@ package struct KeeperConfiguration: Sendable {
 
     /// The election timeout in consensus ticks.
     package var electionTicks: Int { max(2, electionTimeoutMillis / raftTickMillis) }
+
+    package var effectiveMaxReplyBytes: Int { maxReplyBytes ?? max(16 << 20, juteMaxBuffer + 1024) }
 
     package var effectiveMinSessionTimeout: Int { minSessionTimeout ?? 2 * tickTime }
     package var effectiveMaxSessionTimeout: Int { maxSessionTimeout ?? 20 * tickTime }
@@ -115,6 +122,9 @@ package struct KeeperConfiguration: Sendable {
         guard config.me != nil else {
             throw Problem("myid \(config.myid) has no server.\(config.myid) line")
         }
+        if let maxReply = config.maxReplyBytes, maxReply < config.juteMaxBuffer + 1024 {
+            throw Problem("paddock.maxReplyBytes (\(maxReply)) must be at least jute.maxbuffer + 1024 (\(config.juteMaxBuffer + 1024))")
+        }
         if config.clientPort == nil && config.me?.clientPort == nil {
             throw Problem("clientPort is not set and server.\(config.myid) has no ;clientPort part")
         }
@@ -172,6 +182,7 @@ package struct KeeperConfiguration: Sendable {
         case "paddock.electionTimeoutMs": electionTimeoutMillis = try int(20...600_000)
         case "paddock.writesInFlight": writesInFlight = try int(1...64)
         case "standaloneEnabled": standaloneEnabled = try bool()
+        case "paddock.maxReplyBytes": maxReplyBytes = try int(1024...Int(Int32.max))
         default:
             if key.hasPrefix("server.") {
                 servers.append(try Self.parseServer(key: key, value: value))

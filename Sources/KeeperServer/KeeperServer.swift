@@ -54,6 +54,7 @@ public final class KeeperServer: Service {
         let endpoint = config.clientEndpoint
         let maxFrame = config.juteMaxBuffer
         let maxPerIP = config.maxClientCnxns
+        let maxReply = config.effectiveMaxReplyBytes
         let connectionLogger = logger
         let server: any Channel
         do {
@@ -76,7 +77,7 @@ public final class KeeperServer: Service {
                         try channel.pipeline.syncOperations.addHandler(
                             ClientConnection(
                                 driver: driver, remote: channel.remoteAddress, fourLetterWords: fourLetterWords,
-                                logger: connectionLogger))
+                                maxReplyBytes: maxReply, logger: connectionLogger))
                     }
                 }
                 .bind(host: endpoint.host, port: endpoint.port).get()

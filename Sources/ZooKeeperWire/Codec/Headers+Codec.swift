@@ -73,6 +73,9 @@ struct MultiHeader: Hashable {
     /// The list terminator.
     static let end = MultiHeader(type: -1, done: true, err: -1)
 
+    /// type (4) + done (1) + err (4).
+    static let encodedSize = 9
+
     init(type: Int32, done: Bool, err: Int32) {
         self.type = type
         self.done = done

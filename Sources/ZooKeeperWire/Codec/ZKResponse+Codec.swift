@@ -225,3 +225,47 @@ extension WatcherEvent {
             + buffer.writeJuteString(self.path)
     }
 }
+
+extension ZKResponse {
+    /// The bytes `write(to:)` writes, computed without writing, so a server can refuse a reply that is
+    /// too long before it allocates it. The sum cannot overflow: every part is already in memory.
+    public var encodedSize: Int {
+        switch self {
+        case .empty: 0
+        case .create(let path), .sync(let path): Self.stringSize(path)
+        case .create2(let path, _): Self.stringSize(path) + Stat.encodedSize
+        case .stat: Stat.encodedSize
+        case .getData(let data, _): 4 + (data?.readableBytes ?? 0) + Stat.encodedSize
+        case .getACL(let acl, _):
+            acl.reduce(4) { $0 + 4 + Self.stringSize($1.id.scheme) + Self.stringSize($1.id.id) } + Stat.encodedSize
+        case .getChildren(let names), .getEphemerals(let names): Self.vectorSize(names)
+        case .getChildren2(let names, _): Self.vectorSize(names) + Stat.encodedSize
+        case .multi(let results): results.reduce(MultiHeader.encodedSize) { $0 + $1.encodedSize }
+        case .errorBody, .allChildrenNumber: 4
+        case .whoAmI(let infos):
+            infos.reduce(4) { $0 + Self.stringSize($1.authScheme) + Self.stringSize($1.user) }
+        case .sasl(let token): 4 + token.count
+        }
+    }
+
+    static func stringSize(_ string: String) -> Int { 4 + string.utf8.count }
+
+    static func vectorSize(_ strings: [String]) -> Int { strings.reduce(4) { $0 + stringSize($1) } }
+}
+
+extension MultiResult {
+    /// The bytes this sub-result takes on the wire, its `MultiHeader` included.
+    public var encodedSize: Int {
+        let body =
+            switch self {
+            case .create(let path): ZKResponse.stringSize(path)
+            case .create2(_, let path, _): ZKResponse.stringSize(path) + Stat.encodedSize
+            case .delete, .check: 0
+            case .setData: Stat.encodedSize
+            case .getData(let data, _): 4 + (data?.readableBytes ?? 0) + Stat.encodedSize
+            case .getChildren(let names): ZKResponse.vectorSize(names)
+            case .error: 4
+            }
+        return MultiHeader.encodedSize + body
+    }
+}
