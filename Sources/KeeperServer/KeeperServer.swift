@@ -54,7 +54,7 @@ public final class KeeperServer: Service {
         let endpoint = config.clientEndpoint
         let maxFrame = config.juteMaxBuffer
         let maxPerIP = config.maxClientCnxns
-        let maxReply = config.effectiveMaxReplyBytes
+        let limits = config.clientLimits
         let connectionLogger = logger
         let server: any Channel
         do {
@@ -62,6 +62,9 @@ public final class KeeperServer: Service {
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(
+                    .writeBufferWaterMark,
+                    value: .init(low: config.outputLowWaterBytes, high: config.outputHighWaterBytes))
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let host = channel.remoteAddress?.ipAddress ?? "unknown"
@@ -77,7 +80,7 @@ public final class KeeperServer: Service {
                         try channel.pipeline.syncOperations.addHandler(
                             ClientConnection(
                                 driver: driver, remote: channel.remoteAddress, fourLetterWords: fourLetterWords,
-                                maxReplyBytes: maxReply, logger: connectionLogger))
+                                limits: limits, logger: connectionLogger))
                     }
                 }
                 .bind(host: endpoint.host, port: endpoint.port).get()

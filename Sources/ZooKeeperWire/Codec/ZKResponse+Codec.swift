@@ -226,9 +226,13 @@ extension WatcherEvent {
     }
 }
 
+// MARK: - Sizes
+
 extension ZKResponse {
-    /// The bytes `write(to:)` writes, computed without writing, so a server can refuse a reply that is
-    /// too long before it allocates it. The sum cannot overflow: every part is already in memory.
+    /// The bytes `write(to:)` produces, computed without writing them. A server checks it against
+    /// its reply limit before encoding: a multiRead of many reads of one large node shares the node's
+    /// bytes in memory, but would be copied into one frame of any size (past 2 GiB, past any
+    /// client's `jute.maxbuffer`).
     public var encodedSize: Int {
         switch self {
         case .empty: 0
@@ -237,24 +241,25 @@ extension ZKResponse {
         case .stat: Stat.encodedSize
         case .getData(let data, _): 4 + (data?.readableBytes ?? 0) + Stat.encodedSize
         case .getACL(let acl, _):
-            acl.reduce(4) { $0 + 4 + Self.stringSize($1.id.scheme) + Self.stringSize($1.id.id) } + Stat.encodedSize
-        case .getChildren(let names), .getEphemerals(let names): Self.vectorSize(names)
-        case .getChildren2(let names, _): Self.vectorSize(names) + Stat.encodedSize
+            4 + acl.reduce(0) { $0 + 4 + Self.stringSize($1.id.scheme) + Self.stringSize($1.id.id) } + Stat.encodedSize
+        case .getChildren(let children), .getEphemerals(let children): Self.stringVectorSize(children)
+        case .getChildren2(let children, _): Self.stringVectorSize(children) + Stat.encodedSize
         case .multi(let results): results.reduce(MultiHeader.encodedSize) { $0 + $1.encodedSize }
         case .errorBody, .allChildrenNumber: 4
-        case .whoAmI(let infos):
-            infos.reduce(4) { $0 + Self.stringSize($1.authScheme) + Self.stringSize($1.user) }
+        case .whoAmI(let infos): 4 + infos.reduce(0) { $0 + Self.stringSize($1.authScheme) + Self.stringSize($1.user) }
         case .sasl(let token): 4 + token.count
         }
     }
 
-    static func stringSize(_ string: String) -> Int { 4 + string.utf8.count }
+    fileprivate static func stringSize(_ string: String) -> Int { 4 + string.utf8.count }
 
-    static func vectorSize(_ strings: [String]) -> Int { strings.reduce(4) { $0 + stringSize($1) } }
+    fileprivate static func stringVectorSize(_ strings: [String]) -> Int {
+        strings.reduce(4) { $0 + stringSize($1) }
+    }
 }
 
 extension MultiResult {
-    /// The bytes this sub-result takes on the wire, its `MultiHeader` included.
+    /// The bytes `write(to:)` produces: the `MultiHeader` and the result body.
     public var encodedSize: Int {
         let body =
             switch self {
@@ -263,7 +268,7 @@ extension MultiResult {
             case .delete, .check: 0
             case .setData: Stat.encodedSize
             case .getData(let data, _): 4 + (data?.readableBytes ?? 0) + Stat.encodedSize
-            case .getChildren(let names): ZKResponse.vectorSize(names)
+            case .getChildren(let children): ZKResponse.stringVectorSize(children)
             case .error: 4
             }
         return MultiHeader.encodedSize + body
