@@ -47,6 +47,9 @@ package struct KeeperConfiguration: Sendable {
     package var adminEnabled = true
     package var adminAddress = "0.0.0.0"
     package var adminPort = 8080
+    /// `admin.idleTimeout` (ZooKeeper's key and default, 30 s): an admin HTTP connection idle this
+    /// long is closed. Request heads are bounded by NIO's HTTP parser (80 KB); bodies are discarded.
+    package var adminIdleTimeoutMillis = 30_000
     package var containerCheckIntervalMs = 60_000
     package var containerMaxPerMinute = 10_000
     package var reconfigEnabled = false
@@ -206,6 +209,7 @@ package struct KeeperConfiguration: Sendable {
         case "admin.enableServer", "zookeeper.admin.enableServer": adminEnabled = try bool()
         case "admin.serverAddress", "zookeeper.admin.serverAddress": adminAddress = value
         case "admin.serverPort", "zookeeper.admin.serverPort": adminPort = try int(0...65535)
+        case "admin.idleTimeout", "zookeeper.admin.idleTimeout": adminIdleTimeoutMillis = try int(1...Int(Int32.max))
         case "znode.container.checkIntervalMs": containerCheckIntervalMs = try int(1...Int(Int32.max))
         case "znode.container.maxPerMinute": containerMaxPerMinute = try int(1...Int(Int32.max))
         case "reconfigEnabled": reconfigEnabled = try bool()

@@ -95,8 +95,12 @@ public final class KeeperServer: Service {
             do {
                 admin = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    .childChannelInitializer { [adminIdle = config.adminIdleTimeoutMillis] channel in
+                        channel.pipeline.addHandler(
+                            IdleStateHandler(allTimeout: .milliseconds(Int64(adminIdle)))
+                        ).flatMap {
+                            channel.pipeline.configureHTTPServerPipeline()
+                        }.flatMap {
                             channel.pipeline.addHandler(
                                 AdminHTTPHandler(driver: driver, fourLetterWords: fourLetterWords, metrics: metrics))
                         }

@@ -102,6 +102,7 @@ import Testing
         #expect(config.maxAuthBytes == 4096)
         #expect(config.outputHighWaterBytes == 1 << 20)
         #expect(config.outputLowWaterBytes == 256 << 10)
+        #expect(config.adminIdleTimeoutMillis == 30_000)
     }
 
     @Test func clientLimitKeysParse() throws {
@@ -112,6 +113,7 @@ import Testing
             paddock.maxAuthBytes=512
             paddock.clientOutputHighWaterBytes=65536
             paddock.clientOutputLowWaterBytes=1024
+            admin.idleTimeout=500
             """
         let config = try KeeperConfiguration.parse(text) { _ in nil }
         let limits = config.clientLimits
@@ -120,6 +122,7 @@ import Testing
         #expect(limits.maxAuthIds == 4)
         #expect(limits.maxAuthBytes == 512)
         #expect(config.outputHighWaterBytes == 65536)
+        #expect(config.adminIdleTimeoutMillis == 500)
     }
 
     @Test(arguments: [
