@@ -23,6 +23,15 @@ final class AdminHTTPHandler: ChannelInboundHandler {
         self.metrics = metrics
     }
 
+    /// `admin.idleTimeout`: an `IdleStateHandler` ahead of this one reports an idle connection.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):

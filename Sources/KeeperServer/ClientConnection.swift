@@ -10,8 +10,14 @@ public import ZooKeeperWire
 /// Replies leave in request order (ZooKeeper's FIFO client order): writes are submitted to the
 /// replica at once (pipelined) and leave a slot in `queue`; a read is executed only when every
 /// write ahead of it has been applied, which gives read-your-writes.
-package final class ClientConnection: ChannelInboundHandler, RemovableChannelHandler {
+///
+/// Bounded per connection (`ClientLimits`): queued requests (`globalOutstandingLimit`) and unread
+/// output (the channel's write-buffer water marks) both stop reading from the socket until they
+/// drain; reads are not answered while the channel is not writable; a connection without a session
+/// is closed after `zookeeper.nio.sessionlessCnxnTimeout`.
+package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     package typealias InboundIn = ZKServerInbound
+    package typealias OutboundIn = ByteBuffer
     package typealias OutboundOut = ByteBuffer
 
     private enum Slot {
@@ -29,6 +35,10 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     private let driver: ReplicaDriver
     private var logger: Logger
     private let fourLetterWords: FourLetterWords
+    private let limits: ClientLimits
+    /// A `read` the pipeline asked for while reading was paused.
+    private var readPending = false
+    private var sessionlessTimer: Scheduled<Void>?
     package private(set) var id = WatcherID(rawValue: 0)
     private var context: ChannelHandlerContext?
     private var state = State.awaitingConnect
@@ -50,8 +60,12 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     package private(set) var latency = LatencyStats()
     package var queuedCount: Int { queue.count }
 
-    package init(driver: ReplicaDriver, remote: SocketAddress?, fourLetterWords: FourLetterWords, logger: Logger) {
+    package init(
+        driver: ReplicaDriver, remote: SocketAddress?, fourLetterWords: FourLetterWords,
+        limits: ClientLimits = KeeperConfiguration().clientLimits, logger: Logger
+    ) {
         self.driver = driver
+        self.limits = limits
         self.fourLetterWords = fourLetterWords
         self.remoteHost = remote?.ipAddress ?? "unknown"
         self.remoteDescription = remote.map { "/\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "/unknown"
@@ -66,9 +80,22 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     package func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
         id = driver.register(self)
+        let timeout = TimeAmount.milliseconds(Int64(limits.sessionlessTimeoutMillis))
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        sessionlessTimer = context.eventLoop.scheduleTask(in: timeout) { bound.value.sessionlessTimeout() }
+    }
+
+    private func sessionlessTimeout() {
+        guard sessionID == nil, context != nil else { return }
+        logger.info(
+            "closing client connection: no session after zookeeper.nio.sessionlessCnxnTimeout",
+            metadata: ["timeout_ms": "\(limits.sessionlessTimeoutMillis)"])
+        close()
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
+        sessionlessTimer?.cancel()
+        sessionlessTimer = nil
         state = .closing
         driver.connectionClosed(id)
         self.context = nil
@@ -82,6 +109,37 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
 
     package func channelReadComplete(context: ChannelHandlerContext) {
         flushIfNeeded()
+    }
+
+    // MARK: - Backpressure
+
+    /// Reading pauses while too many requests are queued or the client is not reading its replies.
+    private var readingPaused: Bool {
+        guard let context else { return false }
+        return queue.count >= limits.outstandingRequests || !context.channel.isWritable
+    }
+
+    package func read(context: ChannelHandlerContext) {
+        if readingPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
+    package func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            drain()
+            flushIfNeeded()
+            resumeReadingIfPossible()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    private func resumeReadingIfPossible() {
+        guard readPending, !readingPaused, let context else { return }
+        readPending = false
+        context.read()
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -165,7 +223,19 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
         case .auth(let packet):
             // Processed on arrival, outside the ordered queue (ClientCnxn matches xid -4 apart).
             if let ids = driver.authenticate(packet) {
-                for id in ids where !auth.contains(id) { auth.append(id) }
+                var merged = auth
+                for id in ids where !merged.contains(id) { merged.append(id) }
+                let bytes = merged.reduce(0) { $0 + $1.scheme.utf8.count + $1.id.utf8.count }
+                guard merged.count <= limits.maxAuthIds, bytes <= limits.maxAuthBytes else {
+                    // Every write copies these ids into its replicated txn: keep them small.
+                    logger.info(
+                        "closing client connection: auth ids over paddock.maxAuthIds / paddock.maxAuthBytes",
+                        metadata: ["ids": "\(merged.count)", "bytes": "\(bytes)"])
+                    write(header: ReplyHeader(xid: xid, zxid: .zero, err: .authFailed), response: nil)
+                    closeAfterFlush()
+                    return
+                }
+                auth = merged
                 write(header: ReplyHeader(xid: xid, zxid: .zero, err: .ok), response: nil)
             } else {
                 logger.info("authentication failed", metadata: ["scheme": "\(packet.scheme)"])
@@ -235,7 +305,13 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     package func sendNotification(_ event: WatcherEvent, zxid: Zxid) {
         guard let context, state != .closing else { return }
         var buffer = context.channel.allocator.buffer(capacity: 32 + event.path.utf8.count)
-        ZKReplyFrame.encodeNotification(event, zxid: zxid, into: &buffer)
+        do {
+            try ZKReplyFrame.encodeNotification(event, zxid: zxid, into: &buffer)
+        } catch {
+            logger.info("closing client connection: notification too long", metadata: ["error": "\(error)"])
+            close()
+            return
+        }
         context.write(wrapOutboundOut(buffer), promise: nil)
         needsFlush = true
         sent += 1
@@ -247,7 +323,12 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
     private func drain() {
         // Nothing is answered before the ConnectResponse of a new session has gone out.
         guard state == .active || state == .closing else { return }
+        defer { resumeReadingIfPossible() }
         while let head = queue.first {
+            // A client that does not read gets no more answers until it does (its requests stay
+            // queued, and past `globalOutstandingLimit` nothing more is read from it).
+            if replyRefused { return }
+            if let context, !context.channel.isWritable { return }
             switch head {
             case .write(_, nil):
                 return
@@ -282,7 +363,16 @@ package final class ClientConnection: ChannelInboundHandler, RemovableChannelHan
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: 64)
-        ZKReplyFrame.encode(header: header, response: response, into: &buffer)
+        do {
+            try ZKReplyFrame.encode(
+                header: header, response: response, maxLength: driver.config.maxReplyBytes, into: &buffer)
+        } catch {
+            // Not reached (checked above); the encoder sizes every reply itself, so none can trap.
+            logger.warning("closing client connection: reply not encodable", metadata: ["error": "\(error)"])
+            replyRefused = true
+            closeAfterFlush()
+            return
+        }
         context.write(wrapOutboundOut(buffer), promise: nil)
         needsFlush = true
         sent += 1

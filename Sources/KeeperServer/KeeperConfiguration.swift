@@ -11,6 +11,14 @@ package struct ServerEntry: Hashable, Sendable {
     package var clientPort: Int?
 }
 
+/// What one client connection may hold (issue 11: hostile input on the client port).
+package struct ClientLimits: Sendable {
+    package var outstandingRequests: Int
+    package var sessionlessTimeoutMillis: Int
+    package var maxAuthIds: Int
+    package var maxAuthBytes: Int
+}
+
 /// A keeper member's configuration, read from ZooKeeper's own `zoo.cfg` format
 /// (admin guide "Configuration Parameters"), so a file that starts Apache ZooKeeper starts Paddock.
 package struct KeeperConfiguration: Sendable {
@@ -39,6 +47,9 @@ package struct KeeperConfiguration: Sendable {
     package var adminEnabled = true
     package var adminAddress = "0.0.0.0"
     package var adminPort = 8080
+    /// `admin.idleTimeout` (ZooKeeper's key and default, 30 s): an admin HTTP connection idle this
+    /// long is closed. Request heads are bounded by NIO's HTTP parser (80 KB); bodies are discarded.
+    package var adminIdleTimeoutMillis = 30_000
     package var containerCheckIntervalMs = 60_000
     package var containerMaxPerMinute = 10_000
     package var reconfigEnabled = false
@@ -51,6 +62,23 @@ package struct KeeperConfiguration: Sendable {
     /// waits for the previous fsync; more lets a leader replicate and apply while it writes).
     package var writesInFlight = 4
     package var standaloneEnabled = true
+    /// `globalOutstandingLimit` (ZooKeeper's key and default, 1000): requests one connection may have
+    /// queued; over it the server stops reading from that connection. ZooKeeper counts server-wide.
+    package var outstandingLimit = 1000
+    /// `paddock.clientOutputHighWaterBytes` / `paddock.clientOutputLowWaterBytes`: reply bytes queued
+    /// for a client that does not read. Above the high mark the server stops reading from it and
+    /// answering it, until the queue falls below the low mark. No ZooKeeper equivalent.
+    package var outputHighWaterBytes = 1 << 20
+    package var outputLowWaterBytes = 256 << 10
+    /// `zookeeper.nio.sessionlessCnxnTimeout` (ZooKeeper's key and default, 10 s): a connection that
+    /// has not sent its ConnectRequest (or a four-letter word client that does not read its answer)
+    /// is closed after this long.
+    package var sessionlessTimeoutMillis = 10_000
+    /// `paddock.maxAuthIds` / `paddock.maxAuthBytes`: identities (the `ip` one included) and their
+    /// total scheme + id bytes one connection may hold; every write carries them into its txn. An
+    /// addAuth past either closes the connection with AUTHFAILED. No ZooKeeper equivalent.
+    package var maxAuthIds = 16
+    package var maxAuthBytes = 4096
     /// Keys accepted but not used by Paddock (reported once at start-up).
     package var ignoredKeys: [String] = []
     /// The file this came from (for `conf` and error messages).
@@ -61,6 +89,13 @@ package struct KeeperConfiguration: Sendable {
 
     package var effectiveMinSessionTimeout: Int { minSessionTimeout ?? 2 * tickTime }
     package var effectiveMaxSessionTimeout: Int { maxSessionTimeout ?? 20 * tickTime }
+
+    /// The per-connection limits a `ClientConnection` enforces.
+    package var clientLimits: ClientLimits {
+        ClientLimits(
+            outstandingRequests: outstandingLimit,
+            sessionlessTimeoutMillis: sessionlessTimeoutMillis, maxAuthIds: maxAuthIds, maxAuthBytes: maxAuthBytes)
+    }
 
     /// This member's own `server.N` line.
     package var me: ServerEntry? { servers.first { $0.id == myid } }
@@ -120,6 +155,9 @@ package struct KeeperConfiguration: Sendable {
         guard config.me != nil else {
             throw Problem("myid \(config.myid) has no server.\(config.myid) line")
         }
+        if config.outputLowWaterBytes >= config.outputHighWaterBytes {
+            throw Problem("paddock.clientOutputLowWaterBytes (\(config.outputLowWaterBytes)) must be below paddock.clientOutputHighWaterBytes (\(config.outputHighWaterBytes))")
+        }
         if config.clientPort == nil && config.me?.clientPort == nil {
             throw Problem("clientPort is not set and server.\(config.myid) has no ;clientPort part")
         }
@@ -171,6 +209,7 @@ package struct KeeperConfiguration: Sendable {
         case "admin.enableServer", "zookeeper.admin.enableServer": adminEnabled = try bool()
         case "admin.serverAddress", "zookeeper.admin.serverAddress": adminAddress = value
         case "admin.serverPort", "zookeeper.admin.serverPort": adminPort = try int(0...65535)
+        case "admin.idleTimeout", "zookeeper.admin.idleTimeout": adminIdleTimeoutMillis = try int(1...Int(Int32.max))
         case "znode.container.checkIntervalMs": containerCheckIntervalMs = try int(1...Int(Int32.max))
         case "znode.container.maxPerMinute": containerMaxPerMinute = try int(1...Int(Int32.max))
         case "reconfigEnabled": reconfigEnabled = try bool()
@@ -178,6 +217,13 @@ package struct KeeperConfiguration: Sendable {
         case "paddock.electionTimeoutMs": electionTimeoutMillis = try int(20...600_000)
         case "paddock.writesInFlight": writesInFlight = try int(1...64)
         case "standaloneEnabled": standaloneEnabled = try bool()
+        case "globalOutstandingLimit", "zookeeper.globalOutstandingLimit": outstandingLimit = try int(1...1_000_000)
+        case "paddock.clientOutputHighWaterBytes": outputHighWaterBytes = try int(1024...Int(Int32.max))
+        case "paddock.clientOutputLowWaterBytes": outputLowWaterBytes = try int(0...Int(Int32.max))
+        case "zookeeper.nio.sessionlessCnxnTimeout", "nio.sessionlessCnxnTimeout":
+            sessionlessTimeoutMillis = try int(1...Int(Int32.max))
+        case "paddock.maxAuthIds": maxAuthIds = try int(2...1024)
+        case "paddock.maxAuthBytes": maxAuthBytes = try int(256...1 << 20)
         default:
             if key.hasPrefix("server.") {
                 servers.append(try Self.parseServer(key: key, value: value))
@@ -224,6 +270,6 @@ package struct KeeperConfiguration: Sendable {
 
     /// Clamps a requested session timeout as ZooKeeper does (`processConnectRequest`).
     package func negotiateTimeout(_ requested: Int32) -> Int32 {
-        Int32(min(max(Int(requested), effectiveMinSessionTimeout), effectiveMaxSessionTimeout))
+        Int32(clamping: min(max(Int(requested), effectiveMinSessionTimeout), effectiveMaxSessionTimeout))
     }
 }

@@ -54,6 +54,7 @@ public final class KeeperServer: Service {
         let endpoint = config.clientEndpoint
         let maxFrame = config.juteMaxBuffer
         let maxPerIP = config.maxClientCnxns
+        let limits = config.clientLimits
         let connectionLogger = logger
         let server: any Channel
         do {
@@ -61,6 +62,9 @@ public final class KeeperServer: Service {
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(
+                    .writeBufferWaterMark,
+                    value: .init(low: config.outputLowWaterBytes, high: config.outputHighWaterBytes))
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let host = channel.remoteAddress?.ipAddress ?? "unknown"
@@ -76,7 +80,7 @@ public final class KeeperServer: Service {
                         try channel.pipeline.syncOperations.addHandler(
                             ClientConnection(
                                 driver: driver, remote: channel.remoteAddress, fourLetterWords: fourLetterWords,
-                                logger: connectionLogger))
+                                limits: limits, logger: connectionLogger))
                     }
                 }
                 .bind(host: endpoint.host, port: endpoint.port).get()
@@ -91,8 +95,12 @@ public final class KeeperServer: Service {
             do {
                 admin = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelInitializer { channel in
-                        channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    .childChannelInitializer { [adminIdle = config.adminIdleTimeoutMillis] channel in
+                        channel.pipeline.addHandler(
+                            IdleStateHandler(allTimeout: .milliseconds(Int64(adminIdle)))
+                        ).flatMap {
+                            channel.pipeline.configureHTTPServerPipeline()
+                        }.flatMap {
                             channel.pipeline.addHandler(
                                 AdminHTTPHandler(driver: driver, fourLetterWords: fourLetterWords, metrics: metrics))
                         }

@@ -3,6 +3,9 @@
 public enum ZooKeeperWireError: Error, Hashable, Sendable {
     /// A frame's length prefix is negative or above the configured limit (`jute.maxbuffer`).
     case frameLengthInvalid(length: Int64, limit: Int)
+    /// A reply would be longer than the limit the encoder was given (or than an `Int32` length
+    /// allows); nothing was written.
+    case replyTooLong(length: Int, limit: Int)
     /// Fewer bytes than a field needs inside a complete frame.
     case truncated(field: String, needed: Int, available: Int)
     /// A length or count prefix is negative (other than the null marker -1) or over its cap.

@@ -38,14 +38,14 @@ func connectResponse(timeout: Int32 = 6000, session: SessionID = session1, passw
 /// The payload (no length prefix) of a reply frame.
 func reply(xid: Int32, zxid: Int64 = 0, err: ZKErrorCode = .ok, _ response: ZKResponse? = nil) -> ByteBuffer {
     var buffer = ByteBuffer()
-    ZKReplyFrame.encode(header: ReplyHeader(xid: Xid(xid), zxid: Zxid(zxid), err: err), response: response, into: &buffer)
+    try! ZKReplyFrame.encode(header: ReplyHeader(xid: Xid(xid), zxid: Zxid(zxid), err: err), response: response, into: &buffer)
     buffer.moveReaderIndex(forwardBy: 4)
     return buffer
 }
 
 func notification(_ type: EventType, path: String, zxid: Int64 = 7) -> ByteBuffer {
     var buffer = ByteBuffer()
-    ZKReplyFrame.encodeNotification(WatcherEvent(type: type, path: path), zxid: Zxid(zxid), into: &buffer)
+    try! ZKReplyFrame.encodeNotification(WatcherEvent(type: type, path: path), zxid: Zxid(zxid), into: &buffer)
     buffer.moveReaderIndex(forwardBy: 4)
     return buffer
 }

@@ -91,4 +91,53 @@ import Testing
         #expect(config.negotiateTimeout(15000) == 15000)
         #expect(config.negotiateTimeout(60000) == 30000)
     }
+
+    static let minimal = "dataDir=/tmp/x\nserver.1=127.0.0.1:1:2;3\n"
+
+    @Test func clientLimitsHaveZooKeeperDefaults() throws {
+        let config = try KeeperConfiguration.parse(Self.minimal) { _ in nil }
+        #expect(config.outstandingLimit == 1000)
+        #expect(config.sessionlessTimeoutMillis == 10_000)
+        #expect(config.maxAuthIds == 16)
+        #expect(config.maxAuthBytes == 4096)
+        #expect(config.outputHighWaterBytes == 1 << 20)
+        #expect(config.outputLowWaterBytes == 256 << 10)
+        #expect(config.adminIdleTimeoutMillis == 30_000)
+    }
+
+    @Test func clientLimitKeysParse() throws {
+        let text = Self.minimal + """
+            globalOutstandingLimit=50
+            zookeeper.nio.sessionlessCnxnTimeout=2000
+            paddock.maxAuthIds=4
+            paddock.maxAuthBytes=512
+            paddock.clientOutputHighWaterBytes=65536
+            paddock.clientOutputLowWaterBytes=1024
+            admin.idleTimeout=500
+            """
+        let config = try KeeperConfiguration.parse(text) { _ in nil }
+        let limits = config.clientLimits
+        #expect(limits.outstandingRequests == 50)
+        #expect(limits.sessionlessTimeoutMillis == 2000)
+        #expect(limits.maxAuthIds == 4)
+        #expect(limits.maxAuthBytes == 512)
+        #expect(config.outputHighWaterBytes == 65536)
+        #expect(config.adminIdleTimeoutMillis == 500)
+    }
+
+    @Test(arguments: [
+        "globalOutstandingLimit=0", "paddock.maxAuthIds=1", "paddock.maxAuthBytes=10",
+        "zookeeper.nio.sessionlessCnxnTimeout=0", "paddock.clientOutputLowWaterBytes=2000000",
+    ])
+    func clientLimitKeysAreValidated(_ line: String) {
+        #expect(throws: KeeperConfiguration.Problem.self) {
+            try KeeperConfiguration.parse(Self.minimal + line + "\n") { _ in nil }
+        }
+    }
+
+    /// A huge tickTime makes the default maxSessionTimeout pass Int32: the negotiated timeout clamps.
+    @Test func negotiatedTimeoutClampsToInt32() throws {
+        let config = try KeeperConfiguration.parse(Self.minimal + "tickTime=2147483647\n") { _ in nil }
+        #expect(config.negotiateTimeout(Int32.max) == Int32.max)
+    }
 }

@@ -132,7 +132,7 @@ struct ResponseSample: Sendable, CustomTestStringConvertible {
     @Test(arguments: samples)
     func replyFrameRoundTrips(_ sample: ResponseSample) throws {
         let header = ReplyHeader(xid: Xid(9), zxid: Zxid(epoch: 2, counter: 3), err: .ok)
-        let frame = encoded { ZKReplyFrame.encode(header: header, response: sample.response, into: &$0) }
+        let frame = try encoded { try ZKReplyFrame.encode(header: header, response: sample.response, into: &$0) }
         var body = try payload(ofFrame: frame)
         #expect(try ReplyHeader(from: &body) == header)
         #expect(try ZKResponse.decode(for: sample.opCode, from: &body) == sample.response)
@@ -142,8 +142,8 @@ struct ResponseSample: Sendable, CustomTestStringConvertible {
     /// ReplyHeader{xid 2, zxid 0x100000007, err 0} + GetDataResponse{data "hello", stat}:
     /// 16 + 9 + 68 = 93 = 0x5d bytes.
     @Test func getDataReplyFrameGoldenBytes() throws {
-        let frame = encoded {
-            ZKReplyFrame.encode(
+        let frame = try encoded {
+            try ZKReplyFrame.encode(
                 header: ReplyHeader(xid: Xid(2), zxid: Zxid(0x1_0000_0007), err: .ok),
                 response: .getData(data: buffer("hello"), stat: sampleStat),
                 into: &$0
@@ -157,14 +157,14 @@ struct ResponseSample: Sendable, CustomTestStringConvertible {
 
     @Test func errorReplyCarriesNoBody() throws {
         let header = ReplyHeader(xid: Xid(4), zxid: Zxid(0x10), err: .noNode)
-        let frame = encoded { ZKReplyFrame.encode(header: header, response: .stat(sampleStat), into: &$0) }
+        let frame = try encoded { try ZKReplyFrame.encode(header: header, response: .stat(sampleStat), into: &$0) }
         #expect(frame.hex == "00000010" + "00000004" + "0000000000000010" + "ffffff9b")
         var body = try payload(ofFrame: frame)
         #expect(try ReplyHeader(from: &body) == header)
         #expect(body.readableBytes == 0)
         // A successful reply without a response (ping) is the header alone.
-        let ping = encoded {
-            ZKReplyFrame.encode(header: ReplyHeader(xid: .ping, zxid: Zxid(0x10), err: .ok), response: nil, into: &$0)
+        let ping = try encoded {
+            try ZKReplyFrame.encode(header: ReplyHeader(xid: .ping, zxid: Zxid(0x10), err: .ok), response: nil, into: &$0)
         }
         #expect(ping.hex == "00000010" + "fffffffe" + "0000000000000010" + "00000000")
     }
@@ -172,7 +172,7 @@ struct ResponseSample: Sendable, CustomTestStringConvertible {
     /// ReplyHeader{-1, 0x100000009, 0} + WatcherEvent{type 3 (NodeDataChanged), state 3 (SyncConnected), "/a"}.
     @Test func notificationFrameGoldenBytes() throws {
         let event = WatcherEvent(type: .nodeDataChanged, state: .syncConnected, path: "/a")
-        let frame = encoded { ZKReplyFrame.encodeNotification(event, zxid: Zxid(0x1_0000_0009), into: &$0) }
+        let frame = try encoded { try ZKReplyFrame.encodeNotification(event, zxid: Zxid(0x1_0000_0009), into: &$0) }
         #expect(
             frame.hex == "0000001e" + "ffffffff" + "0000000100000009" + "00000000" + "00000003" + "00000003"
                 + "000000022f61"

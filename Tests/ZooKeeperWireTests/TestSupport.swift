@@ -30,9 +30,9 @@ extension ByteBuffer {
 }
 
 /// Runs `body` on a fresh buffer and returns what it wrote.
-func encoded(_ body: (inout ByteBuffer) -> Void) -> ByteBuffer {
+func encoded(_ body: (inout ByteBuffer) throws -> Void) rethrows -> ByteBuffer {
     var buffer = ByteBuffer()
-    body(&buffer)
+    try body(&buffer)
     return buffer
 }
 

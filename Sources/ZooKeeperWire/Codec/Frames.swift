@@ -33,26 +33,45 @@ public enum ZKRequestFrame {
 }
 
 /// Reply frames: `int32 length` + `ReplyHeader{xid, zxid, err}` + body (only when `err == 0`).
+///
+/// Replies are sized before anything is written: a reply built from many reads of large nodes
+/// (a multiRead of 65,000 getData ops) can pass 2 GiB, and the server must refuse it, not trap.
 public enum ZKReplyFrame {
     /// Writes a complete length-prefixed reply frame. The body is written only when `header.err == .ok`
     /// and `response` is non-nil. A failed multi is `err == .ok` with `.error` sub-results, as in ZooKeeper.
-    public static func encode(header: ReplyHeader, response: ZKResponse?, into buffer: inout ByteBuffer) {
-        buffer.writeZKFrame { payload in
-            var written = header.write(to: &payload)
-            if header.err == .ok, let response {
-                written += response.write(to: &payload)
-            }
-            return written
-        }
+    ///
+    /// - Throws: `.replyTooLong` (and writes nothing) when the payload would be longer than
+    ///   `maxLength` or than `Int32.max`.
+    public static func encode(
+        header: ReplyHeader,
+        response: ZKResponse?,
+        maxLength: Int = Int(Int32.max),
+        into buffer: inout ByteBuffer
+    ) throws(ZooKeeperWireError) {
+        let body = header.err == .ok ? response : nil
+        let length = ReplyHeader.encodedSize + (body?.encodedSize ?? 0)
+        let limit = min(maxLength, Int(Int32.max))
+        guard length <= limit else { throw .replyTooLong(length: length, limit: limit) }
+        buffer.writeInteger(Int32(length))
+        _ = header.write(to: &buffer)
+        body?.write(to: &buffer)
     }
 
     /// Writes a complete watch-notification frame: `ReplyHeader{xid: -1, zxid, err: 0}` + `WatcherEvent`.
     /// ZooKeeper 3.9 puts the zxid of the change that fired the watch in the header (ZOOKEEPER-4655);
     /// 3.8 sent -1.
-    public static func encodeNotification(_ event: WatcherEvent, zxid: Zxid, into buffer: inout ByteBuffer) {
-        buffer.writeZKFrame { payload in
-            ReplyHeader(xid: .notification, zxid: zxid, err: .ok).write(to: &payload) + event.write(to: &payload)
-        }
+    ///
+    /// - Throws: `.replyTooLong` (and writes nothing) when the path makes the frame longer than `Int32.max`.
+    public static func encodeNotification(
+        _ event: WatcherEvent,
+        zxid: Zxid,
+        into buffer: inout ByteBuffer
+    ) throws(ZooKeeperWireError) {
+        let length = ReplyHeader.encodedSize + 12 + event.path.utf8.count
+        guard length <= Int(Int32.max) else { throw .replyTooLong(length: length, limit: Int(Int32.max)) }
+        buffer.writeInteger(Int32(length))
+        _ = ReplyHeader(xid: .notification, zxid: zxid, err: .ok).write(to: &buffer)
+        event.write(to: &buffer)
     }
 }
 
@@ -62,8 +81,9 @@ extension ByteBuffer {
         do {
             try self.writeLengthPrefixed(as: Int32.self) { payload in body(&payload) }
         } catch {
-            // Only thrown when the payload does not fit an Int32 length: the caller built a frame of
-            // more than 2 GiB, far beyond any `jute.maxbuffer`. That is a bug, not input.
+            // Only thrown when the payload does not fit an Int32 length. Only request frames come
+            // here (replies are sized first and refused): a request is the calling program's own
+            // value, and one over 2 GiB is that program's bug.
             preconditionFailure("ZooKeeper frame longer than Int32.max: \(error)")
         }
     }
