@@ -334,7 +334,13 @@ package struct KeeperEnsemble: Sendable {
     }
 
     private mutating func receive(_ k: Int, _ message: PeerMessage, from: Int32) {
-        members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+        do {
+            try members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+        } catch {
+            // Only correct members speak in the simulation: a rejected frame is a bug.
+            checker.fail("\(members[k].id) rejected a frame from \(from): \(error)")
+            return
+        }
         afterInput(k)
     }
 
@@ -620,10 +626,15 @@ package struct KeeperEnsemble: Sendable {
             }
             last = txn.zxid
         }
-        members[k].node = ReplicaNode(
-            configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
-            appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
-            sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
+        do {
+            members[k].node = try ReplicaNode(
+                configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
+                appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
+                sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
+        } catch {
+            checker.fail("\(id) refuses to start from its disk: \(error)")
+            return
+        }
         members[k].pipeline = ReplicaPipeline(
             loadedHardState: loaded.hardState, monotonicMillis: monotonicMillis, maxInFlight: options.writesInFlight,
             treeRowsWithEveryLogWrite: options.treeRowsWithEveryLogWrite)
