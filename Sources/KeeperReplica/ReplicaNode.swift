@@ -108,6 +108,11 @@ package struct ReplicaNode: Sendable {
     private var expiry: SessionExpiryTracker
     private var counter: UInt32 = 0
     private var counterTerm: Term = .zero
+    /// Writes that arrived while this leader's zxid counter was exhausted, in order: proposed
+    /// first if it wins the next term, dropped if another member does (their origins close the
+    /// clients' connections on the leader change). Dropping them instead would let a later
+    /// forwarded write of the same client commit ahead of them.
+    private var deferred: [(txn: Txn, wallMillis: Int64)] = []
     private var touched: Set<SessionID> = []
     private var messages: [(to: Int32, message: PeerMessage)] = []
     private var expired: [SessionID] = []
@@ -368,9 +373,11 @@ package struct ReplicaNode: Sendable {
             counterTerm = raft.term
             counter = 0
         }
+        if !deferred.isEmpty && isLeader && counter == 0 { proposeDeferred() }
         guard UInt64(counter) + 1 < UInt64(configuration.zxidCounterLimit) else {
+            deferred.append((txn, wallMillis))
             raft.campaignInNextTerm()
-            return false
+            return true
         }
         counter += 1
         var stamped = txn
@@ -384,8 +391,15 @@ package struct ReplicaNode: Sendable {
         }
     }
 
+    private mutating func proposeDeferred() {
+        let waiting = deferred
+        deferred = []
+        for (txn, wallMillis) in waiting { _ = propose(txn, wallMillis: wallMillis) }
+    }
+
     private mutating func noteRoleChange(monotonicMillis: Int64) {
         guard raft.role != lastRole || raft.leader != lastLeader else { return }
+        if let leader = raft.leader, leader != raft.id { deferred = [] }
         let becameLeader = raft.role == .leader && lastRole != .leader
         lastRole = raft.role
         lastLeader = raft.leader
@@ -397,6 +411,13 @@ package struct ReplicaNode: Sendable {
             }
             for id in touched { expiry.touch(id, now: monotonicMillis) }
             touched = []
+            if !deferred.isEmpty {
+                if counterTerm != raft.term {
+                    counterTerm = raft.term
+                    counter = 0
+                }
+                proposeDeferred()
+            }
         }
     }
 
