@@ -14,6 +14,10 @@ package struct RaftConfiguration: Sendable {
     /// with a live leader ignore vote requests (thesis §6.2, §4.2.3).
     package var checkQuorum = true
     package var maxEntriesPerAppend = 256
+    /// An append carries entries totalling at most this many payload bytes, except that one
+    /// larger entry still goes alone (etcd's `MaxSizePerMsg`), so a follower behind by large
+    /// writes catches up in frames of bounded size.
+    package var maxAppendBytes = 1 << 20
     /// In-flight append messages per follower in replicate state (etcd's `MaxInflightMsgs`).
     package var maxInflightAppends = 64
 
@@ -25,7 +29,8 @@ package struct RaftConfiguration: Sendable {
         preVote: Bool = true,
         checkQuorum: Bool = true,
         maxEntriesPerAppend: Int = 256,
-        maxInflightAppends: Int = 64
+        maxInflightAppends: Int = 64,
+        maxAppendBytes: Int = 1 << 20
     ) {
         self.id = id
         self.members = members
@@ -35,5 +40,6 @@ package struct RaftConfiguration: Sendable {
         self.checkQuorum = checkQuorum
         self.maxEntriesPerAppend = maxEntriesPerAppend
         self.maxInflightAppends = maxInflightAppends
+        self.maxAppendBytes = maxAppendBytes
     }
 }

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The in-memory log of one member: a snapshot marker followed by the entries after it, with the
 /// bookkeeping of what is durable, committed and applied (etcd's `raftLog` + `unstable`).
 ///
@@ -23,6 +25,7 @@ struct RaftLog: Sendable {
     var applying: LogIndex
 
     init(snapshot: SnapshotMetadata?, entries: [LogEntry], committed: LogIndex, applied: LogIndex?) {
+        // `PersistedRaftState.validate(members:)` has checked what a file could break.
         let snapshotIndex = snapshot?.index ?? .zero
         self.snapshotIndex = snapshotIndex
         self.snapshotTerm = snapshot?.term ?? .zero
@@ -72,10 +75,21 @@ struct RaftLog: Sendable {
     }
 
     /// Entries in `from ..< min(from + maxCount, lastIndex + 1)`; empty when `from` is compacted.
-    func entries(from: LogIndex, maxCount: Int) -> [LogEntry] {
+    /// With `maxBytes`, stops before the entry that would take the payloads past it, but always
+    /// returns at least one entry (an entry larger than the limit goes alone).
+    func entries(from: LogIndex, maxCount: Int, maxBytes: Int = .max) -> [LogEntry] {
         guard from >= firstIndex, from <= lastIndex, maxCount > 0 else { return [] }
         let start = Int(from - snapshotIndex) - 1
-        let end = min(entries.count, start + maxCount)
+        var end = min(entries.count, start + maxCount)
+        var bytes = 0
+        for k in start..<end {
+            let (sum, overflow) = bytes.addingReportingOverflow(entries[k].payload.readableBytes)
+            bytes = overflow ? .max : sum
+            if bytes > maxBytes && k > start {
+                end = k
+                break
+            }
+        }
         return Array(entries[start..<end])
     }
 

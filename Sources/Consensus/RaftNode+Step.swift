@@ -411,3 +411,16 @@ extension RaftNode {
         }
     }
 }
+
+extension RaftNode {
+    /// Leader only (ignored elsewhere): steps down and campaigns at once in the next term,
+    /// skipping pre-vote and the followers' lease as a leadership transfer does (thesis §3.10).
+    /// Its log is the most up to date, so it normally wins again; entries of the old term commit
+    /// with the new term's no-op (§5.4.2). Keeper calls this before a term's zxid counter would
+    /// roll over (ZooKeeper forces an election then: `Leader.propose`).
+    package mutating func campaignInNextTerm() {
+        guard role == .leader else { return }
+        becomeFollower(term: term, leader: nil)
+        startElection(transfer: true)
+    }
+}

@@ -333,7 +333,8 @@ package struct RaftNode: Sendable {
         }
         var batch: [LogEntry] = []
         if p.state != .replicate || p.inflights.count < p.maxInflight {
-            batch = log.entries(from: p.next, maxCount: configuration.maxEntriesPerAppend)
+            batch = log.entries(
+                from: p.next, maxCount: configuration.maxEntriesPerAppend, maxBytes: configuration.maxAppendBytes)
         }
         if batch.isEmpty && !sendIfEmpty { return false }
         send(to: peers[k], .append(prevIndex: prevIndex, prevTerm: prevTerm, entries: batch, commit: log.committed))

@@ -1,6 +1,6 @@
 package import Consensus
 package import KeeperCore
-package import NIOCore
+import NIOCore
 package import ZooKeeperWire
 
 /// How a member replicates: who it is, who the voters are, and how often things happen.
@@ -17,10 +17,19 @@ package struct ReplicaConfiguration: Sendable {
     package var compactEvery: Int64
     /// Limits for consensus flow control.
     package var maxEntriesPerAppend: Int
+    /// An append carries at most this many payload bytes (one larger entry still goes alone).
+    package var maxAppendBytes: Int
+    /// The largest tree image accepted from a leader; a stream announcing more closes the link.
+    package var maxSnapshotBytes: Int64
+    /// The leader campaigns in a new term rather than stamp a zxid whose counter (low 32 bits)
+    /// reaches this value. ZooKeeper forces an election at counter 0xffffffff (`Leader.propose`,
+    /// `XidRolloverException`); tests lower it (to at least 2) to reach the rollover quickly.
+    package var zxidCounterLimit: UInt32
 
     package init(
         member: Int32, members: [Int32], electionTicks: Int = 10, heartbeatTicks: Int = 1,
-        compactEvery: Int64 = 10_000, maxEntriesPerAppend: Int = 512
+        compactEvery: Int64 = 10_000, maxEntriesPerAppend: Int = 512, maxAppendBytes: Int = 1 << 20,
+        maxSnapshotBytes: Int64 = 1 << 34, zxidCounterLimit: UInt32 = .max
     ) {
         self.member = member
         self.members = members.sorted()
@@ -28,6 +37,9 @@ package struct ReplicaConfiguration: Sendable {
         self.heartbeatTicks = heartbeatTicks
         self.compactEvery = compactEvery
         self.maxEntriesPerAppend = maxEntriesPerAppend
+        self.maxAppendBytes = maxAppendBytes
+        self.maxSnapshotBytes = maxSnapshotBytes
+        self.zxidCounterLimit = zxidCounterLimit
     }
 }
 
@@ -96,6 +108,11 @@ package struct ReplicaNode: Sendable {
     private var expiry: SessionExpiryTracker
     private var counter: UInt32 = 0
     private var counterTerm: Term = .zero
+    /// Writes that arrived while this leader's zxid counter was exhausted, in order: proposed
+    /// first if it wins the next term, dropped if another member does (their origins close the
+    /// clients' connections on the leader change). Dropping them instead would let a later
+    /// forwarded write of the same client commit ahead of them.
+    private var deferred: [(txn: Txn, wallMillis: Int64)] = []
     private var touched: Set<SessionID> = []
     private var messages: [(to: Int32, message: PeerMessage)] = []
     private var expired: [SessionID] = []
@@ -110,24 +127,35 @@ package struct ReplicaNode: Sendable {
     private var incoming: (index: Int64, term: UInt64, total: Int64, bytes: ByteBuffer)?
     private var incomingTree: (metadata: SnapshotMetadata, tree: DataTree)?
 
+    /// Refuses state no correct member persists (`PersistedRaftState.validate(members:)`, and
+    /// every log entry's payload a `Txn` or empty): it would trap later, at start or at apply.
+    ///
     /// - Parameters:
     ///   - tree: the tree as loaded from storage (as of `appliedIndex`/`appliedTerm`).
     ///   - hardState, entries: the consensus state and the log entries after `appliedIndex`.
     package init(
         configuration: ReplicaConfiguration, tree: DataTree, appliedIndex: LogIndex, appliedTerm: Term,
         hardState: HardState, entries: [LogEntry], sessionTickMillis: Int64, monotonicMillis: Int64
-    ) {
+    ) throws(MalformedConsensusInput) {
         self.configuration = configuration
         var raftConfig = RaftConfiguration(
             id: NodeID(Int(configuration.member)), members: configuration.members.map { NodeID(Int($0)) })
         raftConfig.electionTicks = configuration.electionTicks
         raftConfig.heartbeatTicks = configuration.heartbeatTicks
         raftConfig.maxEntriesPerAppend = configuration.maxEntriesPerAppend
+        raftConfig.maxAppendBytes = configuration.maxAppendBytes
+        guard appliedIndex >= .zero else {
+            throw MalformedConsensusInput(field: "applied.index", detail: "negative: \(appliedIndex.rawValue)")
+        }
         let snapshot = appliedIndex > .zero ? SnapshotMetadata(index: appliedIndex, term: appliedTerm) : nil
         var hard = hardState
         if hard.commit < appliedIndex { hard.commit = appliedIndex }
-        self.raft = RaftNode(
-            configuration: raftConfig, persisted: PersistedRaftState(hardState: hard, snapshot: snapshot, entries: entries))
+        let persisted = PersistedRaftState(hardState: hard, snapshot: snapshot, entries: entries)
+        try persisted.validate(members: raftConfig.members)
+        for (k, entry) in entries.enumerated() {
+            try Self.checkPayload(entry.payload, field: "entries[\(k)].payload")
+        }
+        self.raft = RaftNode(configuration: raftConfig, persisted: persisted)
         self.tree = tree
         self.snapshotIndex = appliedIndex
         self.appliedIndex = appliedIndex
@@ -208,17 +236,33 @@ package struct ReplicaNode: Sendable {
         return id
     }
 
-    package mutating func receive(_ message: PeerMessage, from member: Int32, wallMillis: Int64, monotonicMillis: Int64) {
+    /// A frame from `member`'s link. A frame no correct member sends throws before anything
+    /// changes: the driver closes that link and logs the error (issue 11: no peer input traps).
+    package mutating func receive(
+        _ message: PeerMessage, from member: Int32, wallMillis: Int64, monotonicMillis: Int64
+    ) throws(MalformedConsensusInput) {
         switch message {
         case .hello:
             break
         case .raft(let envelope):
+            try raft.validate(envelope, sender: NodeID(Int(member)))
+            if case .append(_, _, let entries, _) = envelope.message {
+                // Checked now: a committed entry that failed to decode at apply could be neither
+                // applied nor skipped.
+                for (k, entry) in entries.enumerated() {
+                    try Self.checkPayload(entry.payload, field: "append.entries[\(k)].payload")
+                }
+            }
             if case .snapshot(let metadata) = envelope.message {
                 // The data came first on the same connection; without it the message is useless.
                 guard let incomingTree, incomingTree.metadata == metadata else { return }
             }
             raft.receive(envelope)
         case .forward(let txn):
+            guard txn.origin?.member == member else {
+                throw MalformedConsensusInput(
+                    field: "forward.origin", detail: "\(txn.origin.map { "\($0.member)" } ?? "none") on the link of \(member)")
+            }
             if isLeader {
                 _ = propose(txn, wallMillis: wallMillis)
             }
@@ -228,21 +272,49 @@ package struct ReplicaNode: Sendable {
         case .touch(let ids):
             if isLeader { for id in ids { expiry.touch(id, now: monotonicMillis) } }
         case .snapshotChunk(let index, let term, let total, let offset, let bytes):
-            receiveChunk(index: index, term: term, total: total, offset: offset, bytes: bytes)
+            try receiveChunk(index: index, term: term, total: total, offset: offset, bytes: bytes)
         }
     }
 
-    private mutating func receiveChunk(index: Int64, term: UInt64, total: Int64, offset: Int64, bytes: ByteBuffer) {
-        if offset == 0 {
-            var buffer = ByteBuffer()
-            buffer.reserveCapacity(Int(min(total, 1 << 30)))
-            incoming = (index, term, total, buffer)
+    /// The payload of a log entry: empty (a new leader's no-op) or exactly one `Txn`.
+    private static func checkPayload(_ payload: ByteBuffer, field: String) throws(MalformedConsensusInput) {
+        guard payload.readableBytes > 0 else { return }
+        var copy = payload
+        do {
+            _ = try Txn(from: &copy)
+        } catch {
+            throw MalformedConsensusInput(field: field, detail: "does not decode: \(error)")
         }
-        guard var current = incoming, current.index == index, current.term == term,
+    }
+
+    /// One piece of a tree image. Chunks arrive in order on one link, each stream starting at
+    /// offset 0; a chunk that does not continue the stream, overruns the announced size, or
+    /// completes an image that does not decode is malformed. Nothing is reserved from the
+    /// announced size: the buffer grows with the bytes actually received.
+    private mutating func receiveChunk(
+        index: Int64, term: UInt64, total: Int64, offset: Int64, bytes: ByteBuffer
+    ) throws(MalformedConsensusInput) {
+        guard index >= 0, index <= LogIndex.max.rawValue, Term(term) <= .max else {
+            throw MalformedConsensusInput(field: "chunk.index", detail: "snapshot \(index)/\(term) out of range")
+        }
+        guard total > 0, total <= configuration.maxSnapshotBytes else {
+            throw MalformedConsensusInput(
+                field: "chunk.total", detail: "\(total) outside 1...\(configuration.maxSnapshotBytes)")
+        }
+        let length = Int64(bytes.readableBytes)
+        guard offset >= 0, offset <= total, length <= total - offset, length > 0 else {
+            throw MalformedConsensusInput(
+                field: "chunk.offset", detail: "\(offset)+\(length) does not fit the announced \(total) bytes")
+        }
+        if offset == 0 {
+            incoming = (index, term, total, ByteBuffer())
+        }
+        guard var current = incoming, current.index == index, current.term == term, current.total == total,
             Int64(current.bytes.readableBytes) == offset
         else {
             incoming = nil
-            return
+            throw MalformedConsensusInput(
+                field: "chunk.offset", detail: "\(offset) for snapshot \(index)/\(term) does not continue the stream")
         }
         incoming = nil
         var chunk = bytes
@@ -252,9 +324,11 @@ package struct ReplicaNode: Sendable {
             return
         }
         var image = current.bytes
-        guard let received = try? DataTree(snapshot: &image, config: tree.config) else {
-            // A damaged image is dropped; the leader sends another after its retry interval.
-            return
+        let received: DataTree
+        do {
+            received = try DataTree(snapshot: &image, config: tree.config)
+        } catch {
+            throw MalformedConsensusInput(field: "chunk.bytes", detail: "snapshot \(index) does not decode: \(error)")
         }
         incomingTree = (SnapshotMetadata(index: LogIndex(index), term: Term(term)), received)
     }
@@ -291,13 +365,21 @@ package struct ReplicaNode: Sendable {
         raft.transferLeadership(to: NodeID(Int(member)))
     }
 
-    /// Stamps and proposes `txn`; false when consensus did not take it (leadership moving).
+    /// Stamps and proposes `txn`; false when consensus did not take it (leadership moving, or the
+    /// zxid counter is exhausted: then this leader campaigns in a new term, whose zxids start at
+    /// counter 1 again, as ZooKeeper forces an election before its counter rolls over).
     private mutating func propose(_ txn: Txn, wallMillis: Int64) -> Bool {
         if counterTerm != raft.term {
             counterTerm = raft.term
             counter = 0
         }
-        counter &+= 1
+        if !deferred.isEmpty && isLeader && counter == 0 { proposeDeferred() }
+        guard UInt64(counter) + 1 < UInt64(configuration.zxidCounterLimit) else {
+            deferred.append((txn, wallMillis))
+            raft.campaignInNextTerm()
+            return true
+        }
+        counter += 1
         var stamped = txn
         stamped.zxid = Zxid(epoch: UInt32(truncatingIfNeeded: raft.term.rawValue), counter: counter)
         stamped.time = wallMillis
@@ -309,8 +391,15 @@ package struct ReplicaNode: Sendable {
         }
     }
 
+    private mutating func proposeDeferred() {
+        let waiting = deferred
+        deferred = []
+        for (txn, wallMillis) in waiting { _ = propose(txn, wallMillis: wallMillis) }
+    }
+
     private mutating func noteRoleChange(monotonicMillis: Int64) {
         guard raft.role != lastRole || raft.leader != lastLeader else { return }
+        if let leader = raft.leader, leader != raft.id { deferred = [] }
         let becameLeader = raft.role == .leader && lastRole != .leader
         lastRole = raft.role
         lastLeader = raft.leader
@@ -322,6 +411,13 @@ package struct ReplicaNode: Sendable {
             }
             for id in touched { expiry.touch(id, now: monotonicMillis) }
             touched = []
+            if !deferred.isEmpty {
+                if counterTerm != raft.term {
+                    counterTerm = raft.term
+                    counter = 0
+                }
+                proposeDeferred()
+            }
         }
     }
 
@@ -369,6 +465,7 @@ package struct ReplicaNode: Sendable {
             do {
                 txn = try Txn(from: &payload)
             } catch {
+                // Every entry was checked on the way in (our own encoder, `receive`, or `init`).
                 preconditionFailure("committed entry \(entry.index.rawValue) does not decode: \(error)")
             }
             let result = tree.apply(txn)

@@ -79,6 +79,17 @@ package struct KeeperConfiguration: Sendable {
     /// addAuth past either closes the connection with AUTHFAILED. No ZooKeeper equivalent.
     package var maxAuthIds = 16
     package var maxAuthBytes = 4096
+    /// `paddock.peerMaxFrameBytes`: the largest frame accepted on the quorum port; a longer one
+    /// closes the link. Paddock's own (ZooKeeper bounds quorum packets by `jute.maxbuffer`); the
+    /// default fits a full append (`paddock.peerMaxAppendBytes`) plus one entry and a 1 MiB
+    /// snapshot chunk many times over.
+    package var peerMaxFrameBytes = 64 * 1024 * 1024
+    /// `paddock.peerMaxAppendBytes`: payload bytes per consensus append (one larger entry still
+    /// goes alone). etcd's `MaxSizePerMsg`, default 1 MiB as in etcd server.
+    package var peerMaxAppendBytes = 1024 * 1024
+    /// `cnxTimeout` (ZooKeeper's `zookeeper.cnxTimeout`, default 5000 ms): how long a new quorum
+    /// connection may take to name its member before it is closed.
+    package var peerConnectTimeoutMillis = 5000
     /// Keys accepted but not used by Paddock (reported once at start-up).
     package var ignoredKeys: [String] = []
     /// The file this came from (for `conf` and error messages).
@@ -164,6 +175,9 @@ package struct KeeperConfiguration: Sendable {
         if config.electionTimeoutMillis < 2 * config.raftTickMillis {
             throw Problem("paddock.electionTimeoutMs (\(config.electionTimeoutMillis)) must be at least twice paddock.heartbeatMs (\(config.raftTickMillis))")
         }
+        if config.peerMaxAppendBytes > config.peerMaxFrameBytes / 4 {
+            throw Problem("paddock.peerMaxAppendBytes (\(config.peerMaxAppendBytes)) must be at most a quarter of paddock.peerMaxFrameBytes (\(config.peerMaxFrameBytes)): an append may add one entry of up to jute.maxbuffer")
+        }
         let minimum = config.effectiveMinSessionTimeout
         let maximum = config.effectiveMaxSessionTimeout
         if minimum > maximum {
@@ -224,6 +238,9 @@ package struct KeeperConfiguration: Sendable {
             sessionlessTimeoutMillis = try int(1...Int(Int32.max))
         case "paddock.maxAuthIds": maxAuthIds = try int(2...1024)
         case "paddock.maxAuthBytes": maxAuthBytes = try int(256...1 << 20)
+        case "paddock.peerMaxFrameBytes": peerMaxFrameBytes = try int((1 << 20)...Int(Int32.max))
+        case "paddock.peerMaxAppendBytes": peerMaxAppendBytes = try int(1024...Int(Int32.max))
+        case "cnxTimeout", "zookeeper.cnxTimeout": peerConnectTimeoutMillis = try int(1...600_000)
         default:
             if key.hasPrefix("server.") {
                 servers.append(try Self.parseServer(key: key, value: value))

@@ -46,7 +46,7 @@ public final class KeeperServer: Service {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let driver = ReplicaDriver(eventLoop: loop, config: config, storage: storage, loaded: loaded, logger: logger)
+        let driver = try ReplicaDriver(eventLoop: loop, config: config, storage: storage, loaded: loaded, logger: logger)
         let fourLetterWords = FourLetterWords(whitelist: config.fourLetterWhitelist)
         let metrics = KeeperMetrics()
         try await loop.flatSubmit { driver.start() }.get()

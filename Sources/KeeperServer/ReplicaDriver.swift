@@ -55,10 +55,13 @@ package final class ReplicaDriver: @unchecked Sendable {
     package var stats = ServerStats()
     package let startedAt = Date()
 
+    /// Throws `KeeperStorageError.badRecord` naming the database file and field when the loaded
+    /// state is one no correct member writes (negative terms, commit past the log, a vote for a
+    /// non-member, ...): refusing to start beats trapping later.
     package init(
         eventLoop: any EventLoop, config: KeeperConfiguration, storage: StorageDriver, loaded: LoadedState,
         logger: Logger
-    ) {
+    ) throws {
         self.eventLoop = eventLoop
         self.config = config
         self.storage = storage
@@ -70,16 +73,33 @@ package final class ReplicaDriver: @unchecked Sendable {
         let members = config.servers.filter { $0.role == "participant" }.map { Int32($0.id) }
         let replicaConfig = ReplicaConfiguration(
             member: Int32(config.myid), members: members, electionTicks: config.electionTicks,
-            heartbeatTicks: 1)
+            heartbeatTicks: 1, maxAppendBytes: config.peerMaxAppendBytes)
+        let path = storage.path
+        func term(_ value: Int64, _ field: String) throws -> Term {
+            guard let raw = UInt64(exactly: value) else {
+                throw KeeperStorageError.badRecord(path: path, detail: "\(field): negative term \(value)")
+            }
+            return Term(raw)
+        }
+        guard let vote = Int(exactly: loaded.hardState.vote), vote >= 0 else {
+            throw KeeperStorageError.badRecord(path: path, detail: "hs_vote: \(loaded.hardState.vote)")
+        }
         let hard = HardState(
-            term: Term(UInt64(loaded.hardState.term)),
-            vote: loaded.hardState.vote == 0 ? nil : NodeID(Int(loaded.hardState.vote)),
+            term: try term(loaded.hardState.term, "hs_term"), vote: vote == 0 ? nil : NodeID(vote),
             commit: LogIndex(loaded.hardState.commit))
-        self.node = ReplicaNode(
-            configuration: replicaConfig, tree: tree, appliedIndex: LogIndex(loaded.applied.index),
-            appliedTerm: Term(UInt64(loaded.applied.term)), hardState: hard,
-            entries: loaded.tail.map { LogEntry(index: LogIndex($0.index), term: Term(UInt64($0.term)), payload: $0.payload) },
-            sessionTickMillis: Int64(config.tickTime), monotonicMillis: Self.monotonicMillis())
+        var entries: [LogEntry] = []
+        for row in loaded.tail {
+            entries.append(
+                LogEntry(index: LogIndex(row.index), term: try term(row.term, "log row \(row.index) term"), payload: row.payload))
+        }
+        do {
+            self.node = try ReplicaNode(
+                configuration: replicaConfig, tree: tree, appliedIndex: LogIndex(loaded.applied.index),
+                appliedTerm: try term(loaded.applied.term, "applied_term"), hardState: hard, entries: entries,
+                sessionTickMillis: Int64(config.tickTime), monotonicMillis: Self.monotonicMillis())
+        } catch let error as MalformedConsensusInput {
+            throw KeeperStorageError.badRecord(path: path, detail: error.description)
+        }
         self.pipeline = ReplicaPipeline(
             loadedHardState: hard, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight)
         logger.info(
@@ -118,9 +138,14 @@ package final class ReplicaDriver: @unchecked Sendable {
         for server in config.servers where server.id != config.myid {
             peers[Int32(server.id)] = (server.host, server.quorumPort)
         }
-        let transport = PeerTransport(eventLoop: eventLoop, me: Int32(config.myid), peers: peers, logger: logger)
-        transport.onMessage = { [unowned self] member, message in
-            node.receive(message, from: member, wallMillis: Self.wallMillis(), monotonicMillis: Self.monotonicMillis())
+        let transport = PeerTransport(
+            eventLoop: eventLoop, me: Int32(config.myid), peers: peers,
+            limits: PeerTransport.Limits(
+                maxFrameBytes: config.peerMaxFrameBytes, handshakeMillis: Int64(config.peerConnectTimeoutMillis),
+                idleMillis: Int64(config.syncLimit) * Int64(config.tickTime)),
+            logger: logger)
+        transport.onMessage = { [unowned self] member, message throws(MalformedConsensusInput) in
+            try node.receive(message, from: member, wallMillis: Self.wallMillis(), monotonicMillis: Self.monotonicMillis())
             scheduleProcess()
         }
         transport.onUnreachable = { [unowned self] member in

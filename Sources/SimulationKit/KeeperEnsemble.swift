@@ -1,4 +1,4 @@
-import Consensus
+package import Consensus
 import KeeperCore
 package import KeeperReplica
 import NIOCore
@@ -11,6 +11,8 @@ package struct KeeperSimulationOptions: Sendable {
     /// so lagging and wiped members catch up through snapshot streams.
     package var compactEvery: Int64 = 40
     package var maxEntriesPerAppend = 16
+    /// `ReplicaConfiguration.zxidCounterLimit`: lowered to make leaders reach the rollover.
+    package var zxidCounterLimit: UInt32 = .max
     /// Snapshot streams are cut into chunks this big (production: 1 MiB), so every stream has
     /// several.
     package var snapshotChunkBytes = 512
@@ -171,7 +173,8 @@ package struct KeeperEnsemble: Sendable {
     private func configuration(for id: Int32) -> ReplicaConfiguration {
         ReplicaConfiguration(
             member: id, members: members.map(\.id), electionTicks: options.electionTicks, heartbeatTicks: 1,
-            compactEvery: options.compactEvery, maxEntriesPerAppend: options.maxEntriesPerAppend)
+            compactEvery: options.compactEvery, maxEntriesPerAppend: options.maxEntriesPerAppend,
+            zxidCounterLimit: options.zxidCounterLimit)
     }
 
     // MARK: - Time
@@ -334,7 +337,13 @@ package struct KeeperEnsemble: Sendable {
     }
 
     private mutating func receive(_ k: Int, _ message: PeerMessage, from: Int32) {
-        members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+        do {
+            try members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+        } catch {
+            // Only correct members speak in the simulation: a rejected frame is a bug.
+            checker.fail("\(members[k].id) rejected a frame from \(from): \(error)")
+            return
+        }
         afterInput(k)
     }
 
@@ -620,10 +629,15 @@ package struct KeeperEnsemble: Sendable {
             }
             last = txn.zxid
         }
-        members[k].node = ReplicaNode(
-            configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
-            appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
-            sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
+        do {
+            members[k].node = try ReplicaNode(
+                configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
+                appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
+                sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
+        } catch {
+            checker.fail("\(id) refuses to start from its disk: \(error)")
+            return
+        }
         members[k].pipeline = ReplicaPipeline(
             loadedHardState: loaded.hardState, monotonicMillis: monotonicMillis, maxInFlight: options.writesInFlight,
             treeRowsWithEveryLogWrite: options.treeRowsWithEveryLogWrite)
@@ -632,6 +646,28 @@ package struct KeeperEnsemble: Sendable {
         raftChecker.observeRestart(NodeID(Int(id)), members[k].node!.raft)
         let phase = Int64.random(in: 1...Self.stepsPerTick, using: &random)
         queue.schedule(.tick(k, incarnation: members[k].incarnation), at: now + phase)
+    }
+
+    /// A hostile or broken peer: hands `message` to member `to` as if it came on `from`'s link.
+    /// A malformed frame must be rejected (the driver closes the link) leaving the member's
+    /// consensus state exactly as it was; returns the rejection, or nil when the member took it.
+    package mutating func injectFrame(_ message: PeerMessage, from: Int32, to: Int32) -> MalformedConsensusInput? {
+        let k = index(to)
+        guard let before = members[k].node else { return nil }
+        trace.append(now, .note("inject into \(to) from \(from): \(Self.describe(message))"))
+        do {
+            try members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+        } catch {
+            let after = members[k].node!
+            if after.raft.hardState != before.raft.hardState || after.raft.lastIndex != before.raft.lastIndex
+                || after.raft.role != before.raft.role || after.appliedIndex != before.appliedIndex
+            {
+                checker.fail("\(to) changed state on a rejected frame from \(from): \(error)")
+            }
+            return error
+        }
+        afterInput(k)
+        return nil
     }
 
     /// Kills a member: its memory, its client connections and any write not yet durable are lost.
