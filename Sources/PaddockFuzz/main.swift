@@ -1,0 +1,56 @@
+import Foundation
+import FuzzTargets
+
+#if PADDOCK_LIBFUZZER
+    // Built by Ops/fuzz.sh with `-sanitize=fuzzer -parse-as-library -D PADDOCK_LIBFUZZER`: libFuzzer
+    // supplies `main` and calls this for every input of the target named by $PADDOCK_FUZZ_TARGET.
+
+    private let selectedTarget: FuzzTarget = {
+        let name = getenv("PADDOCK_FUZZ_TARGET").map { String(cString: $0) } ?? ""
+        guard let target = FuzzTarget(rawValue: name) else {
+            let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: ", ")
+            FileHandle.standardError.write(
+                Data(("PADDOCK_FUZZ_TARGET must name a target (\(names)), got '\(name)'\n").utf8))
+            exit(2)
+        }
+        return target
+    }()
+
+    @_cdecl("LLVMFuzzerTestOneInput")
+    func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
+        selectedTarget.run(UnsafeRawBufferPointer(start: data, count: data == nil ? 0 : size))
+        return 0
+    }
+#else
+    // A plain build replays inputs: `PaddockFuzz <target> <file or directory>...` runs each file through
+    // the target (a crash input reproduces without the fuzzing toolchain). `PaddockFuzz --write-seeds DIR`
+    // writes the generated seeds as DIR/<target>/corpus/<name>.
+    let arguments = CommandLine.arguments.dropFirst()
+    if arguments.first == "--write-seeds", let root = arguments.dropFirst().first {
+        for seed in FuzzSeeds.all() {
+            let directory = "\(root)/\(seed.target.rawValue)/corpus"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: directory + "/" + seed.name, contents: Data(seed.bytes))
+            print("wrote \(directory)/\(seed.name) (\(seed.bytes.count) bytes)")
+        }
+        exit(0)
+    }
+    guard let name = arguments.first, let target = FuzzTarget(rawValue: name) else {
+        let names = FuzzTarget.allCases.map(\.rawValue).joined(separator: "|")
+        FileHandle.standardError.write(Data(("usage: PaddockFuzz <\(names)> <file or directory>...\n").utf8))
+        exit(2)
+    }
+    var count = 0
+    for path in arguments.dropFirst() {
+        for file in FuzzInputs.files(at: path) {
+            guard let bytes = FuzzInputs.read(file) else {
+                FileHandle.standardError.write(Data(("cannot read \(file)\n").utf8))
+                exit(1)
+            }
+            print("running \(file) (\(bytes.count) bytes)")
+            bytes.withUnsafeBytes { target.run($0) }
+            count += 1
+        }
+    }
+    print("ran \(count) inputs through \(name)")
+#endif
