@@ -23,7 +23,11 @@ rss_mb=${FUZZ_RSS_MB:-2048}
 scratch="$here/.build-fuzz"
 
 sanitizers=(-Xswiftc -sanitize=fuzzer)
-if [[ ${FUZZ_ASAN:-1} == 1 ]]; then sanitizers+=(-Xswiftc -sanitize=address); fi
+# swiftc 6.3 drops the coverage instrumentation -sanitize=fuzzer implies when -sanitize=address is
+# added: ask for it explicitly.
+if [[ ${FUZZ_ASAN:-1} == 1 ]]; then
+    sanitizers+=(-Xswiftc -sanitize=address -Xswiftc -sanitize-coverage=edge,trace-cmp,indirect-calls)
+fi
 echo "== building the libFuzzer binary (${sanitizers[*]})"
 start=$(date +%s)
 swift build --scratch-path "$scratch" --product PaddockFuzz "${sanitizers[@]}" \
