@@ -184,6 +184,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Fuzz targets (issue 11): replayed by FuzzTests, run under libFuzzer by Ops/fuzz.sh.
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "ZooKeeperWire", "KeeperCore", "Consensus", "KeeperReplica", "KafkaWire", "RecordCompression",
+                "SegmentLog", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(name: "PaddockFuzz", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
         .executableTarget(
             name: "paddock",
             dependencies: [
@@ -252,6 +262,7 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
         .testTarget(
             name: "PaddockShellTests",
             dependencies: ["PaddockShell", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport"],

@@ -4,7 +4,9 @@
 # (kazoo, raw wire, the ZooKeeper C client's cli_mt) first against Apache ZooKeeper 3.8 (to
 # prove its expectations are real ZooKeeper behaviour) and then against `paddock keeper`, and
 # the ensemble fault suite (SIGKILL/SIGSTOP/restart/wipe of real members), and the Kafka
-# compatibility suite (kcat and kafka-python against a keeper and three `paddock broker`s).
+# compatibility suite (kcat and kafka-python against a keeper and three `paddock broker`s), then
+# the fuzzers: every libFuzzer target for FUZZ_SECONDS (Ops/fuzz.sh) and the process-level fuzzer
+# that sends mutated frames to a running keeper and broker (Tests/Hostile).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -24,3 +26,7 @@ echo "== ensemble fault suite against a 3-member paddock ensemble"
 (cd Tests/Ensemble && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q)
 echo "== kafka compatibility suite against a keeper and 3 paddock brokers"
 (cd Tests/Kafka && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q)
+echo "== fuzz targets under libFuzzer (Ops/fuzz.sh, ${FUZZ_SECONDS:-30} s each)"
+bash Ops/fuzz.sh
+echo "== process-level fuzzer: mutated frames to a keeper and a broker"
+(cd Tests/Hostile && PADDOCK_BIN="$here/.build/debug/paddock" "$VENV/bin/python" -m pytest -q -s)
