@@ -12,7 +12,8 @@ import ZooKeeperWire
 func fuzzPeer(_ bytes: UnsafeRawBufferPointer) {
     var stream = ByteBuffer(bytes: bytes)
     var decoder = ZKFrameDecoder(maxFrameLength: PeerMessage.maxFrameLength)
-    var node = ReplicaNode(
+    // A fresh member's state is valid by construction: `try!` guards the program's own invariant.
+    var node = try! ReplicaNode(
         configuration: ReplicaConfiguration(member: 1, members: [1, 2, 3], electionTicks: 4),
         tree: DataTree(), appliedIndex: .zero, appliedTerm: .zero, hardState: HardState(), entries: [],
         sessionTickMillis: 100, monotonicMillis: 0)
@@ -33,7 +34,12 @@ func fuzzPeer(_ bytes: UnsafeRawBufferPointer) {
         }
         guard let member else { return }
         millis += 50
-        node.receive(message, from: member, wallMillis: 1_700_000_000_000 + millis, monotonicMillis: millis)
+        // A frame no correct member sends closes the link (ReplicaDriver): the input ends there.
+        do {
+            try node.receive(message, from: member, wallMillis: 1_700_000_000_000 + millis, monotonicMillis: millis)
+        } catch {
+            return
+        }
         node.tick(wallMillis: 1_700_000_000_000 + millis, monotonicMillis: millis, random: &random)
         var rounds = 0
         while node.hasOutput && rounds < 16 {

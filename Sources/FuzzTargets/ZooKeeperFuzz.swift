@@ -98,7 +98,12 @@ private struct FuzzKeeper {
 
     mutating func reply(_ header: ReplyHeader, _ response: ZKResponse?) {
         replies.clear()
-        ZKReplyFrame.encode(header: header, response: response, into: &replies)
+        // A reply over the server's limit closes the connection there (ClientConnection.write).
+        do {
+            try ZKReplyFrame.encode(header: header, response: response, maxLength: 64 << 20, into: &replies)
+        } catch {
+            closed = true
+        }
     }
 
     /// The tree as a snapshot image, read back as a member receiving it would.
