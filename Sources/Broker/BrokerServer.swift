@@ -4,7 +4,7 @@ package import Logging
 import ServiceLifecycle
 import Synchronization
 import ZooKeeperWire
-package import SegmentLog
+import SegmentLog
 
 /// One broker's control plane as a `Service`: a session with the ensemble, registration, controller
 /// election, the controller itself while elected, and the `MetadataCache` every broker keeps.

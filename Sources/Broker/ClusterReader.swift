@@ -1,6 +1,6 @@
 package import KeeperClient
 import ZooKeeperWire
-package import SegmentLog
+import SegmentLog
 
 /// Reads a `ClusterSnapshot` from the ensemble, leaving watches so that any change to what it read
 /// fires an event: children of `/brokers/ids`, `/brokers/topics` and `/admin/delete_topics`, the data

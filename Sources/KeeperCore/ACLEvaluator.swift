@@ -1,6 +1,6 @@
 import Crypto
 import Foundation
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// ACL checks and fix-ups (`ZooKeeperServer.checkACL`, `PrepRequestProcessor.fixupACL`) and the
 /// digest scheme (`DigestAuthenticationProvider`). Pure.

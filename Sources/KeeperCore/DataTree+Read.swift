@@ -1,4 +1,4 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 extension DataTree {
     /// Answers a read against the current tree (`FinalRequestProcessor`). Watches are registered by

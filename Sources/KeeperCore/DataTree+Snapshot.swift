@@ -1,5 +1,5 @@
-public import NIOCore
-public import ZooKeeperWire
+package import NIOCore
+package import ZooKeeperWire
 
 /// A point-in-time image of the tree and session table, streamed to a member that is too far
 /// behind for log entries (Raft's InstallSnapshot). Jute primitives:

@@ -1,5 +1,5 @@
-public import NIOCore
-public import ZooKeeperWire
+import NIOCore
+package import ZooKeeperWire
 
 /// Settings that change how transactions apply; identical on every member.
 package struct TreeConfig: Hashable, Sendable {

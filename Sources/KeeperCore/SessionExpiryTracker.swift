@@ -1,4 +1,4 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// Decides when sessions expire (`SessionTrackerImpl` / `ExpiryQueue`). Time is an input in
 /// milliseconds on a monotonic clock. Pure.

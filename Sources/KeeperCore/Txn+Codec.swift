@@ -1,5 +1,5 @@
-public import NIOCore
-public import ZooKeeperWire
+package import NIOCore
+package import ZooKeeperWire
 
 /// The log record of a `Txn`, in jute primitives:
 /// ```

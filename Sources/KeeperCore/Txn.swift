@@ -1,4 +1,4 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// A replicated transaction: what the leader proposes and every member applies in log order.
 ///

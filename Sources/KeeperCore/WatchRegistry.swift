@@ -1,4 +1,4 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// Identifies one watcher: a client connection on this member.
 package struct WatcherID: RawRepresentable, Hashable, Comparable, Sendable {

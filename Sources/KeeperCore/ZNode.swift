@@ -1,5 +1,5 @@
-public import NIOCore
-public import ZooKeeperWire
+package import NIOCore
+package import ZooKeeperWire
 
 /// One znode: data, ACL and the persisted part of its Stat (`StatPersisted` in zookeeper.jute);
 /// `dataLength` and `numChildren` are derived.

@@ -48,7 +48,7 @@ final class AdminHTTPHandler: ChannelInboundHandler {
             var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
             buffer.writeString(body)
             context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         }
     }
 
@@ -90,16 +90,16 @@ final class KeeperMetrics: Sendable {
     private let lastZxid: Gauge
 
     init() {
-        znodeCount = registry.makeGauge(name: "znode_count", help: "Number of znodes")
-        watchCount = registry.makeGauge(name: "watch_count", help: "Watches registered on this member")
-        ephemeralsCount = registry.makeGauge(name: "ephemerals_count", help: "Ephemeral znodes")
-        connections = registry.makeGauge(name: "num_alive_connections", help: "Open client connections")
-        outstanding = registry.makeGauge(name: "outstanding_requests", help: "Writes waiting for commit")
-        sessions = registry.makeGauge(name: "global_sessions", help: "Live sessions")
-        packetsReceived = registry.makeGauge(name: "packets_received", help: "Client packets received")
-        packetsSent = registry.makeGauge(name: "packets_sent", help: "Client packets sent")
-        dataSize = registry.makeGauge(name: "approximate_data_size", help: "Bytes of znode data and paths")
-        lastZxid = registry.makeGauge(name: "last_zxid", help: "Last applied zxid")
+        znodeCount = registry.makeGauge(descriptor: .init(metricName: "znode_count", unitName: "", helpText: "Number of znodes"))
+        watchCount = registry.makeGauge(descriptor: .init(metricName: "watch_count", unitName: "", helpText: "Watches registered on this member"))
+        ephemeralsCount = registry.makeGauge(descriptor: .init(metricName: "ephemerals_count", unitName: "", helpText: "Ephemeral znodes"))
+        connections = registry.makeGauge(descriptor: .init(metricName: "num_alive_connections", unitName: "", helpText: "Open client connections"))
+        outstanding = registry.makeGauge(descriptor: .init(metricName: "outstanding_requests", unitName: "", helpText: "Writes waiting for commit"))
+        sessions = registry.makeGauge(descriptor: .init(metricName: "global_sessions", unitName: "", helpText: "Live sessions"))
+        packetsReceived = registry.makeGauge(descriptor: .init(metricName: "packets_received", unitName: "", helpText: "Client packets received"))
+        packetsSent = registry.makeGauge(descriptor: .init(metricName: "packets_sent", unitName: "", helpText: "Client packets sent"))
+        dataSize = registry.makeGauge(descriptor: .init(metricName: "approximate_data_size", unitName: "", helpText: "Bytes of znode data and paths"))
+        lastZxid = registry.makeGauge(descriptor: .init(metricName: "last_zxid", unitName: "", helpText: "Last applied zxid"))
     }
 
     func update(from d: ReplicaDriver) {

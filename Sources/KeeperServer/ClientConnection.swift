@@ -1,9 +1,9 @@
 import DequeModule
 package import Foundation
-public import KeeperCore
+package import KeeperCore
 package import Logging
-public import NIOCore
-public import ZooKeeperWire
+package import NIOCore
+package import ZooKeeperWire
 
 /// One client connection: handshake, four-letter words, and per-session request ordering.
 ///
@@ -150,7 +150,7 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
             var buffer = context.channel.allocator.buffer(capacity: text.utf8.count)
             buffer.writeString(text)
             state = .closing
-            context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
         case .frame(var frame):
             received += 1
             driver.stats.packetsReceived += 1
@@ -387,7 +387,7 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     private func scheduleFlush() {
         guard !flushScheduled, let context else { return }
         flushScheduled = true
-        context.eventLoop.execute { [self] in
+        context.eventLoop.assumeIsolated().execute { [self] in
             flushScheduled = false
             flushIfNeeded()
         }
@@ -410,7 +410,8 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     package func closeAfterFlush() {
         guard let context else { return }
         state = .closing
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
+            .whenComplete { _ in
             context.close(promise: nil)
         }
     }

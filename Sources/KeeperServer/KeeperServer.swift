@@ -1,5 +1,5 @@
 import Foundation
-public import KeeperCore
+import KeeperCore
 import KeeperStorage
 public import Logging
 import NIOCore
@@ -96,12 +96,11 @@ public final class KeeperServer: Service {
                 admin = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                     .childChannelInitializer { [adminIdle = config.adminIdleTimeoutMillis] channel in
-                        channel.pipeline.addHandler(
-                            IdleStateHandler(allTimeout: .milliseconds(Int64(adminIdle)))
-                        ).flatMap {
-                            channel.pipeline.configureHTTPServerPipeline()
-                        }.flatMap {
-                            channel.pipeline.addHandler(
+                        channel.eventLoop.makeCompletedFuture {
+                            let pipeline = channel.pipeline.syncOperations
+                            try pipeline.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(adminIdle))))
+                            try pipeline.configureHTTPServerPipeline()
+                            try pipeline.addHandler(
                                 AdminHTTPHandler(driver: driver, fourLetterWords: fourLetterWords, metrics: metrics))
                         }
                     }

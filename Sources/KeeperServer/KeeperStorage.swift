@@ -1,7 +1,7 @@
-public import KeeperCore
+package import KeeperCore
 package import KeeperStorage
 package import Logging
-public import NIOCore
+package import NIOCore
 import NIOPosix
 
 /// The driver side of `KeeperDatabase`: runs every database call on one dedicated thread, so
@@ -35,7 +35,7 @@ package final class StorageDriver: @unchecked Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.checkpointInterval)
                 do {
-                    try await checkpointPool.runIfActive { try checkpointer.checkpoint() }
+                    _ = try await checkpointPool.runIfActive { try checkpointer.checkpoint() }
                     if failing { logger.info("WAL checkpoints succeed again") }
                     failing = false
                 } catch {

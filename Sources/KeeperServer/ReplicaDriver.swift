@@ -1,4 +1,4 @@
-package import Consensus
+import Consensus
 import Crypto
 package import Foundation
 package import KeeperCore

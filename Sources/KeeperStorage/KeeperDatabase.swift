@@ -1,7 +1,7 @@
 import CSQLite
-public import KeeperCore
-public import NIOCore
-public import ZooKeeperWire
+package import KeeperCore
+package import NIOCore
+package import ZooKeeperWire
 
 /// Operational storage failures (STYLE.md §5): thrown, carrying the file and what was wrong.
 package enum KeeperStorageError: Error, CustomStringConvertible, Sendable {
