@@ -37,8 +37,9 @@ def pytest_runtest_makereport(item, call):
 
 @pytest.fixture(scope="module")
 def servers(tmp_path_factory):
-    """A one-member keeper and one broker, killed (by pid) at the end."""
-    cluster = kafkacluster.KafkaCluster(str(tmp_path_factory.mktemp("hostile")), brokers=1, members=1)
+    """A three-member keeper (so the quorum port carries real peer links) and one broker, killed (by
+    pid) at the end."""
+    cluster = kafkacluster.KafkaCluster(str(tmp_path_factory.mktemp("hostile")), brokers=1, members=3)
     _CLUSTERS.append(cluster)
     try:
         cluster.start()
