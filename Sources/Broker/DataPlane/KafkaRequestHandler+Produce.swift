@@ -10,9 +10,12 @@ extension KafkaRequestHandler {
     /// - v0–2 (message formats 0/1) are advertised for old librdkafka's feature checks but refused with
     ///   UNSUPPORTED_VERSION per partition (reference/kafka.md §3.4 #1).
     /// - acks=0: no response; a failed partition closes the connection instead.
-    /// - acks=1 and acks=-1 (all) are answered after the leader's append. Without replication the leader
-    ///   is the only replica, so "all in-sync replicas" is the leader; `min.insync.replicas` and the
-    ///   request timeout are not consulted yet.
+    /// - acks=1 is answered after the leader's append.
+    /// - acks=-1 (all) needs an ISR of at least `min.insync.replicas` before the append, or fails with
+    ///   NOT_ENOUGH_REPLICAS (`Partition.appendRecordsToLeader`). Brokers do not replicate yet (issue 9),
+    ///   so the ISR is the leader alone (`PartitionLeaderElection.initialState`): acks=all succeeds
+    ///   exactly when `min.insync.replicas` is 1, once the leader has appended, and never claims copies
+    ///   that do not exist.
     /// - Idempotent producers' sequence numbers are stored but not checked (no DUPLICATE_SEQUENCE_NUMBER).
     func produce(_ request: ProduceRequest, version: Int16) async -> KafkaReply {
         var responses: [ProduceResponse.TopicResponse] = []
@@ -51,6 +54,14 @@ extension KafkaRequestHandler {
         case .refused(let code): return failure(code)
         }
         guard let config = partitions.config(of: partition) else { return failure(.notLeaderOrFollower) }
+        if acks == -1 {
+            let isr = server.metadata.current.partition(partition)?.isr.count ?? 0
+            guard isr >= config.minInsyncReplicas else {
+                return failure(
+                    .notEnoughReplicas,
+                    "The ISR has \(isr) replica(s), fewer than min.insync.replicas (\(config.minInsyncReplicas))")
+            }
+        }
         let batches: ProduceRecordBatches
         do throws(RecordBatchError) {
             batches = try ProduceRecordBatches(

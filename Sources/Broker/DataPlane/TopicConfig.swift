@@ -25,6 +25,8 @@ package struct TopicConfig: Hashable, Sendable {
     package let logConfig: LogConfig
     /// `max.message.bytes`: the largest batch a Produce may append.
     package let maxMessageBytes: Int
+    /// `min.insync.replicas`: the ISR size an `acks=all` Produce needs (NOT_ENOUGH_REPLICAS below it).
+    package let minInsyncReplicas: Int
 
     /// The effective configuration of a topic with `overrides` on a broker configured as `broker`;
     /// throws when an override Paddock interprets has a bad value, or asks for what Paddock does not do
@@ -80,7 +82,7 @@ package struct TopicConfig: Hashable, Sendable {
         }
         self.maxMessageBytes = Int(try number("max.message.bytes", 0...Int64(Int32.max)))
         // Kafka's ranges (`LogConfig`): min.insync.replicas at least 1; the rest must parse.
-        _ = try number("min.insync.replicas", 1...Int64(Int32.max))
+        self.minInsyncReplicas = Int(try number("min.insync.replicas", 1...Int64(Int32.max)))
         guard ["true", "false"].contains(value("unclean.leader.election.enable").lowercased()) else {
             let text = value("unclean.leader.election.enable")
             throw .init("unclean.leader.election.enable: expected true or false, got \"\(text)\"")
