@@ -55,6 +55,23 @@ package final class ReplicaDriver: @unchecked Sendable {
     package var stats = ServerStats()
     package let startedAt = Date()
 
+    /// Where in the database file (Schemas/keeper.sql) a consensus field was loaded from, so that a
+    /// start-up refusal names what an operator can look at: `hs_vote`, `log row 17 term`.
+    static func storageColumn(of field: String, entries: [LogEntry]) -> String {
+        let columns = [
+            "hardState.term": "hs_term", "hardState.vote": "hs_vote", "hardState.commit": "hs_commit",
+            "snapshot.index": "applied_index", "snapshot.term": "applied_term", "applied": "applied_index",
+            "entries": "log",
+        ]
+        if let column = columns[field] { return column }
+        // entries[k].index / entries[k].term
+        guard field.hasPrefix("entries["), let close = field.firstIndex(of: "]"),
+            let k = Int(field[field.index(field.startIndex, offsetBy: 8)..<close]), entries.indices.contains(k)
+        else { return field }
+        let member = field[field.index(after: close)...].drop(while: { $0 == "." })
+        return "log row \(entries[k].index.rawValue) \(member)"
+    }
+
     /// Throws `KeeperStorageError.badRecord` naming the database file and field when the loaded
     /// state is one no correct member writes (negative terms, commit past the log, a vote for a
     /// non-member, ...): refusing to start beats trapping later.
@@ -98,7 +115,8 @@ package final class ReplicaDriver: @unchecked Sendable {
                 appliedTerm: try term(loaded.applied.term, "applied_term"), hardState: hard, entries: entries,
                 sessionTickMillis: Int64(config.tickTime), monotonicMillis: Self.monotonicMillis())
         } catch let error as MalformedConsensusInput {
-            throw KeeperStorageError.badRecord(path: path, detail: error.description)
+            let column = Self.storageColumn(of: error.field, entries: entries)
+            throw KeeperStorageError.badRecord(path: path, detail: "\(column) (\(error.field)): \(error.detail)")
         }
         self.pipeline = ReplicaPipeline(
             loadedHardState: hard, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight)
