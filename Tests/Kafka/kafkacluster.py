@@ -325,6 +325,40 @@ class KafkaCluster:
             raise
         return consumer, tps
 
+    def read_to_end(self, topic, partitions, timeout=60.0):
+        """Reads partitions 0..partitions-1 of `topic` from the beginning up to their end offsets as
+        of now; returns ({(partition, offset): (key, value)}, {partition: end offset})."""
+        consumer, tps = self.assigned_consumer(topic, partitions)
+        try:
+            ends = consumer.end_offsets(tps)
+            got = {}
+            deadline = time.monotonic() + timeout
+            while any(consumer.position(tp) < ends[tp] for tp in tps):
+                if time.monotonic() > deadline:
+                    self.fail("read %d records, end offsets %r" % (len(got), ends))
+                for batch in consumer.poll(timeout_ms=500).values():
+                    for r in batch:
+                        got[(r.partition, r.offset)] = (r.key, r.value)
+        finally:
+            consumer.close()
+        return got, {tp.partition: end for tp, end in ends.items()}
+
+    def wait_offline(self, topic, partitions):
+        """Waits (a session timeout and then some) until every partition's state has leader -1;
+        returns the states."""
+        return self.wait(lambda: all(self.partition_state(topic, p)["leader"] == -1 for p in range(partitions)) and
+                         [self.partition_state(topic, p) for p in range(partitions)],
+                         self.session_timeout_ms / 1000 + 20, "partitions of %s offline" % topic)
+
+    def restart_leading(self, broker, topic, partitions):
+        """Starts `broker` again and waits until it is registered, leads every partition of `topic`
+        in the state znodes, listens, and every broker's metadata has the leaders."""
+        broker.start()
+        self.wait_registered([broker.id], timeout=self.session_timeout_ms / 1000 * 2 + 30)
+        self.wait_leaders(topic, partitions, among=[broker.id])
+        self.wait_listening([broker])
+        self.wait_metadata_leaders(topic, partitions)
+
     def segment_files(self, topic, partition):
         """Every `<baseOffset>.log` of topic-partition across the brokers' log.dirs."""
         found = []

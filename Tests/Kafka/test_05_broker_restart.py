@@ -8,7 +8,6 @@ clean path: SIGTERM deregisters at once (closed session) and a restart serves th
 import json
 import signal
 import subprocess
-import time
 
 import pytest
 from kafka import KafkaProducer
@@ -56,34 +55,15 @@ def test_killed_leader_serves_every_acknowledged_message_after_restart(fresh_clu
         producer.close(timeout=10)
     print("acknowledged %d, failed %d" % (len(acked), len(failed)))
 
-    offline = c.wait(lambda: all(c.partition_state(topic, p)["leader"] == -1 for p in range(PARTITIONS)) and
-                     [c.partition_state(topic, p) for p in range(PARTITIONS)],
-                     c.session_timeout_ms / 1000 + 20, "partitions of %s offline after broker 2 died" % topic)
+    offline = c.wait_offline(topic, PARTITIONS)
     assert all(s["isr"] == [2] for s in offline), offline
 
-    victim.start()
-    c.wait_registered([2], timeout=c.session_timeout_ms / 1000 * 2 + 30)
-    c.wait_leaders(topic, PARTITIONS, among=[2])
-    c.wait_listening([victim])
-    c.wait_metadata_leaders(topic, PARTITIONS)
+    c.restart_leading(victim, topic, PARTITIONS)
+    got, ends = c.read_to_end(topic, PARTITIONS)
 
-    consumer, tps = c.assigned_consumer(topic, PARTITIONS)
-    try:
-        ends = consumer.end_offsets(tps)
-        got = {}
-        deadline = time.monotonic() + 60
-        while any(consumer.position(tp) < ends[tp] for tp in tps):
-            if time.monotonic() > deadline:
-                c.fail("read %d records, end offsets %r" % (len(got), ends))
-            for batch in consumer.poll(timeout_ms=500).values():
-                for r in batch:
-                    got[(r.partition, r.offset)] = (r.key, r.value)
-    finally:
-        consumer.close()
-
-    for tp in tps:
-        offsets = sorted(o for p, o in got if p == tp.partition)
-        assert offsets == list(range(ends[tp])), "partition %d: offsets not consecutive from 0" % tp.partition
+    for partition, end in ends.items():
+        offsets = sorted(o for p, o in got if p == partition)
+        assert offsets == list(range(end)), "partition %d: offsets not consecutive from 0" % partition
     missing = sorted(k for k in acked if k not in got)
     assert not missing, "%d acknowledged records not served after restart, e.g. %r" % (len(missing), missing[:5])
     wrong = sorted(k for k in acked if got[k] != acked[k])
