@@ -204,6 +204,7 @@ let package = Package(
                 "KeeperServer",
                 "KeeperClient",
                 "ServerSupport",
+                "ZooKeeperWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -22,6 +22,12 @@ package struct BrokerConfiguration: Sendable, Equatable {
     /// `zookeeper.connect`: `host:port[,host:port…][/chroot]`. Required.
     package var zookeeperConnect = ""
     package var zookeeperSessionTimeoutMs = 18_000
+    /// `zookeeper.set.acl` (Kafka's key and default, false): give every znode the broker creates Kafka's
+    /// secure ACLs (`ZkACLPolicy`). Needs `zookeeperDigest`, as Kafka needs ZooKeeper SASL or TLS for it.
+    package var zookeeperSetACL = false
+    /// `paddock.zookeeper.digest.user` + `paddock.zookeeper.digest.password.file` (Paddock's own; Kafka
+    /// uses a JAAS `Client` section): the identity the broker authenticates as before it writes anything.
+    package var zookeeperDigest: ZkDigestCredential?
     /// `zookeeper.connection.timeout.ms`; nil means the session timeout (Kafka's default).
     package var zookeeperConnectionTimeoutMs: Int?
     package var numPartitions: Int32 = 1
@@ -88,8 +94,15 @@ package struct BrokerConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Parses the text of a `server.properties` file.
-    package static func parse(_ text: String) throws(Problem) -> BrokerConfiguration {
+    /// The ACLs of the znodes this broker creates.
+    package var zkACLPolicy: ZkACLPolicy { ZkACLPolicy(isSecure: zookeeperSetACL) }
+
+    /// Parses the text of a `server.properties` file. `readFile` reads the files the configuration
+    /// names (the ensemble password file); it is given the most bytes it needs to return, and returning
+    /// more means the file is too long.
+    package static func parse(
+        _ text: String, readFile: (_ path: String, _ limit: Int) throws -> [UInt8] = BrokerConfiguration.readFile
+    ) throws(Problem) -> BrokerConfiguration {
         var config = BrokerConfiguration()
         var values: [String: String] = [:]
         for entry in JavaProperties.parse(text) {
@@ -97,7 +110,17 @@ package struct BrokerConfiguration: Sendable, Equatable {
             values[entry.key] = entry.value.trimmingCharacters(in: .whitespaces)
         }
         try config.apply(values)
+        try config.applyZookeeperSecurity(values, readFile: readFile)
         return config
+    }
+
+    /// Up to `limit` bytes of the file at `path`.
+    package static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Problem("no such file, or not readable")
+        }
+        defer { try? handle.close() }  // read-only: nothing to lose if close fails
+        return Array(try handle.read(upToCount: limit) ?? Data())
     }
 
     static let knownKeys: Set<String> = [
@@ -108,7 +131,8 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "log.retention.minutes", "log.retention.hours", "log.retention.bytes", "log.retention.check.interval.ms",
         "message.max.bytes", "socket.request.max.bytes", "min.insync.replicas", "broker.rack", "admin.port",
         "fetch.max.bytes", "queued.max.requests", "connections.max.idle.ms", "paddock.max.decompressed.batch.bytes",
-        "paddock.max.partitions.per.topic",
+        "paddock.max.partitions.per.topic", "zookeeper.set.acl", "paddock.zookeeper.digest.user",
+        "paddock.zookeeper.digest.password.file",
     ]
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
@@ -216,6 +240,35 @@ package struct BrokerConfiguration: Sendable, Equatable {
         maxPartitionsPerTopic = try number("paddock.max.partitions.per.topic", 1...Int32.max) ?? maxPartitionsPerTopic
         brokerRack = values["broker.rack"].flatMap { $0.isEmpty ? nil : $0 }
         adminPort = try number("admin.port", 0...65535)
+    }
+
+    /// `zookeeper.set.acl` and the digest credential. Error texts name the password file, never its content.
+    private mutating func applyZookeeperSecurity(
+        _ values: [String: String], readFile: (String, Int) throws -> [UInt8]
+    ) throws(Problem) {
+        let userKey = "paddock.zookeeper.digest.user"
+        let fileKey = "paddock.zookeeper.digest.password.file"
+        switch values["zookeeper.set.acl"]?.lowercased() {
+        case nil, "false": zookeeperSetACL = false
+        case "true": zookeeperSetACL = true
+        case let text?: throw Problem("zookeeper.set.acl: expected true or false, got \"\(text)\"")
+        }
+        let user = values[userKey].flatMap { $0.isEmpty ? nil : $0 }
+        let file = values[fileKey].flatMap { $0.isEmpty ? nil : $0 }
+        switch (user, file) {
+        case (nil, nil):
+            guard !zookeeperSetACL else {
+                throw Problem(
+                    "zookeeper.set.acl: true needs the ensemble credential the brokers authenticate with: "
+                        + "set \(userKey) and \(fileKey)")
+            }
+            zookeeperDigest = nil
+        case (nil, _?): throw Problem("\(userKey): required with \(fileKey)")
+        case (_?, nil): throw Problem("\(fileKey): required with \(userKey)")
+        case (let user?, let file?):
+            zookeeperDigest = try ZkDigestCredential.load(
+                user: user, passwordFile: file, userKey: userKey, fileKey: fileKey, readFile: readFile)
+        }
     }
 
     /// `host:port[,host:port…][/chroot]` with numeric ports and a chroot that is an absolute path.

@@ -9,6 +9,7 @@ import PaddockShell
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import ZooKeeperWire
 
 /// `paddock`: one executable, one subcommand per role (DESIGN.md). Wiring only.
 @main
@@ -351,15 +352,49 @@ struct Topics: AsyncParsableCommand {
         @Option(help: "The ensemble: host:port[,host:port...][/chroot], as zookeeper.connect.")
         var zookeeper: String
 
+        @Option(
+            help: ArgumentHelp(
+                "Authenticate to the ensemble as this digest user (the brokers' paddock.zookeeper.digest.user).",
+                discussion: "New znodes then get Kafka's secure ACLs, as kafka-topics gave them with ZooKeeper SASL."))
+        var zookeeperDigestUser: String?
+
+        @Option(help: "The file holding that user's password (the brokers' paddock.zookeeper.digest.password.file).")
+        var zookeeperDigestPasswordFile: String?
+
+        func validate() throws {
+            if (zookeeperDigestUser == nil) != (zookeeperDigestPasswordFile == nil) {
+                throw ValidationError("--zookeeper-digest-user and --zookeeper-digest-password-file go together")
+            }
+        }
+
         /// Runs `body` with a connected session and closes it; admin failures exit 1 with one line.
         func withAdmin(_ body: (TopicAdmin) async throws -> Void) async throws {
+            var credential: ZkDigestCredential?
+            if let user = zookeeperDigestUser, let file = zookeeperDigestPasswordFile {
+                do {
+                    credential = try ZkDigestCredential.load(
+                        user: user, passwordFile: file, userKey: "--zookeeper-digest-user",
+                        fileKey: "--zookeeper-digest-password-file", readFile: BrokerConfiguration.readFile)
+                } catch {
+                    throw ValidationError(error.description)
+                }
+            }
             let client = try ZooKeeperClient(connectString: zookeeper, logger: Logger(label: "paddock.topics"))
             try await client.connect()
             do {
-                try await body(TopicAdmin(client: client))
+                if let credential { try await client.addAuth(scheme: "digest", credential: credential.authData) }
+                let acls = ZkACLPolicy(isSecure: credential != nil)
+                try await body(TopicAdmin(client: client, acls: acls))
             } catch let failure as TopicAdmin.Failure {
                 try? await client.close()
                 print("Error: \(failure)")
+                throw ExitCode(1)
+            } catch let error as ZooKeeperError where error.code == .noAuth {
+                try? await client.close()
+                print(
+                    "Error: the ensemble refused to change \(error.path ?? "a znode") (NOAUTH): the cluster's znodes "
+                        + "have ACLs; pass the brokers' credential with --zookeeper-digest-user and "
+                        + "--zookeeper-digest-password-file")
                 throw ExitCode(1)
             }
             try await client.close()
