@@ -156,15 +156,35 @@ struct Cluster: ParsableCommand {
             abstract: "Write the configs, start every member, then every broker once the ensemble serves.")
         @OptionGroup var options: ClusterOptions
         @Option(help: "Seconds to wait for a leader and followers, and again for the brokers.") var timeout: Int = 60
+        @Flag(
+            inversion: .prefixedNo,
+            help: ArgumentHelp(
+                "Secure the cluster's znodes (zookeeper.set.acl=true, and the root's ACL).",
+                discussion: """
+                    The brokers always authenticate as digest user kafka with the password in \
+                    DIR/zookeeper-digest.password (generated on the first up, kept afterwards).
+                    """))
+        var zookeeperACL = true
 
         func run() async throws {
-            let cluster = try options.cluster()
+            var cluster = try options.cluster()
+            cluster.zookeeperACL = zookeeperACL
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
+            var random = SystemRandomNumberGenerator()
+            let password = try cluster.ensureDigestPassword(using: &random)
             try cluster.upKeepers(executable: executable)
             guard cluster.waitForQuorum(timeout: .seconds(timeout)) else {
                 print("no quorum within \(timeout) s, or a member exited; logs: \(cluster.directory)/keeper*/keeper.log")
                 throw ExitCode(1)
+            }
+            if zookeeperACL {
+                do {
+                    try await cluster.secureRoot(password: password, timeout: .seconds(timeout))
+                } catch {
+                    print("cannot secure the root znode as digest user \(LocalCluster.digestUser): \(error)")
+                    throw ExitCode(1)
+                }
             }
             try cluster.upBrokers(executable: executable)
             print("connect: \(cluster.connectString)")
@@ -176,6 +196,9 @@ struct Cluster: ParsableCommand {
             } catch let failure as LocalCluster.Failure {
                 print(failure.description)
                 throw ExitCode(1)
+            }
+            if zookeeperACL {
+                print("znodes: writable only as digest user \(LocalCluster.digestUser), password in \(cluster.digestPasswordPath)")
             }
         }
     }
