@@ -35,9 +35,8 @@ extension LocalCluster {
         try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let password = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &random)) }
             .joined()
-        guard
-            fm.createFile(
-                atPath: digestPasswordPath, contents: Data((password + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        let contents = Data((password + "\n").utf8)
+        guard fm.createFile(atPath: digestPasswordPath, contents: contents, attributes: [.posixPermissions: 0o600])
         else { throw Failure("cannot write \(digestPasswordPath)") }
         return password
     }
