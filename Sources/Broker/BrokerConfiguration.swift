@@ -52,6 +52,16 @@ package struct BrokerConfiguration: Sendable, Equatable {
     /// connection; past it connections are not read until one finishes. Each connection also has at most
     /// one request in flight (Kafka mutes a connection until its response is sent).
     package var queuedMaxRequests: Int32 = 500
+    /// `queued.max.request.bytes` (Kafka's key): the bytes of request frames held at once across every
+    /// connection, from a frame's size until its request is handled; past it connections whose next
+    /// frame does not fit are not read until bytes are released (`QueuedRequestBytes`).
+    ///
+    /// Diverges from Kafka: Kafka's default is -1, no bound, so 100 connections that each declare a
+    /// 100 MiB frame and then send it slowly hold 10 GiB. Paddock always bounds it: nil (the key absent,
+    /// or Kafka's "unbounded" -1 or 0, which get a warning at start-up) means `defaultQueuedMaxRequestBytes`
+    /// or `socket.request.max.bytes`, whichever is larger. As in Kafka, a set value must be at least
+    /// `socket.request.max.bytes`, so any one frame fits.
+    package var queuedMaxRequestBytes: Int64?
     /// `connections.max.idle.ms` (Kafka's key and default, 600,000): a client connection with no bytes in
     /// or out for this long is closed.
     package var connectionsMaxIdleMs: Int64 = 600_000
@@ -69,6 +79,16 @@ package struct BrokerConfiguration: Sendable, Equatable {
     package var adminPort: Int?
     /// Keys Paddock does not know or does not use, in file order.
     package var ignoredKeys: [String] = []
+    /// Values Paddock reads differently from Kafka, one sentence each, for a warning at start-up.
+    package var divergences: [String] = []
+
+    /// Paddock's `queued.max.request.bytes` when none is set: 256 MiB.
+    package static let defaultQueuedMaxRequestBytes: Int64 = 256 << 20
+
+    /// The bound on queued request bytes in effect (`queuedMaxRequestBytes`).
+    package var queuedRequestBytesLimit: Int {
+        Int(clamping: queuedMaxRequestBytes ?? max(Self.defaultQueuedMaxRequestBytes, Int64(socketRequestMaxBytes)))
+    }
 
     package init() {}
 
@@ -130,9 +150,9 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "unclean.leader.election.enable", "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.retention.ms",
         "log.retention.minutes", "log.retention.hours", "log.retention.bytes", "log.retention.check.interval.ms",
         "message.max.bytes", "socket.request.max.bytes", "min.insync.replicas", "broker.rack", "admin.port",
-        "fetch.max.bytes", "queued.max.requests", "connections.max.idle.ms", "paddock.max.decompressed.batch.bytes",
-        "paddock.max.partitions.per.topic", "zookeeper.set.acl", "paddock.zookeeper.digest.user",
-        "paddock.zookeeper.digest.password.file",
+        "fetch.max.bytes", "queued.max.requests", "queued.max.request.bytes", "connections.max.idle.ms",
+        "paddock.max.decompressed.batch.bytes", "paddock.max.partitions.per.topic", "zookeeper.set.acl",
+        "paddock.zookeeper.digest.user", "paddock.zookeeper.digest.password.file",
     ]
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
@@ -234,6 +254,22 @@ package struct BrokerConfiguration: Sendable, Equatable {
         minInsyncReplicas = try number("min.insync.replicas", 1...Int32.max) ?? minInsyncReplicas
         fetchMaxBytes = try number("fetch.max.bytes", int32) ?? fetchMaxBytes
         queuedMaxRequests = try number("queued.max.requests", 1...Int32.max) ?? queuedMaxRequests
+        switch try number("queued.max.request.bytes", Int64.min...Int64.max) {
+        case nil:
+            queuedMaxRequestBytes = nil
+        case let bytes? where bytes <= 0:
+            queuedMaxRequestBytes = nil
+            divergences.append(
+                "queued.max.request.bytes=\(bytes) means no bound in Kafka; Paddock keeps its bound of "
+                    + "\(queuedRequestBytesLimit) bytes")
+        case let bytes?:
+            guard bytes >= Int64(socketRequestMaxBytes) else {
+                throw Problem(
+                    "queued.max.request.bytes: must be at least socket.request.max.bytes (\(socketRequestMaxBytes)), "
+                        + "got \(bytes)")
+            }
+            queuedMaxRequestBytes = bytes
+        }
         connectionsMaxIdleMs = try number("connections.max.idle.ms", 1...Int64(Int32.max)) ?? connectionsMaxIdleMs
         maxDecompressedBatchBytes =
             try number("paddock.max.decompressed.batch.bytes", 1...Int32.max) ?? maxDecompressedBatchBytes

@@ -40,6 +40,9 @@ package final class BrokerServer: Service, Sendable {
         for key in configuration.ignoredKeys {
             logger.warning("ignoring unknown or unsupported configuration key", metadata: ["key": "\(key)", "file": "\(configPath)"])
         }
+        for divergence in configuration.divergences {
+            logger.warning("configuration value read differently from kafka", metadata: ["note": "\(divergence)"])
+        }
         return BrokerServer(configuration: configuration, logger: logger)
     }
 

@@ -292,3 +292,43 @@ import Testing
         #expect("\(credential)" == "digest user kafka")
     }
 }
+
+/// `queued.max.request.bytes`: always a bound in Paddock (Kafka's default, -1, has none).
+@Suite struct QueuedMaxRequestBytesConfigurationTests {
+    static let base = "broker.id=1\nzookeeper.connect=h:2181\n"
+
+    @Test func defaultIs256MiBOrOneFrameIfThatIsLarger() throws {
+        let config = try BrokerConfiguration.parse(Self.base)
+        #expect(config.queuedMaxRequestBytes == nil)
+        #expect(config.queuedRequestBytesLimit == 268_435_456)
+        #expect(config.divergences.isEmpty)
+        let big = try BrokerConfiguration.parse(Self.base + "socket.request.max.bytes=500000000\n")
+        #expect(big.queuedRequestBytesLimit == 500_000_000)
+    }
+
+    @Test func anExplicitValueIsUsed() throws {
+        let config = try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=209715200\n")
+        #expect(config.queuedRequestBytesLimit == 209_715_200)
+        #expect(config.ignoredKeys.isEmpty)
+    }
+
+    @Test(arguments: ["-1", "0"])
+    func kafkasUnboundedValuesKeepPaddocksBoundWithAWarning(value: String) throws {
+        let config = try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=\(value)\n")
+        #expect(config.queuedRequestBytesLimit == 268_435_456)
+        #expect(
+            config.divergences == [
+                "queued.max.request.bytes=\(value) means no bound in Kafka; Paddock keeps its bound of 268435456 bytes"
+            ])
+    }
+
+    @Test func aValueBelowOneFrameIsRefusedAsInKafka() {
+        #expect(
+            throws: BrokerConfiguration.Problem(
+                "queued.max.request.bytes: must be at least socket.request.max.bytes (104857600), got 1000")
+        ) { try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=1000\n") }
+        #expect(throws: BrokerConfiguration.Problem.self) {
+            try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=lots\n")
+        }
+    }
+}
