@@ -169,6 +169,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),
@@ -204,6 +205,7 @@ let package = Package(
                 "KeeperServer",
                 "KeeperClient",
                 "ServerSupport",
+                "ZooKeeperWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -258,6 +260,7 @@ let package = Package(
             dependencies: [
                 "Broker", "KafkaWire", "SegmentLog", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", "SimulationKit",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -22,6 +22,12 @@ package struct BrokerConfiguration: Sendable, Equatable {
     /// `zookeeper.connect`: `host:port[,host:port…][/chroot]`. Required.
     package var zookeeperConnect = ""
     package var zookeeperSessionTimeoutMs = 18_000
+    /// `zookeeper.set.acl` (Kafka's key and default, false): give every znode the broker creates Kafka's
+    /// secure ACLs (`ZkACLPolicy`). Needs `zookeeperDigest`, as Kafka needs ZooKeeper SASL or TLS for it.
+    package var zookeeperSetACL = false
+    /// `paddock.zookeeper.digest.user` + `paddock.zookeeper.digest.password.file` (Paddock's own; Kafka
+    /// uses a JAAS `Client` section): the identity the broker authenticates as before it writes anything.
+    package var zookeeperDigest: ZkDigestCredential?
     /// `zookeeper.connection.timeout.ms`; nil means the session timeout (Kafka's default).
     package var zookeeperConnectionTimeoutMs: Int?
     package var numPartitions: Int32 = 1
@@ -46,6 +52,16 @@ package struct BrokerConfiguration: Sendable, Equatable {
     /// connection; past it connections are not read until one finishes. Each connection also has at most
     /// one request in flight (Kafka mutes a connection until its response is sent).
     package var queuedMaxRequests: Int32 = 500
+    /// `queued.max.request.bytes` (Kafka's key): the bytes of request frames held at once across every
+    /// connection, from a frame's size until its request is handled; past it connections whose next
+    /// frame does not fit are not read until bytes are released (`QueuedRequestBytes`).
+    ///
+    /// Diverges from Kafka: Kafka's default is -1, no bound, so 100 connections that each declare a
+    /// 100 MiB frame and then send it slowly hold 10 GiB. Paddock always bounds it: nil (the key absent,
+    /// or Kafka's "unbounded" -1 or 0, which get a warning at start-up) means `defaultQueuedMaxRequestBytes`
+    /// or `socket.request.max.bytes`, whichever is larger. As in Kafka, a set value must be at least
+    /// `socket.request.max.bytes`, so any one frame fits.
+    package var queuedMaxRequestBytes: Int64?
     /// `connections.max.idle.ms` (Kafka's key and default, 600,000): a client connection with no bytes in
     /// or out for this long is closed.
     package var connectionsMaxIdleMs: Int64 = 600_000
@@ -63,6 +79,16 @@ package struct BrokerConfiguration: Sendable, Equatable {
     package var adminPort: Int?
     /// Keys Paddock does not know or does not use, in file order.
     package var ignoredKeys: [String] = []
+    /// Values Paddock reads differently from Kafka, one sentence each, for a warning at start-up.
+    package var divergences: [String] = []
+
+    /// Paddock's `queued.max.request.bytes` when none is set: 256 MiB.
+    package static let defaultQueuedMaxRequestBytes: Int64 = 256 << 20
+
+    /// The bound on queued request bytes in effect (`queuedMaxRequestBytes`).
+    package var queuedRequestBytesLimit: Int {
+        Int(clamping: queuedMaxRequestBytes ?? max(Self.defaultQueuedMaxRequestBytes, Int64(socketRequestMaxBytes)))
+    }
 
     package init() {}
 
@@ -88,8 +114,15 @@ package struct BrokerConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Parses the text of a `server.properties` file.
-    package static func parse(_ text: String) throws(Problem) -> BrokerConfiguration {
+    /// The ACLs of the znodes this broker creates.
+    package var zkACLPolicy: ZkACLPolicy { ZkACLPolicy(isSecure: zookeeperSetACL) }
+
+    /// Parses the text of a `server.properties` file. `readFile` reads the files the configuration
+    /// names (the ensemble password file); it is given the most bytes it needs to return, and returning
+    /// more means the file is too long.
+    package static func parse(
+        _ text: String, readFile: (_ path: String, _ limit: Int) throws -> [UInt8] = BrokerConfiguration.readFile
+    ) throws(Problem) -> BrokerConfiguration {
         var config = BrokerConfiguration()
         var values: [String: String] = [:]
         for entry in JavaProperties.parse(text) {
@@ -97,7 +130,17 @@ package struct BrokerConfiguration: Sendable, Equatable {
             values[entry.key] = entry.value.trimmingCharacters(in: .whitespaces)
         }
         try config.apply(values)
+        try config.applyZookeeperSecurity(values, readFile: readFile)
         return config
+    }
+
+    /// Up to `limit` bytes of the file at `path`.
+    package static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw Problem("no such file, or not readable")
+        }
+        defer { try? handle.close() }  // read-only: nothing to lose if close fails
+        return Array(try handle.read(upToCount: limit) ?? Data())
     }
 
     static let knownKeys: Set<String> = [
@@ -107,8 +150,9 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "unclean.leader.election.enable", "log.segment.bytes", "log.roll.ms", "log.roll.hours", "log.retention.ms",
         "log.retention.minutes", "log.retention.hours", "log.retention.bytes", "log.retention.check.interval.ms",
         "message.max.bytes", "socket.request.max.bytes", "min.insync.replicas", "broker.rack", "admin.port",
-        "fetch.max.bytes", "queued.max.requests", "connections.max.idle.ms", "paddock.max.decompressed.batch.bytes",
-        "paddock.max.partitions.per.topic",
+        "fetch.max.bytes", "queued.max.requests", "queued.max.request.bytes", "connections.max.idle.ms",
+        "paddock.max.decompressed.batch.bytes", "paddock.max.partitions.per.topic", "zookeeper.set.acl",
+        "paddock.zookeeper.digest.user", "paddock.zookeeper.digest.password.file",
     ]
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
@@ -210,12 +254,57 @@ package struct BrokerConfiguration: Sendable, Equatable {
         minInsyncReplicas = try number("min.insync.replicas", 1...Int32.max) ?? minInsyncReplicas
         fetchMaxBytes = try number("fetch.max.bytes", int32) ?? fetchMaxBytes
         queuedMaxRequests = try number("queued.max.requests", 1...Int32.max) ?? queuedMaxRequests
+        switch try number("queued.max.request.bytes", Int64.min...Int64.max) {
+        case nil:
+            queuedMaxRequestBytes = nil
+        case let bytes? where bytes <= 0:
+            queuedMaxRequestBytes = nil
+            divergences.append(
+                "queued.max.request.bytes=\(bytes) means no bound in Kafka; Paddock keeps its bound of "
+                    + "\(queuedRequestBytesLimit) bytes")
+        case let bytes?:
+            guard bytes >= Int64(socketRequestMaxBytes) else {
+                throw Problem(
+                    "queued.max.request.bytes: must be at least socket.request.max.bytes (\(socketRequestMaxBytes)), "
+                        + "got \(bytes)")
+            }
+            queuedMaxRequestBytes = bytes
+        }
         connectionsMaxIdleMs = try number("connections.max.idle.ms", 1...Int64(Int32.max)) ?? connectionsMaxIdleMs
         maxDecompressedBatchBytes =
             try number("paddock.max.decompressed.batch.bytes", 1...Int32.max) ?? maxDecompressedBatchBytes
         maxPartitionsPerTopic = try number("paddock.max.partitions.per.topic", 1...Int32.max) ?? maxPartitionsPerTopic
         brokerRack = values["broker.rack"].flatMap { $0.isEmpty ? nil : $0 }
         adminPort = try number("admin.port", 0...65535)
+    }
+
+    /// `zookeeper.set.acl` and the digest credential. Error texts name the password file, never its content.
+    private mutating func applyZookeeperSecurity(
+        _ values: [String: String], readFile: (String, Int) throws -> [UInt8]
+    ) throws(Problem) {
+        let userKey = "paddock.zookeeper.digest.user"
+        let fileKey = "paddock.zookeeper.digest.password.file"
+        switch values["zookeeper.set.acl"]?.lowercased() {
+        case nil, "false": zookeeperSetACL = false
+        case "true": zookeeperSetACL = true
+        case let text?: throw Problem("zookeeper.set.acl: expected true or false, got \"\(text)\"")
+        }
+        let user = values[userKey].flatMap { $0.isEmpty ? nil : $0 }
+        let file = values[fileKey].flatMap { $0.isEmpty ? nil : $0 }
+        switch (user, file) {
+        case (nil, nil):
+            guard !zookeeperSetACL else {
+                throw Problem(
+                    "zookeeper.set.acl: true needs the ensemble credential the brokers authenticate with: "
+                        + "set \(userKey) and \(fileKey)")
+            }
+            zookeeperDigest = nil
+        case (nil, _?): throw Problem("\(userKey): required with \(fileKey)")
+        case (_?, nil): throw Problem("\(fileKey): required with \(userKey)")
+        case (let user?, let file?):
+            zookeeperDigest = try ZkDigestCredential.load(
+                user: user, passwordFile: file, userKey: userKey, fileKey: fileKey, readFile: readFile)
+        }
     }
 
     /// `host:port[,host:port…][/chroot]` with numeric ports and a chroot that is an absolute path.

@@ -10,6 +10,8 @@ package enum BrokerError: Error, Equatable, CustomStringConvertible {
     case sessionClosed
     /// A Kafka listener could not bind its address.
     case listenerFailed(endpoint: String, reason: String)
+    /// The ensemble refused a write (NOAUTH): the node's ACL names another identity than ours.
+    case notAuthorized(path: String, user: String?)
 
     package var description: String {
         switch self {
@@ -21,6 +23,12 @@ package enum BrokerError: Error, Equatable, CustomStringConvertible {
         case .sessionExpired: "the ensemble expired the broker's session"
         case .sessionClosed: "the ensemble session closed unexpectedly"
         case .listenerFailed(let endpoint, let reason): "cannot listen on \(endpoint): \(reason)"
+        case .notAuthorized(let path, let user?):
+            "the ensemble refused to let digest user \(user) change \(path) (NOAUTH): every broker of a cluster "
+                + "needs the same paddock.zookeeper.digest.user and password"
+        case .notAuthorized(let path, nil):
+            "the ensemble refused to let this broker change \(path) (NOAUTH): the cluster's znodes have ACLs "
+                + "(zookeeper.set.acl); set paddock.zookeeper.digest.user and paddock.zookeeper.digest.password.file"
         }
     }
 }

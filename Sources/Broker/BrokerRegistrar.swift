@@ -6,11 +6,13 @@ import ZooKeeperWire
 /// top-level persistent paths, `/cluster/id`, and the ephemeral `/brokers/ids/<id>` registration.
 struct BrokerRegistrar {
     let client: ZooKeeperClient
+    /// `zookeeper.set.acl`'s choice for every node created here.
+    let acls: ZkACLPolicy
     let logger: Logger
 
     /// `KafkaZkClient.createTopLevelPaths`.
     func createPersistentPaths() async throws {
-        for path in ZkPaths.persistentPaths { try await client.ensurePath(path) }
+        for path in ZkPaths.persistentPaths { try await client.ensurePath(path, acls: acls) }
     }
 
     /// `KafkaZkClient.createOrGetClusterId`: the existing id, or a new random one.
@@ -19,9 +21,10 @@ struct BrokerRegistrar {
             return try ClusterIDPayload.decode(data)
         }
         let id = KafkaUUID.random(using: &random)
-        try await client.ensurePath("/cluster")
+        try await client.ensurePath("/cluster", acls: acls)
         do {
-            _ = try await client.create(ZkPaths.clusterID, data: ClusterIDPayload.encode(id))
+            _ = try await client.create(
+                ZkPaths.clusterID, data: ClusterIDPayload.encode(id), acl: acls.acl(for: ZkPaths.clusterID))
             return id
         } catch let error as ZooKeeperError where error.code == .nodeExists {
             return try await clusterID(using: &random)
@@ -41,7 +44,7 @@ struct BrokerRegistrar {
         var waitingLogged = false
         while true {
             let results = try await client.multi([
-                .create(path: path, data: [], mode: .ephemeral),
+                .create(path: path, data: [], acl: acls.acl(for: path), mode: .ephemeral),
                 .setData(path: path, data: registration.encode(), version: 0),
             ])
             if results.firstError == nil, case .setData(let stat) = results[1] { return stat.czxid }

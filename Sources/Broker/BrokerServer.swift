@@ -40,6 +40,9 @@ package final class BrokerServer: Service, Sendable {
         for key in configuration.ignoredKeys {
             logger.warning("ignoring unknown or unsupported configuration key", metadata: ["key": "\(key)", "file": "\(configPath)"])
         }
+        for divergence in configuration.divergences {
+            logger.warning("configuration value read differently from kafka", metadata: ["note": "\(divergence)"])
+        }
         return BrokerServer(configuration: configuration, logger: logger)
     }
 
@@ -73,18 +76,24 @@ package final class BrokerServer: Service, Sendable {
         }
     }
 
+    /// Topic administration on the current session, creating znodes with this broker's ACLs; throws
+    /// CONNECTIONLOSS between sessions.
+    package var topicAdmin: TopicAdmin {
+        get throws { TopicAdmin(client: try currentClient, acls: configuration.zkACLPolicy) }
+    }
+
     /// Creates `name` with the broker defaults (`num.partitions`, `default.replication.factor`), as
     /// auto-creation does (`auto.create.topics.enable`; the caller checks that flag).
     package func createTopic(_ name: String, configs: [String: String] = [:]) async throws -> TopicAssignment {
         var random = SystemRandomNumberGenerator()
-        return try await TopicAdmin(client: try currentClient).create(
+        return try await topicAdmin.create(
             name, partitions: configuration.numPartitions, replicationFactor: Int(configuration.defaultReplicationFactor),
             configs: configs, random: &random)
     }
 
     /// A topic's config overrides (`/config/topics/<t>`); empty when it has none.
     package func topicConfigOverrides(_ topic: String) async throws -> [String: String] {
-        try await TopicAdmin(client: currentClient).configOverrides(topic)
+        try await topicAdmin.configOverrides(topic)
     }
 
     private func runSessions(logger: Logger) async throws {
@@ -100,6 +109,12 @@ package final class BrokerServer: Service, Sendable {
                 if firstSession { throw error }
                 logger.warning("cannot reach the ensemble; retrying", metadata: ["error": "\(error)"])
                 continue
+            }
+            do {
+                try await authenticate(session, logger: logger)
+            } catch {
+                try? await session.close()  // the session is unusable either way; the error says why
+                throw error
             }
             firstSession = false
             client.withLock { $0 = session }
@@ -119,15 +134,16 @@ package final class BrokerServer: Service, Sendable {
 
     /// Kafka creates the chroot of `zookeeper.connect` if it is missing (`createChrootIfNecessary`).
     private func ensureChroot(logger: Logger) async throws {
-        guard let slash = configuration.zookeeperConnect.firstIndex(of: "/") else { return }
-        let chroot = String(configuration.zookeeperConnect[slash...])
-        guard chroot != "/" else { return }
+        guard let chroot = Self.chroot(of: configuration.zookeeperConnect),
+            let slash = configuration.zookeeperConnect.firstIndex(of: "/")
+        else { return }
         let root = try ZooKeeperClient(
             connectString: String(configuration.zookeeperConnect[..<slash]), sessionTimeout: configuration.sessionTimeout,
             logger: logger)
         try await root.connect(timeout: configuration.connectionTimeout)
         do {
-            try await root.ensurePath(chroot)
+            try await authenticate(root, logger: logger)
+            try await root.ensurePath(chroot, acls: configuration.zkACLPolicy)
         } catch {
             try? await root.close()
             throw error
@@ -135,11 +151,50 @@ package final class BrokerServer: Service, Sendable {
         try await root.close()
     }
 
+    /// Adds the ensemble credential to a new session before it writes anything (Kafka logs in with SASL
+    /// while connecting). The digest scheme accepts any `user:password`; a wrong password shows up as
+    /// NOAUTH on the first write to a node another broker created, reported by `runSession`.
+    private func authenticate(_ session: ZooKeeperClient, logger: Logger) async throws {
+        guard let credential = configuration.zookeeperDigest else { return }
+        try await session.addAuth(scheme: "digest", credential: credential.authData)
+        logger.debug("authenticated to the ensemble", metadata: ["zk.auth_user": "\(credential.user)"])
+    }
+
+    /// With `zookeeper.set.acl`, one warning per session when the namespace root lets anyone delete the
+    /// top-level nodes (`ZkACLPolicy.isWorldWritable`).
+    private func warnIfRootIsOpen(_ session: ZooKeeperClient, logger: Logger) async throws {
+        guard configuration.zookeeperSetACL else { return }
+        let (acl, _) = try await session.getACL("/")
+        guard ZkACLPolicy.isWorldWritable(acl) else { return }
+        logger.warning(
+            """
+            the root of the cluster's znodes is world-writable: anyone may delete /controller or /controller_epoch; \
+            use a chroot in zookeeper.connect or give the root a secure acl
+            """,
+            metadata: ["zk.path": "\(Self.chroot(of: configuration.zookeeperConnect) ?? "/")"])
+    }
+
+    /// The chroot of a connect string (`host:port/chroot`), nil without one.
+    private static func chroot(of connect: String) -> String? {
+        guard let slash = connect.firstIndex(of: "/") else { return nil }
+        let chroot = String(connect[slash...])
+        return chroot == "/" ? nil : chroot
+    }
+
     private func runSession(_ session: ZooKeeperClient, logger: Logger) async throws {
+        do {
+            try await runAuthorizedSession(session, logger: logger)
+        } catch let error as ZooKeeperError where error.code == .noAuth {
+            throw BrokerError.notAuthorized(path: error.path ?? "?", user: configuration.zookeeperDigest?.user)
+        }
+    }
+
+    private func runAuthorizedSession(_ session: ZooKeeperClient, logger: Logger) async throws {
         let sessionEvents = session.sessionEvents()
         let watchEvents = session.watchEvents()
-        let registrar = BrokerRegistrar(client: session, logger: logger)
+        let registrar = BrokerRegistrar(client: session, acls: configuration.zkACLPolicy, logger: logger)
         var random = SystemRandomNumberGenerator()
+        try await warnIfRootIsOpen(session, logger: logger)
         try await registrar.createPersistentPaths()
         let clusterID = try await registrar.clusterID(using: &random)
         let registration = BrokerRegistration(
@@ -215,7 +270,8 @@ package final class BrokerServer: Service, Sendable {
         for problem in snapshot.problems { logger.warning("skipping malformed znode", metadata: ["problem": "\(problem)"]) }
         metadata.update(MetadataCache.Snapshot(clusterID: clusterID, cluster: snapshot))
         if !controller.isActive, snapshot.controller == nil {
-            let election = ControllerElection(client: session, brokerID: configuration.brokerID)
+            let election = ControllerElection(
+                client: session, brokerID: configuration.brokerID, acls: configuration.zkACLPolicy)
             if let won = try await election.attempt(timestamp: Self.nowMilliseconds()) {
                 for action in controller.becameController(epoch: won.epoch, epochZkVersion: won.version) { log(action, logger: logger) }
             }
@@ -245,9 +301,9 @@ package final class BrokerServer: Service, Sendable {
                     return false
                 }
                 wrote = true
-            case .createIfAbsent(let paths, let check):
-                for path in paths {
-                    let ops = [check, Op.create(path: path, data: [])]
+            case .createIfAbsent(let creates, let check):
+                for create in creates {
+                    let ops = [check, create]
                     let results = try await session.multi(ops)
                     if let code = results.firstError, code != .nodeExists {
                         for follow in controller.writeFailed(ops, results: results) { log(follow, logger: logger) }
@@ -312,6 +368,10 @@ package final class BrokerServer: Service, Sendable {
             logger.info("topic deletion request removed", metadata: ["kafka.topic": "\(topic)", "reason": "\(reason)"])
         case .writeConflict(let path, let code):
             logger.debug("controller write conflicted; re-reading", metadata: ["path": "\(path)", "code": "\(code)"])
+        case .writeNotAuthorized(let path):
+            logger.warning(
+                "controller write refused by the node's acl (NOAUTH)",
+                metadata: ["path": "\(path)", "zk.auth_user": "\(configuration.zookeeperDigest?.user ?? "none")"])
         }
     }
 

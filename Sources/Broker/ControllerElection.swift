@@ -11,13 +11,17 @@ import ZooKeeperWire
 struct ControllerElection {
     let client: ZooKeeperClient
     let brokerID: BrokerID
+    /// `zookeeper.set.acl`'s choice for `/controller` and `/controller_epoch`.
+    let acls: ZkACLPolicy
 
     /// The epoch and its zk version if we won, nil if another broker is controller.
     func attempt(timestamp: Int64) async throws -> ClusterSnapshot.ControllerEpoch? {
         let current = try await readOrCreateEpoch()
         let newEpoch = current.epoch + 1
         let results = try await client.multi([
-            .create(path: ZkPaths.controller, data: ControllerPayload.encode(brokerID: brokerID, timestamp: timestamp), mode: .ephemeral),
+            .create(
+                path: ZkPaths.controller, data: ControllerPayload.encode(brokerID: brokerID, timestamp: timestamp),
+                acl: acls.acl(for: ZkPaths.controller), mode: .ephemeral),
             .setData(path: ZkPaths.controllerEpoch, data: ControllerEpochPayload.encode(newEpoch), version: current.version),
         ])
         switch results.firstError {
@@ -42,7 +46,9 @@ struct ControllerElection {
             return .init(epoch: try ControllerEpochPayload.decode(data), version: stat.version)
         }
         do {
-            _ = try await client.create(ZkPaths.controllerEpoch, data: ControllerEpochPayload.encode(0))
+            _ = try await client.create(
+                ZkPaths.controllerEpoch, data: ControllerEpochPayload.encode(0),
+                acl: acls.acl(for: ZkPaths.controllerEpoch))
             return .init(epoch: 0, version: 0)
         } catch let error as ZooKeeperError where error.code == .nodeExists {
             return try await readOrCreateEpoch()

@@ -27,19 +27,25 @@ package struct ControllerStateMachine {
         package var deleteTopicEnable: Bool
         package var defaultPartitions: Int32
         package var defaultReplicationFactor: Int
+        /// The ACLs of the znodes the controller creates (`zookeeper.set.acl`).
+        package var acls: ZkACLPolicy
 
-        package init(uncleanLeaderElection: Bool, deleteTopicEnable: Bool, defaultPartitions: Int32, defaultReplicationFactor: Int) {
+        package init(
+            uncleanLeaderElection: Bool, deleteTopicEnable: Bool, defaultPartitions: Int32,
+            defaultReplicationFactor: Int, acls: ZkACLPolicy = .open
+        ) {
             self.uncleanLeaderElection = uncleanLeaderElection
             self.deleteTopicEnable = deleteTopicEnable
             self.defaultPartitions = defaultPartitions
             self.defaultReplicationFactor = defaultReplicationFactor
+            self.acls = acls
         }
 
         package init(_ configuration: BrokerConfiguration) {
             self.init(
                 uncleanLeaderElection: configuration.uncleanLeaderElectionEnable,
                 deleteTopicEnable: configuration.deleteTopicEnable, defaultPartitions: configuration.numPartitions,
-                defaultReplicationFactor: Int(configuration.defaultReplicationFactor))
+                defaultReplicationFactor: Int(configuration.defaultReplicationFactor), acls: configuration.zkACLPolicy)
         }
     }
 
@@ -57,14 +63,17 @@ package struct ControllerStateMachine {
         case topicDeleted(String)
         case deletionIgnored(topic: String, reason: String)
         case writeConflict(path: String, code: String)
+        /// The ensemble refused a write for want of permission (NOAUTH): the node's ACL names another
+        /// identity. Not a race that re-reading resolves, so it is worth a warning.
+        case writeNotAuthorized(path: String)
     }
 
     /// What the driver does.
     package enum Action: Hashable, Sendable {
         /// Run `ops` as one multi; the first op is the epoch check. A rejected check means fenced.
         case write([Op])
-        /// Create each path (in order) unless it exists, each as a fenced multi; NODEEXISTS is fine.
-        case createIfAbsent([String], epochCheck: Op)
+        /// Run each create (in order) unless its node exists, each as a fenced multi; NODEEXISTS is fine.
+        case createIfAbsent([Op], epochCheck: Op)
         /// Delete `path` and everything under it, deepest first, each delete a fenced multi;
         /// NONODE is fine.
         case deleteRecursive(String, epochCheck: Op)
@@ -121,7 +130,9 @@ package struct ControllerStateMachine {
         }
         let failed = zip(ops, results).first { $0.1.error != nil && $0.1.error != .ok && $0.1.error != .runtimeInconsistency }
         if let failed, let code = failed.1.error {
-            actions.append(.note(.writeConflict(path: failed.0.path, code: "\(code)")))
+            let path = failed.0.path
+            let note = code == .noAuth ? Note.writeNotAuthorized(path: path) : .writeConflict(path: path, code: "\(code)")
+            actions.append(.note(note))
         }
         return actions
     }
@@ -141,7 +152,8 @@ package struct ControllerStateMachine {
         }
         let check = Op.check(path: ZkPaths.controllerEpoch, version: epochZkVersion)
         if !snapshot.featureNodeExists {
-            actions.append(.write([check, .create(path: ZkPaths.feature, data: FeaturePayload.encodeEnabledWithoutFeatures())]))
+            let feature = create(ZkPaths.feature, data: FeaturePayload.encodeEnabledWithoutFeatures())
+            actions.append(.write([check, feature]))
         }
         for topic in snapshot.pendingDeletions.sorted() {
             if !settings.deleteTopicEnable || snapshot.topics[topic] == nil {
@@ -207,10 +219,10 @@ package struct ControllerStateMachine {
                 }
                 if !parentsCreated {
                     let parents = [ZkPaths.partitions(name)] + assignment.partitionIDs.map { ZkPaths.partition(TopicPartition(name, $0)) }
-                    actions.append(.createIfAbsent(parents, epochCheck: check))
+                    actions.append(.createIfAbsent(parents.map { create($0, data: []) }, epochCheck: check))
                     parentsCreated = true
                 }
-                actions.append(.write([check, .create(path: ZkPaths.partitionState(partition), data: initial.encode())]))
+                actions.append(.write([check, create(ZkPaths.partitionState(partition), data: initial.encode())]))
                 actions.append(.note(.partitionCreated(partition, leader: initial.leader, isr: initial.isr)))
                 reportedStuck.remove("partition:\(partition)")
                 created += 1
@@ -229,5 +241,10 @@ package struct ControllerStateMachine {
         }
         if isNew && created > 0 { actions.append(.note(.topicCreated(name, partitions: created))) }
         return actions
+    }
+
+    /// A persistent create with the ACL `settings.acls` gives `path`.
+    private func create(_ path: String, data: [UInt8]) -> Op {
+        .create(path: path, data: data, acl: settings.acls.acl(for: path))
     }
 }

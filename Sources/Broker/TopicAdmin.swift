@@ -39,9 +39,13 @@ package struct TopicAdmin {
     }
 
     package let client: ZooKeeperClient
+    /// The ACLs of the znodes it creates: the broker's `zookeeper.set.acl`; for `paddock topics`,
+    /// secure when it authenticated (as kafka-topics was secure when ZooKeeper SASL was configured).
+    package let acls: ZkACLPolicy
 
-    package init(client: ZooKeeperClient) {
+    package init(client: ZooKeeperClient, acls: ZkACLPolicy) {
         self.client = client
+        self.acls = acls
     }
 
     // MARK: - Create
@@ -79,15 +83,17 @@ package struct TopicAdmin {
             }
         }
         let assignment = TopicAssignment(partitions: replicas, topicID: KafkaUUID.random(using: &random))
-        try await client.ensurePath(ZkPaths.topicConfigs)
+        try await client.ensurePath(ZkPaths.topicConfigs, acls: acls)
         do {
-            _ = try await client.create(ZkPaths.topicConfig(name), data: EntityConfigPayload.encode(configs))
+            let path = ZkPaths.topicConfig(name)
+            _ = try await client.create(path, data: EntityConfigPayload.encode(configs), acl: acls.acl(for: path))
         } catch let error as ZooKeeperError where error.code == .nodeExists {
             // Left by an earlier, interrupted creation or deletion: Kafka overwrites it too.
             try await client.setData(ZkPaths.topicConfig(name), data: EntityConfigPayload.encode(configs))
         }
         do {
-            _ = try await client.create(ZkPaths.topic(name), data: assignment.encode())
+            let path = ZkPaths.topic(name)
+            _ = try await client.create(path, data: assignment.encode(), acl: acls.acl(for: path))
         } catch let error as ZooKeeperError where error.code == .nodeExists {
             throw Failure.topicExists(name)
         }
@@ -208,9 +214,9 @@ package struct TopicAdmin {
     /// Marks a topic for deletion (`/admin/delete_topics/<t>`); the controller deletes it.
     package func delete(_ name: String) async throws {
         guard try await client.exists(ZkPaths.topic(name)) != nil else { throw Failure.topicNotFound(name) }
-        try await client.ensurePath(ZkPaths.deleteTopics)
+        try await client.ensurePath(ZkPaths.deleteTopics, acls: acls)
         do {
-            _ = try await client.create(ZkPaths.deleteTopic(name))
+            _ = try await client.create(ZkPaths.deleteTopic(name), acl: acls.acl(for: ZkPaths.deleteTopic(name)))
         } catch let error as ZooKeeperError where error.code == .nodeExists {
             throw Failure.alreadyMarkedForDeletion(name)
         }

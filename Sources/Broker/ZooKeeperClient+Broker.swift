@@ -2,12 +2,13 @@ package import KeeperClient
 package import ZooKeeperWire
 
 extension ZooKeeperClient {
-    /// Creates `path` and any missing ancestors as empty persistent nodes; existing nodes are fine
-    /// (`KafkaZkClient.makeSurePersistentPathExists` / `createRecursive`).
-    package func ensurePath(_ path: String) async throws {
+    /// Creates `path` and any missing ancestors as empty persistent nodes, each with the ACL `policy`
+    /// gives its own path; existing nodes are fine (`KafkaZkClient.makeSurePersistentPathExists` /
+    /// `createRecursive`).
+    package func ensurePath(_ path: String, acls policy: ZkACLPolicy) async throws {
         for ancestor in ZkPaths.ancestry(of: path) {
             do {
-                _ = try await create(ancestor)
+                _ = try await create(ancestor, acl: policy.acl(for: ancestor))
             } catch let error as ZooKeeperError where error.code == .nodeExists {
                 continue
             }

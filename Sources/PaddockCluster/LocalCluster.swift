@@ -27,6 +27,8 @@ package struct LocalCluster: Sendable {
     package var firstKafkaPort = 9092
     /// `zookeeper.session.timeout.ms` of the brokers: short, so a killed broker leaves `/brokers/ids` quickly.
     package var brokerSessionTimeoutMs = 6000
+    /// The brokers' `zookeeper.set.acl` (on unless `up --no-zookeeper-acl`); see LocalCluster+Security.swift.
+    package var zookeeperACL = true
 
     package init(directory: String, members: Int = 3, brokers: Int = 3) {
         self.directory = directory
@@ -126,8 +128,10 @@ package struct LocalCluster: Sendable {
     }
 
     /// The server.properties of broker `n` (Kafka's own format and keys: an Apache Kafka broker in
-    /// ZooKeeper mode starts from it too). Auto-created topics get three partitions, so their
-    /// leaders spread over the brokers, and one replica: the brokers do not replicate partitions
+    /// ZooKeeper mode starts from it too, apart from the `paddock.zookeeper.digest.*` credential, which
+    /// Kafka takes from a JAAS file). Every broker authenticates as the cluster's one identity, also
+    /// without `zookeeper.set.acl`, so znodes an earlier run secured stay writable. Auto-created topics
+    /// get three partitions, so their leaders spread over the brokers, and one replica: the brokers do not replicate partitions
     /// yet (README, "Kafka broker"), and more replicas would list in-sync copies that do not exist.
     package func brokerConfigText(_ n: Int) -> String {
         [
@@ -142,6 +146,9 @@ package struct LocalCluster: Sendable {
             "min.insync.replicas=1",
             "auto.create.topics.enable=true",
             "delete.topic.enable=true",
+            "zookeeper.set.acl=\(zookeeperACL)",
+            "paddock.zookeeper.digest.user=\(Self.digestUser)",
+            "paddock.zookeeper.digest.password.file=\(digestPasswordPath)",
         ].joined(separator: "\n") + "\n"
     }
 

@@ -9,6 +9,7 @@ import PaddockShell
 import Logging
 import ServiceLifecycle
 import UnixSignals
+import ZooKeeperWire
 
 /// `paddock`: one executable, one subcommand per role (DESIGN.md). Wiring only.
 @main
@@ -155,15 +156,35 @@ struct Cluster: ParsableCommand {
             abstract: "Write the configs, start every member, then every broker once the ensemble serves.")
         @OptionGroup var options: ClusterOptions
         @Option(help: "Seconds to wait for a leader and followers, and again for the brokers.") var timeout: Int = 60
+        @Flag(
+            inversion: .prefixedNo,
+            help: ArgumentHelp(
+                "Secure the cluster's znodes (zookeeper.set.acl=true, and the root's ACL).",
+                discussion: """
+                    The brokers always authenticate as digest user kafka with the password in \
+                    DIR/zookeeper-digest.password (generated on the first up, kept afterwards).
+                    """))
+        var zookeeperACL = true
 
         func run() async throws {
-            let cluster = try options.cluster()
+            var cluster = try options.cluster()
+            cluster.zookeeperACL = zookeeperACL
             let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
+            var random = SystemRandomNumberGenerator()
+            let password = try cluster.ensureDigestPassword(using: &random)
             try cluster.upKeepers(executable: executable)
             guard cluster.waitForQuorum(timeout: .seconds(timeout)) else {
                 print("no quorum within \(timeout) s, or a member exited; logs: \(cluster.directory)/keeper*/keeper.log")
                 throw ExitCode(1)
+            }
+            if zookeeperACL {
+                do {
+                    try await cluster.secureRoot(password: password, timeout: .seconds(timeout))
+                } catch {
+                    print("cannot secure the root znode as digest user \(LocalCluster.digestUser): \(error)")
+                    throw ExitCode(1)
+                }
             }
             try cluster.upBrokers(executable: executable)
             print("connect: \(cluster.connectString)")
@@ -175,6 +196,9 @@ struct Cluster: ParsableCommand {
             } catch let failure as LocalCluster.Failure {
                 print(failure.description)
                 throw ExitCode(1)
+            }
+            if zookeeperACL {
+                print("znodes: writable only as digest user \(LocalCluster.digestUser), password in \(cluster.digestPasswordPath)")
             }
         }
     }
@@ -351,15 +375,49 @@ struct Topics: AsyncParsableCommand {
         @Option(help: "The ensemble: host:port[,host:port...][/chroot], as zookeeper.connect.")
         var zookeeper: String
 
+        @Option(
+            help: ArgumentHelp(
+                "Authenticate to the ensemble as this digest user (the brokers' paddock.zookeeper.digest.user).",
+                discussion: "New znodes then get Kafka's secure ACLs, as kafka-topics gave them with ZooKeeper SASL."))
+        var zookeeperDigestUser: String?
+
+        @Option(help: "The file holding that user's password (the brokers' paddock.zookeeper.digest.password.file).")
+        var zookeeperDigestPasswordFile: String?
+
+        func validate() throws {
+            if (zookeeperDigestUser == nil) != (zookeeperDigestPasswordFile == nil) {
+                throw ValidationError("--zookeeper-digest-user and --zookeeper-digest-password-file go together")
+            }
+        }
+
         /// Runs `body` with a connected session and closes it; admin failures exit 1 with one line.
         func withAdmin(_ body: (TopicAdmin) async throws -> Void) async throws {
+            var credential: ZkDigestCredential?
+            if let user = zookeeperDigestUser, let file = zookeeperDigestPasswordFile {
+                do {
+                    credential = try ZkDigestCredential.load(
+                        user: user, passwordFile: file, userKey: "--zookeeper-digest-user",
+                        fileKey: "--zookeeper-digest-password-file", readFile: BrokerConfiguration.readFile)
+                } catch {
+                    throw ValidationError(error.description)
+                }
+            }
             let client = try ZooKeeperClient(connectString: zookeeper, logger: Logger(label: "paddock.topics"))
             try await client.connect()
             do {
-                try await body(TopicAdmin(client: client))
+                if let credential { try await client.addAuth(scheme: "digest", credential: credential.authData) }
+                let acls = ZkACLPolicy(isSecure: credential != nil)
+                try await body(TopicAdmin(client: client, acls: acls))
             } catch let failure as TopicAdmin.Failure {
                 try? await client.close()
                 print("Error: \(failure)")
+                throw ExitCode(1)
+            } catch let error as ZooKeeperError where error.code == .noAuth {
+                try? await client.close()
+                print(
+                    "Error: the ensemble refused to change \(error.path ?? "a znode") (NOAUTH): the cluster's znodes "
+                        + "have ACLs; pass the brokers' credential with --zookeeper-digest-user and "
+                        + "--zookeeper-digest-password-file")
                 throw ExitCode(1)
             }
             try await client.close()

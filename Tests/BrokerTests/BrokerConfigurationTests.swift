@@ -196,3 +196,139 @@ import Testing
         #expect(entries.map(\.line) == [3, 4, 5, 6, 8, 9, 10, 11])
     }
 }
+
+/// `zookeeper.set.acl` and the ensemble credential (`paddock.zookeeper.digest.*`).
+@Suite struct BrokerZookeeperSecurityConfigurationTests {
+    static let base = "broker.id=1\nzookeeper.connect=h:2181\n"
+    static let credential = "paddock.zookeeper.digest.user=kafka\npaddock.zookeeper.digest.password.file=/etc/pw\n"
+
+    static func parse(_ text: String, file: [UInt8] = Array("s3cret\n".utf8)) throws(BrokerConfiguration.Problem)
+        -> BrokerConfiguration
+    {
+        try BrokerConfiguration.parse(base + text) { path, limit in
+            #expect(path == "/etc/pw")
+            #expect(limit == ZkDigestCredential.maxPasswordFileBytes + 1)
+            return file
+        }
+    }
+
+    @Test func offByDefaultAndWithoutCredential() throws {
+        let config = try Self.parse("")
+        #expect(!config.zookeeperSetACL)
+        #expect(config.zookeeperDigest == nil)
+    }
+
+    @Test func setACLWithCredentialReadsThePasswordFile() throws {
+        let config = try Self.parse("zookeeper.set.acl=true\n" + Self.credential)
+        #expect(config.zookeeperSetACL)
+        #expect(config.zookeeperDigest?.user == "kafka")
+        #expect(config.zookeeperDigest?.authData == Array("kafka:s3cret".utf8))
+        #expect(config.ignoredKeys.isEmpty)
+    }
+
+    /// Kafka authenticates without ACLs too (a cluster on its way to `zookeeper.set.acl=true`).
+    @Test func credentialWithoutSetACLAuthenticatesButLeavesNodesOpen() throws {
+        let config = try Self.parse(Self.credential)
+        #expect(!config.zookeeperSetACL)
+        #expect(config.zookeeperDigest != nil)
+        #expect(config.zkACLPolicy == .open)
+    }
+
+    @Test(arguments: [Array("pw\r\n".utf8), Array("pw".utf8), Array("pw\n".utf8)])
+    func oneTrailingLineBreakIsNotPartOfThePassword(file: [UInt8]) throws {
+        #expect(try Self.parse(Self.credential, file: file).zookeeperDigest?.authData == Array("kafka:pw".utf8))
+    }
+
+    @Test func setACLWithoutCredentialIsRefused() {
+        #expect(
+            throws: BrokerConfiguration.Problem(
+                "zookeeper.set.acl: true needs the ensemble credential the brokers authenticate with: "
+                    + "set paddock.zookeeper.digest.user and paddock.zookeeper.digest.password.file")
+        ) { try Self.parse("zookeeper.set.acl=true\n") }
+    }
+
+    @Test func badValuesAreRefusedWithoutShowingThePassword() {
+        #expect(throws: BrokerConfiguration.Problem("zookeeper.set.acl: expected true or false, got \"yes\"")) {
+            try Self.parse("zookeeper.set.acl=yes\n")
+        }
+        #expect(throws: BrokerConfiguration.Problem("paddock.zookeeper.digest.password.file: required with paddock.zookeeper.digest.user")) {
+            try Self.parse("paddock.zookeeper.digest.user=kafka\n")
+        }
+        #expect(throws: BrokerConfiguration.Problem("paddock.zookeeper.digest.user: required with paddock.zookeeper.digest.password.file")) {
+            try Self.parse("paddock.zookeeper.digest.password.file=/etc/pw\n")
+        }
+        #expect(throws: BrokerConfiguration.Problem("paddock.zookeeper.digest.user: expected a name without \":\", got \"a:b\"")) {
+            try Self.parse("paddock.zookeeper.digest.user=a:b\npaddock.zookeeper.digest.password.file=/etc/pw\n")
+        }
+        #expect(throws: BrokerConfiguration.Problem("paddock.zookeeper.digest.password.file: \"/etc/pw\" holds no password (empty, or not UTF-8)")) {
+            try Self.parse(Self.credential, file: Array("\n".utf8))
+        }
+        #expect(throws: BrokerConfiguration.Problem("paddock.zookeeper.digest.password.file: \"/etc/pw\" holds no password (empty, or not UTF-8)")) {
+            try Self.parse(Self.credential, file: [0xff, 0xfe])
+        }
+        let long = [UInt8](repeating: 0x61, count: ZkDigestCredential.maxPasswordFileBytes + 1)
+        #expect(throws: BrokerConfiguration.Problem("paddock.zookeeper.digest.password.file: \"/etc/pw\" is longer than 4096 bytes; expected a password")) {
+            try Self.parse(Self.credential, file: long)
+        }
+    }
+
+    @Test func unreadablePasswordFileIsAProblem() {
+        #expect(throws: BrokerConfiguration.Problem("paddock.zookeeper.digest.password.file: cannot read \"/nonexistent/pw\": no such file, or not readable")) {
+            try BrokerConfiguration.parse(
+                Self.base + "paddock.zookeeper.digest.user=kafka\npaddock.zookeeper.digest.password.file=/nonexistent/pw\n")
+        }
+    }
+
+    @Test func thePasswordNeverAppearsInDescriptions() throws {
+        let config = try Self.parse("zookeeper.set.acl=true\n" + Self.credential)
+        let credential = try #require(config.zookeeperDigest)
+        var dumped = ""
+        dump(config, to: &dumped)
+        for text in [
+            "\(config)", String(reflecting: config), "\(credential)", String(reflecting: credential), dumped,
+        ] {
+            #expect(!text.contains("s3cret"), "\(text)")
+        }
+        #expect("\(credential)" == "digest user kafka")
+    }
+}
+
+/// `queued.max.request.bytes`: always a bound in Paddock (Kafka's default, -1, has none).
+@Suite struct QueuedMaxRequestBytesConfigurationTests {
+    static let base = "broker.id=1\nzookeeper.connect=h:2181\n"
+
+    @Test func defaultIs256MiBOrOneFrameIfThatIsLarger() throws {
+        let config = try BrokerConfiguration.parse(Self.base)
+        #expect(config.queuedMaxRequestBytes == nil)
+        #expect(config.queuedRequestBytesLimit == 268_435_456)
+        #expect(config.divergences.isEmpty)
+        let big = try BrokerConfiguration.parse(Self.base + "socket.request.max.bytes=500000000\n")
+        #expect(big.queuedRequestBytesLimit == 500_000_000)
+    }
+
+    @Test func anExplicitValueIsUsed() throws {
+        let config = try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=209715200\n")
+        #expect(config.queuedRequestBytesLimit == 209_715_200)
+        #expect(config.ignoredKeys.isEmpty)
+    }
+
+    @Test(arguments: ["-1", "0"])
+    func kafkasUnboundedValuesKeepPaddocksBoundWithAWarning(value: String) throws {
+        let config = try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=\(value)\n")
+        #expect(config.queuedRequestBytesLimit == 268_435_456)
+        #expect(
+            config.divergences == [
+                "queued.max.request.bytes=\(value) means no bound in Kafka; Paddock keeps its bound of 268435456 bytes"
+            ])
+    }
+
+    @Test func aValueBelowOneFrameIsRefusedAsInKafka() {
+        #expect(
+            throws: BrokerConfiguration.Problem(
+                "queued.max.request.bytes: must be at least socket.request.max.bytes (104857600), got 1000")
+        ) { try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=1000\n") }
+        #expect(throws: BrokerConfiguration.Problem.self) {
+            try BrokerConfiguration.parse(Self.base + "queued.max.request.bytes=lots\n")
+        }
+    }
+}

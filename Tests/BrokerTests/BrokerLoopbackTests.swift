@@ -88,7 +88,7 @@ import Glibc
             }
             #expect(tookOver, "broker \(survivor) did not take over:\n\(cluster.logs)")
             var random = SystemRandomNumberGenerator()
-            try await TopicAdmin(client: cluster.client).create("after", partitions: 2, replicationFactor: 1, random: &random)
+            try await TopicAdmin(client: cluster.client, acls: .open).create("after", partitions: 2, replicationFactor: 1, random: &random)
             let afterLed = try await eventually(timeout: .seconds(10)) {
                 let snapshot = try await cluster.snapshot()
                 return (0..<2).allSatisfy { snapshot.partitionStates[TopicPartition("after", $0)]?.state.leader == survivor }
@@ -115,7 +115,7 @@ import Glibc
                 running.cancel()
                 return
             }
-            let admin = TopicAdmin(client: cluster.client)
+            let admin = TopicAdmin(client: cluster.client, acls: .open)
             var random = SplitMix64(seed: 3)
             try await admin.create("events", partitions: 2, replicationFactor: 3, configs: ["retention.ms": "1000"], random: &random)
             await #expect(throws: TopicAdmin.Failure.topicExists("events")) {

@@ -63,7 +63,8 @@ import ZooKeeperWire
         #expect(
             actions == [
                 .createIfAbsent(
-                    ["/brokers/topics/t/partitions", "/brokers/topics/t/partitions/0", "/brokers/topics/t/partitions/1"],
+                    ["/brokers/topics/t/partitions", "/brokers/topics/t/partitions/0", "/brokers/topics/t/partitions/1"]
+                        .map { .create(path: $0, data: []) },
                     epochCheck: Self.check),
                 .write([Self.check, .create(path: "/brokers/topics/t/partitions/0/state", data: p0.encode())]),
                 .note(.partitionCreated(TopicPartition("t", 0), leader: 2, isr: [2])),
@@ -180,6 +181,43 @@ import ZooKeeperWire
         other.controller = 2
         controller = Self.activeController()
         #expect(controller.clusterRead(other, random: &random) == [.note(.resigned(reason: "/controller names broker 2"))])
+    }
+
+    /// `zookeeper.set.acl=true`: every node the controller creates gets creator ALL + world READ.
+    @Test func secureControllerCreatesNodesWithKafkasSecureACLs() {
+        var settings = Self.settings()
+        settings.acls = .secure
+        var controller = Self.activeController(settings)
+        var snapshot = Self.snapshot(live: [1], assignment: [0: [1]])
+        snapshot.featureNodeExists = false
+        var random = SplitMix64(seed: 1)
+        let secure = ACL.creatorAll + ACL.readUnsafe
+        let state = PartitionState(leader: 1, leaderEpoch: 0, isr: [1], controllerEpoch: 5)
+        #expect(
+            controller.clusterRead(snapshot, random: &random) == [
+                .write([
+                    Self.check,
+                    .create(path: "/feature", data: FeaturePayload.encodeEnabledWithoutFeatures(), acl: secure),
+                ]),
+                .createIfAbsent(
+                    [
+                        .create(path: "/brokers/topics/t/partitions", data: [], acl: secure),
+                        .create(path: "/brokers/topics/t/partitions/0", data: [], acl: secure),
+                    ],
+                    epochCheck: Self.check),
+                .write([Self.check, .create(path: "/brokers/topics/t/partitions/0/state", data: state.encode(), acl: secure)]),
+                .note(.partitionCreated(TopicPartition("t", 0), leader: 1, isr: [1])),
+                .note(.topicCreated("t", partitions: 1)),
+            ])
+    }
+
+    @Test func noAuthIsReportedAsARefusalNotAConflict() {
+        var controller = Self.activeController()
+        let ops = [Self.check, Op.setData(path: "/brokers/topics/t/partitions/0/state", data: [], version: 3)]
+        #expect(
+            controller.writeFailed(ops, results: [.error(.ok), .error(.noAuth)])
+                == [.note(.writeNotAuthorized(path: "/brokers/topics/t/partitions/0/state"))])
+        #expect(controller.isActive)
     }
 
     @Test func rejectedEpochCheckResignsOtherFailuresAreConflicts() {

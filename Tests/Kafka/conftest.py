@@ -2,7 +2,8 @@
 
 `cluster`: one keeper + three brokers shared by the tests that only create their own topics
 (restarted brokers if a test left one down); `kafka`: the same once every Kafka listener accepts
-connections; `fresh_cluster`: a new keeper + three brokers for a test that kills processes.
+connections; `fresh_cluster`: a new keeper + three brokers for a test that kills processes; `cluster_factory`:
+new clusters with the test's own options (e.g. broker config lines).
 Every test has a wall-clock limit (SIGALRM); a failing test's report carries the log tails of
 every process of the clusters it used.
 """
@@ -104,3 +105,18 @@ def fresh_cluster(tmp_path):
     c = _start(tmp_path / "cluster")
     yield c
     c.kill_all()
+
+
+@pytest.fixture
+def cluster_factory(tmp_path):
+    """make(name, **KafkaCluster options): a new, started cluster under tmp_path/name for this test
+    alone; every one is SIGKILLed afterwards."""
+    made = []
+
+    def make(name="cluster", **kw):
+        c = _start(tmp_path / name, **kw)
+        made.append(c)
+        return c
+    yield make
+    for c in made:
+        c.kill_all()

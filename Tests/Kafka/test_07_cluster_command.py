@@ -2,7 +2,10 @@
 string, the bootstrap servers and the controller once every broker registered; the brokers'
 server.properties carry the ids, listeners, log.dirs and zookeeper.connect (no chroot) the README
 promises; kcat sees the same brokers and controller; status reports every broker's pid, port,
-registration and listener; down stops every process it started."""
+registration and listener; down stops every process it started. The znodes are secured as a
+secure Kafka deployment would be: the brokers share a generated digest credential (mode 0600 file)
+and set Kafka's ACLs, and the root is creator-only for writes, so an unauthenticated client can read
+/controller but not delete it or register a broker."""
 
 import os
 import random
@@ -11,6 +14,8 @@ import socket
 import subprocess
 
 import pytest
+from kazoo.client import KazooClient
+from kazoo.exceptions import NoAuthError
 
 from kafkacluster import HOST, KCAT, ensemble
 from zkprocess import logs_tail, wait_until
@@ -67,6 +72,25 @@ def test_cluster_up_status_down(tmp_path):
         assert props["listeners"] == "PLAINTEXT://%s:%d" % (HOST, kafka_base + 1)
         assert props["log.dirs"] == os.path.join(directory, "broker2", "logs")
         assert props["zookeeper.connect"] == "%s:%d" % (HOST, base)
+        password_file = os.path.join(directory, "zookeeper-digest.password")
+        assert props["zookeeper.set.acl"] == "true"
+        assert props["paddock.zookeeper.digest.user"] == "kafka"
+        assert props["paddock.zookeeper.digest.password.file"] == password_file
+        assert os.stat(password_file).st_mode & 0o777 == 0o600
+        assert lines[3] == "znodes: writable only as digest user kafka, password in %s" % password_file, out
+
+        zk = KazooClient(hosts="%s:%d" % (HOST, base), timeout=10.0)
+        zk.start(timeout=30)
+        try:
+            assert zk.get("/controller")[0]
+            for attempt in (lambda: zk.delete("/controller"), lambda: zk.delete("/controller_epoch"),
+                            lambda: zk.create("/brokers/ids/9", b"{}", ephemeral=True),
+                            lambda: zk.set("/brokers/ids/1", b"{}")):
+                with pytest.raises(NoAuthError):
+                    attempt()
+        finally:
+            zk.stop()
+            zk.close()
 
         def kcat_view():
             r = subprocess.run([KCAT, "-b", bootstrap, "-L", "-m", "5"], capture_output=True, text=True, timeout=30)

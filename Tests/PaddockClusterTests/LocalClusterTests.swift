@@ -9,9 +9,17 @@ struct LocalClusterTests {
         LocalCluster(directory: "/tmp/pd", members: members, brokers: brokers)
     }
 
+    /// Parses a generated server.properties; the password file is not read from disk.
+    private func parse(_ text: String) throws -> BrokerConfiguration {
+        try BrokerConfiguration.parse(text) { path, _ in
+            #expect(path == "/tmp/pd/zookeeper-digest.password")
+            return Array("generated\n".utf8)
+        }
+    }
+
     @Test func brokerConfigIsKafkaServerPropertiesTheBrokerAcceptsWithoutWarnings() throws {
         let text = cluster().brokerConfigText(2)
-        let parsed = try BrokerConfiguration.parse(text)
+        let parsed = try parse(text)
         #expect(parsed.ignoredKeys == [])
         #expect(parsed.brokerID.rawValue == 2)
         #expect(parsed.listeners.map(\.description) == ["PLAINTEXT://127.0.0.1:9093"])
@@ -22,13 +30,51 @@ struct LocalClusterTests {
         #expect(parsed.defaultReplicationFactor == 1)  // no replication yet: one honest copy
         #expect(parsed.minInsyncReplicas == 1)
         #expect(parsed.autoCreateTopicsEnable && parsed.deleteTopicEnable)
+        #expect(parsed.zookeeperSetACL)
+        #expect(parsed.zookeeperDigest?.user == "kafka")
+        #expect(parsed.zookeeperDigest?.authData == Array("kafka:generated".utf8))
+    }
+
+    /// `up --no-zookeeper-acl`: new znodes are open, but the brokers still authenticate as the cluster's
+    /// identity, so znodes an earlier secure run created stay writable.
+    @Test func withoutACLsBrokersStillAuthenticate() throws {
+        var cluster = cluster()
+        cluster.zookeeperACL = false
+        let parsed = try parse(cluster.brokerConfigText(1))
+        #expect(!parsed.zookeeperSetACL)
+        #expect(parsed.zookeeperDigest?.user == "kafka")
+    }
+
+    /// The password is generated once (random input), written with mode 0600, and kept afterwards.
+    @Test func digestPasswordIsGeneratedOnceAndPrivate() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pd-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let cluster = LocalCluster(directory: directory)
+        var random = CountingGenerator()
+        let first = try cluster.ensureDigestPassword(using: &random)
+        #expect(first.count == 64 && first.allSatisfy(\.isHexDigit))
+        let attributes = try FileManager.default.attributesOfItem(atPath: cluster.digestPasswordPath)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        #expect(try String(contentsOfFile: cluster.digestPasswordPath, encoding: .utf8) == first + "\n")
+        #expect(try cluster.ensureDigestPassword(using: &random) == first)
+        // The broker reads the file the config names.
+        #expect(try BrokerConfiguration.parse(cluster.brokerConfigText(1)).zookeeperDigest?.user == "kafka")
+    }
+
+    /// A deterministic generator: 1, 2, 3, ...
+    private struct CountingGenerator: RandomNumberGenerator {
+        var state: UInt64 = 0
+        mutating func next() -> UInt64 {
+            state &+= 1
+            return state
+        }
     }
 
     @Test func brokerConfigFollowsThePortsAndTheEnsembleSize() throws {
         var cluster = cluster(members: 1, brokers: 2)
         cluster.firstClientPort = 12181
         cluster.firstKafkaPort = 19092
-        let parsed = try BrokerConfiguration.parse(cluster.brokerConfigText(1))
+        let parsed = try parse(cluster.brokerConfigText(1))
         #expect(parsed.zookeeperConnect == "127.0.0.1:12181")  // no chroot: Kafka's layout at the root
         #expect(parsed.listeners.map(\.port) == [19092])
         #expect(cluster.bootstrapServers == "127.0.0.1:19092,127.0.0.1:19093")

@@ -55,6 +55,7 @@ package final class KafkaDataPlane: Service, Sendable {
         let logger = self.logger
         let producerIDs = ProducerIDAllocator(brokerID: configuration.brokerID)
         let permits = RequestPermits(count: Int(configuration.queuedMaxRequests))
+        let requestBytes = RequestByteBudget(limit: configuration.queuedRequestBytesLimit)
         var failure: (any Error)?
         do {
             try await cancelWhenGracefulShutdown {
@@ -68,7 +69,7 @@ package final class KafkaDataPlane: Service, Sendable {
                             endpoint: endpoint, handler: handler,
                             maxFrameSize: Int(configuration.socketRequestMaxBytes),
                             idleTimeout: .milliseconds(configuration.connectionsMaxIdleMs), permits: permits,
-                            logger: logger)
+                            requestBytes: requestBytes, logger: logger)
                         tasks.addTask { try await listener.run(on: group) }
                     }
                     try await tasks.next()

@@ -16,14 +16,17 @@ import NIOPosix
 ///
 /// Bounded per connection (issue 11): one request handled at a time and at most `inboundFrames` more
 /// decoded ahead of it; the next frame is not taken while the channel is not writable, so a client that
-/// does not read holds one response; a connection idle for `connections.max.idle.ms` is closed; and
-/// `queued.max.requests` bounds the requests being handled across all connections.
+/// does not read holds one response; a connection idle for `connections.max.idle.ms` is closed;
+/// `queued.max.requests` bounds the requests being handled across all connections; and
+/// `queued.max.request.bytes` bounds the bytes of frames being received, queued or handled across all
+/// connections (`RequestBytesGate`: a connection whose next frame does not fit is not read until it does).
 struct KafkaListener: Sendable {
     let endpoint: Endpoint
     let handler: KafkaRequestHandler
     let maxFrameSize: Int
     let idleTimeout: TimeAmount
     let permits: RequestPermits
+    let requestBytes: RequestByteBudget
     let logger: Logger
 
     /// Decoded frames a connection buffers ahead of the one being handled before NIO stops reading it.
@@ -31,13 +34,14 @@ struct KafkaListener: Sendable {
 
     init(
         endpoint: Endpoint, handler: KafkaRequestHandler, maxFrameSize: Int, idleTimeout: TimeAmount,
-        permits: RequestPermits, logger: Logger
+        permits: RequestPermits, requestBytes: RequestByteBudget, logger: Logger
     ) {
         self.endpoint = endpoint
         self.handler = handler
         self.maxFrameSize = maxFrameSize
         self.idleTimeout = idleTimeout
         self.permits = permits
+        self.requestBytes = requestBytes
         self.logger = logger
     }
 
@@ -45,6 +49,7 @@ struct KafkaListener: Sendable {
     func run(on group: any EventLoopGroup) async throws {
         let maxFrameSize = self.maxFrameSize
         let idleTimeout = self.idleTimeout
+        let requestBytes = self.requestBytes
         let logger = self.logger
         let host = endpoint.host.isEmpty ? "0.0.0.0" : endpoint.host
         let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
@@ -59,6 +64,7 @@ struct KafkaListener: Sendable {
                         try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                         try pipeline.addHandler(IdleCloser(logger: logger))
                         try pipeline.addHandler(WritabilityGate())
+                        try pipeline.addHandler(RequestBytesGate(budget: requestBytes, maxFrameSize: maxFrameSize))
                         try pipeline.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameSize: maxFrameSize)))
                         return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
                             wrappingChannelSynchronously: channel,
@@ -84,11 +90,14 @@ struct KafkaListener: Sendable {
         logger[metadataKey: "kafka.remote"] = "\(connection.channel.remoteAddress?.description ?? "unknown")"
         do {
             let channel = connection.channel
+            let budgetID = try await Self.requestBytesConnection(channel)
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
                     guard await permits.acquire() else { return }
                     let outcome = await respond(to: frame, logger: logger)
                     permits.release()
+                    // The request is handled: its frame's bytes no longer count (a response is not a request).
+                    if let budgetID { requestBytes.frameHandled(on: budgetID) }
                     switch outcome {
                     case .send(let response):
                         try await outbound.write(response)
@@ -103,6 +112,15 @@ struct KafkaListener: Sendable {
         } catch {
             logger.debug("kafka connection failed", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// The connection's id in the `queued.max.request.bytes` budget (nil once it has closed).
+    private static func requestBytesConnection(
+        _ channel: any Channel
+    ) async throws -> RequestByteBudget.ConnectionID? {
+        try await channel.eventLoop.submit {
+            try channel.pipeline.syncOperations.handler(type: RequestBytesGate.self).connection
+        }.get()
     }
 
     /// Returns once `channel` is writable again (or closed): see `WritabilityGate`.

@@ -129,7 +129,7 @@ extension KafkaRequestHandler {
         guard !validateOnly else { return (.noError, nil) }
         do {
             var random = SystemRandomNumberGenerator()
-            try await TopicAdmin(client: server.currentClient).create(
+            try await server.topicAdmin.create(
                 name, partitions: partitionCount, replicationFactor: Int(replicationFactor), assignment: assignment,
                 configs: configs, random: &random)
             logger.info("created topic", metadata: ["kafka.topic": "\(name)", "partitions": "\(partitionCount)"])
@@ -188,7 +188,7 @@ extension KafkaRequestHandler {
 
     private func markForDeletion(_ name: String) async -> KafkaErrorCode {
         do {
-            try await TopicAdmin(client: server.currentClient).delete(name)
+            try await server.topicAdmin.delete(name)
             logger.info("topic marked for deletion", metadata: ["kafka.topic": "\(name)"])
             return .noError
         } catch TopicAdmin.Failure.alreadyMarkedForDeletion {
