@@ -107,7 +107,10 @@ def test_offsets_past_a_segments_32_bits_roll_a_new_segment(kafka):
     topic = unique("hostile-count")
     c.create_topic(topic, [[1]])
     leader = c.broker(1).address
-    huge = _batch(b"h", record_count=CLAIMED, gzip=True) * PER_APPEND
+    # A value that gzip shrinks: kafka-python sends a batch uncompressed when compressing does not pay,
+    # and an uncompressed batch may claim only as many records as its bytes can hold.
+    huge = _batch(b"h" * 2000, record_count=CLAIMED, gzip=True) * PER_APPEND
+    assert struct.unpack_from(">h", huge, 21)[0] & 7 == 1, "the batch is gzip-compressed"
     assert _produce(leader, topic, 0, _batch(b"first")) == (0, 0)
     assert _produce(leader, topic, 0, huge) == (0, 1)
     assert _produce(leader, topic, 0, huge) == (0, 1 + SPAN)
