@@ -7,10 +7,13 @@
 # (data is kept; the next run resumes it).
 # The znodes are secured as in a secure Kafka deployment (zookeeper.set.acl=true): the brokers share
 # one ensemble identity, digest user "kafka" with a random password generated on the first run into
-# $DATA/zookeeper-digest.password (mode 0600, kept with the data it protects), and the root znode is
-# creator-only for writes. Anyone may read; writes need that credential (paddock topics
-# --zookeeper-digest-user kafka --zookeeper-digest-password-file FILE, or addauth in the shell).
-# PADDOCK_ZOOKEEPER_ACL=false starts the brokers without ACLs (they still authenticate).
+# $DATA/zookeeper-digest.password (mode 0600, kept with the data it protects). Anyone may read the
+# brokers' znodes; changing them needs that credential (paddock topics --zookeeper-digest-user kafka
+# --zookeeper-digest-password-file FILE, or addauth in the shell). The root stays open, so the
+# ensemble also serves ordinary ZooKeeper clients; PADDOCK_SECURE_ROOT=true makes it creator-only
+# for writes too (as Kafka's zookeeper-security-migration does; nobody else may then create
+# top-level znodes). PADDOCK_ZOOKEEPER_ACL=false starts the brokers without ACLs (they still
+# authenticate).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -24,7 +27,9 @@ stop() { "$bin" cluster down --dir "$DATA"; }
 trap stop INT TERM
 acl_flag=--zookeeper-acl
 [ "${PADDOCK_ZOOKEEPER_ACL:-true}" = false ] && acl_flag=--no-zookeeper-acl
-"$bin" cluster up --dir "$DATA" "$acl_flag"
+root_flag=()
+[ "${PADDOCK_SECURE_ROOT:-false}" = true ] && root_flag=(--secure-root)
+"$bin" cluster up --dir "$DATA" "$acl_flag" "${root_flag[@]}"
 "$bin" cluster status --dir "$DATA" || true
 echo "metrics: http://127.0.0.1:8080/metrics (8081, 8082 for members 2 and 3); logs: $DATA/keeper*/keeper.log"
 echo "brokers: bootstrap servers 127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094; logs: $DATA/broker*/broker.log"

@@ -10,11 +10,12 @@ import Glibc
 /// The local cluster's ensemble security, as a secure Kafka-in-ZooKeeper-mode deployment sets it up:
 /// the brokers share one ensemble identity (digest user `kafka`, a random password generated on the
 /// first `up` into `DIR/zookeeper-digest.password`, mode 0600, and kept: the znodes it secured stay
-/// writable only with it), create their znodes with `zookeeper.set.acl=true`, and the root `/` gets
-/// creator-ALL + world-READ, which Kafka's `zookeeper-security-migration` tool does
-/// (`ZkSecurityMigrator.run`: `setAclIndividually("/")`). Without that last step anyone could delete
-/// `/controller` or `/controller_epoch`, because ZooKeeper checks DELETE on the parent. Reads stay
-/// open; writing elsewhere in this ensemble (a new top-level node) needs `addauth digest kafka:<password>`.
+/// writable only with it) and create their znodes with `zookeeper.set.acl=true`. With `up --secure-root`
+/// the root `/` also gets creator-ALL + world-READ, which Kafka's `zookeeper-security-migration` tool
+/// does (`ZkSecurityMigrator.run`: `setAclIndividually("/")`); without it anyone may delete
+/// `/controller` or `/controller_epoch`, because ZooKeeper checks DELETE on the parent, but other
+/// clients may use the ensemble as an ordinary ZooKeeper (the README's kazoo example creates `/app`).
+/// Reads stay open either way.
 extension LocalCluster {
     /// The digest user every broker of the cluster authenticates as (the principal name Kafka's docs use).
     package static let digestUser = "kafka"

@@ -159,12 +159,21 @@ struct Cluster: ParsableCommand {
         @Flag(
             inversion: .prefixedNo,
             help: ArgumentHelp(
-                "Secure the cluster's znodes (zookeeper.set.acl=true, and the root's ACL).",
+                "Secure the brokers' znodes (zookeeper.set.acl=true).",
                 discussion: """
                     The brokers always authenticate as digest user kafka with the password in \
                     DIR/zookeeper-digest.password (generated on the first up, kept afterwards).
                     """))
         var zookeeperACL = true
+        @Flag(
+            help: ArgumentHelp(
+                "Also make the root znode writable only by the brokers (as Kafka's zookeeper-security-migration does).",
+                discussion: """
+                    ZooKeeper checks a delete against the parent, so without it anyone may delete /controller \
+                    or /controller_epoch. It also keeps every other client from creating top-level znodes, \
+                    which suits an ensemble that serves this Kafka cluster alone.
+                    """))
+        var secureRoot = false
 
         func run() async throws {
             var cluster = try options.cluster()
@@ -178,7 +187,7 @@ struct Cluster: ParsableCommand {
                 print("no quorum within \(timeout) s, or a member exited; logs: \(cluster.directory)/keeper*/keeper.log")
                 throw ExitCode(1)
             }
-            if zookeeperACL {
+            if zookeeperACL && secureRoot {
                 do {
                     try await cluster.secureRoot(password: password, timeout: .seconds(timeout))
                 } catch {
@@ -198,7 +207,9 @@ struct Cluster: ParsableCommand {
                 throw ExitCode(1)
             }
             if zookeeperACL {
-                print("znodes: writable only as digest user \(LocalCluster.digestUser), password in \(cluster.digestPasswordPath)")
+                print(
+                    "znodes: the brokers' writable only as digest user \(LocalCluster.digestUser), password in "
+                        + "\(cluster.digestPasswordPath)" + (secureRoot ? "; / too" : "; / stays open (--secure-root)"))
             }
         }
     }

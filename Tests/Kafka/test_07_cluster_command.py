@@ -2,10 +2,11 @@
 string, the bootstrap servers and the controller once every broker registered; the brokers'
 server.properties carry the ids, listeners, log.dirs and zookeeper.connect (no chroot) the README
 promises; kcat sees the same brokers and controller; status reports every broker's pid, port,
-registration and listener; down stops every process it started. The znodes are secured as a
-secure Kafka deployment would be: the brokers share a generated digest credential (mode 0600 file)
-and set Kafka's ACLs, and the root is creator-only for writes, so an unauthenticated client can read
-/controller but not delete it or register a broker."""
+registration and listener; down stops every process it started. The brokers' znodes are secured as
+a secure Kafka deployment would secure them: the brokers share a generated digest credential (mode
+0600 file) and set Kafka's ACLs, so an unauthenticated client can read /controller and the broker
+registrations but not register a broker or rewrite one; the root stays open for ordinary ZooKeeper
+clients. `up --secure-root` (a second cluster) locks the root too, so /controller cannot be deleted."""
 
 import os
 import random
@@ -77,17 +78,20 @@ def test_cluster_up_status_down(tmp_path):
         assert props["paddock.zookeeper.digest.user"] == "kafka"
         assert props["paddock.zookeeper.digest.password.file"] == password_file
         assert os.stat(password_file).st_mode & 0o777 == 0o600
-        assert lines[3] == "znodes: writable only as digest user kafka, password in %s" % password_file, out
+        assert lines[3] == ("znodes: the brokers' writable only as digest user kafka, password in %s; "
+                            "/ stays open (--secure-root)" % password_file), out
 
         zk = KazooClient(hosts="%s:%d" % (HOST, base), timeout=10.0)
         zk.start(timeout=30)
         try:
             assert zk.get("/controller")[0]
-            for attempt in (lambda: zk.delete("/controller"), lambda: zk.delete("/controller_epoch"),
-                            lambda: zk.create("/brokers/ids/9", b"{}", ephemeral=True),
-                            lambda: zk.set("/brokers/ids/1", b"{}")):
+            for attempt in (lambda: zk.create("/brokers/ids/9", b"{}", ephemeral=True),
+                            lambda: zk.set("/brokers/ids/1", b"{}"),
+                            lambda: zk.delete("/brokers/ids/1")):
                 with pytest.raises(NoAuthError):
                     attempt()
+            # The ensemble still serves ordinary clients (the README's kazoo example).
+            zk.create("/app/lock-", b"", ephemeral=True, sequence=True, makepath=True)
         finally:
             zk.stop()
             zk.close()
@@ -117,3 +121,34 @@ def test_cluster_up_status_down(tmp_path):
                 "pid %d still running after down" % pid
     finally:
         paddock("down")  # nothing running unless an assertion above failed
+
+
+@pytest.mark.timeout(90)
+def test_secure_root_makes_the_root_writable_only_by_the_brokers(tmp_path):
+    directory = str(tmp_path / "pd")
+    base, kafka_base = _free_layout(1, 0)
+    options = ["--dir", directory, "--members", "1", "--brokers", "0", "--base-port", str(base),
+               "--kafka-base-port", str(kafka_base)]
+
+    def paddock(*args):
+        return subprocess.run([ensemble.paddock_bin(), "cluster"] + list(args) + options, capture_output=True,
+                              text=True, timeout=90)
+
+    try:
+        r = paddock("up", "--secure-root")
+        assert r.returncode == 0, r.stdout + r.stderr
+        with open(os.path.join(directory, "zookeeper-digest.password")) as f:
+            password = f.read().strip()
+        zk = KazooClient(hosts="%s:%d" % (HOST, base), timeout=10.0)
+        zk.start(timeout=30)
+        try:
+            assert "zookeeper" in zk.get_children("/")
+            with pytest.raises(NoAuthError):
+                zk.create("/app", b"")
+            zk.add_auth("digest", "kafka:" + password)
+            zk.create("/app", b"")
+        finally:
+            zk.stop()
+            zk.close()
+    finally:
+        paddock("down")
