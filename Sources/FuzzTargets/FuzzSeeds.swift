@@ -72,7 +72,8 @@ package enum FuzzSeeds {
         leader += [
             raft(2, 1, .preVoteResponse(granted: true)), raft(2, 1, .voteResponse(granted: true)),
             .forward(
-                Txn(zxid: .zero, time: 0, session: SessionID(0x42), op: .createSession(timeout: 4000, password: []))),
+                Txn(zxid: .zero, time: 0, session: SessionID(0x42), op: .createSession(timeout: 4000, password: [])),
+                term: Term(1)),
             raft(2, 1, .appendResponse(success: true, index: LogIndex(2), rejectHint: .zero)),
             raft(2, 1, .readIndex(requestID: 9)), raft(2, 1, .logLost(lastIndex: .zero)),
         ]

@@ -10,8 +10,11 @@ package enum PeerMessage: Hashable, Sendable {
     /// A consensus message.
     case raft(Envelope)
     /// A client write received by a follower, for the leader to stamp and propose. The txn carries
-    /// its origin; zxid and time are set by the leader.
-    case forward(Txn)
+    /// its origin; zxid and time are set by the leader. `term` is the term in which the sender
+    /// knew the receiver as leader: the write is meant for that leadership only (a Zab learner's
+    /// requests travel on a connection that dies with the leader's epoch), so a leader re-elected
+    /// in a later term drops it rather than apply it after a lost earlier write of the same client.
+    case forward(Txn, term: Term)
     /// Sessions whose clients were active on the sender since its last report (pings included):
     /// the leader owns expiry.
     case touch([SessionID])
@@ -43,7 +46,8 @@ extension PeerMessage {
     }
 }
 
-/// Peer frames: `int length; byte type; body`. Length covers type and body.
+/// Peer frames: `int length; byte type; body`. Length covers type and body. A forward's body is
+/// `long term; Txn`.
 extension PeerMessage {
     package static let maxFrameLength = 64 * 1024 * 1024
 
@@ -62,8 +66,9 @@ extension PeerMessage {
         case .raft(let envelope):
             buffer.writeInteger(Kind.raft.rawValue)
             envelope.write(to: &buffer)
-        case .forward(let txn):
+        case .forward(let txn, let term):
             buffer.writeInteger(Kind.forward.rawValue)
+            buffer.writeInteger(term.rawValue)
             txn.write(to: &buffer)
         case .touch(let sessions):
             buffer.writeInteger(Kind.touch.rawValue)
@@ -92,9 +97,10 @@ extension PeerMessage {
         case .raft:
             self = .raft(try Envelope(from: &buffer))
         case .forward:
+            let term = Term(UInt64(bitPattern: try buffer.readJuteInt64(field: "forward.term")))
             var txnBytes = buffer
             buffer.moveReaderIndex(to: buffer.writerIndex)
-            self = .forward(try Txn(from: &txnBytes))
+            self = .forward(try Txn(from: &txnBytes), term: term)
         case .touch:
             let count = try buffer.readJuteInt32(field: "touch.count")
             guard count >= 0, Int(count) <= buffer.readableBytes / 8 else {

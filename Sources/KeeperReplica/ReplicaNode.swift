@@ -191,7 +191,7 @@ package struct ReplicaNode: Sendable {
             return propose(txn, wallMillis: wallMillis) ? .proposed : .rejected
         }
         guard let leader else { return .rejected }
-        messages.append((leader, .forward(txn)))
+        messages.append((leader, .forward(txn, term: raft.term)))
         return .forwarded
     }
 
@@ -215,7 +215,7 @@ package struct ReplicaNode: Sendable {
     /// leader: a later one must not reach it).
     package mutating func cancelForwards(requests: Set<UInt64>) {
         messages.removeAll { entry in
-            guard case .forward(let txn) = entry.message, let origin = txn.origin else { return false }
+            guard case .forward(let txn, _) = entry.message, let origin = txn.origin else { return false }
             return origin.member == configuration.member && requests.contains(origin.request)
         }
     }
@@ -258,12 +258,20 @@ package struct ReplicaNode: Sendable {
                 guard let incomingTree, incomingTree.metadata == metadata else { return }
             }
             raft.receive(envelope)
-        case .forward(let txn):
+        case .forward(let txn, let term):
             guard txn.origin?.member == member else {
                 throw MalformedConsensusInput(
                     field: "forward.origin", detail: "\(txn.origin.map { "\($0.member)" } ?? "none") on the link of \(member)")
             }
-            if isLeader {
+            guard term <= .max else {
+                throw MalformedConsensusInput(field: "forward.term", detail: "term \(term.rawValue) above \(Term.max.rawValue)")
+            }
+            // Only the leadership the origin addressed takes it. A write sent to this member in
+            // an earlier term was meant for that term's leadership; if this member lost it and
+            // won again (a zxid rollover campaign, or check-quorum then re-election), an earlier
+            // write of the same client may have been dropped in between, so proposing this one
+            // would commit it after a lost predecessor (a FIFO break, seeds 2600007, 2600012).
+            if isLeader && term == raft.term {
                 _ = propose(txn, wallMillis: wallMillis)
             }
             // Otherwise dropped: the origin member closes its clients' connections when its

@@ -12,10 +12,11 @@ import ZooKeeperWire
 /// `onMessage` synchronously there.
 ///
 /// Hostile input (issue 11): frames are bounded (`Limits.maxFrameBytes`); a link must name a
-/// configured member within `Limits.handshakeMillis`, from that member's configured address; a
-/// link silent for `Limits.idleMillis` is closed (outbound links send a `hello` keep-alive when
-/// idle); a frame that does not decode or that `onMessage` rejects closes the link, with one log
-/// line.
+/// configured member within `Limits.handshakeMillis`, from that member's configured address; an
+/// inbound link on which nothing was read for `Limits.idleMillis` is closed
+/// (`PeerLinkIdleStateMachine`; every member sends a `hello` keep-alive on each of its outbound
+/// links every third of that); a frame that does not decode or that `onMessage` rejects closes
+/// the link, with one log line.
 final class PeerTransport {
     struct Limits {
         var maxFrameBytes = PeerMessage.maxFrameLength
@@ -77,15 +78,19 @@ final class PeerTransport {
         ServerBootstrap(group: eventLoop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { [self] channel in
+            .childChannelInitializer { [loopBound = NIOLoopBound(self, eventLoop: eventLoop)] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let transport = loopBound.value
+                    // Before the decoder: every byte read renews the link, a partial frame too.
                     try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(ZKFrameDecoder(maxFrameLength: limits.maxFrameBytes)))
-                    try channel.pipeline.syncOperations.addHandler(InboundPeerHandler(transport: self))
+                        PeerLinkIdleHandler(idleMillis: transport.limits.idleMillis))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(ZKFrameDecoder(maxFrameLength: transport.limits.maxFrameBytes)))
+                    try channel.pipeline.syncOperations.addHandler(InboundPeerHandler(transport: transport))
                 }
             }
             .bind(host: host, port: port)
-            .map { [self] channel in listener = channel }
+            .map { [loopBound = NIOLoopBound(self, eventLoop: eventLoop)] channel in loopBound.value.listener = channel }
     }
 
     func stop() {
@@ -127,9 +132,17 @@ final class PeerTransport {
 
     private func scheduleFlush(_ member: Int32) {
         guard flushPending.insert(member).inserted else { return }
-        eventLoop.execute { [self] in
-            flushPending.remove(member)
-            outbound[member]?.flush()
+        eventLoop.execute { [loopBound = NIOLoopBound(self, eventLoop: eventLoop)] in
+            let transport = loopBound.value
+            transport.flushPending.remove(member)
+            transport.outbound[member]?.flush()
+        }
+    }
+
+    /// Listens on `host:port`, then opens the outbound links (`connectAll`).
+    func start(host: String, port: Int) -> EventLoopFuture<Void> {
+        listen(host: host, port: port).map { [loopBound = NIOLoopBound(self, eventLoop: eventLoop)] in
+            loopBound.value.connectAll()
         }
     }
 
@@ -151,37 +164,45 @@ final class PeerTransport {
     private func connect(_ member: Int32) {
         guard !stopped, outbound[member] == nil, !connecting.contains(member), let address = peers[member] else { return }
         connecting.insert(member)
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(2))
-            .channelInitializer { [self] channel in
+            .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     // Peers only answer on their own outbound links; inbound bytes here are ignored
                     // but a closed link is noticed.
-                    try channel.pipeline.syncOperations.addHandler(OutboundPeerHandler(transport: self, member: member))
+                    try channel.pipeline.syncOperations.addHandler(
+                        OutboundPeerHandler(transport: loopBound.value, member: member))
                 }
             }
             .connect(host: address.host, port: address.port)
-            .whenComplete { [self] result in
-                connecting.remove(member)
-                switch result {
-                case .success(let channel):
-                    guard !stopped else {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    outbound[member] = channel
-                    backoff[member] = nil
-                    var hello = channel.allocator.buffer(capacity: 16)
-                    PeerMessage.hello(member: me).writeFrame(to: &hello)
-                    channel.writeAndFlush(hello, promise: nil)
-                    logger.info("peer link up", metadata: ["peer.id": "\(member)"])
-                case .failure:
-                    let delay = min((backoff[member] ?? 50) * 2, 2000)
-                    backoff[member] = delay
-                    eventLoop.scheduleTask(in: .milliseconds(delay)) { [self] in connect(member) }
-                }
+            .whenComplete { result in
+                loopBound.value.connected(member, result)
             }
+    }
+
+    private func connected(_ member: Int32, _ result: Result<any Channel, any Error>) {
+        connecting.remove(member)
+        switch result {
+        case .success(let channel):
+            guard !stopped else {
+                channel.close(promise: nil)
+                return
+            }
+            outbound[member] = channel
+            backoff[member] = nil
+            var hello = channel.allocator.buffer(capacity: 16)
+            PeerMessage.hello(member: me).writeFrame(to: &hello)
+            channel.writeAndFlush(hello, promise: nil)
+            logger.info("peer link up", metadata: ["peer.id": "\(member)"])
+        case .failure:
+            let delay = min((backoff[member] ?? 50) * 2, 2000)
+            backoff[member] = delay
+            eventLoop.scheduleTask(in: .milliseconds(delay)) { [loopBound = NIOLoopBound(self, eventLoop: eventLoop)] in
+                loopBound.value.connect(member)
+            }
+        }
     }
 
     fileprivate func outboundClosed(_ member: Int32, _ channel: any Channel) {
@@ -189,11 +210,23 @@ final class PeerTransport {
         outbound[member] = nil
         logger.info("peer link down", metadata: ["peer.id": "\(member)"])
         onUnreachable(member)
-        eventLoop.scheduleTask(in: .milliseconds(100)) { [self] in connect(member) }
+        eventLoop.scheduleTask(in: .milliseconds(100)) { [loopBound = NIOLoopBound(self, eventLoop: eventLoop)] in
+            loopBound.value.connect(member)
+        }
     }
 
     fileprivate func received(_ message: PeerMessage, from member: Int32) throws(MalformedConsensusInput) {
         try onMessage(member, message)
+    }
+
+    /// An inbound link was silent for the idle limit: closed, one log line.
+    fileprivate func silentPeerLink(member: Int32?, remote: SocketAddress?, idleMillis: Int64) {
+        logger.warning(
+            "closing silent peer link",
+            metadata: [
+                "idle_ms": "\(idleMillis)", "peer.id": "\(member.map(String.init) ?? "none")",
+                "remote": "\(remote.map { "\($0)" } ?? "unknown")",
+            ])
     }
 
     fileprivate func badPeerInput(_ error: any Error, member: Int32?, remote: SocketAddress?) {
@@ -206,17 +239,96 @@ final class PeerTransport {
     }
 }
 
+/// Closes an inbound peer link on which nothing was read for `idleMillis`, as judged by
+/// `PeerLinkIdleStateMachine`: it sits before the frame decoder so that every byte renews the
+/// link, and hands the verdict on as `PeerLinkIdleHandler.Silent` (the handler that knows the
+/// member logs and closes).
+final class PeerLinkIdleHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    /// The link was silent for the idle limit.
+    struct Silent: Equatable {
+        var idleMillis: Int64
+    }
+
+    private let idleMillis: Int64
+    private var state: PeerLinkIdleStateMachine?
+    private var timer: RepeatedTask?
+
+    init(idleMillis: Int64) { self.idleMillis = idleMillis }
+
+    private static func millis(_ eventLoop: any EventLoop) -> Int64 {
+        Int64(truncatingIfNeeded: eventLoop.now.uptimeNanoseconds / 1_000_000)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { start(context) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context)
+        context.fireChannelActive()
+    }
+
+    private func start(_ context: ChannelHandlerContext) {
+        guard state == nil else { return }
+        let machine = PeerLinkIdleStateMachine(idleMillis: idleMillis, now: Self.millis(context.eventLoop))
+        state = machine
+        let interval = TimeAmount.milliseconds(machine.checkIntervalMillis)
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        timer = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
+            let (handler, context) = loopBound.value
+            handler.check(context)
+        }
+    }
+
+    private func check(_ context: ChannelHandlerContext) {
+        guard var machine = state else { return }
+        let action = machine.check(now: Self.millis(context.eventLoop))
+        state = machine
+        switch action {
+        case .keepOpen:
+            break
+        case .close:
+            stop()
+            context.fireUserInboundEventTriggered(Silent(idleMillis: idleMillis))
+        }
+    }
+
+    private func stop() {
+        timer?.cancel()
+        timer = nil
+        state = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        state?.bytesReceived()
+        context.fireChannelRead(data)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        stop()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stop()
+    }
+}
+
+@available(*, unavailable)
+extension PeerLinkIdleHandler: Sendable {}
+
 /// Reads frames from a peer's outbound link into the transport. The first frame must be a
 /// `hello` naming a configured member, from its configured address, within the handshake
-/// timeout; later `hello`s (keep-alives) must name the same member.
+/// timeout; later `hello`s (keep-alives) must name the same member. A silent link
+/// (`PeerLinkIdleHandler`) is closed with one log line.
 private final class InboundPeerHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     private let transport: PeerTransport
     private var member: Int32?
     private var closed = false
-    /// Frames seen since the idle timer last fired.
-    private var heard = false
-    private var timer: RepeatedTask?
     private var handshakeTimer: Scheduled<Void>?
 
     init(transport: PeerTransport) { self.transport = transport }
@@ -228,19 +340,11 @@ private final class InboundPeerHandler: ChannelInboundHandler {
             let (handler, context) = loopBound.value
             if handler.member == nil { handler.fail(context, PeerLinkError.handshakeTimeout) }
         }
-        timer = context.eventLoop.scheduleRepeatedTask(
-            initialDelay: .milliseconds(limits.idleMillis), delay: .milliseconds(limits.idleMillis)
-        ) { _ in
-            let (handler, context) = loopBound.value
-            if !handler.heard { handler.fail(context, PeerLinkError.idle) }
-            handler.heard = false
-        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closed = true
-        timer?.cancel()
         handshakeTimer?.cancel()
         context.fireChannelInactive()
     }
@@ -248,15 +352,25 @@ private final class InboundPeerHandler: ChannelInboundHandler {
     private func fail(_ context: ChannelHandlerContext, _ error: any Error) {
         guard !closed else { return }
         closed = true
-        timer?.cancel()
         handshakeTimer?.cancel()
         transport.badPeerInput(error, member: member, remote: context.remoteAddress)
         context.close(promise: nil)
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard let silent = event as? PeerLinkIdleHandler.Silent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        guard !closed else { return }
+        closed = true
+        handshakeTimer?.cancel()
+        transport.silentPeerLink(member: member, remote: context.remoteAddress, idleMillis: silent.idleMillis)
+        context.close(promise: nil)
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closed else { return }
-        heard = true
         let frame = unwrapInboundIn(data)
         do {
             let message = try PeerMessage(frame: frame)
@@ -313,7 +427,6 @@ private final class OutboundPeerHandler: ChannelInboundHandler {
 enum PeerLinkError: Error {
     case noHello
     case handshakeTimeout
-    case idle
     case helloChanged(from: Int32, to: Int32)
     case refused(String)
 }

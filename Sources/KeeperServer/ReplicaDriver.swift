@@ -183,7 +183,7 @@ package final class ReplicaDriver: @unchecked Sendable {
             scheduleProcess()
         }
         guard let me = config.me, !peers.isEmpty else { return eventLoop.makeSucceededVoidFuture() }
-        return transport.listen(host: me.host, port: me.quorumPort).map { transport.connectAll() }
+        return transport.start(host: me.host, port: me.quorumPort)
     }
 
     private func tick() {
@@ -360,8 +360,7 @@ package final class ReplicaDriver: @unchecked Sendable {
             return
         }
         snapshotsInFlight.insert(member)
-        var envelope = original
-        envelope.message = .snapshot(metadata)
+        let envelope = Envelope(from: original.from, to: original.to, term: original.term, message: .snapshot(metadata))
         logger.info(
             "sending snapshot to peer", metadata: ["peer.id": "\(member)", "log_index": "\(metadata.index.rawValue)"])
         snapshotPool.runIfActive(eventLoop: eventLoop) { () -> ByteBuffer in

@@ -281,7 +281,7 @@ package struct KeeperEnsemble: Sendable {
         case .deliver(let from, let to, let message):
             let k = index(to)
             guard members[k].node != nil, network.connected(NodeID(Int(from)), NodeID(Int(to))) else {
-                if case .forward(let txn) = message, txn.xid.rawValue > 0 {
+                if case .forward(let txn, _) = message, txn.xid.rawValue > 0 {
                     lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
                 }
                 trace.append(now, .note("drop (\(members[k].node == nil ? "down" : "cut")) \(from)->\(to) \(Self.describe(message))"))
@@ -514,7 +514,7 @@ package struct KeeperEnsemble: Sendable {
         for (to, message) in messages {
             if broken.contains(to) {
                 trace.append(now, .note("lost \(members[k].id)->\(to) (link broken) \(Self.describe(message))"))
-                if case .forward(let txn) = message, txn.xid.rawValue > 0 {
+                if case .forward(let txn, _) = message, txn.xid.rawValue > 0 {
                     lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
                 }
                 continue
@@ -551,7 +551,7 @@ package struct KeeperEnsemble: Sendable {
         if lost {
             // The link is down: the transport drops the message and reports the peer unreachable.
             trace.append(now, .note("lost \(from)->\(to) \(Self.describe(message))"))
-            if case .forward(let txn) = message, txn.xid.rawValue > 0 {
+            if case .forward(let txn, _) = message, txn.xid.rawValue > 0 {
                 lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
             }
             members[k].node!.peerUnreachable(to)
@@ -730,7 +730,7 @@ package struct KeeperEnsemble: Sendable {
         switch message {
         case .hello(let member): return "hello(\(member))"
         case .raft(let envelope): return envelope.description
-        case .forward(let txn): return "forward(\(KeeperChecker.describe(txn)))"
+        case .forward(let txn, let term): return "forward(\(term) \(KeeperChecker.describe(txn)))"
         case .touch(let ids): return "touch(\(ids.count))"
         case .snapshotChunk(let index, _, let total, let offset, let bytes):
             return "chunk(i\(index), \(offset)+\(bytes.readableBytes)/\(total))"
