@@ -119,11 +119,13 @@ package struct DataTree: Sendable {
     // MARK: - Apply
 
     /// Applies one committed transaction. Deterministic: depends only on the tree and `txn`.
+    ///
+    /// A txn whose zxid is not above the last one applied changes nothing and answers
+    /// RUNTIMEINCONSISTENCY. A correct leader never commits one, but the log is input (a forged peer
+    /// could commit one across appends, which `ReplicaNode.receive` checks only within one), and every
+    /// member refusing it the same way keeps the trees equal where a trap would stop them all.
     package mutating func apply(_ txn: Txn) -> TxnResult {
-        precondition(
-            txn.zxid > lastZxid || txn.zxid == .zero,
-            "transaction \(txn.zxid) applied after \(lastZxid): log order broken"
-        )
+        guard txn.zxid > lastZxid || txn.zxid == .zero else { return TxnResult(err: .runtimeInconsistency) }
         if txn.zxid != .zero { lastZxid = txn.zxid }
         switch txn.op {
         case .createSession(let timeout, let password):

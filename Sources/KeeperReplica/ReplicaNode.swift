@@ -249,8 +249,20 @@ package struct ReplicaNode: Sendable {
             if case .append(_, _, let entries, _) = envelope.message {
                 // Checked now: a committed entry that failed to decode at apply could be neither
                 // applied nor skipped.
+                // A leader stamps each txn with its term as the zxid epoch and a counter that grows
+                // within the term, so an entry whose zxid says otherwise is forged or corrupt.
+                var previous: Zxid?
                 for (k, entry) in entries.enumerated() {
-                    try Self.checkPayload(entry.payload, field: "append.entries[\(k)].payload")
+                    let field = "append.entries[\(k)].payload"
+                    guard let zxid = try Self.checkPayload(entry.payload, field: field) else { continue }
+                    guard zxid.epoch == UInt32(truncatingIfNeeded: entry.term.rawValue), zxid.counter > 0 else {
+                        throw MalformedConsensusInput(
+                            field: field, detail: "zxid \(zxid) in an entry of term \(entry.term.rawValue)")
+                    }
+                    if let previous, zxid <= previous {
+                        throw MalformedConsensusInput(field: field, detail: "zxid \(zxid) after \(previous)")
+                    }
+                    previous = zxid
                 }
             }
             if case .snapshot(let metadata) = envelope.message {
@@ -285,11 +297,14 @@ package struct ReplicaNode: Sendable {
     }
 
     /// The payload of a log entry: empty (a new leader's no-op) or exactly one `Txn`.
-    private static func checkPayload(_ payload: ByteBuffer, field: String) throws(MalformedConsensusInput) {
-        guard payload.readableBytes > 0 else { return }
+    /// The zxid of the txn `payload` holds, nil for an empty payload (a new leader's no-op); throws
+    /// when it does not decode.
+    @discardableResult
+    private static func checkPayload(_ payload: ByteBuffer, field: String) throws(MalformedConsensusInput) -> Zxid? {
+        guard payload.readableBytes > 0 else { return nil }
         var copy = payload
         do {
-            _ = try Txn(from: &copy)
+            return try Txn(from: &copy).zxid
         } catch {
             throw MalformedConsensusInput(field: field, detail: "does not decode: \(error)")
         }

@@ -239,6 +239,25 @@ struct DeterminismTests {
         #expect(throws: ZooKeeperWireError.self) { try Txn(from: &longer) }
     }
 
+    /// A committed txn whose zxid is not above the last applied one (only a forged log has one)
+    /// changes nothing and answers RUNTIMEINCONSISTENCY on every member alike, instead of trapping.
+    @Test func aTxnBelowTheLastZxidIsRefusedWithoutChange() {
+        var tree = DataTree()
+        let session = SessionID(0x51)
+        _ = tree.apply(Txn(zxid: Zxid(epoch: 1, counter: 1), time: 1, session: session, op: .createSession(timeout: 30_000, password: [UInt8](repeating: 0, count: 16))))
+        let create = ZKRequest.create(CreateRequest(path: "/a", data: ByteBuffer(bytes: [1]), acl: ACL.openUnsafe, flags: 0))
+        #expect(tree.apply(Txn(zxid: Zxid(epoch: 1, counter: 5), time: 2, session: session, op: .request(create))).err == .ok)
+        let before = TreeSnapshot(tree)
+        let late = ZKRequest.create(CreateRequest(path: "/b", data: ByteBuffer(bytes: [2]), acl: ACL.openUnsafe, flags: 0))
+        for zxid in [Zxid(epoch: 1, counter: 5), Zxid(epoch: 1, counter: 3)] {
+            let result = tree.apply(Txn(zxid: zxid, time: 3, session: session, op: .request(late)))
+            #expect(result.err == .runtimeInconsistency)
+            #expect(result.events.isEmpty)
+        }
+        #expect(TreeSnapshot(tree) == before)
+        #expect(tree.lastZxid == Zxid(epoch: 1, counter: 5))
+    }
+
     @Test func logRecordKindsAreNumberedAsDocumented() {
         func kind(_ op: TxnOp) -> Int32? {
             var buffer = ByteBuffer()

@@ -19,7 +19,27 @@ import ZooKeeperWire
             .raft(Envelope(from: from, to: t, term: Term(term), message: message))
         }
         let garbage = LogEntry(index: LogIndex(last + 1), term: Term(term), payload: ByteBuffer(bytes: [0xFF, 0x00, 0x01]))
+        func txnEntry(_ offset: Int64, zxid: Zxid) -> LogEntry {
+            var payload = ByteBuffer()
+            Txn(zxid: zxid, time: 0, session: SessionID(1), op: .closeSession).write(to: &payload)
+            return LogEntry(index: LogIndex(last + offset), term: Term(term), payload: payload)
+        }
+        let epoch = UInt32(truncatingIfNeeded: term)
         return [
+            // A txn stamped in another epoch than its entry's term (a fuzzer's find: applied after a
+            // later zxid, it broke the tree's log order).
+            raft(
+                .append(
+                    prevIndex: LogIndex(last), prevTerm: Term(term),
+                    entries: [txnEntry(1, zxid: Zxid(epoch: epoch &+ 1, counter: 2))], commit: LogIndex(last))),
+            // zxids that go back within one append.
+            raft(
+                .append(
+                    prevIndex: LogIndex(last), prevTerm: Term(term),
+                    entries: [
+                        txnEntry(1, zxid: Zxid(epoch: epoch, counter: 900)),
+                        txnEntry(2, zxid: Zxid(epoch: epoch, counter: 899)),
+                    ], commit: LogIndex(last))),
             raft(.append(prevIndex: LogIndex(last), prevTerm: Term(term), entries: [garbage], commit: LogIndex(last))),
             raft(
                 .append(
