@@ -1,4 +1,5 @@
 import Foundation
+package import KeeperCore
 
 /// One `server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort]` line.
 package struct ServerEntry: Hashable, Sendable {
@@ -79,6 +80,27 @@ package struct KeeperConfiguration: Sendable {
     /// addAuth past either closes the connection with AUTHFAILED. No ZooKeeper equivalent.
     package var maxAuthIds = 16
     package var maxAuthBytes = 4096
+    /// `paddock.maxWatchesPerConnection` (default 65,536) and `paddock.maxWatchBytesPerConnection`
+    /// (default 16 MiB): the watches one client connection may hold, counted as (path, kind)
+    /// registrations the way `wchs` and `zk_watch_count` count them, and as the UTF-8 bytes of its
+    /// distinct watched paths (a watch needs no existing node, so each path may be as long as
+    /// `jute.maxbuffer`: the count alone would not bound memory). exists/getData/getChildren with
+    /// watch=true, addWatch, and the SetWatches/SetWatches2 a client sends on reconnect all count;
+    /// a watch that fires, is removed, or whose connection closes gives its share back. The
+    /// defaults leave room for a cache of tens of thousands of nodes (Curator's TreeCache holds two
+    /// watches per node) and cap one connection's share of the watch table near 40 MB (65,536
+    /// watches on 256-byte paths grew a member's RSS by 37 MB). ZooKeeper has no such keys.
+    ///
+    /// A request that would pass either bound closes the connection with one log line and no reply,
+    /// as an oversized request does. The alternatives are worse for a ZooKeeper client: no error
+    /// code means "too many watches", and a reply to SetWatches (xid -8) has no caller waiting for
+    /// it (the Java client queues it without a callback), so a refusal there would be dropped and
+    /// the client would go on believing it watches those paths, waiting for events that never come.
+    /// A lost connection is something every client handles; it registers a watch only once the
+    /// request that set it is answered, so the watch that broke the bound is not replayed on
+    /// reconnect.
+    package var maxWatchesPerConnection = 65_536
+    package var maxWatchBytesPerConnection = 16 << 20
     /// `paddock.peerMaxFrameBytes`: the largest frame accepted on the quorum port; a longer one
     /// closes the link. Paddock's own (ZooKeeper bounds quorum packets by `jute.maxbuffer`); the
     /// default fits a full append (`paddock.peerMaxAppendBytes`) plus one entry and a 1 MiB
@@ -106,6 +128,11 @@ package struct KeeperConfiguration: Sendable {
         ClientLimits(
             outstandingRequests: outstandingLimit,
             sessionlessTimeoutMillis: sessionlessTimeoutMillis, maxAuthIds: maxAuthIds, maxAuthBytes: maxAuthBytes)
+    }
+
+    /// What one connection's watches may hold (`WatchRegistry.add`).
+    package var watchLimits: WatchLimits {
+        WatchLimits(maxWatches: maxWatchesPerConnection, maxPathBytes: maxWatchBytesPerConnection)
     }
 
     /// This member's own `server.N` line.
@@ -238,6 +265,8 @@ package struct KeeperConfiguration: Sendable {
             sessionlessTimeoutMillis = try int(1...Int(Int32.max))
         case "paddock.maxAuthIds": maxAuthIds = try int(2...1024)
         case "paddock.maxAuthBytes": maxAuthBytes = try int(256...1 << 20)
+        case "paddock.maxWatchesPerConnection": maxWatchesPerConnection = try int(1...Int(Int32.max))
+        case "paddock.maxWatchBytesPerConnection": maxWatchBytesPerConnection = try int(1024...Int(Int32.max))
         case "paddock.peerMaxFrameBytes": peerMaxFrameBytes = try int((1 << 20)...Int(Int32.max))
         case "paddock.peerMaxAppendBytes": peerMaxAppendBytes = try int(1024...Int(Int32.max))
         case "cnxTimeout", "zookeeper.cnxTimeout": peerConnectTimeoutMillis = try int(1...600_000)

@@ -1,16 +1,19 @@
 """Per-connection limits on the client port (issue 11): a connection that never handshakes, a
-flood of auth ids, a client that pipelines reads and never reads the replies. Each is cut off or
-held back, and the member goes on serving everyone else.
+flood of auth ids or of watches, a client that pipelines reads and never reads the replies. Each
+is cut off or held back, and the member goes on serving everyone else.
 
-Only against Paddock: the auth and output limits are Paddock keys with no ZooKeeper equivalent."""
+Only against Paddock: the auth, watch and output limits are Paddock keys with no ZooKeeper
+equivalent."""
 
 import os
+import re
 import socket
 import time
 
 import pytest
 
 import rawzk
+from util import wait_until
 
 pytestmark = pytest.mark.skipif(
     not os.environ.get("PADDOCK_BIN"), reason="paddock.maxAuthIds and output water marks are Paddock-only")
@@ -91,3 +94,111 @@ def test_client_that_never_reads_is_held_back(own_server, make_client):
     assert rss_after - rss_before < 300 * 1024, "RSS grew from %d to %d KiB" % (rss_before, rss_after)
     for c in hogs:
         c.close()
+
+
+# ----------------------------------------------------------------------------- watches
+
+WATCH_LIMITS = ("paddock.maxWatchesPerConnection=100", "paddock.maxWatchBytesPerConnection=4096")
+
+
+def _total_watches(server):
+    m = re.search(r"^Total watches:(\d+)$", server.fourlw("wchs"), re.M)
+    assert m, "unexpected wchs output"
+    return int(m.group(1))
+
+
+def _closed_without_reply(c, timeout=10.0):
+    """The server closes the connection and sends nothing before the EOF."""
+    deadline = time.monotonic() + timeout
+    got = b""
+    while time.monotonic() < deadline:
+        c.sock.settimeout(max(0.01, deadline - time.monotonic()))
+        try:
+            chunk = c.sock.recv(65536)
+        except socket.timeout:
+            break
+        except ConnectionResetError:
+            return got == b""
+        if not chunk:
+            return got == b""
+        got += chunk
+    raise AssertionError("connection still open after %.0fs (%d bytes received)" % (timeout, len(got)))
+
+
+def _send_watching(c, op, body):
+    c.send_frame(rawzk.i32(c.next_xid()) + rawzk.i32(op) + body)
+
+
+def test_watches_per_connection_are_bounded(server_with, make_client):
+    srv = server_with(*WATCH_LIMITS)
+    zk = make_client(srv)
+    for i in range(30):
+        zk.create("/d%02d" % i)
+    c = rawzk.connect(srv.client_port)
+    other = rawzk.connect(srv.client_port)
+    try:
+        # 100 watches of three kinds, each answered: exists on missing nodes, getData, addWatch.
+        for i in range(40):
+            assert c.exists("/missing%02d" % i, watch=True)[0] == rawzk.NO_NODE
+        for i in range(30):
+            assert c.get_data("/d%02d" % i, watch=True)[0] == rawzk.OK
+        for i in range(30):
+            assert c.add_watch("/p%02d" % i, rawzk.ADD_WATCH_PERSISTENT)[0] == rawzk.OK
+        assert c.get_data("/d00", watch=True)[0] == rawzk.OK, "a watch it already holds is set again"
+        assert other.get_data("/d00", watch=True)[0] == rawzk.OK, "each connection has its own budget"
+        assert _total_watches(srv) == 101
+
+        # The 101st: the connection is closed, and the request gets no reply.
+        _send_watching(c, rawzk.EXISTS, rawzk.path_watch_body("/one-too-many", True))
+        assert _closed_without_reply(c)
+        wait_until(lambda: _total_watches(srv) == 1, msg="the closed connection's watches dropped")
+        assert "paddock.maxWatchesPerConnection" in srv.logs_tail()
+
+        # The other connection is untouched and still hears its event.
+        zk.set("/d00", b"changed")
+        ev = other.wait_event(5)
+        assert ev is not None and (ev.type, ev.path) == (rawzk.EV_NODE_DATA_CHANGED, "/d00")
+
+        # Path bytes are bounded too: one 5,000-byte path passes paddock.maxWatchBytesPerConnection.
+        long_path = rawzk.connect(srv.client_port)
+        try:
+            _send_watching(long_path, rawzk.ADD_WATCH, rawzk.ustring("/" + "a" * 4999) + rawzk.i32(0))
+            assert _closed_without_reply(long_path)
+        finally:
+            long_path.close()
+    finally:
+        c.close()
+        other.close()
+    _still_serving(srv, make_client)
+
+
+def test_set_watches_on_reconnect_count_toward_the_limit(server_with, make_client):
+    srv = server_with(*WATCH_LIMITS)
+    first = rawzk.connect(srv.client_port)
+    paths = ["/sw%03d" % i for i in range(100)]
+
+    def reattach():
+        c = rawzk.RawClient("127.0.0.1", srv.client_port)
+        c.connect(session_id=first.session_id, passwd=first.passwd)
+        return c
+
+    again = reattach()
+    try:
+        assert again.set_watches2(0, exist=paths[:50], persistent=paths[50:]) == rawzk.OK
+        assert _total_watches(srv) == 100
+    finally:
+        again.close()
+    wait_until(lambda: _total_watches(srv) == 0, msg="the dropped connection's watches gone")
+
+    third = reattach()
+    try:
+        # 100 exist watches on missing nodes (each registered) and one recursive watch too many.
+        body = (rawzk.i64(0) + rawzk.string_vector([]) + rawzk.string_vector(paths) + rawzk.string_vector([])
+                + rawzk.string_vector([]) + rawzk.string_vector(["/one-too-many"]))
+        third.send_frame(rawzk.i32(-8) + rawzk.i32(rawzk.SET_WATCHES2) + body)
+        assert _closed_without_reply(third)
+    finally:
+        third.close()
+        first.close()
+    wait_until(lambda: _total_watches(srv) == 0, msg="the partly registered watches dropped")
+    _still_serving(srv, make_client)

@@ -1,5 +1,7 @@
 import Testing
 
+import KeeperCore
+
 @testable import KeeperServer
 
 @Suite struct KeeperConfigurationTests {
@@ -132,6 +134,27 @@ import Testing
     func clientLimitKeysAreValidated(_ line: String) {
         #expect(throws: KeeperConfiguration.Problem.self) {
             try KeeperConfiguration.parse(Self.minimal + line + "\n") { _ in nil }
+        }
+    }
+
+    @Test func watchLimitsDefaultAndParse() throws {
+        let defaults = try KeeperConfiguration.parse(Self.minimal) { _ in nil }
+        #expect(defaults.watchLimits == WatchLimits(maxWatches: 65_536, maxPathBytes: 16 << 20))
+        let text = Self.minimal + "paddock.maxWatchesPerConnection=10\npaddock.maxWatchBytesPerConnection=4096\n"
+        let config = try KeeperConfiguration.parse(text) { _ in nil }
+        #expect(config.watchLimits == WatchLimits(maxWatches: 10, maxPathBytes: 4096))
+    }
+
+    @Test(arguments: [
+        "paddock.maxWatchesPerConnection=0", "paddock.maxWatchesPerConnection=-1",
+        "paddock.maxWatchesPerConnection=2147483648", "paddock.maxWatchesPerConnection=many",
+        "paddock.maxWatchBytesPerConnection=1023", "paddock.maxWatchBytesPerConnection=99999999999",
+    ])
+    func watchLimitKeysAreValidated(_ line: String) {
+        #expect {
+            try KeeperConfiguration.parse(Self.minimal + line + "\n") { _ in nil }
+        } throws: { error in
+            "\(error)".contains(String(line.prefix { $0 != "=" }))
         }
     }
 
