@@ -73,27 +73,73 @@ def test_client_that_never_reads_is_held_back(own_server, make_client):
     zk.create("/big", b"x" * 1_000_000)
     rss_before = _rss_kib(own_server.proc.pid)
     request = rawzk.path_watch_body("/big")
+    per_hog = 40_000  # 840 KB of getData requests, far more than the member reads before it stops
+    frame = b"".join(rawzk.i32(len(request) + 8) + rawzk.i32(i + 1) + rawzk.i32(rawzk.GET_DATA) + request
+                     for i in range(per_hog))
     hogs = []
     for _ in range(5):
         c = rawzk.connect(own_server.client_port)
         c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        frame = b"".join(rawzk.i32(len(request) + 8) + rawzk.i32(i + 1) + rawzk.i32(rawzk.GET_DATA) + request
-                         for i in range(2000))
         c.sock.setblocking(False)
-        try:
-            c.sock.send(frame)  # as much as the socket takes; the server stops reading soon
-        except BlockingIOError:
-            pass
-        hogs.append(c)
-    # 5 x 2000 replies of 1 MB would be 10 GB; the member holds about one water mark each.
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        time.sleep(0.2)
-    rss_after = _rss_kib(own_server.proc.pid)
+        hogs.append(_Hog(c, frame))
+    # 5 x 40,000 replies of 1 MB would be 200 GB; the member holds about one water mark each. The
+    # hogs keep offering their requests while we wait for the member to stop reading from and
+    # answering every one of them (cons counters and RSS unchanged over several looks).
+    counters, rss_after = _wait_until_held_back(own_server, hogs)
+    for port, (queued, recved, sent) in counters.items():
+        assert recved < per_hog, "the member read every request of hog %d: %r" % (port, counters)
+        assert sent < 100, "the member answered hog %d although it does not read: %r" % (port, counters)
     _still_serving(own_server, make_client)
     assert rss_after - rss_before < 300 * 1024, "RSS grew from %d to %d KiB" % (rss_before, rss_after)
-    for c in hogs:
-        c.close()
+    for h in hogs:
+        h.client.close()
+
+
+class _Hog:
+    """A connection that pushes `frame` whenever its socket takes more, and never reads."""
+
+    def __init__(self, client, frame):
+        self.client = client
+        self.port = client.sock.getsockname()[1]
+        self.unsent = memoryview(frame)
+
+    def push(self):
+        try:
+            while self.unsent:
+                self.unsent = self.unsent[self.client.sock.send(self.unsent):]
+        except BlockingIOError:
+            pass
+
+
+def _hog_counters(server, ports):
+    """(queued, recved, sent) per connection whose client port is in `ports`, from `cons`."""
+    counters = {}
+    for line in server.fourlw("cons").splitlines():
+        m = re.match(r"\s*/[^:]+:(\d+)\[\d+\]\(queued=(\d+),recved=(\d+),sent=(\d+)", line)
+        if m and int(m.group(1)) in ports:
+            counters[int(m.group(1))] = tuple(int(g) for g in m.groups()[1:])
+    return counters
+
+
+def _wait_until_held_back(server, hogs, looks=5, timeout=30.0):
+    """Polls, pushing the hogs' requests each time, until every hog's cons counters and the
+    member's RSS stay the same over `looks` consecutive looks (the member no longer reads from or
+    writes to the hogs); returns the counters and the RSS."""
+    ports = {h.port for h in hogs}
+    deadline = time.monotonic() + timeout
+    history = []
+    while True:
+        for h in hogs:
+            h.push()
+        counters = _hog_counters(server, ports)
+        history = (history + [(counters, _rss_kib(server.proc.pid))])[-looks:]
+        steady = (len(history) == looks and len(counters) == len(ports)
+                  and all(h[0] == counters for h in history)
+                  and max(h[1] for h in history) <= history[0][1])
+        if steady:
+            return counters, history[-1][1]
+        assert time.monotonic() < deadline, "member never settled: %r" % history
+        time.sleep(0.1)
 
 
 # ----------------------------------------------------------------------------- watches
