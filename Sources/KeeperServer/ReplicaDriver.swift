@@ -348,7 +348,8 @@ package final class ReplicaDriver: @unchecked Sendable {
             "sending snapshot to peer", metadata: ["peer.id": "\(member)", "log_index": "\(metadata.index.rawValue)"])
         snapshotPool.runIfActive(eventLoop: eventLoop) { () -> ByteBuffer in
             var buffer = ByteBuffer()
-            image.writeSnapshot(to: &buffer)
+            // A tree too large for one image fails this send ("snapshot send failed" below).
+            try image.writeSnapshot(to: &buffer)
             return buffer
         }.flatMap { [self] (bytes: ByteBuffer) -> EventLoopFuture<Void> in
             let messages = PeerMessage.snapshotStream(

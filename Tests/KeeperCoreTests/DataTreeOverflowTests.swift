@@ -102,4 +102,25 @@ struct DataTreeOverflowTests {
         #expect(UInt64(bitPattern: owner) & EphemeralOwner.ttlMask == EphemeralOwner.ttlMask)
         #expect(EphemeralOwner.ttl(of: owner) == ttl & EphemeralOwner.maxTTL)
     }
+
+    // MARK: - Snapshot images
+
+    /// An image is sized first: past its limit (a `ByteBuffer` holds at most 4 GiB, and clients can
+    /// grow a tree past that) nothing is written and the send fails instead of trapping.
+    @Test func snapshotPastItsLimitIsRefusedWithoutWriting() throws {
+        var d = TreeDriver()
+        d.mustCreate("/big", String(repeating: "x", count: 10_000))
+        let size = try #require(d.tree.snapshotSize)
+        var image = ByteBuffer()
+        #expect(
+            throws: ZooKeeperWireError.encodingTooLong(context: "tree snapshot", length: size, limit: size - 1)
+        ) {
+            try d.tree.writeSnapshot(to: &image, maxBytes: size - 1)
+        }
+        #expect(image.writerIndex == 0)
+        try d.tree.writeSnapshot(to: &image, maxBytes: size)
+        #expect(image.readableBytes == size)
+        let restored = try DataTree(snapshot: &image, config: d.tree.config)
+        #expect(TreeSnapshot(restored) == TreeSnapshot(d.tree))
+    }
 }
