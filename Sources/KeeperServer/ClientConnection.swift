@@ -288,7 +288,13 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(Int32(0))
         let bodyLength = response.write(to: &buffer)
-        buffer.setInteger(Int32(bodyLength), at: lengthIndex)
+        // The password is the session's stored one; a damaged record must not trap the member.
+        guard let length = Int32(exactly: bodyLength) else {
+            logger.warning("closing client connection: connect response too long", metadata: ["bytes": "\(bodyLength)"])
+            close()
+            return
+        }
+        buffer.setInteger(length, at: lengthIndex)
         context.write(wrapOutboundOut(buffer), promise: nil)
         context.flush()
         sent += 1
