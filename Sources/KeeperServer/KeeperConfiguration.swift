@@ -39,6 +39,11 @@ package struct KeeperConfiguration: Sendable {
     package var superDigest: String?
     package var extendedTypesEnabled = false
     package var skipACL = false
+    /// `jute.maxbuffer` (ZooKeeper's key and default, 0xfffff): the largest request frame accepted.
+    /// At most 512 MiB here (a request becomes one SQLite row, and SQLite's default blob limit is
+    /// 1,000,000,000 bytes) and at most half of `paddock.peerMaxFrameBytes` (a follower forwards a
+    /// request to the leader whole, and an append carries it whole): otherwise a client's large
+    /// request could not be stored or replicated, failing the member's storage or its links.
     package var juteMaxBuffer = 0xfffff
     /// `paddock.maxReplyBytes`: the largest reply a member sends. A bigger one (a multiRead of many
     /// reads of a large node, a getChildren of a huge child list) closes the connection with one log
@@ -205,6 +210,9 @@ package struct KeeperConfiguration: Sendable {
         if config.peerMaxAppendBytes > config.peerMaxFrameBytes / 4 {
             throw Problem("paddock.peerMaxAppendBytes (\(config.peerMaxAppendBytes)) must be at most a quarter of paddock.peerMaxFrameBytes (\(config.peerMaxFrameBytes)): an append may add one entry of up to jute.maxbuffer")
         }
+        if config.juteMaxBuffer > config.peerMaxFrameBytes / 2 {
+            throw Problem("jute.maxbuffer (\(config.juteMaxBuffer)) must be at most half of paddock.peerMaxFrameBytes (\(config.peerMaxFrameBytes)): a follower forwards each request to the leader in one frame")
+        }
         let minimum = config.effectiveMinSessionTimeout
         let maximum = config.effectiveMaxSessionTimeout
         if minimum > maximum {
@@ -245,7 +253,7 @@ package struct KeeperConfiguration: Sendable {
             superDigest = value
         case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled": extendedTypesEnabled = try bool()
         case "skipACL", "zookeeper.skipACL": skipACL = try bool()
-        case "jute.maxbuffer", "zookeeper.jute.maxbuffer": juteMaxBuffer = try int(1024...Int(Int32.max))
+        case "jute.maxbuffer", "zookeeper.jute.maxbuffer": juteMaxBuffer = try int(1024...512 << 20)
         case "paddock.maxReplyBytes": maxReplyBytes = try int(1024...Int(Int32.max) - 64)
         case "admin.enableServer", "zookeeper.admin.enableServer": adminEnabled = try bool()
         case "admin.serverAddress", "zookeeper.admin.serverAddress": adminAddress = value

@@ -158,6 +158,27 @@ import KeeperCore
         }
     }
 
+    /// A request larger than a peer frame (or than a SQLite row) could be accepted from a client but
+    /// never replicated or stored: such a jute.maxbuffer is refused at start-up.
+    @Test(arguments: [
+        ("jute.maxbuffer=2147483647", "jute.maxbuffer"), ("jute.maxbuffer=536870913", "jute.maxbuffer"),
+        ("jute.maxbuffer=33554433", "paddock.peerMaxFrameBytes"),
+        ("jute.maxbuffer=4194304\npaddock.peerMaxFrameBytes=4194304", "paddock.peerMaxFrameBytes"),
+    ])
+    func juteMaxBufferMustFitPeerFramesAndSQLite(line: String, key: String) {
+        #expect {
+            try KeeperConfiguration.parse(Self.minimal + line + "\n") { _ in nil }
+        } throws: { error in
+            "\(error)".contains(key)
+        }
+    }
+
+    @Test func largeJuteMaxBufferWithLargePeerFramesIsAccepted() throws {
+        let text = Self.minimal + "jute.maxbuffer=536870912\npaddock.peerMaxFrameBytes=1073741824\n"
+        #expect(try KeeperConfiguration.parse(text) { _ in nil }.juteMaxBuffer == 512 << 20)
+        #expect(try KeeperConfiguration.parse(Self.minimal + "jute.maxbuffer=33554432\n") { _ in nil }.juteMaxBuffer == 32 << 20)
+    }
+
     /// A huge tickTime makes the default maxSessionTimeout pass Int32: the negotiated timeout clamps.
     @Test func negotiatedTimeoutClampsToInt32() throws {
         let config = try KeeperConfiguration.parse(Self.minimal + "tickTime=2147483647\n") { _ in nil }
