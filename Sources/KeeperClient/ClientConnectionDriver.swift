@@ -174,7 +174,16 @@ final class ClientConnectionDriver {
                 outbound.writeZKHandshake(request)
             case .send(let xid, let request):
                 logger.trace("send", metadata: ["zk.xid": "\(xid)", "zk.op": "\(request.opCode)"])
-                ZKRequestFrame.encode(xid: xid, request: request, into: &outbound)
+                do {
+                    try ZKRequestFrame.encode(xid: xid, request: request, into: &outbound)
+                } catch {
+                    // Over 2 GiB: no server takes it (ZooKeeper closes on its jute.maxbuffer). The
+                    // request is already pending under its xid, so drop the connection: closing
+                    // makes channelInactive report the loss, and the pending requests fail with
+                    // CONNECTIONLOSS, as when a server closes on an oversized request.
+                    logger.debug("request too long to send, closing the connection", metadata: ["error": "\(error)"])
+                    handler?.close()
+                }
             case .closeChannel:
                 closeChannel()
             case .scheduleTimer(let deadline):

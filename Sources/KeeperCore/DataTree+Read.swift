@@ -84,16 +84,29 @@ extension DataTree {
     /// Container and TTL nodes the leader should remove now (`ContainerManager.getCandidates`):
     /// containers that had children and have none left; TTL nodes without children whose mtime is
     /// older than their TTL. Sorted, so the proposals are deterministic.
+    ///
+    /// mtime comes from a txn, a snapshot or the database and may be any `Int64`, so the age is
+    /// computed without overflow. A container "had children" when its stored create count is not
+    /// 0: after 2^31 child creates it wraps negative (as in ZooKeeper) and must still count.
     package func cleanupCandidates(now: Int64) -> [String] {
         var result: [String] = []
         for path in containers {
-            if let node = nodes[path], node.children.isEmpty, node.cversion > 0 { result.append(path) }
+            if let node = nodes[path], node.children.isEmpty, node.cversion != 0 { result.append(path) }
         }
         for path in ttlNodes {
-            if let node = nodes[path], node.children.isEmpty, case .ttl(let ttl) = node.kind, now - node.mtime > ttl {
+            if let node = nodes[path], node.children.isEmpty, case .ttl(let ttl) = node.kind,
+                Self.age(now: now, since: node.mtime) > ttl
+            {
                 result.append(path)
             }
         }
         return result.sorted()
+    }
+
+    /// `now - then`, saturating at the `Int64` bounds instead of trapping.
+    static func age(now: Int64, since then: Int64) -> Int64 {
+        let (age, overflow) = now.subtractingReportingOverflow(then)
+        if overflow { return now > then ? .max : .min }
+        return age
     }
 }

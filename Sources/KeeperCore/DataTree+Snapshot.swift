@@ -13,9 +13,48 @@ package import ZooKeeperWire
 extension DataTree {
     package static let snapshotVersion: Int32 = 1
 
-    package func writeSnapshot(to buffer: inout ByteBuffer) {
+    /// The largest image `writeSnapshot` writes: a `ByteBuffer` holds at most `UInt32.max` bytes
+    /// (NIO traps past it), and clients can grow the tree past that with enough large nodes.
+    package static let maxSnapshotBytes = Int(UInt32.max)
+
+    /// The bytes `writeSnapshot` would write, or nil when the image cannot be written at all: one
+    /// of its length or count fields would not fit its `int`.
+    package var snapshotSize: Int? {
+        func fits(_ length: Int) -> Bool { length <= Int(Int32.max) }
+        func string(_ text: String) -> Int? { fits(text.utf8.count) ? 4 + text.utf8.count : nil }
+        guard fits(nodes.count), fits(sessions.count) else { return nil }
+        var total = 4 + 8 + 4 + 4
+        for (path, node) in nodes {
+            let dataLength = node.data?.readableBytes ?? 0
+            guard let pathSize = string(path), fits(dataLength), fits(node.acl.count) else { return nil }
+            var aclSize = 4
+            for entry in node.acl {
+                guard let scheme = string(entry.id.scheme), let id = string(entry.id.id) else { return nil }
+                aclSize += 4 + scheme + id
+            }
+            // path, data, acl, then czxid mzxid ctime mtime, version cversion aversion,
+            // ephemeralOwner pzxid.
+            total += pathSize + 4 + dataLength + aclSize + 4 * 8 + 3 * 4 + 2 * 8
+        }
+        for record in sessions.values {
+            guard fits(record.password.count) else { return nil }
+            total += 8 + 4 + 4 + record.password.count + 4
+        }
+        return total
+    }
+
+    /// Writes the image, or throws `.encodingTooLong` (and writes nothing) when it would pass
+    /// `maxBytes` (at most `maxSnapshotBytes`) or a field could not hold its length: the member
+    /// then fails that snapshot send rather than trapping.
+    package func writeSnapshot(to buffer: inout ByteBuffer, maxBytes: Int = maxSnapshotBytes) throws(ZooKeeperWireError) {
+        let limit = min(maxBytes, Self.maxSnapshotBytes - buffer.writerIndex)
+        guard let size = snapshotSize, size <= limit else {
+            throw .encodingTooLong(context: "tree snapshot", length: snapshotSize ?? .max, limit: limit)
+        }
+        buffer.reserveCapacity(minimumWritableBytes: size)
         buffer.writeInteger(Self.snapshotVersion)
         buffer.writeInteger(lastZxid.rawValue)
+        // Cannot trap: `snapshotSize` checked every count and length against Int32.
         buffer.writeInteger(Int32(nodes.count))
         for path in nodes.keys.sorted() {
             let node = nodes[path]!

@@ -21,11 +21,34 @@ package struct WatchKinds: OptionSet, Hashable, Sendable {
     package static let persistentRecursive = WatchKinds(rawValue: 8)
 }
 
+/// What one watcher (one client connection) may hold: `maxWatches` (path, kind) registrations,
+/// counted as `zk_watch_count` counts them, and `maxPathBytes` bytes of distinct watched paths.
+/// Both bound the registry's memory: a watch needs no existing node, so without the byte bound a
+/// client could park a jute.maxbuffer-long path in each of its watches.
+package struct WatchLimits: Hashable, Sendable {
+    package var maxWatches: Int
+    package var maxPathBytes: Int
+
+    package init(maxWatches: Int, maxPathBytes: Int) {
+        self.maxWatches = maxWatches
+        self.maxPathBytes = maxPathBytes
+    }
+
+    package static let unlimited = WatchLimits(maxWatches: .max, maxPathBytes: .max)
+}
+
 /// Member-local watch table (`WatchManager`): who watches which path, and which watchers an
 /// applied change fires. Pure; outputs are sorted by watcher for determinism.
 package struct WatchRegistry: Sendable {
+    /// What one watcher holds: its paths, its (path, kind) registrations and the paths' bytes.
+    private struct Holding: Sendable {
+        var paths: Set<String> = []
+        var watches = 0
+        var pathBytes = 0
+    }
+
     private var byPath: [String: [WatcherID: WatchKinds]] = [:]
-    private var byWatcher: [WatcherID: Set<String>] = [:]
+    private var byWatcher: [WatcherID: Holding] = [:]
     private var recursiveWatchCount = 0
 
     package init() {}
@@ -39,12 +62,33 @@ package struct WatchRegistry: Sendable {
     package var watchedPathCount: Int { byPath.count }
     package var watcherCount: Int { byWatcher.count }
 
-    package mutating func add(_ watcher: WatcherID, path: String, kind: WatchKinds) {
+    /// (path, kind) registrations `watcher` holds.
+    package func watchCount(of watcher: WatcherID) -> Int { byWatcher[watcher]?.watches ?? 0 }
+
+    /// UTF-8 bytes of the distinct paths `watcher` watches.
+    package func pathBytes(of watcher: WatcherID) -> Int { byWatcher[watcher]?.pathBytes ?? 0 }
+
+    /// Registers `kind` on `path` for `watcher`. Returns false, and registers nothing, when that
+    /// would take the watcher past `limits`; a watch it already holds is always accepted.
+    @discardableResult
+    package mutating func add(
+        _ watcher: WatcherID, path: String, kind: WatchKinds, limits: WatchLimits = .unlimited
+    ) -> Bool {
         let before = byPath[path]?[watcher] ?? []
-        if before.isSuperset(of: kind) { return }
+        if before.isSuperset(of: kind) { return true }
+        var holding = byWatcher[watcher] ?? Holding()
+        let newWatches = kind.subtracting(before).rawValue.nonzeroBitCount
+        let newBytes = before.isEmpty ? path.utf8.count : 0
+        // Written as subtractions: the holding never exceeds the limits, so nothing can overflow.
+        guard holding.watches <= limits.maxWatches - newWatches, holding.pathBytes <= limits.maxPathBytes - newBytes
+        else { return false }
         if kind.contains(.persistentRecursive) && !before.contains(.persistentRecursive) { recursiveWatchCount += 1 }
         byPath[path, default: [:]][watcher] = before.union(kind)
-        byWatcher[watcher, default: []].insert(path)
+        holding.paths.insert(path)
+        holding.watches += newWatches
+        holding.pathBytes += newBytes
+        byWatcher[watcher] = holding
+        return true
     }
 
     /// The watchers `event` fires, each once, with the event to send; one-shot watches are removed.
@@ -68,12 +112,8 @@ package struct WatchRegistry: Sendable {
                 if kinds.contains(.persistentRecursive) && event.type != .nodeChildrenChanged { fires = true }
                 if fires { fired.insert(watcher) }
                 if remaining != kinds {
-                    if remaining.isEmpty {
-                        watchers[watcher] = nil
-                        forget(watcher, path: event.path)
-                    } else {
-                        watchers[watcher] = remaining
-                    }
+                    watchers[watcher] = remaining.isEmpty ? nil : remaining
+                    forget(watcher, path: event.path, kinds: kinds.subtracting(remaining), emptied: remaining.isEmpty)
                 }
             }
             byPath[event.path] = watchers.isEmpty ? nil : watchers
@@ -102,19 +142,15 @@ package struct WatchRegistry: Sendable {
         if removing.isEmpty { return false }
         if removing.contains(.persistentRecursive) { recursiveWatchCount -= 1 }
         let remaining = kinds.subtracting(removing)
-        if remaining.isEmpty {
-            watchers[watcher] = nil
-            forget(watcher, path: path)
-        } else {
-            watchers[watcher] = remaining
-        }
+        watchers[watcher] = remaining.isEmpty ? nil : remaining
+        forget(watcher, path: path, kinds: removing, emptied: remaining.isEmpty)
         byPath[path] = watchers.isEmpty ? nil : watchers
         return true
     }
 
     /// Drops every watch of a closed connection.
     package mutating func removeAll(_ watcher: WatcherID) {
-        for path in byWatcher.removeValue(forKey: watcher) ?? [] {
+        for path in byWatcher.removeValue(forKey: watcher)?.paths ?? [] {
             if let kinds = byPath[path]?.removeValue(forKey: watcher), kinds.contains(.persistentRecursive) {
                 recursiveWatchCount -= 1
             }
@@ -123,7 +159,7 @@ package struct WatchRegistry: Sendable {
     }
 
     /// Paths watched by `watcher`, sorted (wchc).
-    package func paths(of watcher: WatcherID) -> [String] { (byWatcher[watcher] ?? []).sorted() }
+    package func paths(of watcher: WatcherID) -> [String] { (byWatcher[watcher]?.paths ?? []).sorted() }
 
     /// Watchers of `path`, sorted (wchp).
     package func watchers(of path: String) -> [WatcherID] { (byPath[path] ?? [:]).keys.sorted() }
@@ -134,9 +170,12 @@ package struct WatchRegistry: Sendable {
     /// Every watcher, sorted.
     package var allWatchers: [WatcherID] { byWatcher.keys.sorted() }
 
-    private mutating func forget(_ watcher: WatcherID, path: String) {
-        byWatcher[watcher]?.remove(path)
-        if byWatcher[watcher]?.isEmpty == true { byWatcher[watcher] = nil }
+    /// Takes `kinds` on `path` off `watcher`'s holding; `emptied` when it holds nothing there now.
+    private mutating func forget(_ watcher: WatcherID, path: String, kinds: WatchKinds, emptied: Bool) {
+        guard var holding = byWatcher[watcher] else { return }
+        holding.watches -= kinds.rawValue.nonzeroBitCount
+        if emptied, holding.paths.remove(path) != nil { holding.pathBytes -= path.utf8.count }
+        byWatcher[watcher] = holding.paths.isEmpty ? nil : holding
     }
 
     private static func kinds(for type: WatcherType) -> WatchKinds {

@@ -41,12 +41,14 @@ package struct ZNode: Hashable, Sendable {
         self.children = children
     }
 
-    package var dataLength: Int32 { Int32(data?.readableBytes ?? 0) }
+    /// Stat's int fields cannot describe more than `Int32.max`; data from a frame or a SQLite blob
+    /// never gets there, but the conversion clamps rather than trusting that.
+    package var dataLength: Int32 { Int32(clamping: data?.readableBytes ?? 0) }
 
     /// The Stat a client sees (`DataNode.copyStat`): cversion counts creates and deletes, and
     /// container and TTL nodes show ephemeralOwner 0 (`getClientEphemeralOwner`).
     package var stat: Stat {
-        let numChildren = Int32(children.count)
+        let numChildren = Int32(clamping: children.count)
         let clientOwner: Int64
         switch kind {
         case .container, .ttl: clientOwner = 0

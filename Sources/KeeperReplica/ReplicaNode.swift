@@ -20,6 +20,8 @@ package struct ReplicaConfiguration: Sendable {
     /// An append carries at most this many payload bytes (one larger entry still goes alone).
     package var maxAppendBytes: Int
     /// The largest tree image accepted from a leader; a stream announcing more closes the link.
+    /// At most `DataTree.maxSnapshotBytes` (4 GiB): the image is assembled in one `ByteBuffer`,
+    /// which traps past that, and no leader writes a larger one.
     package var maxSnapshotBytes: Int64
     /// The leader campaigns in a new term rather than stamp a zxid whose counter (low 32 bits)
     /// reaches this value. ZooKeeper forces an election at counter 0xffffffff (`Leader.propose`,
@@ -29,7 +31,7 @@ package struct ReplicaConfiguration: Sendable {
     package init(
         member: Int32, members: [Int32], electionTicks: Int = 10, heartbeatTicks: Int = 1,
         compactEvery: Int64 = 10_000, maxEntriesPerAppend: Int = 512, maxAppendBytes: Int = 1 << 20,
-        maxSnapshotBytes: Int64 = 1 << 34, zxidCounterLimit: UInt32 = .max
+        maxSnapshotBytes: Int64 = Int64(DataTree.maxSnapshotBytes), zxidCounterLimit: UInt32 = .max
     ) {
         self.member = member
         self.members = members.sorted()
@@ -38,7 +40,7 @@ package struct ReplicaConfiguration: Sendable {
         self.compactEvery = compactEvery
         self.maxEntriesPerAppend = maxEntriesPerAppend
         self.maxAppendBytes = maxAppendBytes
-        self.maxSnapshotBytes = maxSnapshotBytes
+        self.maxSnapshotBytes = min(maxSnapshotBytes, Int64(DataTree.maxSnapshotBytes))
         self.zxidCounterLimit = zxidCounterLimit
     }
 }

@@ -44,7 +44,8 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     private var state = State.awaitingConnect
     private var queue = Deque<Slot>()
     private var needsFlush = false
-    /// Set once a reply over `paddock.maxReplyBytes` closed the connection: nothing after it is sent.
+    /// Set once a request broke a limit (a reply over `paddock.maxReplyBytes`, too many watches)
+    /// and the connection is closing because of it: nothing more is answered or sent.
     private var replyRefused = false
 
     package private(set) var sessionID: SessionID?
@@ -150,7 +151,9 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
             var buffer = context.channel.allocator.buffer(capacity: text.utf8.count)
             buffer.writeString(text)
             state = .closing
-            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
         case .frame(var frame):
             received += 1
             driver.stats.packetsReceived += 1
@@ -285,7 +288,13 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(Int32(0))
         let bodyLength = response.write(to: &buffer)
-        buffer.setInteger(Int32(bodyLength), at: lengthIndex)
+        // The password is the session's stored one; a damaged record must not trap the member.
+        guard let length = Int32(exactly: bodyLength) else {
+            logger.warning("closing client connection: connect response too long", metadata: ["bytes": "\(bodyLength)"])
+            close()
+            return
+        }
+        buffer.setInteger(length, at: lengthIndex)
         context.write(wrapOutboundOut(buffer), promise: nil)
         context.flush()
         sent += 1
@@ -338,7 +347,8 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
             case .read(let xid, let request):
                 queue.removeFirst()
                 let start = DispatchTime.now().uptimeNanoseconds
-                let (header, response) = driver.executeRead(request, xid: xid, from: self)
+                // nil: the request broke a limit and the connection was aborted (no reply).
+                guard let (header, response) = driver.executeRead(request, xid: xid, from: self) else { return }
                 write(header: header, response: response)
                 let millis = Int64((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
                 latency.record(millis)
@@ -406,14 +416,21 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
         context.close(promise: nil)
     }
 
+    /// Closes now because this client broke a limit: logs `message` once, answers nothing more
+    /// (the request that broke it included) and stops executing what it has queued.
+    package func abort(_ message: Logger.Message, metadata: Logger.Metadata) {
+        guard !replyRefused else { return }
+        logger.info(message, metadata: metadata)
+        replyRefused = true
+        close()
+    }
+
     /// Closes once everything written so far has left.
     package func closeAfterFlush() {
         guard let context else { return }
         state = .closing
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
-            .whenComplete { _ in
-            context.close(promise: nil)
-        }
+            .whenComplete { _ in context.close(promise: nil) }
     }
 
     /// ZooKeeper's short op names in `cons` (`Request.op2String`).

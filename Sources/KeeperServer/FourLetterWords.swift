@@ -246,7 +246,13 @@ package struct FourLetterWords: Sendable {
     static func maxFileDescriptors() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return -1 }
-        return Int(limit.rlim_cur)
+        return descriptorLimit(limit.rlim_cur)
+    }
+
+    /// `zk_max_file_descriptor_count` for a soft limit: RLIM_INFINITY is `UInt64.max`, which
+    /// `Int(_:)` would trap on while answering mntr.
+    static func descriptorLimit(_ soft: rlim_t) -> Int {
+        Int(clamping: soft)
     }
 
     static func osName() -> String {

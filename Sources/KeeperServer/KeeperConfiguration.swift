@@ -1,4 +1,5 @@
 import Foundation
+package import KeeperCore
 
 /// One `server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort]` line.
 package struct ServerEntry: Hashable, Sendable {
@@ -38,6 +39,11 @@ package struct KeeperConfiguration: Sendable {
     package var superDigest: String?
     package var extendedTypesEnabled = false
     package var skipACL = false
+    /// `jute.maxbuffer` (ZooKeeper's key and default, 0xfffff): the largest request frame accepted.
+    /// At most 512 MiB here (a request becomes one SQLite row, and SQLite's default blob limit is
+    /// 1,000,000,000 bytes) and at most half of `paddock.peerMaxFrameBytes` (a follower forwards a
+    /// request to the leader whole, and an append carries it whole): otherwise a client's large
+    /// request could not be stored or replicated, failing the member's storage or its links.
     package var juteMaxBuffer = 0xfffff
     /// `paddock.maxReplyBytes`: the largest reply a member sends. A bigger one (a multiRead of many
     /// reads of a large node, a getChildren of a huge child list) closes the connection with one log
@@ -79,6 +85,27 @@ package struct KeeperConfiguration: Sendable {
     /// addAuth past either closes the connection with AUTHFAILED. No ZooKeeper equivalent.
     package var maxAuthIds = 16
     package var maxAuthBytes = 4096
+    /// `paddock.maxWatchesPerConnection` (default 65,536) and `paddock.maxWatchBytesPerConnection`
+    /// (default 16 MiB): the watches one client connection may hold, counted as (path, kind)
+    /// registrations the way `wchs` and `zk_watch_count` count them, and as the UTF-8 bytes of its
+    /// distinct watched paths (a watch needs no existing node, so each path may be as long as
+    /// `jute.maxbuffer`: the count alone would not bound memory). exists/getData/getChildren with
+    /// watch=true, addWatch, and the SetWatches/SetWatches2 a client sends on reconnect all count;
+    /// a watch that fires, is removed, or whose connection closes gives its share back. The
+    /// defaults leave room for a cache of tens of thousands of nodes (Curator's TreeCache holds two
+    /// watches per node) and cap one connection's share of the watch table near 40 MB (65,536
+    /// watches on 256-byte paths grew a member's RSS by 37 MB). ZooKeeper has no such keys.
+    ///
+    /// A request that would pass either bound closes the connection with one log line and no reply,
+    /// as an oversized request does. The alternatives are worse for a ZooKeeper client: no error
+    /// code means "too many watches", and a reply to SetWatches (xid -8) has no caller waiting for
+    /// it (the Java client queues it without a callback), so a refusal there would be dropped and
+    /// the client would go on believing it watches those paths, waiting for events that never come.
+    /// A lost connection is something every client handles; it registers a watch only once the
+    /// request that set it is answered, so the watch that broke the bound is not replayed on
+    /// reconnect.
+    package var maxWatchesPerConnection = 65_536
+    package var maxWatchBytesPerConnection = 16 << 20
     /// `paddock.peerMaxFrameBytes`: the largest frame accepted on the quorum port; a longer one
     /// closes the link. Paddock's own (ZooKeeper bounds quorum packets by `jute.maxbuffer`); the
     /// default fits a full append (`paddock.peerMaxAppendBytes`) plus one entry and a 1 MiB
@@ -106,6 +133,11 @@ package struct KeeperConfiguration: Sendable {
         ClientLimits(
             outstandingRequests: outstandingLimit,
             sessionlessTimeoutMillis: sessionlessTimeoutMillis, maxAuthIds: maxAuthIds, maxAuthBytes: maxAuthBytes)
+    }
+
+    /// What one connection's watches may hold (`WatchRegistry.add`).
+    package var watchLimits: WatchLimits {
+        WatchLimits(maxWatches: maxWatchesPerConnection, maxPathBytes: maxWatchBytesPerConnection)
     }
 
     /// This member's own `server.N` line.
@@ -178,6 +210,9 @@ package struct KeeperConfiguration: Sendable {
         if config.peerMaxAppendBytes > config.peerMaxFrameBytes / 4 {
             throw Problem("paddock.peerMaxAppendBytes (\(config.peerMaxAppendBytes)) must be at most a quarter of paddock.peerMaxFrameBytes (\(config.peerMaxFrameBytes)): an append may add one entry of up to jute.maxbuffer")
         }
+        if config.juteMaxBuffer > config.peerMaxFrameBytes / 2 {
+            throw Problem("jute.maxbuffer (\(config.juteMaxBuffer)) must be at most half of paddock.peerMaxFrameBytes (\(config.peerMaxFrameBytes)): a follower forwards each request to the leader in one frame")
+        }
         let minimum = config.effectiveMinSessionTimeout
         let maximum = config.effectiveMaxSessionTimeout
         if minimum > maximum {
@@ -218,7 +253,7 @@ package struct KeeperConfiguration: Sendable {
             superDigest = value
         case "extendedTypesEnabled", "zookeeper.extendedTypesEnabled": extendedTypesEnabled = try bool()
         case "skipACL", "zookeeper.skipACL": skipACL = try bool()
-        case "jute.maxbuffer", "zookeeper.jute.maxbuffer": juteMaxBuffer = try int(1024...Int(Int32.max))
+        case "jute.maxbuffer", "zookeeper.jute.maxbuffer": juteMaxBuffer = try int(1024...512 << 20)
         case "paddock.maxReplyBytes": maxReplyBytes = try int(1024...Int(Int32.max) - 64)
         case "admin.enableServer", "zookeeper.admin.enableServer": adminEnabled = try bool()
         case "admin.serverAddress", "zookeeper.admin.serverAddress": adminAddress = value
@@ -238,6 +273,8 @@ package struct KeeperConfiguration: Sendable {
             sessionlessTimeoutMillis = try int(1...Int(Int32.max))
         case "paddock.maxAuthIds": maxAuthIds = try int(2...1024)
         case "paddock.maxAuthBytes": maxAuthBytes = try int(256...1 << 20)
+        case "paddock.maxWatchesPerConnection": maxWatchesPerConnection = try int(1...Int(Int32.max))
+        case "paddock.maxWatchBytesPerConnection": maxWatchBytesPerConnection = try int(1024...Int(Int32.max))
         case "paddock.peerMaxFrameBytes": peerMaxFrameBytes = try int((1 << 20)...Int(Int32.max))
         case "paddock.peerMaxAppendBytes": peerMaxAppendBytes = try int(1024...Int(Int32.max))
         case "cnxTimeout", "zookeeper.cnxTimeout": peerConnectTimeoutMillis = try int(1...600_000)

@@ -365,7 +365,8 @@ package final class ReplicaDriver: @unchecked Sendable {
             "sending snapshot to peer", metadata: ["peer.id": "\(member)", "log_index": "\(metadata.index.rawValue)"])
         snapshotPool.runIfActive(eventLoop: eventLoop) { () -> ByteBuffer in
             var buffer = ByteBuffer()
-            image.writeSnapshot(to: &buffer)
+            // A tree too large for one image fails this send ("snapshot send failed" below).
+            try image.writeSnapshot(to: &buffer)
             return buffer
         }.flatMap { [self] (bytes: ByteBuffer) -> EventLoopFuture<Void> in
             let messages = PeerMessage.snapshotStream(
@@ -621,8 +622,9 @@ package final class ReplicaDriver: @unchecked Sendable {
     // MARK: - Reads
 
     /// Answers a read-side request now (the connection calls it once every earlier write of the
-    /// session has been applied). Registers watches.
-    package func executeRead(_ request: ZKRequest, xid: Xid, from connection: ClientConnection) -> (ReplyHeader, ZKResponse?) {
+    /// session has been applied). Registers watches. nil when registering them would pass the
+    /// connection's watch limits: the connection has been closed and nothing is to be sent.
+    package func executeRead(_ request: ZKRequest, xid: Xid, from connection: ClientConnection) -> (ReplyHeader, ZKResponse?)? {
         assertOnLoop()
         let session = connection.sessionID ?? .none
         let zxid = node.tree.lastZxid
@@ -637,9 +639,9 @@ package final class ReplicaDriver: @unchecked Sendable {
             if r.watch {
                 switch (request, err) {
                 case (.exists, .ok), (.exists, .noNode), (.getData, .ok):
-                    watches.add(connection.id, path: r.path, kind: .data)
+                    guard addWatch(r.path, .data, for: connection) else { return nil }
                 case (.getChildren, .ok), (.getChildren2, .ok):
-                    watches.add(connection.id, path: r.path, kind: .child)
+                    guard addWatch(r.path, .child, for: connection) else { return nil }
                 default: break
                 }
             }
@@ -652,7 +654,9 @@ package final class ReplicaDriver: @unchecked Sendable {
         case .addWatch(let r):
             guard let mode = AddWatchMode(rawValue: r.mode) else { return reply(.badArguments, nil) }
             guard PathValidation.validate(r.path) == nil else { return reply(.badArguments, nil) }
-            watches.add(connection.id, path: r.path, kind: mode == .persistent ? .persistent : .persistentRecursive)
+            guard addWatch(r.path, mode == .persistent ? .persistent : .persistentRecursive, for: connection) else {
+                return nil
+            }
             return reply(.ok, .errorBody(.ok))
         case .checkWatches(let r), .removeWatches(let r):
             // ZooKeeper 3.8 accepts only Children, Data and Any here (others: MARSHALLINGERROR).
@@ -667,7 +671,7 @@ package final class ReplicaDriver: @unchecked Sendable {
             }
             return reply(found ? .ok : .noWatcher, .empty)
         case .setWatches(let r), .setWatches2(let r):
-            setWatches(r, for: connection)
+            guard setWatches(r, for: connection) else { return nil }
             return reply(.ok, nil)
         case .whoAmI:
             // The digest provider reports the user name, not the hash (`getUserName`).
@@ -687,17 +691,33 @@ package final class ReplicaDriver: @unchecked Sendable {
         }
     }
 
+    /// Registers a watch for `connection`, or, when that would pass `paddock.maxWatchesPerConnection`
+    /// or `paddock.maxWatchBytesPerConnection`, closes the connection without a reply and returns
+    /// false (why closing: `KeeperConfiguration.maxWatchesPerConnection`).
+    private func addWatch(_ path: String, _ kind: WatchKinds, for connection: ClientConnection) -> Bool {
+        if watches.add(connection.id, path: path, kind: kind, limits: config.watchLimits) { return true }
+        connection.abort(
+            "closing client connection: watches over paddock.maxWatchesPerConnection / paddock.maxWatchBytesPerConnection",
+            metadata: [
+                "watches": "\(watches.watchCount(of: connection.id))",
+                "watch_path_bytes": "\(watches.pathBytes(of: connection.id))",
+                "path_bytes": "\(path.utf8.count)", "max_watches": "\(config.maxWatchesPerConnection)",
+                "max_watch_path_bytes": "\(config.maxWatchBytesPerConnection)",
+            ])
+        return false
+    }
+
     /// Re-registers a reconnecting client's watches, firing at once what changed since
-    /// `relativeZxid` (`DataTree.setWatches`).
-    private func setWatches(_ r: SetWatchesRequest, for connection: ClientConnection) {
+    /// `relativeZxid` (`DataTree.setWatches`). False when they pass the connection's watch limits:
+    /// the connection has been closed, and no event is sent.
+    private func setWatches(_ r: SetWatchesRequest, for connection: ClientConnection) -> Bool {
         let relative = r.relativeZxid.rawValue
-        let id = connection.id
         let tree = node.tree
         var fire: [WatcherEvent] = []
         for path in r.dataWatches {
             if let node = tree.node(path) {
                 if node.mzxid > relative { fire.append(WatcherEvent(type: .nodeDataChanged, path: path)) } else {
-                    watches.add(id, path: path, kind: .data)
+                    guard addWatch(path, .data, for: connection) else { return false }
                 }
             } else {
                 fire.append(WatcherEvent(type: .nodeDeleted, path: path))
@@ -705,21 +725,26 @@ package final class ReplicaDriver: @unchecked Sendable {
         }
         for path in r.existWatches {
             if tree.node(path) != nil { fire.append(WatcherEvent(type: .nodeCreated, path: path)) } else {
-                watches.add(id, path: path, kind: .data)
+                guard addWatch(path, .data, for: connection) else { return false }
             }
         }
         for path in r.childWatches {
             if let node = tree.node(path) {
                 if node.pzxid > relative { fire.append(WatcherEvent(type: .nodeChildrenChanged, path: path)) } else {
-                    watches.add(id, path: path, kind: .child)
+                    guard addWatch(path, .child, for: connection) else { return false }
                 }
             } else {
                 fire.append(WatcherEvent(type: .nodeDeleted, path: path))
             }
         }
-        for path in r.persistentWatches { watches.add(id, path: path, kind: .persistent) }
-        for path in r.persistentRecursiveWatches { watches.add(id, path: path, kind: .persistentRecursive) }
+        for path in r.persistentWatches {
+            guard addWatch(path, .persistent, for: connection) else { return false }
+        }
+        for path in r.persistentRecursiveWatches {
+            guard addWatch(path, .persistentRecursive, for: connection) else { return false }
+        }
         for event in fire { connection.sendNotification(event, zxid: tree.lastZxid) }
+        return true
     }
 
     // MARK: - Auth

@@ -189,8 +189,9 @@ package final class KeeperDatabase: @unchecked Sendable {
             }
             let node = ZNode(
                 data: data, acl: acl, czxid: nodes.int64(3), mzxid: nodes.int64(4), ctime: nodes.int64(5),
-                mtime: nodes.int64(6), version: Int32(truncatingIfNeeded: nodes.int64(7)),
-                cversion: Int32(truncatingIfNeeded: nodes.int64(8)), aversion: Int32(truncatingIfNeeded: nodes.int64(9)),
+                mtime: nodes.int64(6), version: try int32(nodes.int64(7), "version of \(path)"),
+                cversion: try int32(nodes.int64(8), "cversion of \(path)"),
+                aversion: try int32(nodes.int64(9), "aversion of \(path)"),
                 ephemeralOwner: nodes.int64(10), pzxid: nodes.int64(11)
             )
             rows.append((path, node))
@@ -214,9 +215,10 @@ package final class KeeperDatabase: @unchecked Sendable {
         var sessions: [SessionID: SessionRecord] = [:]
         let sessionRows = try connection.prepare("SELECT id, timeout, password, owner FROM sessions")
         while try sessionRows.step() {
-            sessions[SessionID(sessionRows.int64(0))] = SessionRecord(
-                timeout: Int32(truncatingIfNeeded: sessionRows.int64(1)), password: sessionRows.blob(2) ?? [],
-                owner: Int32(truncatingIfNeeded: sessionRows.int64(3)))
+            let id = SessionID(sessionRows.int64(0))
+            sessions[id] = SessionRecord(
+                timeout: try int32(sessionRows.int64(1), "timeout of session \(id)"),
+                password: sessionRows.blob(2) ?? [], owner: try int32(sessionRows.int64(3), "owner of session \(id)"))
         }
 
         var tail: [StoredEntry] = []
@@ -248,6 +250,15 @@ package final class KeeperDatabase: @unchecked Sendable {
         }
         let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: applied.zxid, config: config)
         return LoadedState(tree: tree, applied: applied, hardState: hardState, tail: tail, lastIndex: lastIndex)
+    }
+
+    /// A column this code writes from an `Int32`: any other value is a damaged or foreign row,
+    /// refused rather than truncated into a different version or timeout.
+    private func int32(_ value: Int64, _ field: String) throws -> Int32 {
+        guard let narrow = Int32(exactly: value) else {
+            throw KeeperStorageError.badRecord(path: path, detail: "\(field): \(value) is not a 32-bit value")
+        }
+        return narrow
     }
 
     private func readMeta() throws -> [String: Int64] {

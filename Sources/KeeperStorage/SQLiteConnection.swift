@@ -151,7 +151,8 @@ package struct SQLiteStatement {
         if bytes.count == 0 {
             rc = sqlite3_bind_zeroblob(handle, index, 0)
         } else {
-            rc = sqlite3_bind_blob(handle, index, bytes.baseAddress, Int32(bytes.count), csqlite_transient())
+            // The 64-bit length never traps; SQLite answers SQLITE_TOOBIG past its own limit.
+            rc = sqlite3_bind_blob64(handle, index, bytes.baseAddress, sqlite3_uint64(bytes.count), csqlite_transient())
         }
         try connection.check(rc, "bind \(index)")
     }

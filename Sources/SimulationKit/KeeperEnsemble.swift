@@ -585,7 +585,14 @@ package struct KeeperEnsemble: Sendable {
         envelope.message = .snapshot(metadata)
         raftChecker.observeSent(envelope)
         var bytes = ByteBuffer()
-        image.writeSnapshot(to: &bytes)
+        do {
+            try image.writeSnapshot(to: &bytes)
+        } catch {
+            // As `ReplicaDriver`: an image that cannot be written fails the send.
+            trace.append(now, .note("\(from) cannot write a snapshot for \(to): \(error)"))
+            scheduleStreamDone(from: from, incarnation: members[k].incarnation, to: to, succeeded: false)
+            return
+        }
         let messages = PeerMessage.snapshotStream(
             image: bytes, metadata: metadata, envelope: envelope, chunkSize: options.snapshotChunkBytes)
         trace.append(now, .note("\(from) streams snapshot \(metadata.index)/\(metadata.term) to \(to) in \(messages.count - 1) chunks"))

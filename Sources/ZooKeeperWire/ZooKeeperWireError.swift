@@ -6,6 +6,9 @@ public enum ZooKeeperWireError: Error, Hashable, Sendable {
     /// A reply would be longer than the limit the encoder was given (or than an `Int32` length
     /// allows); nothing was written.
     case replyTooLong(length: Int, limit: Int)
+    /// A request frame or another encoded record (a tree snapshot) would be longer than its length
+    /// field or buffer allows; nothing was written.
+    case encodingTooLong(context: String, length: Int, limit: Int)
     /// Fewer bytes than a field needs inside a complete frame.
     case truncated(field: String, needed: Int, available: Int)
     /// A length or count prefix is negative (other than the null marker -1) or over its cap.

@@ -52,9 +52,9 @@ def pytest_report_header(config):
     return "compat target: %s" % ("paddock (%s)" % b if b else "Apache ZooKeeper (java, Debian package)")
 
 
-def _new_server(tmp_root, name):
+def _new_server(tmp_root, name, extra_cfg=None):
     d = tempfile.mkdtemp(prefix=name + "-", dir=tmp_root)
-    srv = zkharness.ServerMember(d)
+    srv = zkharness.ServerMember(d, extra_cfg=extra_cfg)
     _SERVERS.append(srv)
     srv.start()
     return srv
@@ -80,6 +80,22 @@ def own_server(tmp_root):
     yield srv
     srv.stop()
     _SERVERS.remove(srv)
+
+
+@pytest.fixture
+def server_with(tmp_root):
+    """Factory: server_with(*zoo_cfg_lines) -> a private member started with those extra lines."""
+    started = []
+
+    def factory(*lines):
+        srv = _new_server(tmp_root, "own", extra_cfg=lines)
+        started.append(srv)
+        return srv
+
+    yield factory
+    for srv in started:
+        srv.stop()
+        _SERVERS.remove(srv)
 
 
 @pytest.fixture

@@ -239,4 +239,86 @@ struct WatchRegistryTests {
         #expect(r.watchedPathCount == 2)
         #expect(r.watcherCount == 2)
     }
+
+    // MARK: - Per-watcher limits (paddock.maxWatchesPerConnection, paddock.maxWatchBytesPerConnection)
+
+    @Test func addPastTheWatchLimitIsRefusedAndRegistersNothing() {
+        var r = WatchRegistry()
+        let limits = WatchLimits(maxWatches: 3, maxPathBytes: .max)
+        #expect(r.add(w1, path: "/a", kind: [.data, .child], limits: limits) == true)
+        #expect(r.add(w1, path: "/b", kind: .data, limits: limits) == true)
+        #expect(r.watchCount(of: w1) == 3)
+        // Two kinds where one fits: refused whole.
+        #expect(r.add(w1, path: "/c", kind: [.data, .child], limits: limits) == false)
+        #expect(r.add(w1, path: "/b", kind: .persistentRecursive, limits: limits) == false)
+        #expect(r.watchCount(of: w1) == 3)
+        #expect(r.paths(of: w1) == ["/a", "/b"])
+        #expect(fire(&r, .nodeCreated, "/b/x") == [])  // the refused recursive watch is not there
+        // What it already holds is accepted again; other watchers have their own budget.
+        #expect(r.add(w1, path: "/a", kind: .data, limits: limits) == true)
+        #expect(r.add(w2, path: "/c", kind: [.data, .child, .persistent], limits: limits) == true)
+        #expect(r.watchCount == 6)
+    }
+
+    @Test func firedRemovedAndDroppedWatchesGiveTheBudgetBack() {
+        var r = WatchRegistry()
+        let limits = WatchLimits(maxWatches: 2, maxPathBytes: .max)
+        #expect(r.add(w1, path: "/a", kind: [.data, .child], limits: limits) == true)
+        #expect(r.add(w1, path: "/b", kind: .data, limits: limits) == false)
+        #expect(fire(&r, .nodeDataChanged, "/a") == [w1])  // one-shot data watch fired
+        #expect(r.watchCount(of: w1) == 1)
+        #expect(r.add(w1, path: "/b", kind: .data, limits: limits) == true)
+        #expect(r.remove(w1, path: "/b", type: .data) == true)
+        #expect(r.add(w1, path: "/c", kind: .persistent, limits: limits) == true)
+        #expect(fire(&r, .nodeDeleted, "/a") == [w1])  // takes the child watch
+        #expect(r.watchCount(of: w1) == 1)
+        r.removeAll(w1)
+        #expect(r.watchCount(of: w1) == 0)
+        #expect(r.pathBytes(of: w1) == 0)
+        #expect(r.add(w1, path: "/d", kind: [.data, .child], limits: limits) == true)
+    }
+
+    @Test func pathBytesCountEachWatchedPathOnce() {
+        var r = WatchRegistry()
+        let limits = WatchLimits(maxWatches: .max, maxPathBytes: 10)
+        #expect(r.add(w1, path: "/abcd", kind: .data, limits: limits) == true)
+        #expect(r.add(w1, path: "/abcd", kind: [.child, .persistent], limits: limits) == true)
+        #expect(r.pathBytes(of: w1) == 5)
+        #expect(r.add(w1, path: "/abcdef", kind: .data, limits: limits) == false)  // 5 + 7 > 10
+        #expect(r.add(w1, path: "/éé", kind: .data, limits: limits) == true)  // 5 UTF-8 bytes: exactly 10
+        #expect(r.pathBytes(of: w1) == 10)
+        #expect(r.add(w1, path: "/", kind: .data, limits: limits) == false)
+        #expect(fire(&r, .nodeDeleted, "/abcd") == [w1])  // removes data and child, not persistent
+        #expect(r.pathBytes(of: w1) == 10)
+        #expect(r.remove(w1, path: "/abcd", type: .any) == true)
+        #expect(r.pathBytes(of: w1) == 5)
+        #expect(r.add(w1, path: "/", kind: .data, limits: limits) == true)
+    }
+
+    /// The per-watcher counts always add up to what `watchCount` (`zk_watch_count`) reports.
+    @Test(arguments: [UInt64(1), 2, 3, 4, 5])
+    func perWatcherCountsMatchTheTotalUnderRandomUse(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var r = WatchRegistry()
+        let watchers = [w1, w2, w3]
+        let paths = ["/", "/a", "/a/b", "/c", "/a/b/c"]
+        let kinds: [WatchKinds] = [.data, .child, .persistent, .persistentRecursive, [.data, .child]]
+        let limits = WatchLimits(maxWatches: 6, maxPathBytes: 12)
+        for _ in 0..<500 {
+            let watcher = watchers.randomElement(using: &rng)!
+            let path = paths.randomElement(using: &rng)!
+            switch rng.next() % 5 {
+            case 0, 1: r.add(watcher, path: path, kind: kinds.randomElement(using: &rng)!, limits: limits)
+            case 2: _ = r.trigger(TreeEvent([.nodeCreated, .nodeDeleted, .nodeDataChanged, .nodeChildrenChanged].randomElement(using: &rng)!, path))
+            case 3: _ = r.remove(watcher, path: path, type: [.data, .children, .any].randomElement(using: &rng)!)
+            default: if rng.next() % 10 == 0 { r.removeAll(watcher) }
+            }
+            #expect(watchers.reduce(0) { $0 + r.watchCount(of: $1) } == r.watchCount)
+            for w in watchers {
+                #expect(r.watchCount(of: w) <= limits.maxWatches)
+                #expect(r.pathBytes(of: w) == r.paths(of: w).reduce(0) { $0 + $1.utf8.count })
+                #expect(r.pathBytes(of: w) <= limits.maxPathBytes)
+            }
+        }
+    }
 }

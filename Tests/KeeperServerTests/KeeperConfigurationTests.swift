@@ -1,5 +1,7 @@
 import Testing
 
+import KeeperCore
+
 @testable import KeeperServer
 
 @Suite struct KeeperConfigurationTests {
@@ -133,6 +135,48 @@ import Testing
         #expect(throws: KeeperConfiguration.Problem.self) {
             try KeeperConfiguration.parse(Self.minimal + line + "\n") { _ in nil }
         }
+    }
+
+    @Test func watchLimitsDefaultAndParse() throws {
+        let defaults = try KeeperConfiguration.parse(Self.minimal) { _ in nil }
+        #expect(defaults.watchLimits == WatchLimits(maxWatches: 65_536, maxPathBytes: 16 << 20))
+        let text = Self.minimal + "paddock.maxWatchesPerConnection=10\npaddock.maxWatchBytesPerConnection=4096\n"
+        let config = try KeeperConfiguration.parse(text) { _ in nil }
+        #expect(config.watchLimits == WatchLimits(maxWatches: 10, maxPathBytes: 4096))
+    }
+
+    @Test(arguments: [
+        "paddock.maxWatchesPerConnection=0", "paddock.maxWatchesPerConnection=-1",
+        "paddock.maxWatchesPerConnection=2147483648", "paddock.maxWatchesPerConnection=many",
+        "paddock.maxWatchBytesPerConnection=1023", "paddock.maxWatchBytesPerConnection=99999999999",
+    ])
+    func watchLimitKeysAreValidated(_ line: String) {
+        #expect {
+            try KeeperConfiguration.parse(Self.minimal + line + "\n") { _ in nil }
+        } throws: { error in
+            "\(error)".contains(String(line.prefix { $0 != "=" }))
+        }
+    }
+
+    /// A request larger than a peer frame (or than a SQLite row) could be accepted from a client but
+    /// never replicated or stored: such a jute.maxbuffer is refused at start-up.
+    @Test(arguments: [
+        ("jute.maxbuffer=2147483647", "jute.maxbuffer"), ("jute.maxbuffer=536870913", "jute.maxbuffer"),
+        ("jute.maxbuffer=33554433", "paddock.peerMaxFrameBytes"),
+        ("jute.maxbuffer=4194304\npaddock.peerMaxFrameBytes=4194304", "paddock.peerMaxFrameBytes"),
+    ])
+    func juteMaxBufferMustFitPeerFramesAndSQLite(line: String, key: String) {
+        #expect {
+            try KeeperConfiguration.parse(Self.minimal + line + "\n") { _ in nil }
+        } throws: { error in
+            "\(error)".contains(key)
+        }
+    }
+
+    @Test func largeJuteMaxBufferWithLargePeerFramesIsAccepted() throws {
+        let text = Self.minimal + "jute.maxbuffer=536870912\npaddock.peerMaxFrameBytes=1073741824\n"
+        #expect(try KeeperConfiguration.parse(text) { _ in nil }.juteMaxBuffer == 512 << 20)
+        #expect(try KeeperConfiguration.parse(Self.minimal + "jute.maxbuffer=33554432\n") { _ in nil }.juteMaxBuffer == 32 << 20)
     }
 
     /// A huge tickTime makes the default maxSessionTimeout pass Int32: the negotiated timeout clamps.

@@ -363,6 +363,21 @@ struct KeeperDatabaseTests {
             "invalid znode path"
         ),
         ("INSERT INTO znodes VALUES ('/x', NULL, 'garbage', 0, 0, 0, 0, 0, 0, 0, 0, 0)", "acl of /x"),
+        // Int32 columns holding other values were silently truncated into another version.
+        (
+            "INSERT INTO znodes VALUES ('/v', NULL, '31 world:anyone', 0, 0, 0, 0, 4294967296, 0, 0, 0, 0)",
+            "version of /v"
+        ),
+        (
+            "INSERT INTO znodes VALUES ('/c', NULL, '31 world:anyone', 0, 0, 0, 0, 0, -2147483649, 0, 0, 0)",
+            "cversion of /c"
+        ),
+        (
+            "INSERT INTO znodes VALUES ('/a', NULL, '31 world:anyone', 0, 0, 0, 0, 0, 0, 2147483648, 0, 0)",
+            "aversion of /a"
+        ),
+        ("INSERT INTO sessions VALUES (7, 9223372036854775807, x'00', 1)", "timeout of session 0x7"),
+        ("INSERT INTO sessions VALUES (8, 4000, x'00', -9223372036854775808)", "owner of session 0x8"),
     ])
     func undecodableRowsAreBadRecords(sql: String, mentioning word: String) throws {
         try withTemporaryDirectory { dir in

@@ -52,6 +52,8 @@ import ZooKeeperWire
             raft(.heartbeat(commit: .zero, context: 0), term: UInt64.max),
             raft(.heartbeat(commit: .zero, context: 0), from: NodeID(Int(to == 1 ? 2 : 1) + 40)),
             .snapshotChunk(index: last, term: term, totalBytes: Int64.max, offset: 0, bytes: ByteBuffer(bytes: [1])),
+            // Past the 4 GiB a ByteBuffer can hold: accepted, the stream would trap at its end.
+            .snapshotChunk(index: last, term: term, totalBytes: 1 << 33, offset: 0, bytes: ByteBuffer(bytes: [1])),
             .snapshotChunk(index: last, term: term, totalBytes: 10, offset: 5, bytes: ByteBuffer(bytes: [1, 2])),
             .snapshotChunk(index: last, term: term, totalBytes: 3, offset: 0, bytes: ByteBuffer(bytes: [9, 9, 9])),
             .forward(

@@ -166,8 +166,8 @@ import ZooKeeperWire
         #expect(output == [.frame(buffer(hex: Self.connectPayload)), .frame(buffer(hex: KazooFixtures.create))])
     }
 
-    @Test func frameEncoderPassesFramesThrough() {
-        let frame = encoded { ZKRequestFrame.encode(xid: .ping, request: .ping, into: &$0) }
+    @Test func frameEncoderPassesFramesThrough() throws {
+        let frame = try encoded { try ZKRequestFrame.encode(xid: .ping, request: .ping, into: &$0) }
         var out = ByteBuffer()
         ZKFrameEncoder().encode(data: frame, out: &out)
         #expect(out == frame)

@@ -90,7 +90,7 @@ enum KazooFixtures {
 
     @Test func ourEncoderProducesKazoosBytes() throws {
         for (hex, xid, request) in Self.expected {
-            let frame = encoded { ZKRequestFrame.encode(xid: Xid(xid), request: request, into: &$0) }
+            let frame = try encoded { try ZKRequestFrame.encode(xid: Xid(xid), request: request, into: &$0) }
             #expect(try payload(ofFrame: frame).hex == hex)
             #expect(frame.getInteger(at: 0, as: Int32.self) == Int32(hex.count / 2))
         }

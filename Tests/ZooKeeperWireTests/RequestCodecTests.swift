@@ -73,7 +73,7 @@ import ZooKeeperWire
 
     @Test(arguments: everyRequest)
     func requestFrameRoundTrips(_ request: ZKRequest) throws {
-        let frame = encoded { ZKRequestFrame.encode(xid: Xid(77), request: request, into: &$0) }
+        let frame = try encoded { try ZKRequestFrame.encode(xid: Xid(77), request: request, into: &$0) }
         let body = try payload(ofFrame: frame)
         #expect(frame.getInteger(at: 0, as: Int32.self) == Int32(frame.readableBytes - 4))
         #expect(body.getInteger(at: 0, as: Int32.self) == 77)
@@ -91,15 +91,51 @@ import ZooKeeperWire
         #expect(bodyOnly.readableBytes == 0)
     }
 
+    /// `encodedSize` agrees with what `write(to:)` writes, for every kind of request.
+    @Test(arguments: everyRequest)
+    func encodedSizeMatchesWrite(_ request: ZKRequest) {
+        var buffer = ByteBuffer()
+        #expect(request.write(to: &buffer) == request.encodedSize)
+        #expect(buffer.readableBytes == request.encodedSize)
+    }
+
+    /// A caller's request past 2 GiB (a multi of 2,100 creates sharing one 1 MiB buffer) used to
+    /// trap in the frame writer; now it is refused and nothing is written (issue 11).
+    @Test func requestPastTwoGiBIsRefusedWithoutWriting() {
+        let data = ByteBuffer(repeating: 0x61, count: 1 << 20)
+        let create = ZKRequest.create(CreateRequest(path: "/a", data: data, acl: ACL.openUnsafe, flags: 0))
+        let request = ZKRequest.multi(Array(repeating: create, count: 2_100))
+        #expect(request.encodedSize > Int(Int32.max))
+        var buffer = ByteBuffer()
+        #expect(throws: ZooKeeperWireError.self) {
+            try ZKRequestFrame.encode(xid: Xid(1), request: request, into: &buffer)
+        }
+        #expect(buffer.writerIndex == 0)
+    }
+
+    @Test func requestOverTheGivenLimitIsRefused() throws {
+        let request = ZKRequest.getData(PathWatchRequest(path: "/abc", watch: true))
+        let length = RequestHeader.encodedSize + request.encodedSize
+        var buffer = ByteBuffer()
+        #expect(
+            throws: ZooKeeperWireError.encodingTooLong(context: "getData request", length: length, limit: length - 1)
+        ) {
+            try ZKRequestFrame.encode(xid: Xid(1), request: request, maxLength: length - 1, into: &buffer)
+        }
+        #expect(buffer.writerIndex == 0)
+        try ZKRequestFrame.encode(xid: Xid(1), request: request, maxLength: length, into: &buffer)
+        #expect(buffer.readableBytes == 4 + length)
+    }
+
     @Test func pingWhoAmIAndCloseSessionHaveEmptyBodies() throws {
-        let ping = encoded { ZKRequestFrame.encode(xid: .ping, request: .ping, into: &$0) }
+        let ping = try encoded { try ZKRequestFrame.encode(xid: .ping, request: .ping, into: &$0) }
         #expect(ping.hex == "00000008" + "fffffffe" + "0000000b")
         #expect(
-            encoded { ZKRequestFrame.encode(xid: Xid(3), request: .whoAmI, into: &$0) }.hex == "00000008" + "00000003"
+            try encoded { try ZKRequestFrame.encode(xid: Xid(3), request: .whoAmI, into: &$0) }.hex == "00000008" + "00000003"
                 + "0000006b"
         )
         #expect(
-            encoded { ZKRequestFrame.encode(xid: Xid(8), request: .closeSession, into: &$0) }.hex == "00000008"
+            try encoded { try ZKRequestFrame.encode(xid: Xid(8), request: .closeSession, into: &$0) }.hex == "00000008"
                 + "00000008" + "fffffff5"
         )
         let decoded = try ZKRequestFrame.decode(buffer(hex: "fffffffe 0000000b"))
@@ -112,7 +148,7 @@ import ZooKeeperWire
         let expected =
             "00000033" + "00000001" + "00000001" + "000000022f61" + "000000026869" + "00000001" + "0000001f"
             + "00000005776f726c64" + "00000006616e796f6e65" + "00000001"
-        let frame = encoded { ZKRequestFrame.encode(xid: Xid(1), request: .create(Self.create), into: &$0) }
+        let frame = try encoded { try ZKRequestFrame.encode(xid: Xid(1), request: .create(Self.create), into: &$0) }
         #expect(frame.hex == expected)
         #expect(frame.readableBytes == 4 + 0x33)
         #expect(try ZKRequestFrame.decode(payload(ofFrame: frame)).request == .create(Self.create))

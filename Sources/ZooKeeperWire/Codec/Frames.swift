@@ -25,10 +25,24 @@ public enum ZKRequestFrame {
     }
 
     /// Writes a complete length-prefixed request frame.
-    public static func encode(xid: Xid, request: ZKRequest, into buffer: inout ByteBuffer) {
-        buffer.writeZKFrame { payload in
-            RequestHeader(xid: xid, opCode: request.opCode).write(to: &payload) + request.write(to: &payload)
+    ///
+    /// - Throws: `.encodingTooLong` (and writes nothing) when the payload would be longer than
+    ///   `maxLength` or than `Int32.max`: a request is sized before it is written, so a caller's
+    ///   oversized value (a multi of many large creates) is an error, not a trap.
+    public static func encode(
+        xid: Xid,
+        request: ZKRequest,
+        maxLength: Int = Int(Int32.max),
+        into buffer: inout ByteBuffer
+    ) throws(ZooKeeperWireError) {
+        let (length, overflow) = RequestHeader.encodedSize.addingReportingOverflow(request.encodedSize)
+        let limit = min(maxLength, Int(Int32.max))
+        guard !overflow, length <= limit else {
+            throw .encodingTooLong(context: "\(request.opCode) request", length: overflow ? .max : length, limit: limit)
         }
+        buffer.writeInteger(Int32(length))
+        RequestHeader(xid: xid, opCode: request.opCode).write(to: &buffer)
+        request.write(to: &buffer)
     }
 }
 
@@ -72,19 +86,5 @@ public enum ZKReplyFrame {
         buffer.writeInteger(Int32(length))
         _ = ReplyHeader(xid: .notification, zxid: zxid, err: .ok).write(to: &buffer)
         event.write(to: &buffer)
-    }
-}
-
-extension ByteBuffer {
-    /// Writes `int32 length` + whatever `body` writes.
-    mutating func writeZKFrame(_ body: (inout ByteBuffer) -> Int) {
-        do {
-            try self.writeLengthPrefixed(as: Int32.self) { payload in body(&payload) }
-        } catch {
-            // Only thrown when the payload does not fit an Int32 length. Only request frames come
-            // here (replies are sized first and refused): a request is the calling program's own
-            // value, and one over 2 GiB is that program's bug.
-            preconditionFailure("ZooKeeper frame longer than Int32.max: \(error)")
-        }
     }
 }

@@ -226,6 +226,74 @@ extension ZKRequest {
     }
 }
 
+// MARK: - Sizes
+
+extension ZKRequest {
+    /// The bytes `write(to:)` produces, computed without writing them (`ZKRequestFrame.encode` checks
+    /// it against the frame limit first). Saturates at `Int.max`: a multi or a watch list may repeat
+    /// one large value many times while holding its bytes once.
+    public var encodedSize: Int {
+        switch self {
+        case .create(let r), .create2(let r), .createContainer(let r):
+            return Self.sum(Self.stringSize(r.path), Self.bufferSize(r.data), Self.aclSize(r.acl), 4)
+        case .createTTL(let r):
+            return Self.sum(Self.stringSize(r.path), Self.bufferSize(r.data), Self.aclSize(r.acl), 4, 8)
+        case .delete(let r):
+            return Self.sum(Self.stringSize(r.path), 4)
+        case .exists(let r), .getData(let r), .getChildren(let r), .getChildren2(let r):
+            return Self.sum(Self.stringSize(r.path), 1)
+        case .setData(let r):
+            return Self.sum(Self.stringSize(r.path), Self.bufferSize(r.data), 4)
+        case .getACL(let path), .sync(let path), .getAllChildrenNumber(let path), .getEphemerals(let path):
+            return Self.stringSize(path)
+        case .setACL(let r):
+            return Self.sum(Self.stringSize(r.path), Self.aclSize(r.acl), 4)
+        case .check(let r):
+            return Self.sum(Self.stringSize(r.path), 4)
+        case .multi(let ops), .multiRead(let ops):
+            return ops.reduce(MultiHeader.encodedSize) { Self.sum($0, MultiHeader.encodedSize, $1.encodedSize) }
+        case .reconfig(let r):
+            return Self.sum(
+                Self.stringSize(r.joiningServers), Self.stringSize(r.leavingServers), Self.stringSize(r.newMembers), 8)
+        case .checkWatches(let r), .removeWatches(let r):
+            return Self.sum(Self.stringSize(r.path), 4)
+        case .auth(let packet):
+            return Self.sum(4, Self.stringSize(packet.scheme), 4, packet.auth.count)
+        case .sasl(let token):
+            return Self.sum(4, token.count)
+        case .setWatches(let r):
+            return Self.sum(
+                8, Self.stringsSize(r.dataWatches), Self.stringsSize(r.existWatches), Self.stringsSize(r.childWatches))
+        case .setWatches2(let r):
+            return Self.sum(
+                8, Self.stringsSize(r.dataWatches), Self.stringsSize(r.existWatches), Self.stringsSize(r.childWatches),
+                Self.stringsSize(r.persistentWatches), Self.stringsSize(r.persistentRecursiveWatches))
+        case .addWatch(let r):
+            return Self.sum(Self.stringSize(r.path), 4)
+        case .ping, .whoAmI, .closeSession:
+            return 0
+        }
+    }
+
+    /// Adds sizes, saturating at `Int.max`.
+    private static func sum(_ sizes: Int...) -> Int {
+        var total = 0
+        for size in sizes {
+            let (next, overflow) = total.addingReportingOverflow(size)
+            if overflow { return .max }
+            total = next
+        }
+        return total
+    }
+
+    private static func stringSize(_ string: String?) -> Int { sum(4, string?.utf8.count ?? 0) }
+    private static func bufferSize(_ buffer: ByteBuffer?) -> Int { sum(4, buffer?.readableBytes ?? 0) }
+    private static func stringsSize(_ strings: [String]) -> Int { strings.reduce(4) { sum($0, stringSize($1)) } }
+    private static func aclSize(_ acl: [ACL]) -> Int {
+        acl.reduce(4) { sum($0, 4, stringSize($1.id.scheme), stringSize($1.id.id)) }
+    }
+}
+
 extension CreateRequest {
     fileprivate init(from buffer: inout ByteBuffer, withTTL: Bool) throws(ZooKeeperWireError) {
         let path = try buffer.readJuteRequiredString(field: "path")

@@ -26,8 +26,11 @@ public enum EphemeralOwner {
     /// Largest TTL in milliseconds: `2^40 - 1`.
     public static let maxTTL: Int64 = (1 << 40) - 1
 
+    /// The `ephemeralOwner` of a TTL node. Callers check the TTL is in `1...maxTTL` first (a create
+    /// with any other TTL is BADARGUMENTS); out-of-range bits are masked off rather than trapping
+    /// on a negative value or spilling into the type bits.
     public static func ttl(_ milliseconds: Int64) -> Int64 {
-        Int64(bitPattern: ttlMask | UInt64(milliseconds))
+        Int64(bitPattern: ttlMask | (UInt64(bitPattern: milliseconds) & UInt64(maxTTL)))
     }
 
     /// The TTL encoded in an `ephemeralOwner`, or nil when the node is not a TTL node.
