@@ -19,6 +19,11 @@ package struct TreeConfig: Hashable, Sendable {
 /// Pure: transactions come in with their zxid and time; results and events go out. Two trees fed
 /// the same transactions are equal. Changes are also recorded as dirty paths and sessions so the
 /// storage layer can write them out in batches.
+///
+/// Txns, snapshots and stored rows are input (a peer, a file): their times, versions, counts and
+/// zxids meet only saturating or wrapping arithmetic and checked conversions, and a txn no correct
+/// leader writes is refused with an error result, the same on every member, never a trap
+/// (ByteBuffer+Jute.swift states the rule).
 package struct DataTree: Sendable {
     package private(set) var nodes: [String: ZNode]
     package private(set) var sessions: [SessionID: SessionRecord]

@@ -16,6 +16,13 @@ public import NIOCore
 // every length or count is checked against the bytes that remain before anything is allocated
 // (ClickHouse `ZooKeeperIO.h` does the same). The frame limit (`ZKFrameDecoder.maxFrameLength`)
 // therefore caps every string, buffer and vector.
+//
+// The rule for all input (sockets, files, znodes), here and in every module built on this one
+// (issue 11): a value read from input never reaches a trap. Arithmetic on it is checked or saturating,
+// conversions are checked (`Int32(exactly:)`, `clamping:`), counts and sizes are checked against the
+// bytes present before allocating, and an encoder whose field could overflow sizes the whole record
+// first and throws (`.replyTooLong`, `.encodingTooLong`) without writing. Preconditions guard only the
+// program's own invariants; a trap on the event loop stops the whole member.
 
 extension ByteBuffer {
     // MARK: - Fixed-width primitives
