@@ -22,6 +22,8 @@ import SegmentLog
 package final class BrokerServer: Service, Sendable {
     package let configuration: BrokerConfiguration
     package let metadata = MetadataCache()
+    /// Counted by the data plane, served on `admin.port`.
+    package let metrics = BrokerMetrics()
     private let logger: Logger
     private let hostName: String
     private let client = Mutex<ZooKeeperClient?>(nil)

@@ -29,6 +29,13 @@ package final class KafkaDataPlane: Service, Sendable {
         // Blocking file I/O of the logs runs here, never on an event loop.
         let threadPool = NIOThreadPool(numberOfThreads: 2)
         threadPool.start()
+        // Before the first metadata read: the endpoint reports what the broker knows, even nothing yet.
+        let admin: (any Channel)? =
+            if let port = server.configuration.adminPort {
+                await BrokerAdminEndpoint.start(port: port, server: server, group: eventLoopGroup, logger: logger)
+            } else {
+                nil
+            }
         var failure: (any Error)?
         do {
             try await serve(threadPool: threadPool)
@@ -37,6 +44,7 @@ package final class KafkaDataPlane: Service, Sendable {
         } catch {
             failure = error
         }
+        admin?.close(promise: nil)
         try await threadPool.shutdownGracefully()
         if let failure { throw failure }
     }

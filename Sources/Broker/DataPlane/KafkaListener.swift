@@ -151,7 +151,12 @@ struct KafkaListener: Sendable {
         switch KafkaRequestFrame.decode(frame) {
         case .request(let header, let request):
             logger.trace("kafka request", metadata: Self.metadata(header))
-            switch await handler.handle(request, header: header) {
+            let started = ContinuousClock.now
+            let reply = await handler.handle(request, header: header)
+            handler.server.metrics.requestCompleted(
+                names: Self.requestMetricNames(request, header: header), version: header.apiVersion,
+                milliseconds: Self.milliseconds(ContinuousClock.now - started))
+            switch reply {
             case .respond(let response):
                 guard let encoded = encode(response, version: header.apiVersion, correlationID: header.correlationID)
                 else {
@@ -184,6 +189,19 @@ struct KafkaListener: Sendable {
             logger.warning("closing kafka connection: malformed request", metadata: metadata)
             return .close
         }
+    }
+
+    /// Kafka's `RequestMetrics` names for a request (`RequestChannel.updateRequestMetrics`): the API's
+    /// name, and for Fetch first `FetchFollower` (replica id ≥ 0) or `FetchConsumer`.
+    static func requestMetricNames(_ request: KafkaRequest, header: RequestHeader) -> [String] {
+        let name = header.apiKey.description
+        guard case .fetch(let body) = request else { return [name] }
+        return [body.replicaID >= 0 ? "FetchFollower" : "FetchConsumer", name]
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 
     private static func metadata(_ header: RequestHeader) -> Logger.Metadata {

@@ -83,6 +83,8 @@ extension KafkaRequestHandler {
             guard let appended = try await partitions.append(batches, to: partition, leaderEpoch: epoch) else {
                 return failure(.notLeaderOrFollower)
             }
+            server.metrics.appended(
+                messages: batches.recordCount, bytes: batches.bytes.readableBytes, to: partition.topic)
             return ProduceResponse.PartitionResponse(
                 index: partition.partition, errorCode: .noError, baseOffset: appended.result.firstOffset.rawValue,
                 logAppendTimeMs: appended.result.logAppendTime ?? -1, logStartOffset: appended.logStartOffset.rawValue)

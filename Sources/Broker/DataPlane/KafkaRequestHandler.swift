@@ -1,5 +1,6 @@
 import KafkaWire
 import Logging
+import NIOCore
 import SegmentLog
 
 /// What a connection does once a request has been handled.
@@ -67,7 +68,12 @@ struct KafkaRequestHandler: Sendable {
         case .produce(let body):
             return await produce(body, version: version)
         case .fetch(let body):
-            return .respond(.fetch(await fetch(body, version: version)))
+            let response = await fetch(body, version: version)
+            for topic in response.responses {
+                server.metrics.fetched(
+                    bytes: topic.partitions.reduce(0) { $0 + ($1.records?.readableBytes ?? 0) }, from: topic.topic)
+            }
+            return .respond(.fetch(response))
         case .listOffsets(let body):
             return .respond(.listOffsets(await listOffsets(body)))
         case .offsetForLeaderEpoch(let body):
