@@ -14,6 +14,7 @@ import struct
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,11 +37,12 @@ def unique(prefix):
 class Broker:
     """One `paddock broker` process: DIR/server.properties, DIR/logs (log.dirs), DIR/log/stdout.log."""
 
-    def __init__(self, cluster, broker_id, base_dir, port):
+    def __init__(self, cluster, broker_id, base_dir, port, admin_port=None):
         self.cluster = cluster
         self.id = broker_id
         self.base_dir = base_dir
         self.port = port
+        self.admin_port = admin_port
         self.config_path = os.path.join(base_dir, "server.properties")
         self.log_dirs = os.path.join(base_dir, "logs")
         self.log_dir = os.path.join(base_dir, "log")
@@ -70,7 +72,7 @@ class Broker:
             "min.insync.replicas=1",
             "auto.create.topics.enable=true",
             "delete.topic.enable=true",
-        ] + list(extra_config)
+        ] + (["admin.port=%d" % self.admin_port] if self.admin_port else []) + list(extra_config)
         with open(self.config_path, "w") as f:
             f.write("\n".join(lines) + "\n")
 
@@ -120,20 +122,40 @@ class Broker:
         except OSError:
             return False
 
+    def metrics(self, timeout=5.0):
+        """GET /metrics on admin.port, parsed: {(name, ((label, value), ...)): float}, labels sorted."""
+        with urllib.request.urlopen("http://%s:%d/metrics" % (HOST, self.admin_port), timeout=timeout) as r:
+            text = r.read().decode()
+        samples = {}
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            series, value = line.rsplit(" ", 1)
+            labels = ()
+            if "{" in series:
+                series, rest = series.split("{", 1)
+                pairs = (kv.split("=", 1) for kv in rest.rstrip("}").split(","))
+                labels = tuple(sorted((k, v.strip('"')) for k, v in pairs))
+            samples[(series, labels)] = float(value)
+        return samples
+
     def logs_tail(self, lines=60):
         return logs_tail(self.log_dir, lines, label="broker%d" % self.id)
 
 
 class KafkaCluster:
     """A keeper ensemble (`members` members) and `brokers` brokers with ids 1..brokers;
-    `extra_config`: lines appended to every broker's server.properties."""
+    `extra_config`: lines appended to every broker's server.properties; `admin_ports`: give each
+    broker a free `admin.port` (its /metrics endpoint, `Broker.metrics()`)."""
 
-    def __init__(self, base_dir, brokers=3, members=1, session_timeout_ms=SESSION_TIMEOUT_MS, extra_config=()):
+    def __init__(self, base_dir, brokers=3, members=1, session_timeout_ms=SESSION_TIMEOUT_MS, extra_config=(),
+                 admin_ports=False):
         self.base_dir = os.path.abspath(base_dir)
         self.keeper = ensemble.Ensemble(os.path.join(self.base_dir, "keeper"), size=members)
         self.session_timeout_ms = session_timeout_ms
-        ports = free_ports(brokers)
-        self.brokers = [Broker(self, i + 1, os.path.join(self.base_dir, "broker%d" % (i + 1)), ports[i])
+        ports = free_ports(brokers * 2 if admin_ports else brokers)
+        self.brokers = [Broker(self, i + 1, os.path.join(self.base_dir, "broker%d" % (i + 1)), ports[i],
+                               ports[brokers + i] if admin_ports else None)
                         for i in range(brokers)]
         for b in self.brokers:
             b.write_config(self.zookeeper_connect, session_timeout_ms, extra_config)
