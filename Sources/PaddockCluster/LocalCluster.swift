@@ -25,6 +25,9 @@ package struct LocalCluster: Sendable {
     package var firstElectionPort = 3888
     package var firstAdminPort = 8080
     package var firstKafkaPort = 9092
+    /// Broker 1's `admin.port` (its `/metrics`); `paddock cluster up` puts it 1000 above the Kafka
+    /// listener, clear of the keepers' admin ports (client base + 5899).
+    package var firstBrokerAdminPort = 10092
     /// `zookeeper.session.timeout.ms` of the brokers: short, so a killed broker leaves `/brokers/ids` quickly.
     package var brokerSessionTimeoutMs = 6000
     /// The brokers' `zookeeper.set.acl` (on unless `up --no-zookeeper-acl`); see LocalCluster+Security.swift.
@@ -68,6 +71,7 @@ package struct LocalCluster: Sendable {
 
     package func clientPort(_ n: Int) -> Int { firstClientPort + n - 1 }
     package func kafkaPort(_ n: Int) -> Int { firstKafkaPort + n - 1 }
+    package func brokerAdminPort(_ n: Int) -> Int { firstBrokerAdminPort + n - 1 }
 
     /// The ZooKeeper connect string (also the brokers' `zookeeper.connect`: no chroot, so Kafka
     /// tools find the standard layout at the root).
@@ -89,7 +93,9 @@ package struct LocalCluster: Sendable {
                 (firstElectionPort + n - 1, "keeper\(n) election"), (firstAdminPort + n - 1, "keeper\(n) admin"),
             ]
         }
-        if brokers >= 1 { for n in 1...brokers { ports.append((kafkaPort(n), "broker\(n) kafka")) } }
+        if brokers >= 1 {
+            for n in 1...brokers { ports += [(kafkaPort(n), "broker\(n) kafka"), (brokerAdminPort(n), "broker\(n) admin")] }
+        }
         return ports
     }
 
@@ -138,6 +144,7 @@ package struct LocalCluster: Sendable {
             "# written by paddock cluster up",
             "broker.id=\(n)",
             "listeners=PLAINTEXT://\(host):\(kafkaPort(n))",
+            "admin.port=\(brokerAdminPort(n))",
             "log.dirs=\(segmentLogDirectory(n))",
             "zookeeper.connect=\(connectString)",
             "zookeeper.session.timeout.ms=\(brokerSessionTimeoutMs)",

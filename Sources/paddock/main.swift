@@ -126,7 +126,7 @@ struct ClusterOptions: ParsableArguments {
     @Option(name: .long, help: "Client port of member 1 (members use consecutive ports).")
     var basePort: Int = 2181
 
-    @Option(name: .long, help: "Kafka listener port of broker 1 (brokers use consecutive ports).")
+    @Option(name: .long, help: "Kafka listener port of broker 1 (brokers use consecutive ports; /metrics 1000 above).")
     var kafkaBasePort: Int = 9092
 
     func cluster() throws -> LocalCluster {
@@ -137,6 +137,7 @@ struct ClusterOptions: ParsableArguments {
         cluster.firstElectionPort = basePort + 1707
         cluster.firstAdminPort = basePort + 5899
         cluster.firstKafkaPort = kafkaBasePort
+        cluster.firstBrokerAdminPort = kafkaBasePort + 1000
         do {
             try cluster.validate()
         } catch let failure as LocalCluster.Failure {

@@ -13,6 +13,7 @@ import random
 import re
 import socket
 import subprocess
+import urllib.request
 
 import pytest
 from kazoo.client import KazooClient
@@ -37,7 +38,7 @@ def _free_layout(members, brokers):
     for _ in range(100):
         base, kafka_base = random.randrange(20000, 25000), random.randrange(31000, 32000)
         ports = [base + offset + n for offset in (0, 707, 1707, 5899) for n in range(members)]
-        ports += [kafka_base + n for n in range(brokers)]
+        ports += [kafka_base + offset + n for offset in (0, 1000) for n in range(brokers)]
         if all(_can_bind(p) for p in ports):
             return base, kafka_base
     raise AssertionError("no free port layout found")
@@ -71,6 +72,10 @@ def test_cluster_up_status_down(tmp_path):
             props = dict(l.split("=", 1) for l in f.read().splitlines() if l and not l.startswith("#"))
         assert props["broker.id"] == "2"
         assert props["listeners"] == "PLAINTEXT://%s:%d" % (HOST, kafka_base + 1)
+        assert props["admin.port"] == str(kafka_base + 1000 + 1)
+        # Bound before the Kafka listener, so serving by now.
+        with urllib.request.urlopen("http://%s:%d/metrics" % (HOST, kafka_base + 1000 + 1), timeout=10) as r:
+            assert b"\nkafka_server_replicamanager_leadercount " in r.read()
         assert props["log.dirs"] == os.path.join(directory, "broker2", "logs")
         assert props["zookeeper.connect"] == "%s:%d" % (HOST, base)
         password_file = os.path.join(directory, "zookeeper-digest.password")

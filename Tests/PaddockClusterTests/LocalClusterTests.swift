@@ -23,6 +23,7 @@ struct LocalClusterTests {
         #expect(parsed.ignoredKeys == [])
         #expect(parsed.brokerID.rawValue == 2)
         #expect(parsed.listeners.map(\.description) == ["PLAINTEXT://127.0.0.1:9093"])
+        #expect(parsed.adminPort == 10093)
         #expect(parsed.logDirs == ["/tmp/pd/broker2/logs"])
         #expect(parsed.zookeeperConnect == "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183")
         #expect(parsed.zookeeperSessionTimeoutMs == 6000)
