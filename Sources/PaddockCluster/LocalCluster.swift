@@ -94,7 +94,9 @@ package struct LocalCluster: Sendable {
             ]
         }
         if brokers >= 1 {
-            for n in 1...brokers { ports += [(kafkaPort(n), "broker\(n) kafka"), (brokerAdminPort(n), "broker\(n) admin")] }
+            for n in 1...brokers {
+                ports += [(kafkaPort(n), "broker\(n) kafka"), (brokerAdminPort(n), "broker\(n) admin")]
+            }
         }
         return ports
     }
