@@ -24,6 +24,13 @@ def _read(path):
         return None
 
 
+def _since_last_start(broker):
+    """broker's stdout.log from its latest start marker on."""
+    with open(os.path.join(broker.log_dir, "stdout.log"), errors="replace") as f:
+        text = f.read()
+    return text[text.rfind("===== broker%d start #%d " % (broker.id, broker.starts)):]
+
+
 def _messages(cluster, topic):
     out = cluster.kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-J", "-q"]).stdout
     return [(m["partition"], m["offset"], m["payload"]) for m in map(json.loads, out.splitlines())]
@@ -67,3 +74,43 @@ def test_topic_recreated_while_a_broker_was_down_is_served_empty(fresh_cluster):
 
     c.kcat(["-P", "-t", topic, "-p", "1"], input=b"new\n")
     assert _messages(c, topic) == [(1, 0, "new")]
+
+
+@pytest.mark.timeout(150)
+def test_malformed_partition_metadata_keeps_the_partition_unserved(fresh_cluster):
+    """A partition.metadata that is not Kafka's format says nothing about whose records the log
+    holds: the broker logs one error naming the file, does not serve that partition, does not retry
+    it on later metadata changes, leaves the directory as it was, and keeps serving the rest."""
+    c = fresh_cluster
+    victim = c.broker(2)
+    topic = unique("garbled")
+    c.wait_listening()
+    c.create_topic(topic, [[2], [2]])
+    c.kcat(["-P", "-t", topic, "-p", "0"], input=b"".join(b"kept %d\n" % i for i in range(10)))
+    c.kcat(["-P", "-t", topic, "-p", "1"], input=b"".join(b"other %d\n" % i for i in range(5)))
+    victim.stop()
+    c.wait(lambda: 2 not in c.registered_ids(), 30, "broker 2 to deregister")
+    garbled = _metadata_file(victim, topic, 0)
+    with open(garbled, "w") as f:
+        f.write("version: 9\ntopic_id: \x00" + "A" * 5000 + "\n")
+    with open(garbled) as f:
+        garbage = f.read()
+    segments = c.segment_files(topic, 0)
+
+    victim.start()
+    c.wait_registered([2])
+    c.wait_listening([victim])
+    refusal = "refusing partition with unreadable partition.metadata"
+    c.wait(lambda: refusal in _since_last_start(victim), 30, "broker 2 to refuse %s-0" % topic)
+    c.wait_metadata_leaders(topic, 2)
+    assert c.kcat(["-C", "-t", topic, "-p", "1", "-o", "beginning", "-e", "-q"]).stdout.count(b"\n") == 5
+    # Another metadata change: the refused partition is not retried (still one error line).
+    c.create_topic(unique("later"), [[2]])
+    log = _since_last_start(victim)
+    assert log.count(refusal) == 1, log
+    line = [ln for ln in log.splitlines() if refusal in ln][0]
+    assert garbled in line and "field size" in line
+    assert "kafka.partition=0 kafka.topic=%s leader.epoch" % topic not in log, "the refused partition was served"
+    with open(garbled) as f:
+        assert f.read() == garbage
+    assert c.segment_files(topic, 0) == segments

@@ -358,11 +358,14 @@ package final class PartitionManager: Sendable {
 
     private func applyRetention() async {
         let now = Self.nowMilliseconds()
+        // A refused log is left exactly as found, for a human to inspect.
+        let refused = state.withLock { $0.refused }
         for directory in directories {
             do {
                 let deleted = try await threadPool.runIfActive {
                     try directory.withLock { directory in
                         try directory.topicPartitions.compactMap { partition -> (TopicPartition, Int, LogOffset)? in
+                            guard !refused.contains(partition) else { return nil }
                             let log = directory.log(for: partition)!
                             let count = try log.deleteOldSegments(now: now)
                             return count > 0 ? (partition, count, log.logStartOffset) : nil
