@@ -62,6 +62,68 @@ package final class LogDirectory {
         return log
     }
 
+    /// What opening a partition's log with a topic id found, for the broker to log.
+    package enum IdentifiedOpen: Hashable, Sendable {
+        /// The log was there with the same id (or the topic has no id).
+        case kept
+        /// The log was created, or had no `partition.metadata` yet; the file now holds the id.
+        case identified
+        /// The log held an earlier topic's data (`stale`): it was deleted and an empty one created.
+        case replaced(stale: TopicID)
+    }
+
+    /// The topic id in `<topic>-<partition>/partition.metadata`; nil when the file does not exist.
+    /// Throws `corruptPartitionMetadata` naming the file and field when it is not Kafka's format.
+    package func storedTopicID(of topicPartition: TopicPartition) throws(SegmentLogError) -> TopicID? {
+        let file = path + "/" + topicPartition.directoryName + "/" + PartitionMetadataFile.fileName
+        let text = try FileSystem.readSmallText(file, maximumSize: PartitionMetadataFile.maximumSize) { size in
+            .corruptPartitionMetadata(
+                path: file, field: "size", detail: "\(size) bytes, more than \(PartitionMetadataFile.maximumSize)")
+        }
+        guard let text else { return nil }
+        return try PartitionMetadataFile.parse(text, path: file)
+    }
+
+    /// Opens the partition's log for topic `topicID` (KIP-516), creating it if needed: see
+    /// `PartitionIdentity.decide`. A log whose `partition.metadata` names another topic id is deleted
+    /// as `deleteLog` does (`uniqueId` names its doomed directory) and an empty one created. A
+    /// malformed file throws `corruptPartitionMetadata` and leaves the directory untouched: the
+    /// caller must not serve that partition. The id is written atomically (temp file, fsync, rename,
+    /// fsync directory) before the log is returned.
+    package func openLog(
+        for topicPartition: TopicPartition, topicID: TopicID?, config: LogConfig, now: Int64, uniqueId: String
+    ) throws -> (log: PartitionLog, outcome: IdentifiedOpen) {
+        var stored = PartitionIdentity.Stored.absent
+        var unreadable: SegmentLogError?
+        if topicID != nil, logs[topicPartition] != nil {
+            do {
+                stored = try storedTopicID(of: topicPartition).map { .topicID($0) } ?? .absent
+            } catch {
+                stored = .malformed(error.description)
+                unreadable = error
+            }
+        }
+        var outcome = IdentifiedOpen.kept
+        switch PartitionIdentity.decide(stored: stored, expected: topicID) {
+        case .keep:
+            break
+        case .writeMetadata:
+            outcome = .identified
+        case .replace(let stale):
+            try deleteLog(for: topicPartition, uniqueId: uniqueId)
+            outcome = .replaced(stale: stale)
+        case .refuse(let reason):
+            throw unreadable ?? SegmentLogError.corruptPartitionMetadata(
+                path: path + "/" + topicPartition.directoryName, field: "file", detail: reason)
+        }
+        let log = try createLog(for: topicPartition, config: config, now: now)
+        if let topicID, outcome != .kept {
+            try FileSystem.writeTextAtomically(
+                PartitionMetadataFile.render(topicID), to: log.directory + "/" + PartitionMetadataFile.fileName)
+        }
+        return (log, outcome)
+    }
+
     /// Deletes a partition's log as Kafka does: close it, rename its directory to
     /// `<topic>-<partition>.<uniqueId>-delete` (durable before anything is removed, so a crash
     /// leaves a directory the next open finishes deleting), then remove it. `uniqueId` is the

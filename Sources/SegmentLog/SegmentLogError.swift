@@ -18,6 +18,9 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
     /// A stored batch whose header is sound but whose records cannot be read: they do not decompress
     /// (the detail names the codec) or do not decode. Kafka answers CORRUPT_MESSAGE for the partition.
     case corruptRecords(path: String, position: Int, detail: String)
+    /// A partition directory's `partition.metadata` (KIP-516) that is not Kafka's format; `field` is
+    /// `version` or `topic_id`, or `size` for a file too large to be one.
+    case corruptPartitionMetadata(path: String, field: String, detail: String)
     /// A directory in a log dir that is not `<topic>-<partition>`.
     case unexpectedDirectory(path: String)
     /// An append the log cannot take, refused before anything was written: its offsets would not fit
@@ -35,6 +38,8 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
             "\(path) is corrupt at byte \(position): \(detail)"
         case .corruptRecords(let path, let position, let detail):
             "\(path) holds an unreadable batch at byte \(position): \(detail)"
+        case .corruptPartitionMetadata(let path, let field, let detail):
+            "\(path) is not a valid partition metadata file: field \(field): \(detail)"
         case .unexpectedDirectory(let path):
             "\(path) is not a partition directory (expected <topic>-<partition>)"
         case .appendRefused(let path, let detail):

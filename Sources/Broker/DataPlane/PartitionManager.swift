@@ -38,6 +38,11 @@ package final class PartitionManager: Sendable {
         var serving: Set<TopicPartition> = []
         /// Effective configs of the topics with a log here.
         var topicConfigs: [String: TopicConfig] = [:]
+        /// The topic id each open log was checked against (KIP-516); absent for topics without one.
+        var topicIDs: [TopicPartition: TopicID] = [:]
+        /// Partitions whose `partition.metadata` is malformed: never served, not retried, until the
+        /// topic is deleted (the log goes with it) or the broker restarts with the file repaired.
+        var refused: Set<TopicPartition> = []
         var closed = false
     }
 
@@ -200,10 +205,19 @@ package final class PartitionManager: Sendable {
         let led = snapshot.partitionsLed(by: brokerID)
         let (start, stop, delete) = state.withLock { state in
             guard !state.closed else { return ([TopicPartition](), [TopicPartition](), [TopicPartition]()) }
-            let start = led.filter { !state.serving.contains($0) }
+            // A log checked against another topic id belongs to a topic deleted and created again
+            // between two views: it goes like a deleted topic's, and the partition starts afresh.
+            let recreated = Set(
+                state.topicIDs.filter { partition, id in
+                    snapshot.topics[partition.topic].flatMap { Self.topicID(of: $0) }.map { $0 != id } ?? false
+                }.keys)
+            let start = led.filter {
+                (!state.serving.contains($0) || recreated.contains($0)) && !state.refused.contains($0)
+            }
             // Partitions of deleted topics are not "no longer led": their logs are deleted below.
             let stop = state.serving.subtracting(led).filter { snapshot.topics[$0.topic] != nil }.sorted()
-            let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil }.sorted()
+            let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil || recreated.contains($0) }
+                .sorted()
             // A topic created again under the same name reads its config afresh.
             state.topicConfigs = state.topicConfigs.filter { snapshot.topics[$0.key] != nil }
             return (start, stop, delete)
@@ -216,13 +230,23 @@ package final class PartitionManager: Sendable {
         var complete = true
         for partition in start {
             guard case .leader(let epoch) = snapshot.leadership(of: partition, for: brokerID) else { continue }
-            complete = await serve(partition, epoch: epoch) && complete
+            let topicID = snapshot.topics[partition.topic].flatMap { Self.topicID(of: $0) }
+            complete = await serve(partition, topicID: topicID, epoch: epoch) && complete
         }
         return complete
     }
 
-    /// Opens (or creates) the log of a partition this broker leads and starts serving it; false on failure.
-    private func serve(_ partition: TopicPartition, epoch: Int32) async -> Bool {
+    /// The topic's id (KIP-516) when its znode has a well-formed one. A malformed id counts as none,
+    /// as for topics written before KIP-516: the log is served without the check.
+    private static func topicID(of topic: MetadataCache.Topic) -> TopicID? {
+        topic.topicID.flatMap { TopicID(base64: $0) }
+    }
+
+    /// Opens (or creates) the log of a partition this broker leads and starts serving it; false on a
+    /// failure worth retrying. The log is first checked against `topicID` (KIP-516,
+    /// `LogDirectory.openLog`): one left by an earlier topic of the same name is deleted and an empty
+    /// one created; one with a malformed `partition.metadata` is refused (logged once, never served).
+    private func serve(_ partition: TopicPartition, topicID: TopicID?, epoch: Int32) async -> Bool {
         do {
             let config = try await topicConfig(partition.topic)
             let index = state.withLock { state in
@@ -232,24 +256,33 @@ package final class PartitionManager: Sendable {
             }
             let directory = directories[index]
             let now = Self.nowMilliseconds()
-            let (created, endOffset) = try await threadPool.runIfActive {
+            let uniqueID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let (created, outcome, endOffset) = try await threadPool.runIfActive {
                 try directory.withLock { directory in
-                    let existing = directory.log(for: partition)
-                    let log = try existing ?? directory.createLog(for: partition, config: config.logConfig, now: now)
+                    let existed = directory.log(for: partition) != nil
+                    let (log, outcome) = try directory.openLog(
+                        for: partition, topicID: topicID, config: config.logConfig, now: now, uniqueId: uniqueID)
                     // The only replica: everything in the log is committed.
                     log.updateHighWatermark(log.logEndOffset)
-                    return (existing == nil, log.logEndOffset)
+                    return (!existed, outcome, log.logEndOffset)
                 }
             }
             let closed = state.withLock { state in
                 guard !state.closed else { return true }
                 state.location[partition] = index
                 state.serving.insert(partition)
+                state.topicIDs[partition] = topicID
+                state.refused.remove(partition)
                 return false
             }
             guard !closed else { return true }
             var metadata = partition.logMetadata()
-            if created {
+            if case .replaced(let stale) = outcome {
+                metadata["log.dir"] = "\(directory.path)"
+                metadata["stale.topic.id"] = "\(stale)"
+                metadata["topic.id"] = "\(topicID.map { "\($0)" } ?? "")"
+                logger.warning("deleted log of an earlier topic with the same name", metadata: metadata)
+            } else if created {
                 metadata["log.dir"] = "\(directory.path)"
                 logger.info("log created", metadata: metadata)
             }
@@ -257,6 +290,17 @@ package final class PartitionManager: Sendable {
             metadata["log.end.offset"] = "\(endOffset)"
             logger.info("partition became leader", metadata: metadata)
             signals.signal(partition)
+            return true
+        } catch let error as SegmentLogError {
+            guard case .corruptPartitionMetadata = error else {
+                logger.error("cannot open partition log", metadata: partition.logMetadata(["error": "\(error)"]))
+                return false
+            }
+            // Whose data this is cannot be known: never serve it, and do not retry (one log line).
+            state.withLock { _ = $0.refused.insert(partition) }
+            logger.error(
+                "refusing partition with unreadable partition.metadata",
+                metadata: partition.logMetadata(["error": "\(error)"]))
             return true
         } catch {
             logger.error(
@@ -269,6 +313,8 @@ package final class PartitionManager: Sendable {
         guard
             let index = state.withLock({ state -> Int? in
                 state.serving.remove(partition)
+                state.topicIDs.removeValue(forKey: partition)
+                state.refused.remove(partition)
                 return state.location.removeValue(forKey: partition)
             })
         else { return }
@@ -312,11 +358,14 @@ package final class PartitionManager: Sendable {
 
     private func applyRetention() async {
         let now = Self.nowMilliseconds()
+        // A refused log is left exactly as found, for a human to inspect.
+        let refused = state.withLock { $0.refused }
         for directory in directories {
             do {
                 let deleted = try await threadPool.runIfActive {
                     try directory.withLock { directory in
                         try directory.topicPartitions.compactMap { partition -> (TopicPartition, Int, LogOffset)? in
+                            guard !refused.contains(partition) else { return nil }
                             let log = directory.log(for: partition)!
                             let count = try log.deleteOldSegments(now: now)
                             return count > 0 ? (partition, count, log.logStartOffset) : nil

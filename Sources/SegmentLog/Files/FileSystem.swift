@@ -67,6 +67,23 @@ enum FileSystem {
         return bytes.readString(length: bytes.readableBytes)
     }
 
+    /// The whole file as text when it is at most `maximumSize` bytes; nil when it does not exist.
+    /// Larger files throw `tooLarge(size)` before anything is allocated for them.
+    static func readSmallText(
+        _ path: String, maximumSize: Int, tooLarge: (Int) -> SegmentLogError
+    ) throws(SegmentLogError) -> String? {
+        guard exists(path) else { return nil }
+        let file = try PosixFile(path: path, create: false)
+        let size = try file.size()
+        guard size <= maximumSize else {
+            try file.close()
+            throw tooLarge(size)
+        }
+        var bytes = try file.read(at: 0, count: size)
+        try file.close()
+        return bytes.readString(length: bytes.readableBytes)
+    }
+
     /// Replaces `path` with `text` atomically, as Kafka's checkpoint files are written: write
     /// `<path>.tmp`, fsync it, rename over `path`, fsync the directory.
     static func writeTextAtomically(_ text: String, to path: String) throws(SegmentLogError) {
