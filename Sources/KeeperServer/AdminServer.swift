@@ -3,60 +3,22 @@ import NIOCore
 import NIOHTTP1
 import Prometheus
 import KeeperCore
+import ServerSupport
 import ZooKeeperWire
 
-/// The admin HTTP endpoint: `GET /metrics` (Prometheus text format) and `GET /commands/<word>`
-/// (the four-letter words, as text). Runs on the replica's event loop, so it reads live state
-/// directly.
-final class AdminHTTPHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+/// The admin HTTP endpoint's routes: `GET /metrics` (Prometheus text format) and
+/// `GET /commands/<word>` (the four-letter words, as text). Runs on the replica's event loop (in
+/// `AdminHTTPHandler`), so it reads live state directly.
+struct KeeperAdminRoutes {
+    let driver: ReplicaDriver
+    let fourLetterWords: FourLetterWords
+    let metrics: KeeperMetrics
 
-    private let driver: ReplicaDriver
-    private let fourLetterWords: FourLetterWords
-    private let metrics: KeeperMetrics
-    private var uri = ""
-
-    init(driver: ReplicaDriver, fourLetterWords: FourLetterWords, metrics: KeeperMetrics) {
-        self.driver = driver
-        self.fourLetterWords = fourLetterWords
-        self.metrics = metrics
-    }
-
-    /// `admin.idleTimeout`: an `IdleStateHandler` ahead of this one reports an idle connection.
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            context.close(promise: nil)
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            uri = head.uri
-        case .body:
-            break
-        case .end:
-            let (status, contentType, body) = route(uri)
-            var headers = HTTPHeaders()
-            headers.add(name: "Content-Type", value: contentType)
-            headers.add(name: "Content-Length", value: "\(body.utf8.count)")
-            headers.add(name: "Connection", value: "close")
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-            var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
-            buffer.writeString(body)
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        }
-    }
-
-    private func route(_ uri: String) -> (HTTPResponseStatus, String, String) {
-        let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+    func route(_ head: HTTPRequestHead) -> AdminResponse {
+        let path = AdminHTTPHandler.path(of: head)
         if path == "/metrics" {
             metrics.update(from: driver)
-            return (.ok, "text/plain; version=0.0.4", metrics.registry.emitToString())
+            return .prometheus(metrics.registry.emitToString())
         }
         if path.hasPrefix("/commands/") {
             let word = String(path.dropFirst("/commands/".count))
@@ -64,13 +26,13 @@ final class AdminHTTPHandler: ChannelInboundHandler {
                            "connections": "cons", "environment": "envi", "watch_summary": "wchs", "watches": "wchc",
                            "watches_by_path": "wchp", "is_read_only": "isro"]
             let name = aliases[word] ?? word
-            guard FourLetterWords.known.contains(name) else { return (.notFound, "text/plain", "unknown command \(word)\n") }
-            return (.ok, "text/plain", fourLetterWords.respond(to: name, driver: driver))
+            guard FourLetterWords.known.contains(name) else { return .text(.notFound, "unknown command \(word)\n") }
+            return .text(.ok, fourLetterWords.respond(to: name, driver: driver))
         }
         if path == "/" || path == "/commands" {
-            return (.ok, "text/plain", FourLetterWords.known.sorted().map { "/commands/\($0)\n" }.joined() + "/metrics\n")
+            return .text(.ok, FourLetterWords.known.sorted().map { "/commands/\($0)\n" }.joined() + "/metrics\n")
         }
-        return (.notFound, "text/plain", "not found: \(path)\n")
+        return .text(.notFound, "not found: \(path)\n")
     }
 }
 

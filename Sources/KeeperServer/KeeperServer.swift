@@ -3,6 +3,7 @@ import KeeperCore
 import KeeperStorage
 public import Logging
 import NIOCore
+import ServerSupport
 import NIOHTTP1
 import NIOPosix
 public import ServiceLifecycle
@@ -101,7 +102,10 @@ public final class KeeperServer: Service {
                             try pipeline.addHandler(IdleStateHandler(allTimeout: .milliseconds(Int64(adminIdle))))
                             try pipeline.configureHTTPServerPipeline()
                             try pipeline.addHandler(
-                                AdminHTTPHandler(driver: driver, fourLetterWords: fourLetterWords, metrics: metrics))
+                                AdminHTTPHandler(
+                                    route: KeeperAdminRoutes(
+                                        driver: driver, fourLetterWords: fourLetterWords, metrics: metrics
+                                    ).route))
                         }
                     }
                     .bind(host: config.adminAddress, port: config.adminPort).get()

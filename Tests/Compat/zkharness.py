@@ -79,7 +79,10 @@ class ServerMember:
             # znode.container.checkIntervalMs); kept here for Paddock
             "znode.container.checkIntervalMs=%d" % CONTAINER_CHECK_INTERVAL_MS,
             "server.1=%s:%d:%d:participant;%s:%d" % (HOST, self.quorum_port, self.election_port, HOST, self.client_port),
-        ] + self.extra_cfg
+        ]
+        # An extra line replaces a generated one with the same key (both servers refuse a key set twice).
+        overridden = {line.split("=", 1)[0] for line in self.extra_cfg}
+        lines = [line for line in lines if line.split("=", 1)[0] not in overridden] + self.extra_cfg
         with open(self.cfg_path, "w") as f:
             f.write("\n".join(lines) + "\n")
         with open(os.path.join(self.conf_dir, "log4j.properties"), "w") as f:
