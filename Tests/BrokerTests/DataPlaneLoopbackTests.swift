@@ -321,6 +321,13 @@ import Glibc
                 #expect(created.topics.map(\.errorCode) == [.noError], "\(created)")
             }
             try await KafkaTestClient.with(port: second) { client in
+                // CreateTopics was answered by broker 1; broker 2 learns the leaders from the ensemble a
+                // moment later.
+                let learned = try await eventually(timeout: .seconds(10)) {
+                    let split = try await client.metadata(["split"], allowAutoCreation: false)
+                    return split.topics.first?.partitions.map(\.leaderID) == [1, 2]
+                }
+                #expect(learned, "broker 2 did not learn the leaders of split")
                 let split = try await client.metadata(["split"], allowAutoCreation: false)
                 #expect(split.brokers.map(\.nodeID) == [1, 2])
                 #expect(split.topics.first?.partitions.map(\.leaderID) == [1, 2])
