@@ -49,6 +49,10 @@ for target in $targets; do
         mode=(-fork="${FUZZ_JOBS:-1}" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     fi
     log="$findings/fuzz.log"
+    # Findings of an earlier run were reported then (and belong in Tests/Fuzz/<target>/regressions
+    # once fixed); keep them aside so that this run counts only its own.
+    mkdir -p "$findings/earlier"
+    find "$findings" -maxdepth 1 -type f ! -name fuzz.log -exec mv -t "$findings/earlier" {} +
     echo "== fuzzing $target for ${seconds}s"
     set +e
     PADDOCK_FUZZ_TARGET=$target "$bin" "${mode[@]}" -max_total_time="$seconds" -timeout="$input_timeout" \
