@@ -38,6 +38,32 @@ private func checkIndex(_ index: LogIndex, _ field: String) throws(MalformedCons
     }
 }
 
+/// Entries that follow the entry at `index` with `term` one by one, their terms never going back
+/// and never past `bound`, and few enough that the last index stays in range. `field` names them
+/// in errors (`append.entries[3].index`).
+private func checkEntries(
+    _ entries: [LogEntry], after index: LogIndex, term: Term, atMost bound: Term, _ field: String
+) throws(MalformedConsensusInput) {
+    guard Int64(entries.count) <= LogIndex.max - index else {
+        throw MalformedConsensusInput(field: field, detail: "\(entries.count) entries after \(index)")
+    }
+    var previousTerm = term
+    for (k, entry) in entries.enumerated() {
+        let expected = index + Int64(k + 1)
+        guard entry.index == expected else {
+            throw MalformedConsensusInput(
+                field: "\(field)[\(k)].index",
+                detail: "\(entry.index.rawValue), expected \(expected.rawValue) (not contiguous)")
+        }
+        guard entry.term >= previousTerm, entry.term <= bound else {
+            throw MalformedConsensusInput(
+                field: "\(field)[\(k)].term",
+                detail: "\(entry.term.rawValue) outside \(previousTerm.rawValue)...\(bound.rawValue)")
+        }
+        previousTerm = entry.term
+    }
+}
+
 extension Envelope {
     /// Checks everything about the message that needs no member state: terms and indexes in
     /// range, a candidate's last term not past its campaign term, and append entries contiguous
@@ -56,24 +82,7 @@ extension Envelope {
             if prevIndex == .zero && prevTerm != .zero {
                 throw MalformedConsensusInput(field: "append.prevTerm", detail: "term \(prevTerm.rawValue) at index 0")
             }
-            guard Int64(entries.count) <= LogIndex.max - prevIndex else {
-                throw MalformedConsensusInput(field: "append.entries", detail: "\(entries.count) entries after \(prevIndex)")
-            }
-            var previousTerm = prevTerm
-            for (k, entry) in entries.enumerated() {
-                let expected = prevIndex + Int64(k + 1)
-                guard entry.index == expected else {
-                    throw MalformedConsensusInput(
-                        field: "append.entries[\(k)].index",
-                        detail: "\(entry.index.rawValue), expected \(expected.rawValue) (not contiguous)")
-                }
-                guard entry.term >= previousTerm, entry.term <= term else {
-                    throw MalformedConsensusInput(
-                        field: "append.entries[\(k)].term",
-                        detail: "\(entry.term.rawValue) outside \(previousTerm.rawValue)...\(term.rawValue)")
-                }
-                previousTerm = entry.term
-            }
+            try checkEntries(entries, after: prevIndex, term: prevTerm, atMost: term, "append.entries")
         case .appendResponse(_, let index, let hint):
             try checkIndex(index, "appendResponse.index")
             try checkIndex(hint, "appendResponse.rejectHint")
@@ -133,23 +142,7 @@ extension PersistedRaftState {
         let snapshotTerm = snapshot?.term ?? .zero
         try checkIndex(snapshotIndex, "snapshot.index")
         try checkTerm(snapshotTerm, "snapshot.term", atMost: hardState.term)
-        guard Int64(entries.count) <= LogIndex.max - snapshotIndex else {
-            throw MalformedConsensusInput(field: "entries", detail: "\(entries.count) entries after \(snapshotIndex)")
-        }
-        var previousTerm = snapshotTerm
-        for (k, entry) in entries.enumerated() {
-            let expected = snapshotIndex + Int64(k + 1)
-            guard entry.index == expected else {
-                throw MalformedConsensusInput(
-                    field: "entries[\(k)].index", detail: "\(entry.index.rawValue), expected \(expected.rawValue)")
-            }
-            guard entry.term >= previousTerm, entry.term <= hardState.term else {
-                throw MalformedConsensusInput(
-                    field: "entries[\(k)].term",
-                    detail: "\(entry.term.rawValue) outside \(previousTerm.rawValue)...\(hardState.term.rawValue)")
-            }
-            previousTerm = entry.term
-        }
+        try checkEntries(entries, after: snapshotIndex, term: snapshotTerm, atMost: hardState.term, "entries")
         let last = snapshotIndex + Int64(entries.count)
         guard hardState.commit <= last else {
             throw MalformedConsensusInput(

@@ -121,6 +121,20 @@ def make_client():
 
 
 @pytest.fixture
+def healthy(server, make_client):
+    """check(): the shared member still serves a fresh client (create, read, ruok); also run at
+    teardown. For tests that throw bad input at it."""
+    def check():
+        c = make_client(server)
+        p = c.create("/health-", b"ok", sequence=True, ephemeral=True)
+        assert c.get(p)[0] == b"ok"
+        assert server.fourlw("ruok") == "imok"
+        c.stop()
+    yield check
+    check()
+
+
+@pytest.fixture
 def zk(server, make_client):
     return make_client(server)
 

@@ -10,18 +10,6 @@ from kazoo.exceptions import BadArgumentsError, NoNodeError
 import rawzk
 
 
-@pytest.fixture
-def healthy(server, make_client):
-    def check():
-        c = make_client(server)
-        p = c.create("/health-", b"ok", sequence=True, ephemeral=True)
-        assert c.get(p)[0] == b"ok"
-        assert server.fourlw("ruok") == "imok"
-        c.stop()
-    yield check
-    check()
-
-
 def _send_and_expect_close(port, data, timeout=5.0):
     s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
     try:

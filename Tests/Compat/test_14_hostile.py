@@ -14,18 +14,6 @@ pytestmark = pytest.mark.skipif(
     not os.environ.get("PADDOCK_BIN"), reason="Paddock's paddock.maxReplyBytes has no ZooKeeper equivalent")
 
 
-@pytest.fixture
-def healthy(server, make_client):
-    def check():
-        c = make_client(server)
-        p = c.create("/health-", b"ok", sequence=True, ephemeral=True)
-        assert c.get(p)[0] == b"ok"
-        assert server.fourlw("ruok") == "imok"
-        c.stop()
-    yield check
-    check()
-
-
 def test_multiread_whose_reply_passes_2gib_closes_the_connection(server, zk, healthy):
     """65,000 getData ops on one 34 KB znode: a 1 MB request whose reply would be 2.2 GB. It used
     to trap in the frame encoder; now the connection is closed with one log line."""
