@@ -35,21 +35,8 @@ package enum KafkaUUID {
         }
     }
 
-    /// URL-safe base64 without padding.
-    static func base64URL(_ bytes: [UInt8]) -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-        var result = ""
-        var index = 0
-        while index < bytes.count {
-            let chunk = bytes[index..<min(index + 3, bytes.count)]
-            var value = 0
-            for byte in chunk { value = value << 8 | Int(byte) }
-            value <<= 8 * (3 - chunk.count)
-            for position in 0...chunk.count { result.append(alphabet[(value >> (18 - 6 * position)) & 63]) }
-            index += 3
-        }
-        return result
-    }
+    /// URL-safe base64 without padding (the text form SegmentLog's `TopicID` also uses).
+    static func base64URL(_ bytes: [UInt8]) -> String { TopicID.text(of: bytes) }
 }
 
 // MARK: - /brokers/ids/<id>

@@ -38,7 +38,10 @@ package struct TopicID: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Kafka's text form.
-    package var description: String {
+    package var description: String { Self.text(of: bytes) }
+
+    /// Kafka's text form of any `Uuid` bytes (`Uuid.toString`): URL-safe base64 without padding.
+    package static func text(of bytes: [UInt8]) -> String {
         var result: [UInt8] = []
         var index = 0
         while index < bytes.count {
@@ -46,7 +49,7 @@ package struct TopicID: Hashable, Sendable, CustomStringConvertible {
             var value = 0
             for byte in chunk { value = value << 8 | Int(byte) }
             value <<= 8 * (3 - chunk.count)
-            for position in 0...chunk.count { result.append(Self.alphabet[(value >> (18 - 6 * position)) & 63]) }
+            for position in 0...chunk.count { result.append(alphabet[(value >> (18 - 6 * position)) & 63]) }
             index += 3
         }
         return String(decoding: result, as: UTF8.self)
