@@ -35,7 +35,7 @@ echo "metrics: http://127.0.0.1:8080/metrics (8081, 8082 for members 2 and 3); l
 echo "brokers: bootstrap servers 127.0.0.1:9092,127.0.0.1:9093,127.0.0.1:9094; logs: $DATA/broker*/broker.log"
 echo "try: echo hello | kcat -P -b 127.0.0.1:9092 -t demo && kcat -C -b 127.0.0.1:9092 -t demo -e"
 echo "     $bin shell --server 127.0.0.1:2181 ls /brokers/ids"
-echo "     $bin topics create --zookeeper 127.0.0.1:2181 --topic t --partitions 3 --replication-factor 1 \\"
+echo "     $bin topics create --zookeeper 127.0.0.1:2181 --topic t --partitions 3 --replication-factor 3 \\"
 echo "       --zookeeper-digest-user kafka --zookeeper-digest-password-file $DATA/zookeeper-digest.password"
 echo "Ctrl-C stops the brokers and the ensemble."
 tail -n 0 -F "$DATA"/keeper*/keeper.log "$DATA"/broker*/broker.log &

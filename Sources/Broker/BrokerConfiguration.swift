@@ -73,6 +73,27 @@ package struct BrokerConfiguration: Sendable, Equatable {
     /// (INVALID_PARTITIONS) before an assignment is built, and an assignment znode stays far below
     /// ZooKeeper's `jute.maxbuffer` (1 MiB).
     package var maxPartitionsPerTopic: Int32 = 10_000
+    /// `replica.lag.time.max.ms` (Kafka's key and default, 30,000): a follower that has not caught up with
+    /// the leader's log end for this long leaves the ISR.
+    package var replicaLagTimeMaxMs: Int64 = 30_000
+    /// `replica.fetch.wait.max.ms` (500): how long a follower's fetch waits at the leader for data.
+    package var replicaFetchWaitMaxMs: Int32 = 500
+    /// `replica.fetch.min.bytes` (1): the bytes a follower's fetch waits for.
+    package var replicaFetchMinBytes: Int32 = 1
+    /// `replica.fetch.max.bytes` (1 MiB): the bytes a follower asks for per partition (at least one batch
+    /// still comes).
+    package var replicaFetchMaxBytes: Int32 = 1_048_576
+    /// `replica.fetch.response.max.bytes` (10 MiB): the bytes a follower asks for per fetch.
+    package var replicaFetchResponseMaxBytes: Int32 = 10_485_760
+    /// `replica.fetch.backoff.ms` (1,000): how long a follower waits after a failed fetch.
+    package var replicaFetchBackoffMs: Int64 = 1_000
+    /// `num.replica.fetchers` (1): fetcher connections per source broker.
+    package var numReplicaFetchers: Int32 = 1
+    /// `replica.socket.timeout.ms` (30,000): a follower gives up on a fetch answer after this long.
+    package var replicaSocketTimeoutMs: Int64 = 30_000
+    /// `inter.broker.listener.name`: the listener followers fetch through; nil means PLAINTEXT if it
+    /// exists, else the first listener (Kafka derives it from `security.inter.broker.protocol`).
+    package var interBrokerListenerName: String?
     /// `broker.rack`.
     package var brokerRack: String?
     /// `admin.port` (Paddock's own): the admin HTTP and `/metrics` port; nil disables it.
@@ -114,6 +135,13 @@ package struct BrokerConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The listener followers reach their leaders through (`interBrokerListenerName`).
+    package var interBrokerListener: String {
+        interBrokerListenerName
+            ?? (listeners.contains { $0.listenerName == "PLAINTEXT" } ? "PLAINTEXT" : listeners.first?.listenerName
+                ?? "PLAINTEXT")
+    }
+
     /// The ACLs of the znodes this broker creates.
     package var zkACLPolicy: ZkACLPolicy { ZkACLPolicy(isSecure: zookeeperSetACL) }
 
@@ -152,7 +180,10 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "message.max.bytes", "socket.request.max.bytes", "min.insync.replicas", "broker.rack", "admin.port",
         "fetch.max.bytes", "queued.max.requests", "queued.max.request.bytes", "connections.max.idle.ms",
         "paddock.max.decompressed.batch.bytes", "paddock.max.partitions.per.topic", "zookeeper.set.acl",
-        "paddock.zookeeper.digest.user", "paddock.zookeeper.digest.password.file",
+        "paddock.zookeeper.digest.user", "paddock.zookeeper.digest.password.file", "replica.lag.time.max.ms",
+        "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.max.bytes",
+        "replica.fetch.response.max.bytes", "replica.fetch.backoff.ms", "num.replica.fetchers",
+        "replica.socket.timeout.ms", "inter.broker.listener.name",
     ]
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
@@ -274,6 +305,21 @@ package struct BrokerConfiguration: Sendable, Equatable {
         maxDecompressedBatchBytes =
             try number("paddock.max.decompressed.batch.bytes", 1...Int32.max) ?? maxDecompressedBatchBytes
         maxPartitionsPerTopic = try number("paddock.max.partitions.per.topic", 1...Int32.max) ?? maxPartitionsPerTopic
+        replicaLagTimeMaxMs = try number("replica.lag.time.max.ms", 1...Int64(Int32.max)) ?? replicaLagTimeMaxMs
+        replicaFetchWaitMaxMs = try number("replica.fetch.wait.max.ms", 0...Int32.max) ?? replicaFetchWaitMaxMs
+        replicaFetchMinBytes = try number("replica.fetch.min.bytes", 1...Int32.max) ?? replicaFetchMinBytes
+        replicaFetchMaxBytes = try number("replica.fetch.max.bytes", 0...Int32.max) ?? replicaFetchMaxBytes
+        replicaFetchResponseMaxBytes =
+            try number("replica.fetch.response.max.bytes", 0...Int32.max) ?? replicaFetchResponseMaxBytes
+        replicaFetchBackoffMs = try number("replica.fetch.backoff.ms", 0...Int64(Int32.max)) ?? replicaFetchBackoffMs
+        numReplicaFetchers = try number("num.replica.fetchers", 1...1024) ?? numReplicaFetchers
+        replicaSocketTimeoutMs = try number("replica.socket.timeout.ms", 1...Int64(Int32.max)) ?? replicaSocketTimeoutMs
+        if let name = values["inter.broker.listener.name"], !name.isEmpty {
+            guard listeners.contains(where: { $0.listenerName == name }) else {
+                throw Problem("inter.broker.listener.name: no listener is named \"\(name)\"")
+            }
+            interBrokerListenerName = name
+        }
         brokerRack = values["broker.rack"].flatMap { $0.isEmpty ? nil : $0 }
         adminPort = try number("admin.port", 0...65535)
     }

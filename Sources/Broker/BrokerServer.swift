@@ -4,7 +4,7 @@ package import Logging
 import ServiceLifecycle
 import Synchronization
 import ZooKeeperWire
-import SegmentLog
+package import SegmentLog
 
 /// One broker's control plane as a `Service`: a session with the ensemble, registration, controller
 /// election, the controller itself while elected, and the `MetadataCache` every broker keeps.
@@ -91,6 +91,42 @@ package final class BrokerServer: Service, Sendable {
         return try await topicAdmin.create(
             name, partitions: configuration.numPartitions, replicationFactor: Int(configuration.defaultReplicationFactor),
             configs: configs, random: &random)
+    }
+
+    /// How a leader's ISR change went.
+    package enum ISRWriteResult: Sendable, Equatable {
+        /// The state znode holds the new ISR at this data version (the new partition epoch).
+        case written(version: Int32)
+        /// The znode's version moved on (the controller or a newer leader wrote it): nothing changed.
+        case conflict
+        /// The ensemble could not be asked (between sessions, connection loss): nothing known to have changed.
+        case failed(String)
+    }
+
+    /// A leader's ISR change as Kafka's leader writes it in ZooKeeper mode: the partition state znode set
+    /// at `version` (the partition epoch this leader knows), and an `/isr_change_notification` sequential
+    /// node for the controller, in one multi so neither exists without the other.
+    package func writeISR(_ partition: TopicPartition, state: PartitionState, version: Int32) async -> ISRWriteResult {
+        let client: ZooKeeperClient
+        do { client = try currentClient } catch { return .failed("\(error)") }
+        let notification = JSONText.object([
+            ("version", .int(1)),
+            ("partitions", .array([.object([("topic", .string(partition.topic)), ("partition", .int(Int64(partition.partition)))])])),
+        ]).bytes
+        let path = ZkPaths.isrChangeNotification + "/isr_change_"
+        do {
+            let results = try await client.multi([
+                .setData(path: ZkPaths.partitionState(partition), data: state.encode(), version: version),
+                .create(
+                    path: path, data: notification, acl: configuration.zkACLPolicy.acl(for: path),
+                    mode: .persistentSequential),
+            ])
+            if case .setData(let stat)? = results.first { return .written(version: stat.version) }
+            if results.first?.error == .badVersion || results.first?.error == .noNode { return .conflict }
+            return .failed("\(results.compactMap(\.error))")
+        } catch {
+            return .failed("\(error)")
+        }
     }
 
     /// A topic's config overrides (`/config/topics/<t>`); empty when it has none.

@@ -36,6 +36,8 @@ package struct ClusterReader {
             }
         }
         snapshot.pendingDeletions = Set(try await client.childrenIfExists(ZkPaths.deleteTopics, watch: watch))
+        // Not watched: every ISR change also changes a watched state znode.
+        snapshot.isrChangeNotifications = try await client.childrenIfExists(ZkPaths.isrChangeNotification).sorted()
         for name in try await client.childrenIfExists(ZkPaths.topics, watch: watch) {
             guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.topic(name), watch: watch) else { continue }
             guard let assignment = decode(&snapshot, { () throws(ZkDataError) in try TopicAssignment.decode(topic: name, data) })

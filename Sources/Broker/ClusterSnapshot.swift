@@ -51,6 +51,8 @@ package struct ClusterSnapshot: Hashable, Sendable {
     package var brokers: [BrokerID: LiveBroker] = [:]
     package var topics: [String: Topic] = [:]
     package var partitionStates: [TopicPartition: VersionedState] = [:]
+    /// Children of `/isr_change_notification`: leaders' ISR changes the controller has not consumed.
+    package var isrChangeNotifications: [String] = []
     /// Children of `/admin/delete_topics`.
     package var pendingDeletions: Set<String> = []
     /// The broker named in `/controller`, nil when there is none.

@@ -13,10 +13,11 @@ package import SegmentLog
 /// What it decides on each snapshot, in this order:
 /// 1. Fencing: a snapshot naming another controller, or a newer epoch, makes it resign.
 /// 2. `/feature` is created if missing (versioning enabled, no finalized features).
-/// 3. Deletions under `/admin/delete_topics`: the topic's znodes, its config, then the request
+/// 3. Leaders' `/isr_change_notification` nodes are deleted (consumed).
+/// 4. Deletions under `/admin/delete_topics`: the topic's znodes, its config, then the request
 ///    (only the request when `delete.topic.enable` is false or the topic does not exist).
-/// 4. Topics whose znode has no partitions get `num.partitions` × `default.replication.factor`.
-/// 5. Partitions without a state znode get their initial state; partitions whose leader or ISR
+/// 5. Topics whose znode has no partitions get `num.partitions` × `default.replication.factor`.
+/// 6. Partitions without a state znode get their initial state; partitions whose leader or ISR
 ///    names dead brokers are re-elected (`PartitionLeaderElection.reconcile`).
 ///
 /// Unlike Kafka there are no LeaderAndIsr/UpdateMetadata RPCs: brokers learn states from the ensemble.
@@ -84,6 +85,9 @@ package struct ControllerStateMachine {
         case inactive
         case active(epoch: Int32, epochZkVersion: Int32)
     }
+
+    /// ISR change notifications deleted per multi.
+    static let notificationBatch = 100
 
     package let brokerID: BrokerID
     package let settings: Settings
@@ -154,6 +158,13 @@ package struct ControllerStateMachine {
         if !snapshot.featureNodeExists {
             let feature = create(ZkPaths.feature, data: FeaturePayload.encodeEnabledWithoutFeatures())
             actions.append(.write([check, feature]))
+        }
+        // Leaders' ISR change notifications: brokers learn states from their watches on the state
+        // znodes, so the controller only consumes them (Kafka's `IsrChangeNotificationHandler` then sends
+        // UpdateMetadata), in batches that keep a multi small.
+        for start in stride(from: 0, to: snapshot.isrChangeNotifications.count, by: Self.notificationBatch) {
+            let names = snapshot.isrChangeNotifications[start..<min(start + Self.notificationBatch, snapshot.isrChangeNotifications.count)]
+            actions.append(.write([check] + names.map { .delete(path: ZkPaths.isrChangeNotification + "/" + $0) }))
         }
         for topic in snapshot.pendingDeletions.sorted() {
             if !settings.deleteTopicEnable || snapshot.topics[topic] == nil {

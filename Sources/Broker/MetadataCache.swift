@@ -19,6 +19,10 @@ package final class MetadataCache: Sendable {
         package var isr: [BrokerID]
         /// The state znode's data version (Kafka's partition epoch), -1 without a state.
         package var partitionEpoch: Int32
+        /// The controller epoch in the state znode, -1 without a state.
+        package var controllerEpoch: Int32 = -1
+        /// After an unclean election, until the new leader has recovered (KIP-704).
+        package var recovering = false
     }
 
     /// One topic.
@@ -61,7 +65,8 @@ package final class MetadataCache: Sendable {
                     partitions[id] = Partition(
                         topicPartition: TopicPartition(name, id), replicas: replicas, leader: leader,
                         leaderEpoch: state?.state.leaderEpoch ?? -1, isr: state?.state.isr ?? [],
-                        partitionEpoch: state?.version ?? -1)
+                        partitionEpoch: state?.version ?? -1, controllerEpoch: state?.state.controllerEpoch ?? -1,
+                        recovering: state?.state.recovering ?? false)
                 }
                 topics[name] = Topic(
                     name: name, topicID: topic.assignment.topicID, partitions: partitions,

@@ -15,18 +15,14 @@ package enum PartitionLeaderElection {
     }
 
     /// The initial state of a new partition (`NewPartition → OnlinePartition`): leader = first live
-    /// replica, leader epoch 0; nil when no replica is live (Kafka leaves the partition in NewPartition
-    /// then).
-    ///
-    /// Kafka starts the ISR as every live replica, because its followers start fetching at once and a
-    /// leader drops one that falls behind. Paddock's brokers do not replicate yet (issue 9), so a
-    /// follower would never hold a byte of the partition and listing it would be a lie that the next
-    /// election turns into lost data. The ISR is therefore the leader alone: Metadata says so,
-    /// `acks=all` is checked against `min.insync.replicas` with it, and a partition whose leader dies
-    /// goes offline (leader -1) until that broker returns, rather than moving to an empty replica.
+    /// replica, leader epoch 0, ISR = every live replica in assignment order (every log is empty, so
+    /// each holds all the partition's data); nil when no replica is live (Kafka leaves the partition in
+    /// NewPartition then). A follower that does not start fetching leaves the ISR after
+    /// `replica.lag.time.max.ms` (`PartitionReplication.checkLag`).
     package static func initialState(replicas: [BrokerID], live: Set<BrokerID>, controllerEpoch: Int32) -> PartitionState? {
-        guard let leader = replicas.first(where: live.contains) else { return nil }
-        return PartitionState(leader: leader, leaderEpoch: 0, isr: [leader], controllerEpoch: controllerEpoch)
+        let isr = replicas.filter(live.contains)
+        guard let leader = isr.first else { return nil }
+        return PartitionState(leader: leader, leaderEpoch: 0, isr: isr, controllerEpoch: controllerEpoch)
     }
 
     /// The state after reconciling `current` with the live brokers, or nil when nothing changes.

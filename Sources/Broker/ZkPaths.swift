@@ -12,12 +12,13 @@ package enum ZkPaths {
     package static let topicConfigs = "/config/topics"
     package static let configChanges = "/config/changes"
     package static let feature = "/feature"
+    package static let isrChangeNotification = "/isr_change_notification"
     package static let latestProducerIDBlock = "/latest_producer_id_block"
 
     /// `ZkData.PersistentZkPaths`: created (with parents) at broker start if missing
     /// (`KafkaZkClient.createTopLevelPaths`), in Kafka's order.
     package static let persistentPaths = [
-        "/consumers", brokerIDs, topics, configChanges, deleteTopics, brokerSequenceID, "/isr_change_notification",
+        "/consumers", brokerIDs, topics, configChanges, deleteTopics, brokerSequenceID, isrChangeNotification,
         latestProducerIDBlock, "/log_dir_event_notification",
         // ConfigType.ALL
         topicConfigs, "/config/clients", "/config/users", "/config/brokers", "/config/ips",

@@ -139,8 +139,12 @@ package struct LocalCluster: Sendable {
     /// ZooKeeper mode starts from it too, apart from the `paddock.zookeeper.digest.*` credential, which
     /// Kafka takes from a JAAS file). Every broker authenticates as the cluster's one identity, also
     /// without `zookeeper.set.acl`, so znodes an earlier run secured stay writable. Auto-created topics
-    /// get three partitions, so their leaders spread over the brokers, and one replica: the brokers do not replicate partitions
-    /// yet (README, "Kafka broker"), and more replicas would list in-sync copies that do not exist.
+    /// get three partitions, so their leaders spread over the brokers, and as many replicas as there are
+    /// brokers, up to three; with three, `min.insync.replicas=2`, so an `acks=all` write survives the
+    /// loss of any one broker.
+    /// Replicas of auto-created topics: one per broker, at most three.
+    package var defaultReplicationFactor: Int { min(max(brokers, 1), 3) }
+
     package func brokerConfigText(_ n: Int) -> String {
         [
             "# written by paddock cluster up",
@@ -151,8 +155,8 @@ package struct LocalCluster: Sendable {
             "zookeeper.connect=\(connectString)",
             "zookeeper.session.timeout.ms=\(brokerSessionTimeoutMs)",
             "num.partitions=3",
-            "default.replication.factor=1",
-            "min.insync.replicas=1",
+            "default.replication.factor=\(defaultReplicationFactor)",
+            "min.insync.replicas=\(defaultReplicationFactor >= 3 ? 2 : 1)",
             "auto.create.topics.enable=true",
             "delete.topic.enable=true",
             "zookeeper.set.acl=\(zookeeperACL)",

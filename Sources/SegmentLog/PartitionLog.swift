@@ -211,6 +211,58 @@ package final class PartitionLog {
         }
         var batches = batches
         let firstOffset = logEndOffset
+        try checkSpan(of: batches, from: firstOffset)
+        let logAppendTime = config.timestampType == .logAppendTime ? now : nil
+        let next = batches.assignOffsets(
+            from: firstOffset.rawValue, partitionLeaderEpoch: leaderEpoch.rawValue, logAppendTime: logAppendTime)
+        if leaderEpochs.assign(epoch: leaderEpoch, startOffset: firstOffset) { try writeLeaderEpochCheckpoint() }
+        try write(batches, next: next, now: now)
+        return AppendResult(firstOffset: firstOffset, lastOffset: LogOffset(next - 1), logAppendTime: logAppendTime)
+    }
+
+    /// Appends batches a follower fetched from its leader exactly as they are: their offsets, leader
+    /// epochs and timestamps are the leader's (`UnifiedLog.appendAsFollower`). The first batch must
+    /// start at the log end offset (`ProduceRecordBatches(replicating:expectedOffset:)` checked the
+    /// rest); each new leader epoch is recorded at its first batch. Returns the new log end offset.
+    @discardableResult
+    package func appendAsFollower(_ batches: ProduceRecordBatches, now: Int64) throws -> LogOffset {
+        guard let first = batches.batches.first else { return logEndOffset }
+        guard first.header.baseOffset == logEndOffset.rawValue else {
+            throw SegmentLogError.appendRefused(
+                path: directory,
+                detail: "replicated batch starts at \(first.header.baseOffset), the log ends at \(logEndOffset)")
+        }
+        try checkSpan(of: batches, from: logEndOffset)
+        var epochsChanged = false
+        for batch in batches.batches {
+            let epoch = LeaderEpoch(batch.header.partitionLeaderEpoch)
+            guard leaderEpochs.latestEpoch.map({ epoch >= $0 }) ?? true else {
+                throw SegmentLogError.appendRefused(
+                    path: directory,
+                    detail: "replicated batch at \(batch.header.baseOffset) has leader epoch \(epoch), below the latest "
+                        + "\(leaderEpochs.latestEpoch ?? -1)")
+            }
+            if epoch != leaderEpochs.latestEpoch {
+                epochsChanged = leaderEpochs.assign(epoch: epoch, startOffset: LogOffset(batch.header.baseOffset))
+                    || epochsChanged
+            }
+        }
+        let next = batches.batches[batches.batches.count - 1].header.nextOffset
+        if epochsChanged { try writeLeaderEpochCheckpoint() }
+        try write(batches, next: next, now: now)
+        return logEndOffset
+    }
+
+    /// A leader taking over `epoch` records where the epoch starts: the log end offset now, before
+    /// its first append (KIP-101; Kafka's `Partition.makeLeader`). Nothing changes for an epoch the
+    /// log already knows or one below its latest.
+    package func assignLeaderEpoch(_ epoch: LeaderEpoch) throws {
+        guard epoch.rawValue >= 0, leaderEpochs.latestEpoch.map({ epoch > $0 }) ?? true else { return }
+        if leaderEpochs.assign(epoch: epoch, startOffset: logEndOffset) { try writeLeaderEpochCheckpoint() }
+    }
+
+    /// Offsets `span` batches take from `firstOffset` must fit one segment and stay below the largest offset.
+    private func checkSpan(of batches: ProduceRecordBatches, from firstOffset: LogOffset) throws {
         var span: Int64 = 0
         for batch in batches.batches {
             let (sum, overflow) = span.addingReportingOverflow(Int64(batch.header.lastOffsetDelta) + 1)
@@ -227,9 +279,10 @@ package final class PartitionLog {
             throw SegmentLogError.appendRefused(
                 path: directory, detail: "\(span) offsets from \(firstOffset) would pass \(LogOffset.largest)")
         }
-        let logAppendTime = config.timestampType == .logAppendTime ? now : nil
-        let next = batches.assignOffsets(
-            from: firstOffset.rawValue, partitionLeaderEpoch: leaderEpoch.rawValue, logAppendTime: logAppendTime)
+    }
+
+    /// Writes batches whose offsets end before `next` to the active segment, rolling first when it is due.
+    private func write(_ batches: ProduceRecordBatches, next: Int64, now: Int64) throws {
         let headers = batches.batches.map(\.header)
         if SegmentPolicy.shouldRoll(
             segmentSize: active.size, segmentBaseOffset: active.baseOffset,
@@ -245,9 +298,7 @@ package final class PartitionLog {
                 path: active.logPath,
                 detail: "offsets up to \(next - 1) do not fit the empty segment \(active.baseOffset)")
         }
-        if leaderEpochs.assign(epoch: leaderEpoch, startOffset: firstOffset) { try writeLeaderEpochCheckpoint() }
         try active.append(batches.bytes, headers: headers)
-        return AppendResult(firstOffset: firstOffset, lastOffset: LogOffset(next - 1), logAppendTime: logAppendTime)
     }
 
     /// Whole batches from the one containing `offset` (a fetch inside a batch gets all of it), up to
@@ -317,6 +368,18 @@ package final class PartitionLog {
         highWatermark = min(highWatermark, logEndOffset)
         recoveryPoint = min(recoveryPoint, logEndOffset)
         if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochCheckpoint() }
+    }
+
+    /// Empties the log and restarts it at `offset` (a follower whose fetch offset fell below the
+    /// leader's log start: Kafka's `truncateFullyAndStartAt`).
+    package func truncateFullyAndStart(at offset: LogOffset, now: Int64) throws {
+        for segment in segments { try segment.delete() }
+        segments = [try LogSegment(creatingIn: directory, baseOffset: offset.rawValue, config: config, now: now)]
+        logStartOffset = offset
+        highWatermark = offset
+        recoveryPoint = offset
+        leaderEpochs = LeaderEpochCache()
+        try writeLeaderEpochCheckpoint()
     }
 
     // MARK: - Durability and retention

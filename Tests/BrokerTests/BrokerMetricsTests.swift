@@ -26,7 +26,7 @@ import Testing
         #expect(gauges.offlinePartitionsCount == 1)
         #expect(gauges.partitionCount == 3)
         #expect(gauges.leaderCount == 2)
-        // p0 has replication factor 2 and an ISR of the leader alone: under-replicated, as it truly is.
+        // p0 has replication factor 2 and an ISR of the leader alone: under-replicated.
         #expect(gauges.underReplicatedPartitions == 1)
     }
 

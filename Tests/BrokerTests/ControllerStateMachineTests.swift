@@ -47,19 +47,35 @@ import ZooKeeperWire
         .write([check, .setData(path: "/brokers/topics/t/partitions/\(partition)/state", data: state.encode(), version: 3)])
     }
 
+    /// Leaders' ISR change notifications are consumed in fenced batches of 100.
+    @Test func isrChangeNotificationsAreDeleted() {
+        var controller = Self.activeController()
+        var random = SplitMix64(seed: 1)
+        let state = PartitionState(leader: 1, leaderEpoch: 0, isr: [1], controllerEpoch: 5)
+        var snapshot = Self.snapshot(live: [1], assignment: [0: [1]], states: [0: state])
+        snapshot.isrChangeNotifications = (0..<150).map { "isr_change_" + String(1_000_000_000 + $0) }
+        let actions = controller.clusterRead(snapshot, random: &random)
+        let paths = snapshot.isrChangeNotifications.map { "/isr_change_notification/" + $0 }
+        #expect(
+            actions == [
+                .write([Self.check] + paths[..<100].map { .delete(path: $0) }),
+                .write([Self.check] + paths[100...].map { .delete(path: $0) }),
+            ])
+    }
+
     @Test func inactiveControllerDoesNothing() {
         var controller = ControllerStateMachine(brokerID: 1, settings: Self.settings())
         var random = SplitMix64(seed: 1)
         #expect(controller.clusterRead(Self.snapshot(live: [1], assignment: [0: [1]]), random: &random).isEmpty)
     }
 
-    /// The ISR starts as the leader alone: brokers do not replicate yet (issue 9), so no follower holds data.
-    @Test func newPartitionsGetLeaderFirstLiveReplicaAndLeaderOnlyISR() {
+    /// The ISR starts as every live replica in assignment order (all logs are empty), as in Kafka.
+    @Test func newPartitionsGetLeaderFirstLiveReplicaAndEveryLiveReplicaInTheISR() {
         var controller = Self.activeController()
         var random = SplitMix64(seed: 1)
         let actions = controller.clusterRead(Self.snapshot(live: [1, 2, 3], assignment: [0: [2, 1], 1: [4, 3, 1]]), random: &random)
-        let p0 = PartitionState(leader: 2, leaderEpoch: 0, isr: [2], controllerEpoch: 5)
-        let p1 = PartitionState(leader: 3, leaderEpoch: 0, isr: [3], controllerEpoch: 5)
+        let p0 = PartitionState(leader: 2, leaderEpoch: 0, isr: [2, 1], controllerEpoch: 5)
+        let p1 = PartitionState(leader: 3, leaderEpoch: 0, isr: [3, 1], controllerEpoch: 5)
         #expect(
             actions == [
                 .createIfAbsent(
@@ -67,9 +83,9 @@ import ZooKeeperWire
                         .map { .create(path: $0, data: []) },
                     epochCheck: Self.check),
                 .write([Self.check, .create(path: "/brokers/topics/t/partitions/0/state", data: p0.encode())]),
-                .note(.partitionCreated(TopicPartition("t", 0), leader: 2, isr: [2])),
+                .note(.partitionCreated(TopicPartition("t", 0), leader: 2, isr: [2, 1])),
                 .write([Self.check, .create(path: "/brokers/topics/t/partitions/1/state", data: p1.encode())]),
-                .note(.partitionCreated(TopicPartition("t", 1), leader: 3, isr: [3])),
+                .note(.partitionCreated(TopicPartition("t", 1), leader: 3, isr: [3, 1])),
                 .note(.topicCreated("t", partitions: 2)),
             ])
     }

@@ -35,7 +35,7 @@ def _check_topic_znode(cluster, topic, partitions, replication):
 
 def _check_states(cluster, topic, assignment):
     """Every partition's state znode: leader = preferred replica (all brokers alive), epoch 0, and an ISR
-    of the leader alone: brokers do not replicate yet, so no follower holds data to be in sync with."""
+    of every replica in assignment order (all alive; new logs are empty, so every replica is in sync)."""
     states = cluster.wait_leaders(topic, len(assignment))
     epoch = cluster.controller_epoch()
     for p, s in states.items():
@@ -44,7 +44,7 @@ def _check_states(cluster, topic, assignment):
         assert s["leader"] == assignment[p][0], "partition %d: leader %d, preferred %d" % (p, s["leader"],
                                                                                           assignment[p][0])
         assert s["leader_epoch"] == 0, s
-        assert s["isr"] == [assignment[p][0]], s
+        assert s["isr"] == assignment[p], s
         assert 1 <= s["controller_epoch"] <= epoch, s
         assert "leader_recovery_state" not in s or s["leader_recovery_state"] == 0, s
         assert cluster.zk.get_children("/brokers/topics/%s/partitions/%d" % (topic, p)) == ["state"]
@@ -107,8 +107,8 @@ def test_paddock_topics_create_describe_list_delete(cluster):
                     r"Configs: retention.ms=60000$" % re.escape(topic), lines[0]), described
     for p in range(3):
         r = ",".join(str(x) for x in assignment[p])
-        assert lines[1 + p] == "\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: %s\tIsr: %d" % (
-            topic, p, assignment[p][0], r, assignment[p][0]), described
+        assert lines[1 + p] == "\tTopic: %s\tPartition: %d\tLeader: %d\tReplicas: %s\tIsr: %s" % (
+            topic, p, assignment[p][0], r, r), described
 
     status, out = cluster.topics("create", "--topic", topic, "--partitions", "1", "--replication-factor", "1",
                                  check=False)

@@ -128,18 +128,22 @@ def test_cluster_serves_and_brokers_share_one_identity(secure):
     shared = unique("acl-shared")
     c.topics("create", "--topic", shared, "--replica-assignment", "%d:%d" % (old, other), *credential)
     states = c.wait_leaders(shared, 1)
-    assert states[0]["leader"] == old and states[0]["isr"] == [old], states
+    assert states[0]["leader"] == old and states[0]["isr"] == [old, other], states
 
     # The controller dies; its successor (another broker, same identity) rewrites the state znode the
-    # old controller created: the partition goes offline (its only in-sync replica is gone) under the
-    # new controller epoch, and comes back when the old controller returns as an ordinary broker.
+    # old controller created: the in-sync replica `other` leads under the new controller epoch, and
+    # the old controller returns as an ordinary broker and rejoins the ISR (the leader's write).
     epoch = c.controller_epoch()
     c.broker(old).kill()
     new = c.wait_controller(other_than=old, epoch_above=epoch, timeout=c.session_timeout_ms / 1000 + 30)
-    state = c.wait(lambda: (lambda s: s if s["leader"] == -1 else None)(c.partition_state(shared, 0)), 30,
-                   "%s to go offline after the controller died" % shared)
-    assert state["isr"] == [old] and state["controller_epoch"] > epoch, state
-    c.restart_leading(c.broker(old), shared, 1)
+    state = c.wait(lambda: (lambda s: s if s["leader"] == other else None)(c.partition_state(shared, 0)), 30,
+                   "%s to move to broker %d after the controller died" % (shared, other))
+    assert state["isr"] == [other] and state["controller_epoch"] > epoch, state
+    c.broker(old).start()
+    c.wait(lambda: sorted(c.partition_state(shared, 0)["isr"]) == sorted([old, other]), 60,
+           "broker %d back in the ISR of %s" % (old, shared))
+    c.wait_listening()
+    c.wait_metadata_leaders(shared, 1)
     c.kcat(["-P", "-t", shared, "-p", "0", "-X", "acks=all"], input=b"after failover\n")
     out = c.kcat(["-C", "-t", shared, "-p", "0", "-o", "beginning", "-e", "-q"]).stdout
     assert out.decode().split() == ["after", "failover"]

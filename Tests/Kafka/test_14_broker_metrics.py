@@ -2,8 +2,7 @@
 exporter's kafka-2_0_0.yml rules give Kafka's MBeans. Counters follow real traffic (messages and
 bytes in per topic and in all, bytes out once a consumer reads), requests are counted per API, and
 the gauges match the cluster: one active controller in all, leaders and replicas per broker as
-assigned, and a replication-factor-2 partition reported under-replicated, because brokers do not
-replicate yet and its ISR is the leader alone."""
+assigned, and no partition under-replicated while every follower is in sync."""
 
 import socket
 import urllib.error
@@ -45,10 +44,10 @@ def test_metrics_follow_traffic_and_cluster_state(cluster_factory):
                    _value(m, "kafka_server_replicamanager_partitioncount"),
                    _value(m, "kafka_server_replicamanager_underreplicatedpartitions"),
                    _value(m, "kafka_controller_kafkacontroller_offlinepartitionscount"))
-            if got != (2.0, 3.0, 1.0, 0.0):
+            if got != (2.0, 3.0, 0.0, 0.0):
                 return None
         return _sum(c.brokers, "kafka_controller_kafkacontroller_activecontrollercount") == 1.0 or None
-    c.wait(gauges_match, 30, "leadercount 2, partitioncount 3, underreplicated 1 on every broker, one controller")
+    c.wait(gauges_match, 30, "leadercount 2, partitioncount 3, underreplicated 0 on every broker, one controller")
     controller = c.controller()
     assert _value(c.broker(controller).metrics(), "kafka_controller_kafkacontroller_activecontrollercount") == 1.0
 

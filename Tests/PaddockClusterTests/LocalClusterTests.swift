@@ -28,8 +28,8 @@ struct LocalClusterTests {
         #expect(parsed.zookeeperConnect == "127.0.0.1:2181,127.0.0.1:2182,127.0.0.1:2183")
         #expect(parsed.zookeeperSessionTimeoutMs == 6000)
         #expect(parsed.numPartitions == 3)
-        #expect(parsed.defaultReplicationFactor == 1)  // no replication yet: one honest copy
-        #expect(parsed.minInsyncReplicas == 1)
+        #expect(parsed.defaultReplicationFactor == 3)
+        #expect(parsed.minInsyncReplicas == 2)
         #expect(parsed.autoCreateTopicsEnable && parsed.deleteTopicEnable)
         #expect(parsed.zookeeperSetACL)
         #expect(parsed.zookeeperDigest?.user == "kafka")

@@ -58,7 +58,9 @@ package final class KafkaDataPlane: Service, Sendable {
         let server = self.server
         let partitions = try await PartitionManager.open(
             configuration: configuration, snapshot: first, threadPool: threadPool,
-            topicOverrides: { try await server.topicConfigOverrides($0) }, logger: logger)
+            topicOverrides: { try await server.topicConfigOverrides($0) },
+            isrWriter: { await server.writeISR($0, state: $1, version: $2) },
+            metrics: server.metrics, logger: logger)
         let group = eventLoopGroup
         let logger = self.logger
         let producerIDs = ProducerIDAllocator(brokerID: configuration.brokerID)
@@ -69,6 +71,10 @@ package final class KafkaDataPlane: Service, Sendable {
             try await cancelWhenGracefulShutdown {
                 try await withThrowingTaskGroup(of: Void.self) { tasks in
                     tasks.addTask { try await partitions.run(metadata: server.metadata) }
+                    let fetchers = ReplicaFetcherManager(
+                        configuration: configuration, metadata: server.metadata, partitions: partitions, group: group,
+                        logger: logger)
+                    tasks.addTask { try await fetchers.run() }
                     for endpoint in configuration.listeners {
                         let handler = KafkaRequestHandler(
                             server: server, partitions: partitions, producerIDs: producerIDs,

@@ -23,6 +23,18 @@ extension KafkaRequestHandler {
         let requested = request.topics.flatMap { topic in
             topic.partitions.map { TopicPartition(topic.topic, $0.partition) }
         }
+        // A follower's fetch offset is its log end offset: the leader learns it before reading, so the
+        // high watermark in this answer already counts it. Only a follower of the current leader epoch
+        // counts: one still on an older epoch has not truncated its divergent tail yet.
+        if request.replicaID >= 0 {
+            for topic in request.topics {
+                for fetch in topic.partitions where fetch.fetchOffset >= 0 {
+                    partitions.followerFetched(
+                        TopicPartition(topic.topic, fetch.partition), replica: BrokerID(request.replicaID),
+                        fetchOffset: fetch.fetchOffset, currentLeaderEpoch: fetch.currentLeaderEpoch)
+                }
+            }
+        }
         while true {
             let seen = partitions.signals.versions(of: requested)
             let (response, bytes, failed) = await read(request)

@@ -12,21 +12,45 @@ extension KafkaRequestHandler {
     /// - acks=0: no response; a failed partition closes the connection instead.
     /// - acks=1 is answered after the leader's append.
     /// - acks=-1 (all) needs an ISR of at least `min.insync.replicas` before the append, or fails with
-    ///   NOT_ENOUGH_REPLICAS (`Partition.appendRecordsToLeader`). Brokers do not replicate yet (issue 9),
-    ///   so the ISR is the leader alone (`PartitionLeaderElection.initialState`): acks=all succeeds
-    ///   exactly when `min.insync.replicas` is 1, once the leader has appended, and never claims copies
-    ///   that do not exist.
+    ///   NOT_ENOUGH_REPLICAS (`Partition.appendRecordsToLeader`). After the append of every partition
+    ///   the request is parked (`DelayedProduce`, no thread held, no `queued.max.requests` permit held)
+    ///   until the high watermark covers each partition's records; a partition whose ISR shrank below
+    ///   `min.insync.replicas` meanwhile gets NOT_ENOUGH_REPLICAS_AFTER_APPEND, one not covered by the
+    ///   request's timeout REQUEST_TIMED_OUT, one whose leadership moved NOT_LEADER_OR_FOLLOWER.
     /// - Idempotent producers' sequence numbers are stored but not checked (no DUPLICATE_SEQUENCE_NUMBER).
     func produce(_ request: ProduceRequest, version: Int16) async -> KafkaReply {
+        let deadline = ContinuousClock.now + .milliseconds(max(Int64(request.timeoutMs), 0))
         var responses: [ProduceResponse.TopicResponse] = []
+        var parked: [(topic: Int, index: Int, partition: TopicPartition, epoch: LeaderEpoch, required: LogOffset)] = []
         for topic in request.topicData {
             var partitionResponses: [ProduceResponse.PartitionResponse] = []
             for data in topic.partitionData {
-                partitionResponses.append(
-                    await produce(
-                        data.records, to: TopicPartition(topic.name, data.index), acks: request.acks, version: version))
+                let partition = TopicPartition(topic.name, data.index)
+                let (response, appended) = await produce(
+                    data.records, to: partition, acks: request.acks, version: version)
+                if request.acks == -1, let appended {
+                    parked.append((responses.count, partitionResponses.count, partition, appended.epoch, appended.required))
+                }
+                partitionResponses.append(response)
             }
             responses.append(ProduceResponse.TopicResponse(name: topic.name, partitionResponses: partitionResponses))
+        }
+        for wait in parked {
+            let outcome = await self.parked {
+                await partitions.awaitReplication(
+                    wait.partition, leaderEpoch: wait.epoch, requiredOffset: wait.required, deadline: deadline)
+            }
+            let code: KafkaErrorCode
+            switch outcome {
+            case .acknowledged: continue
+            case .notEnoughReplicasAfterAppend: code = .notEnoughReplicasAfterAppend
+            case .timedOut: code = .requestTimedOut
+            case .notLeader: code = .notLeaderOrFollower
+            }
+            logger.debug(
+                "acks=all produce not acknowledged", metadata: wait.partition.logMetadata(["error": "\(code)"]))
+            responses[wait.topic].partitionResponses[wait.index] = ProduceResponse.PartitionResponse(
+                index: wait.partition.partition, errorCode: code, baseOffset: -1)
         }
         guard request.acks == 0 else { return .respond(.produce(ProduceResponse(responses: responses))) }
         for topic in responses {
@@ -37,12 +61,18 @@ extension KafkaRequestHandler {
         return .noResponse
     }
 
+    /// Validates and appends one partition's records; with the append's leader epoch and the offset the
+    /// high watermark must reach for `acks=all` when it succeeded.
     private func produce(
         _ records: ByteBuffer?, to partition: TopicPartition, acks: Int16, version: Int16
-    ) async -> ProduceResponse.PartitionResponse {
-        func failure(_ code: KafkaErrorCode, _ message: String? = nil) -> ProduceResponse.PartitionResponse {
-            ProduceResponse.PartitionResponse(
-                index: partition.partition, errorCode: code, baseOffset: -1, errorMessage: message)
+    ) async -> (ProduceResponse.PartitionResponse, appended: (epoch: LeaderEpoch, required: LogOffset)?) {
+        func failure(
+            _ code: KafkaErrorCode, _ message: String? = nil
+        ) -> (ProduceResponse.PartitionResponse, appended: (epoch: LeaderEpoch, required: LogOffset)?) {
+            (
+                ProduceResponse.PartitionResponse(
+                    index: partition.partition, errorCode: code, baseOffset: -1, errorMessage: message), nil
+            )
         }
         guard version >= 3 else {
             return failure(.unsupportedVersion, "Produce v0-2 (message format 0/1) is not supported")
@@ -55,11 +85,13 @@ extension KafkaRequestHandler {
         }
         guard let config = partitions.config(of: partition) else { return failure(.notLeaderOrFollower) }
         if acks == -1 {
-            let isr = server.metadata.current.partition(partition)?.isr.count ?? 0
-            guard isr >= config.minInsyncReplicas else {
+            guard let (isr, underMinISR) = partitions.insyncReplicas(of: partition) else {
+                return failure(.notLeaderOrFollower)
+            }
+            guard !underMinISR else {
                 return failure(
                     .notEnoughReplicas,
-                    "The ISR has \(isr) replica(s), fewer than min.insync.replicas (\(config.minInsyncReplicas))")
+                    "The ISR has \(isr.count) replica(s), fewer than min.insync.replicas (\(config.minInsyncReplicas))")
             }
         }
         let batches: ProduceRecordBatches
@@ -85,9 +117,13 @@ extension KafkaRequestHandler {
             }
             server.metrics.appended(
                 messages: batches.recordCount, bytes: batches.bytes.readableBytes, to: partition.topic)
-            return ProduceResponse.PartitionResponse(
-                index: partition.partition, errorCode: .noError, baseOffset: appended.result.firstOffset.rawValue,
-                logAppendTimeMs: appended.result.logAppendTime ?? -1, logStartOffset: appended.logStartOffset.rawValue)
+            return (
+                ProduceResponse.PartitionResponse(
+                    index: partition.partition, errorCode: .noError, baseOffset: appended.result.firstOffset.rawValue,
+                    logAppendTimeMs: appended.result.logAppendTime ?? -1,
+                    logStartOffset: appended.logStartOffset.rawValue),
+                (epoch, LogOffset(appended.result.lastOffset.rawValue + 1))
+            )
         } catch {
             logger.error(
                 "append failed",
@@ -106,7 +142,7 @@ extension RecordBatchError {
         case .unsupportedMagic, .truncated, .batchLengthTooSmall, .crcMismatch, .malformedRecord, .compressedRecords:
             .corruptMessage
         case .batchTooLarge: .messageTooLarge
-        case .invalidRecordCount, .controlBatchFromClient, .noBatches: .invalidRecord
+        case .invalidRecordCount, .controlBatchFromClient, .noBatches, .offsetsOutOfOrder, .invalidLeaderEpoch: .invalidRecord
         }
     }
 }

@@ -6,18 +6,60 @@ package import NIOPosix
 package import SegmentLog
 import Synchronization
 
-/// This broker's partition logs (Kafka's `LogManager` + the leader side of `ReplicaManager`).
+/// This broker's partition logs and their replication state (Kafka's `LogManager` + `ReplicaManager`).
 ///
-/// Follows the metadata cache: for each partition this broker leads it opens the log (creating it in
-/// the log dir with the fewest partitions) and starts serving it, with the high watermark at the log
-/// end offset; partitions it stops leading stop being served (their logs stay); logs of topics that
-/// no longer exist are deleted. Runs retention every `log.retention.check.interval.ms`, writes the
-/// checkpoints every 5 s (`replica.high.watermark.checkpoint.interval.ms`) and flushes every 60 s
+/// Follows the metadata cache:
+/// - For each partition this broker leads it opens the log (creating it in the log dir with the
+///   fewest partitions), records where the new leader epoch starts (KIP-101), and serves it with a
+///   `PartitionReplication`: followers' fetches move their log end offsets, the high watermark is the
+///   smallest log end offset in the ISR, and ISR changes are written to the partition state znode
+///   (version-checked, `BrokerServer.writeISR`) one at a time.
+/// - For each partition it follows it opens the log without serving it and lists it in `followed()`
+///   for the `ReplicaFetcherManager`, which truncates and appends through this class.
+/// - Logs of topics that no longer exist are deleted.
+///
+/// Runs retention every `log.retention.check.interval.ms`, the ISR lag check every half
+/// `replica.lag.time.max.ms`, writes the checkpoints every 5 s
+/// (`replica.high.watermark.checkpoint.interval.ms`) and flushes every 60 s
 /// (`log.flush.offset.checkpoint.interval.ms`); `close()` shuts the logs down cleanly.
 ///
-/// Replication is not implemented yet: a leader is the only copy of its log, so every append moves
-/// the high watermark to the new log end offset (what Kafka does for a single-replica ISR).
+/// Locks: a directory's lock may be held while taking `state`'s, never the other way round.
 package final class PartitionManager: Sendable {
+    /// A partition this broker follows: its leader and the leader epoch it follows.
+    package struct Following: Hashable, Sendable {
+        package var leader: BrokerID
+        package var leaderEpoch: Int32
+    }
+
+    /// Where a followed partition's log stands, for the next fetch.
+    package struct FollowerPosition: Hashable, Sendable {
+        package var logEndOffset: LogOffset
+        package var logStartOffset: LogOffset
+        package var highWatermark: LogOffset
+        package var latestEpoch: LeaderEpoch?
+    }
+
+    /// How a parked `acks=all` produce ended.
+    package enum ReplicationOutcome: Hashable, Sendable {
+        case acknowledged
+        case notEnoughReplicasAfterAppend
+        case timedOut
+        /// This broker no longer leads the partition in the epoch of the append.
+        case notLeader
+    }
+
+    /// Writes a leader's ISR change to the ensemble (`BrokerServer.writeISR`).
+    package typealias ISRWriter =
+        @Sendable (TopicPartition, PartitionState, _ version: Int32) async -> BrokerServer.ISRWriteResult
+
+    /// The leader's state of one partition it serves.
+    private struct LeaderState {
+        var replication: PartitionReplication
+        /// The state znode's data version this leader last saw or wrote (the partition epoch).
+        var zkVersion: Int32
+        var controllerEpoch: Int32
+        var recovering: Bool
+    }
     /// Where an append landed, for the Produce response.
     package struct Appended: Sendable {
         package var result: PartitionLog.AppendResult
@@ -35,7 +77,11 @@ package final class PartitionManager: Sendable {
         /// Which directory (index into `directories`) holds each local log.
         var location: [TopicPartition: Int] = [:]
         /// Partitions this broker leads and has a log open for; the request path serves only these.
-        var serving: Set<TopicPartition> = []
+        var leaders: [TopicPartition: LeaderState] = [:]
+        /// Partitions this broker follows and has a log open for.
+        var following: [TopicPartition: Following] = [:]
+        /// Where each followed partition's log stands (kept here so a fetch needs no trip to the log).
+        var followerPositions: [TopicPartition: FollowerPosition] = [:]
         /// Effective configs of the topics with a log here.
         var topicConfigs: [String: TopicConfig] = [:]
         /// The topic id each open log was checked against (KIP-516); absent for topics without one.
@@ -55,9 +101,18 @@ package final class PartitionManager: Sendable {
     private let state: Mutex<State>
     private let threadPool: NIOThreadPool
     private let topicOverrides: @Sendable (String) async throws -> [String: String]
+    private let isrWriter: ISRWriter
+    private let metrics: BrokerMetrics?
     private let logger: Logger
-    /// Signalled on every append and whenever serving a partition starts.
+    /// Signalled on every append, every high-watermark move, and whenever serving a partition starts
+    /// or stops.
     package let signals = PartitionSignals()
+    /// Partitions with an ISR change to write, in order.
+    private let isrProposals: AsyncStream<TopicPartition>
+    private let isrProposalsInput: AsyncStream<TopicPartition>.Continuation
+    /// Yields whenever the set of followed partitions changes (one reader: the fetcher manager).
+    package let followChanges: AsyncStream<Void>
+    private let followChangesInput: AsyncStream<Void>.Continuation
 
     /// Opens every log dir (recovering logs after an unclean shutdown) on `threadPool`.
     /// `topicOverrides` reads `/config/topics/<t>`; it is asked once, before opening, for every topic
@@ -65,7 +120,9 @@ package final class PartitionManager: Sendable {
     /// created here.
     package static func open(
         configuration: BrokerConfiguration, snapshot: MetadataCache.Snapshot, threadPool: NIOThreadPool,
-        topicOverrides: @escaping @Sendable (String) async throws -> [String: String], logger: Logger
+        topicOverrides: @escaping @Sendable (String) async throws -> [String: String],
+        isrWriter: @escaping ISRWriter = { _, _, _ in .failed("no ensemble") }, metrics: BrokerMetrics? = nil,
+        logger: Logger
     ) async throws -> PartitionManager {
         let defaults = try TopicConfig(broker: configuration, overrides: [:])
         var configs: [String: TopicConfig] = [:]
@@ -100,12 +157,13 @@ package final class PartitionManager: Sendable {
             ])
         return PartitionManager(
             configuration: configuration, directories: directories, state: state, threadPool: threadPool,
-            topicOverrides: topicOverrides, logger: logger)
+            topicOverrides: topicOverrides, isrWriter: isrWriter, metrics: metrics, logger: logger)
     }
 
     private init(
         configuration: BrokerConfiguration, directories: [LockedLogDirectory], state: State, threadPool: NIOThreadPool,
-        topicOverrides: @escaping @Sendable (String) async throws -> [String: String], logger: Logger
+        topicOverrides: @escaping @Sendable (String) async throws -> [String: String], isrWriter: @escaping ISRWriter,
+        metrics: BrokerMetrics?, logger: Logger
     ) {
         self.brokerID = configuration.brokerID
         self.configuration = configuration
@@ -113,7 +171,11 @@ package final class PartitionManager: Sendable {
         self.state = Mutex(state)
         self.threadPool = threadPool
         self.topicOverrides = topicOverrides
+        self.isrWriter = isrWriter
+        self.metrics = metrics
         self.logger = logger
+        (isrProposals, isrProposalsInput) = AsyncStream.makeStream(of: TopicPartition.self)
+        (followChanges, followChangesInput) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
     }
 
     /// Follows `metadata` and runs retention and checkpoints until cancelled.
@@ -137,6 +199,16 @@ package final class PartitionManager: Sendable {
                 }
             }
             group.addTask {
+                for await partition in self.isrProposals { await self.writeProposedISR(partition) }
+            }
+            group.addTask {
+                let interval = Duration.milliseconds(max(self.configuration.replicaLagTimeMaxMs / 2, 10))
+                while true {
+                    try await Task.sleep(for: interval)
+                    self.checkFollowerLag()
+                }
+            }
+            group.addTask {
                 var sinceFlush = Duration.zero
                 while true {
                     try await Task.sleep(for: Self.checkpointInterval)
@@ -150,50 +222,277 @@ package final class PartitionManager: Sendable {
         }
     }
 
-    // MARK: - Request path
+    // MARK: - Request path (leader)
 
     /// Whether this broker leads `partition` and has its log open.
     package func isServing(_ partition: TopicPartition) -> Bool {
-        state.withLock { $0.serving.contains(partition) }
+        state.withLock { $0.leaders[partition] != nil }
     }
 
     /// The effective config of a served partition's topic; nil when the partition is not served.
     package func config(of partition: TopicPartition) -> TopicConfig? {
-        state.withLock { $0.serving.contains(partition) ? $0.topicConfigs[partition.topic] : nil }
+        state.withLock { $0.leaders[partition] != nil ? $0.topicConfigs[partition.topic] : nil }
     }
 
-    /// Runs `body` on the thread pool with the log of `partition`; nil when this broker does not serve it.
+    /// The committed ISR of a served partition (as in its state znode) and whether it is smaller than
+    /// `min.insync.replicas`; nil when the partition is not served.
+    package func insyncReplicas(of partition: TopicPartition) -> (isr: [BrokerID], underMinISR: Bool)? {
+        state.withLock { state in
+            state.leaders[partition].map { ($0.replication.isr, $0.replication.isUnderMinISR) }
+        }
+    }
+
+    /// Runs `body` on the thread pool with the log of a partition this broker leads, its high watermark
+    /// brought up to the replication state's; nil when this broker does not serve it.
     package func withLog<Result: Sendable>(
         _ partition: TopicPartition, _ body: @escaping @Sendable (PartitionLog) throws -> Result
     ) async throws -> Result? {
-        guard let index = state.withLock({ $0.serving.contains(partition) ? $0.location[partition] : nil }) else {
+        guard let index = state.withLock({ $0.leaders[partition] != nil ? $0.location[partition] : nil }) else {
             return nil
         }
         let directory = directories[index]
         return try await threadPool.runIfActive {
             try directory.withLock { directory -> Result? in
-                guard let log = directory.log(for: partition) else { return nil }
+                guard let log = directory.log(for: partition),
+                    let mark = self.state.withLock({ $0.leaders[partition]?.replication.highWatermark })
+                else { return nil }
+                log.updateHighWatermark(mark)
                 return try body(log)
             }
         }
     }
 
-    /// Appends a Produce request's validated batches as leader in `leaderEpoch` and moves the high
-    /// watermark to the new end. Nil when this broker does not serve the partition, or when its log
-    /// has already seen a newer leader epoch (this broker's view of leadership is stale).
+    /// Appends a Produce request's validated batches as leader in `leaderEpoch`. Nil when this broker
+    /// does not serve the partition in that epoch, or when its log has already seen a newer leader epoch.
     package func append(
         _ batches: ProduceRecordBatches, to partition: TopicPartition, leaderEpoch: LeaderEpoch
     ) async throws -> Appended? {
         let now = Self.nowMilliseconds()
-        let appended = try await withLog(partition) { log -> Appended? in
-            if let latest = log.leaderEpochs.latestEpoch, latest > leaderEpoch { return nil }
-            let result = try log.append(batches, leaderEpoch: leaderEpoch, now: now)
-            log.updateHighWatermark(log.logEndOffset)
-            return Appended(result: result, logStartOffset: log.logStartOffset)
+        guard let index = state.withLock({ $0.leaders[partition] != nil ? $0.location[partition] : nil }) else {
+            return nil
         }
-        guard let appended = appended ?? nil else { return nil }
+        let directory = directories[index]
+        let outcome = try await threadPool.runIfActive {
+            try directory.withLock { directory -> (Appended, PartitionReplication.Update)? in
+                guard let log = directory.log(for: partition),
+                    self.state.withLock({ $0.leaders[partition]?.replication.leaderEpoch == leaderEpoch }),
+                    log.leaderEpochs.latestEpoch.map({ $0 <= leaderEpoch }) ?? true
+                else { return nil }
+                let result = try log.append(batches, leaderEpoch: leaderEpoch, now: now)
+                let end = log.logEndOffset
+                let update = self.state.withLock { state -> PartitionReplication.Update in
+                    guard var leader = state.leaders[partition] else { return .none }
+                    let update = leader.replication.leaderAppended(logEndOffset: end)
+                    state.leaders[partition] = leader
+                    log.updateHighWatermark(leader.replication.highWatermark)
+                    return update
+                }
+                return (Appended(result: result, logStartOffset: log.logStartOffset), update)
+            }
+        }
+        guard let (appended, update) = outcome ?? nil else { return nil }
         signals.signal(partition)
+        apply(update, to: partition)
         return appended
+    }
+
+    /// A follower's fetch at `fetchOffset` tells the leader where `replica`'s log ends
+    /// (`Partition.updateFollowerFetchState`); may move the high watermark or propose an ISR expansion.
+    package func followerFetched(
+        _ partition: TopicPartition, replica: BrokerID, fetchOffset: Int64, currentLeaderEpoch: Int32
+    ) {
+        let now = Self.nowMilliseconds()
+        let update = state.withLock { state -> PartitionReplication.Update in
+            guard var leader = state.leaders[partition], leader.replication.leaderEpoch.rawValue == currentLeaderEpoch
+            else { return .none }
+            let update = leader.replication.followerFetched(replica, fetchOffset: LogOffset(fetchOffset), nowMs: now)
+            state.leaders[partition] = leader
+            return update
+        }
+        apply(update, to: partition)
+    }
+
+    /// Waits, holding no thread, until the high watermark covers `requiredOffset` (an `acks=all`
+    /// produce whose last record is at `requiredOffset - 1`), the leader epoch moves on, or `deadline`.
+    package func awaitReplication(
+        _ partition: TopicPartition, leaderEpoch: LeaderEpoch, requiredOffset: LogOffset,
+        deadline: ContinuousClock.Instant
+    ) async -> ReplicationOutcome {
+        while true {
+            let seen = signals.versions(of: [partition])
+            let outcome = state.withLock { state -> ReplicationOutcome? in
+                guard let leader = state.leaders[partition], leader.replication.leaderEpoch == leaderEpoch else {
+                    return .notLeader
+                }
+                switch leader.replication.acksAllOutcome(requiredOffset: requiredOffset) {
+                case .waiting: return nil
+                case .acknowledged: return .acknowledged
+                case .notEnoughReplicasAfterAppend: return .notEnoughReplicasAfterAppend
+                }
+            }
+            if let outcome { return outcome }
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero, !Task.isCancelled else { return .timedOut }
+            await signals.wait(for: seen, timeout: remaining)
+        }
+    }
+
+    /// Acts on what a replication-state input asked for: wake waiters when the high watermark moved,
+    /// queue an ISR change for the writer.
+    private func apply(_ update: PartitionReplication.Update, to partition: TopicPartition) {
+        if update.highWatermark != nil { signals.signal(partition) }
+        if update.proposeISR != nil { isrProposalsInput.yield(partition) }
+    }
+
+    /// Proposes removing followers that have not caught up for `replica.lag.time.max.ms`.
+    private func checkFollowerLag() {
+        let now = Self.nowMilliseconds()
+        let updates = state.withLock { state in
+            state.leaders.keys.map { partition -> (TopicPartition, PartitionReplication.Update) in
+                let update = state.leaders[partition]!.replication.checkLag(nowMs: now)
+                return (partition, update)
+            }
+        }
+        for (partition, update) in updates { apply(update, to: partition) }
+    }
+
+    /// Writes the pending ISR change of `partition` to its state znode and commits or drops it.
+    private func writeProposedISR(_ partition: TopicPartition) async {
+        guard
+            let (change, proposed, version) = state.withLock({ state -> (PartitionReplication.PendingChange, PartitionState, Int32)? in
+                guard let leader = state.leaders[partition], let change = leader.replication.pending else { return nil }
+                let proposed = PartitionState(
+                    leader: brokerID, leaderEpoch: leader.replication.leaderEpoch.rawValue, isr: change.isr,
+                    controllerEpoch: leader.controllerEpoch, recovering: leader.recovering)
+                return (change, proposed, leader.zkVersion)
+            })
+        else { return }
+        let result = await isrWriter(partition, proposed, version)
+        let update = state.withLock { state -> PartitionReplication.Update? in
+            guard var leader = state.leaders[partition], leader.replication.pending == change,
+                leader.replication.leaderEpoch.rawValue == proposed.leaderEpoch
+            else { return nil }
+            defer { state.leaders[partition] = leader }
+            if case .written(let newVersion) = result {
+                leader.zkVersion = newVersion
+                return leader.replication.isrChangeCommitted()
+            }
+            leader.replication.isrChangeFailed()
+            return nil
+        }
+        var metadata = partition.logMetadata([
+            "leader.epoch": "\(proposed.leaderEpoch)", "isr": "\(proposed.isr.map(\.description).joined(separator: ","))",
+            "partition.epoch": "\(version)",
+        ])
+        switch result {
+        case .written(let newVersion):
+            metadata["partition.epoch"] = "\(newVersion)"
+            if case .shrink(_, let removed) = change {
+                metadata["removed"] = "\(removed.map(\.description).joined(separator: ","))"
+                metrics?.isrShrank()
+                logger.info("ISR shrunk", metadata: metadata)
+            } else {
+                metrics?.isrExpanded()
+                logger.info("ISR expanded", metadata: metadata)
+            }
+            if let update { apply(update, to: partition) }
+        case .conflict:
+            logger.info("ISR change refused: the partition state moved on; waiting for the new state", metadata: metadata)
+        case .failed(let reason):
+            metadata["error"] = "\(reason)"
+            logger.warning("ISR change not written; will retry", metadata: metadata)
+        }
+    }
+
+    // MARK: - Follower side (driven by ReplicaFetcherManager)
+
+    /// The partitions this broker follows, with their leaders and epochs.
+    package func followed() -> [TopicPartition: Following] {
+        state.withLock { $0.following }
+    }
+
+    /// Where a followed partition's log stands; nil when it is not followed (in `following`).
+    package func followerPosition(_ partition: TopicPartition, following: Following) -> FollowerPosition? {
+        state.withLock { $0.following[partition] == following ? $0.followerPositions[partition] : nil }
+    }
+
+    /// Runs `body` on the thread pool with the log of a partition followed as `following`; nil when it is
+    /// no longer followed so. Updates the follower position afterwards.
+    private func withFollowerLog<Result: Sendable>(
+        _ partition: TopicPartition, following: Following, _ body: @escaping @Sendable (PartitionLog) throws -> Result
+    ) async throws -> Result? {
+        guard let index = state.withLock({ $0.following[partition] == following ? $0.location[partition] : nil }) else {
+            return nil
+        }
+        let directory = directories[index]
+        return try await threadPool.runIfActive {
+            try directory.withLock { directory -> Result? in
+                guard let log = directory.log(for: partition),
+                    self.state.withLock({ $0.following[partition] == following })
+                else { return nil }
+                let result = try body(log)
+                let position = Self.position(of: log)
+                self.state.withLock { $0.followerPositions[partition] = position }
+                return result
+            }
+        }
+    }
+
+    private static func position(of log: PartitionLog) -> FollowerPosition {
+        FollowerPosition(
+            logEndOffset: log.logEndOffset, logStartOffset: log.logStartOffset, highWatermark: log.highWatermark,
+            latestEpoch: log.leaderEpochs.latestEpoch)
+    }
+
+    /// Truncates a followed partition's log as the leader's OffsetForLeaderEpoch answer says
+    /// (`FollowerTruncation`); nil when it is no longer followed so.
+    package func truncateFollower(
+        _ partition: TopicPartition, following: Following, answer: FollowerTruncation.LeaderAnswer
+    ) async throws -> FollowerTruncation.Decision? {
+        let now = Self.nowMilliseconds()
+        let logger = self.logger
+        return try await withFollowerLog(partition, following: following) { log in
+            let decision = FollowerTruncation.decide(
+                epochs: log.leaderEpochs, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark,
+                answer: answer)
+            if decision.truncateTo < log.logEndOffset {
+                let before = log.logEndOffset
+                try log.truncate(to: decision.truncateTo, now: now)
+                logger.info(
+                    "follower log truncated to the leader's",
+                    metadata: partition.logMetadata([
+                        "leader": "\(following.leader)", "leader.epoch": "\(following.leaderEpoch)",
+                        "from.offset": "\(before)", "to.offset": "\(log.logEndOffset)",
+                    ]))
+            }
+            return decision
+        }
+    }
+
+    /// Empties a followed partition's log and restarts it at the leader's log start (its fetch offset
+    /// fell below what the leader keeps); false when it is no longer followed so.
+    package func restartFollower(_ partition: TopicPartition, following: Following, at offset: LogOffset) async throws -> Bool {
+        let now = Self.nowMilliseconds()
+        return try await withFollowerLog(partition, following: following) { log in
+            try log.truncateFullyAndStart(at: offset, now: now)
+        } != nil
+    }
+
+    /// Appends what the leader sent as they are and takes the leader's high watermark (bounded by the
+    /// log end); nil when the partition is no longer followed so.
+    package func appendAsFollower(
+        _ partition: TopicPartition, following: Following, records: ByteBuffer, leaderHighWatermark: Int64
+    ) async throws -> FollowerPosition? {
+        let now = Self.nowMilliseconds()
+        let appended = try await withFollowerLog(partition, following: following) { log -> Int in
+            let batches = try ProduceRecordBatches(replicating: records, expectedOffset: log.logEndOffset.rawValue)
+            try log.appendAsFollower(batches, now: now)
+            if leaderHighWatermark >= 0 { log.updateHighWatermark(LogOffset(leaderHighWatermark)) }
+            return batches.bytes.readableBytes
+        }
+        guard let appended else { return nil }
+        if appended > 0 { signals.signal(partition) }
+        return followerPosition(partition, following: following)
     }
 
     // MARK: - Following the metadata
@@ -202,36 +501,74 @@ package final class PartitionManager: Sendable {
     private func follow(_ snapshot: MetadataCache.Snapshot) async -> Bool {
         // The empty snapshot before the first read of the ensemble says nothing about what exists.
         guard snapshot.clusterID != nil else { return true }
-        let led = snapshot.partitionsLed(by: brokerID)
-        let (start, stop, delete) = state.withLock { state in
-            guard !state.closed else { return ([TopicPartition](), [TopicPartition](), [TopicPartition]()) }
+        var led: [TopicPartition: MetadataCache.Partition] = [:]
+        var followed: [TopicPartition: Following] = [:]
+        for topic in snapshot.topics.values {
+            for info in topic.partitions.values {
+                if info.leader == brokerID {
+                    led[info.topicPartition] = info
+                } else if info.replicas.contains(brokerID), let leader = info.leader {
+                    followed[info.topicPartition] = Following(leader: leader, leaderEpoch: info.leaderEpoch)
+                }
+            }
+        }
+        let (startLeading, stopLeading, startFollowing, stopFollowing, delete) = state.withLock { state in
+            guard !state.closed else {
+                return ([MetadataCache.Partition](), [TopicPartition](), [(TopicPartition, Following)](), [TopicPartition](), [TopicPartition]())
+            }
             // A log checked against another topic id belongs to a topic deleted and created again
             // between two views: it goes like a deleted topic's, and the partition starts afresh.
             let recreated = Set(
                 state.topicIDs.filter { partition, id in
                     snapshot.topics[partition.topic].flatMap { Self.topicID(of: $0) }.map { $0 != id } ?? false
                 }.keys)
-            let start = led.filter {
-                (!state.serving.contains($0) || recreated.contains($0)) && !state.refused.contains($0)
+            for (partition, info) in led {
+                guard var leader = state.leaders[partition], leader.replication.leaderEpoch.rawValue == info.leaderEpoch
+                else { continue }
+                leader.zkVersion = max(leader.zkVersion, info.partitionEpoch)
+                state.leaders[partition] = leader
             }
+            let startLeading = led.values.filter { info in
+                let partition = info.topicPartition
+                return (state.leaders[partition]?.replication.leaderEpoch.rawValue != info.leaderEpoch
+                    || recreated.contains(partition)) && !state.refused.contains(partition)
+            }.sorted { $0.topicPartition < $1.topicPartition }
             // Partitions of deleted topics are not "no longer led": their logs are deleted below.
-            let stop = state.serving.subtracting(led).filter { snapshot.topics[$0.topic] != nil }.sorted()
+            let stopLeading = state.leaders.keys.filter { led[$0] == nil && snapshot.topics[$0.topic] != nil }.sorted()
+            let startFollowing = followed.filter { partition, following in
+                (state.following[partition] != following || recreated.contains(partition))
+                    && !state.refused.contains(partition)
+            }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+            let stopFollowing = state.following.keys.filter { followed[$0] == nil }.sorted()
             let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil || recreated.contains($0) }
                 .sorted()
             // A topic created again under the same name reads its config afresh.
             state.topicConfigs = state.topicConfigs.filter { snapshot.topics[$0.key] != nil }
-            return (start, stop, delete)
+            return (startLeading, stopLeading, startFollowing, stopFollowing, delete)
         }
-        for partition in stop {
-            _ = state.withLock { $0.serving.remove(partition) }
+        for partition in stopLeading {
+            _ = state.withLock { $0.leaders.removeValue(forKey: partition) }
+            signals.signal(partition)
             logger.info("partition no longer led here", metadata: partition.logMetadata())
+        }
+        if !stopFollowing.isEmpty {
+            state.withLock { state in
+                for partition in stopFollowing {
+                    state.following.removeValue(forKey: partition)
+                    state.followerPositions.removeValue(forKey: partition)
+                }
+            }
+            followChangesInput.yield()
         }
         for partition in delete { await deleteLog(partition) }
         var complete = true
-        for partition in start {
-            guard case .leader(let epoch) = snapshot.leadership(of: partition, for: brokerID) else { continue }
+        for info in startLeading {
+            let topicID = snapshot.topics[info.topicPartition.topic].flatMap { Self.topicID(of: $0) }
+            complete = await serve(info, topicID: topicID) && complete
+        }
+        for (partition, following) in startFollowing {
             let topicID = snapshot.topics[partition.topic].flatMap { Self.topicID(of: $0) }
-            complete = await serve(partition, topicID: topicID, epoch: epoch) && complete
+            complete = await becomeFollower(partition, following, topicID: topicID) && complete
         }
         return complete
     }
@@ -242,11 +579,14 @@ package final class PartitionManager: Sendable {
         topic.topicID.flatMap { TopicID(base64: $0) }
     }
 
-    /// Opens (or creates) the log of a partition this broker leads and starts serving it; false on a
-    /// failure worth retrying. The log is first checked against `topicID` (KIP-516,
-    /// `LogDirectory.openLog`): one left by an earlier topic of the same name is deleted and an empty
-    /// one created; one with a malformed `partition.metadata` is refused (logged once, never served).
-    private func serve(_ partition: TopicPartition, topicID: TopicID?, epoch: Int32) async -> Bool {
+    /// Opens (or creates) the log of `partition` in the directory that holds it, or the one with the
+    /// fewest partitions, checked against `topicID` (KIP-516, `LogDirectory.openLog`): one left by an
+    /// earlier topic of the same name is deleted and an empty one created; one with a malformed
+    /// `partition.metadata` is refused (logged once, never served or followed: `refused`). `body` runs
+    /// on the open log under the directory lock. Nil on a failure worth retrying, or when refused.
+    private func openLog<Result: Sendable>(
+        _ partition: TopicPartition, topicID: TopicID?, _ body: @escaping @Sendable (PartitionLog) throws -> Result
+    ) async -> (index: Int, result: Result)?? {
         do {
             let config = try await topicConfig(partition.topic)
             let index = state.withLock { state in
@@ -257,25 +597,14 @@ package final class PartitionManager: Sendable {
             let directory = directories[index]
             let now = Self.nowMilliseconds()
             let uniqueID = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-            let (created, outcome, endOffset) = try await threadPool.runIfActive {
+            let (created, outcome, result) = try await threadPool.runIfActive {
                 try directory.withLock { directory in
                     let existed = directory.log(for: partition) != nil
                     let (log, outcome) = try directory.openLog(
                         for: partition, topicID: topicID, config: config.logConfig, now: now, uniqueId: uniqueID)
-                    // The only replica: everything in the log is committed.
-                    log.updateHighWatermark(log.logEndOffset)
-                    return (!existed, outcome, log.logEndOffset)
+                    return (!existed, outcome, try body(log))
                 }
             }
-            let closed = state.withLock { state in
-                guard !state.closed else { return true }
-                state.location[partition] = index
-                state.serving.insert(partition)
-                state.topicIDs[partition] = topicID
-                state.refused.remove(partition)
-                return false
-            }
-            guard !closed else { return true }
             var metadata = partition.logMetadata()
             if case .replaced(let stale) = outcome {
                 metadata["log.dir"] = "\(directory.path)"
@@ -286,33 +615,112 @@ package final class PartitionManager: Sendable {
                 metadata["log.dir"] = "\(directory.path)"
                 logger.info("log created", metadata: metadata)
             }
-            metadata["leader.epoch"] = "\(epoch)"
-            metadata["log.end.offset"] = "\(endOffset)"
-            logger.info("partition became leader", metadata: metadata)
-            signals.signal(partition)
-            return true
+            return .some((index, result))
         } catch let error as SegmentLogError {
             guard case .corruptPartitionMetadata = error else {
                 logger.error("cannot open partition log", metadata: partition.logMetadata(["error": "\(error)"]))
-                return false
+                return .none
             }
             // Whose data this is cannot be known: never serve it, and do not retry (one log line).
             state.withLock { _ = $0.refused.insert(partition) }
             logger.error(
                 "refusing partition with unreadable partition.metadata",
                 metadata: partition.logMetadata(["error": "\(error)"]))
-            return true
+            return .some(nil)
         } catch {
-            logger.error(
-                "cannot open partition log", metadata: partition.logMetadata(["error": "\(error)"]))
-            return false
+            logger.error("cannot open partition log", metadata: partition.logMetadata(["error": "\(error)"]))
+            return .none
         }
+    }
+
+    /// Becomes leader of `info.topicPartition` in its leader epoch (`Partition.makeLeader`): stops
+    /// following it, records the epoch's start offset in the log, and serves it with a fresh
+    /// `PartitionReplication` from the ISR in the state znode. False on a failure worth retrying.
+    private func serve(_ info: MetadataCache.Partition, topicID: TopicID?) async -> Bool {
+        let partition = info.topicPartition
+        let epoch = LeaderEpoch(info.leaderEpoch)
+        let stoppedFollowing = state.withLock { state in
+            state.followerPositions.removeValue(forKey: partition)
+            return state.following.removeValue(forKey: partition) != nil
+        }
+        if stoppedFollowing { followChangesInput.yield() }
+        guard
+            let opened = await openLog(partition, topicID: topicID, { log -> (LogOffset, LogOffset) in
+                try log.assignLeaderEpoch(epoch)
+                return (log.logEndOffset, log.highWatermark)
+            })
+        else { return false }
+        guard let (index, (endOffset, highWatermark)) = opened else { return true }
+        let config = state.withLock { $0.topicConfigs[partition.topic] }
+        let now = Self.nowMilliseconds()
+        var replication = PartitionReplication(
+            leader: brokerID, leaderEpoch: epoch, replicas: info.replicas, isr: info.isr, logEndOffset: endOffset,
+            highWatermark: highWatermark,
+            minInsyncReplicas: Int(config?.minInsyncReplicas ?? Int(configuration.minInsyncReplicas)),
+            replicaLagTimeMaxMs: configuration.replicaLagTimeMaxMs, nowMs: now)
+        // With no follower in the ISR the leader's own log end is the high watermark at once.
+        let update = replication.leaderAppended(logEndOffset: endOffset)
+        let leader = LeaderState(
+            replication: replication, zkVersion: info.partitionEpoch, controllerEpoch: info.controllerEpoch,
+            recovering: info.recovering)
+        guard recordOpened(partition, index: index, topicID: topicID, { $0.leaders[partition] = leader }) else {
+            return true
+        }
+        logger.info(
+            "partition became leader",
+            metadata: partition.logMetadata([
+                "leader.epoch": "\(epoch)", "log.end.offset": "\(endOffset)",
+                "high.watermark": "\(replication.highWatermark)",
+                "isr": "\(replication.isr.map(\.description).joined(separator: ","))",
+            ]))
+        signals.signal(partition)
+        apply(update, to: partition)
+        return true
+    }
+
+    /// Records a log opened in directory `index` for `topicID` and applies `role` (leading or following),
+    /// unless the manager closed meanwhile; false then.
+    private func recordOpened(
+        _ partition: TopicPartition, index: Int, topicID: TopicID?, _ role: (inout State) -> Void
+    ) -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.location[partition] = index
+            state.topicIDs[partition] = topicID
+            state.refused.remove(partition)
+            role(&state)
+            return true
+        }
+    }
+
+    /// Becomes a follower of `partition` (`Partition.makeFollower`): stops serving it, opens its log,
+    /// and lists it for the fetchers, which truncate to the leader's log before they fetch.
+    private func becomeFollower(_ partition: TopicPartition, _ following: Following, topicID: TopicID?) async -> Bool {
+        let wasLeader = state.withLock { $0.leaders.removeValue(forKey: partition) != nil }
+        if wasLeader { signals.signal(partition) }
+        guard let opened = await openLog(partition, topicID: topicID, { Self.position(of: $0) }) else { return false }
+        guard let (index, position) = opened else { return true }
+        let recorded = recordOpened(partition, index: index, topicID: topicID) { state in
+            state.following[partition] = following
+            state.followerPositions[partition] = position
+        }
+        guard recorded else { return true }
+        logger.info(
+            "partition became follower",
+            metadata: partition.logMetadata([
+                "leader": "\(following.leader)", "leader.epoch": "\(following.leaderEpoch)",
+                "log.end.offset": "\(position.logEndOffset)",
+            ]))
+        followChangesInput.yield()
+        return true
     }
 
     private func deleteLog(_ partition: TopicPartition) async {
         guard
             let index = state.withLock({ state -> Int? in
-                state.serving.remove(partition)
+                state.leaders.removeValue(forKey: partition)
+                state.following.removeValue(forKey: partition)
+                state.followerPositions.removeValue(forKey: partition)
                 state.topicIDs.removeValue(forKey: partition)
                 state.refused.remove(partition)
                 return state.location.removeValue(forKey: partition)
@@ -387,8 +795,10 @@ package final class PartitionManager: Sendable {
     private func writeCheckpoints(flush: Bool) async {
         for directory in directories {
             do {
-                try await threadPool.runIfActive {
+                        try await threadPool.runIfActive {
                     try directory.withLock { directory in
+                        let marks = self.state.withLock { $0.leaders.mapValues(\.replication.highWatermark) }
+                        for (partition, mark) in marks { directory.log(for: partition)?.updateHighWatermark(mark) }
                         if flush {
                             for partition in directory.topicPartitions {
                                 let log = directory.log(for: partition)!
@@ -411,8 +821,11 @@ package final class PartitionManager: Sendable {
     package func close(on eventLoop: any EventLoop) async {
         state.withLock { state in
             state.closed = true
-            state.serving.removeAll()
+            state.leaders.removeAll()
+            state.following.removeAll()
         }
+        isrProposalsInput.finish()
+        followChangesInput.finish()
         for directory in directories {
             do {
                 try await threadPool.runIfActive(eventLoop: eventLoop) { try directory.withLock { try $0.close() } }

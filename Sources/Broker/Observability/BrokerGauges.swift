@@ -14,8 +14,7 @@ package struct BrokerGauges: Hashable, Sendable {
     /// Partitions this broker leads (`ReplicaManager.LeaderCount`).
     package var leaderCount: Int
     /// Partitions this broker leads whose ISR is smaller than their replica list
-    /// (`ReplicaManager.UnderReplicatedPartitions`). Brokers do not replicate yet (issue 9) and the
-    /// ISR is the leader alone, so every led partition with replication factor above 1 counts.
+    /// (`ReplicaManager.UnderReplicatedPartitions`), from the ISR in the partition state znodes.
     package var underReplicatedPartitions: Int
 
     package init(snapshot: MetadataCache.Snapshot, brokerID: BrokerID) {

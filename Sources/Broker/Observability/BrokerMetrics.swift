@@ -51,6 +51,8 @@ package final class BrokerMetrics: Sendable {
     private let partitionCount: Gauge
     private let leaderCount: Gauge
     private let underReplicatedPartitions: Gauge
+    private let isrShrinks: Counter
+    private let isrExpands: Counter
 
     package init() {
         let registry = self.registry
@@ -67,7 +69,22 @@ package final class BrokerMetrics: Sendable {
         underReplicatedPartitions = gauge(
             "kafka_server_replicamanager_underreplicatedpartitions",
             "Partitions this broker leads whose ISR is smaller than their replica list")
+        // The exporter's names for the `IsrShrinksPerSec` / `IsrExpandsPerSec` meters' counts.
+        isrShrinks = registry.makeCounter(
+            descriptor: .init(
+                metricName: "kafka_server_replicamanager_isrshrinks", unitName: "total",
+                helpText: "ISR shrinks written by this broker as leader"))
+        isrExpands = registry.makeCounter(
+            descriptor: .init(
+                metricName: "kafka_server_replicamanager_isrexpands", unitName: "total",
+                helpText: "ISR expansions written by this broker as leader"))
     }
+
+    /// A leader wrote a smaller ISR.
+    package func isrShrank() { isrShrinks.increment() }
+
+    /// A leader wrote a larger ISR.
+    package func isrExpanded() { isrExpands.increment() }
 
     // MARK: - Recording (request path)
 

@@ -60,6 +60,42 @@ package struct ProduceRecordBatches: Sendable {
         self.batches = batches
     }
 
+    /// Validates batches a follower fetched from its leader, to be appended as they are (offsets, leader
+    /// epochs and timestamps are the leader's): every batch whole, magic 2, CRC-32C intact, a
+    /// non-negative leader epoch, `lastOffsetDelta` ≥ 0, and each batch starting where the one before it
+    /// ended, the first at `expectedOffset` (the follower's log end offset). A partial batch at the end
+    /// (a response cut at the partition's max bytes) is left out, as Kafka's follower leaves it.
+    /// Control batches are allowed: the leader's coordinators write them. Empty when no whole batch came.
+    package init(replicating payload: ByteBuffer, expectedOffset: Int64) throws(RecordBatchError) {
+        var batches: [Batch] = []
+        var position = payload.readerIndex
+        var next = expectedOffset
+        while position < payload.writerIndex {
+            let header: RecordBatchHeader
+            do {
+                header = try RecordBatchHeader(verifying: payload, at: position)
+            } catch .truncated {
+                break
+            }
+            guard header.partitionLeaderEpoch >= 0 else {
+                throw .invalidLeaderEpoch(position: position, epoch: header.partitionLeaderEpoch)
+            }
+            guard header.lastOffsetDelta >= 0, header.recordCount >= 0 else {
+                throw .invalidRecordCount(
+                    position: position, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta)
+            }
+            guard header.baseOffset == next, header.baseOffset <= Int64.max - Int64(header.lastOffsetDelta) - 1 else {
+                throw .offsetsOutOfOrder(position: position, baseOffset: header.baseOffset, expected: next)
+            }
+            batches.append(Batch(position: position, header: header))
+            next = header.nextOffset
+            position += header.totalSize
+        }
+        self.bytes = payload.getSlice(at: payload.readerIndex, length: position - payload.readerIndex) ?? ByteBuffer()
+        let shift = payload.readerIndex
+        self.batches = batches.map { Batch(position: $0.position - shift, header: $0.header) }
+    }
+
     /// The smallest encoding of one v2 record: length, attributes, timestampDelta, offsetDelta,
     /// key length (-1), value length (-1) and header count, one byte each.
     package static let minimumRecordSize = 7
