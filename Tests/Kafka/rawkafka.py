@@ -10,7 +10,7 @@ import struct
 from kafka.record.default_records import DefaultRecordBatchBuilder
 from kafka.record.util import calc_crc32c
 
-PRODUCE, LIST_OFFSETS, METADATA, CREATE_TOPICS = 0, 2, 3, 19
+PRODUCE, FETCH, LIST_OFFSETS, METADATA, CREATE_TOPICS = 0, 1, 2, 3, 19
 INVALID_RECORD, CORRUPT_MESSAGE, INVALID_TOPIC_EXCEPTION = 87, 2, 17
 
 
@@ -144,3 +144,36 @@ class RawKafka:
                 index, error, base_offset, _append_time = r.i32(), r.i16(), r.i64(), r.i64()
                 out.append((name, index, error, base_offset))
         return out
+
+    def list_offset_v1(self, topic, partition, timestamp=-1):
+        """ListOffsets v1 as a consumer (replica id -1): (error, offset); -1 is the latest (the high watermark)."""
+        body = i32(-1) + array([string(topic) + array([i32(partition) + i64(timestamp)])])
+        r = self.call(LIST_OFFSETS, 1, body)
+        assert r.i32() == 1 and r.nullable_string() == topic and r.i32() == 1
+        assert r.i32() == partition
+        error, _timestamp, offset = r.i16(), r.i64(), r.i64()
+        return error, offset
+
+    def fetch_v4(self, topic, partition, offset, max_wait_ms=100, max_bytes=1 << 20):
+        """Fetch v4 as a consumer: (error, high watermark, [(base offset, record count), ...])."""
+        body = (i32(-1) + i32(max_wait_ms) + i32(1) + i32(max_bytes) + i8(0)
+                + array([string(topic) + array([i32(partition) + i64(offset) + i32(max_bytes)])]))
+        r = self.call(FETCH, 4, body)
+        r.i32()  # throttle
+        assert r.i32() == 1 and r.nullable_string() == topic and r.i32() == 1
+        assert r.i32() == partition
+        error, high_watermark, _lso = r.i16(), r.i64(), r.i64()
+        aborted = r.i32()
+        for _ in range(max(aborted, 0)):
+            r.i64(), r.i64()
+        size = r.i32()
+        records = r._take(size) if size > 0 else b""
+        batches, at = [], 0
+        while at + 61 <= len(records):
+            base, length = struct.unpack(">qi", records[at:at + 12])
+            if at + 12 + length > len(records):
+                break
+            count = struct.unpack(">i", records[at + 57:at + 61])[0]
+            batches.append((base, count))
+            at += 12 + length
+        return error, high_watermark, batches

@@ -27,9 +27,10 @@ from collections import Counter
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import NotEnoughReplicasError
 
 from kafkacluster import record_batches, unique
+from rawkafka import RawKafka, record_batch
+from zkprocess import HOST
 
 ALL = [1, 2, 3]
 
@@ -177,6 +178,30 @@ def _disk_records(broker, topic, partition):
     return sum(n for _, n, _ in batches), contiguous
 
 
+NOT_ENOUGH_REPLICAS = 19
+
+
+def _raw_send(broker, topic, prefix, count, acks, per_request=10):
+    """Produces `count` records to partition 0 straight to `broker` (its leader), `per_request` per
+    request, on one connection: while a follower is SIGSTOPped, a client library could pick that
+    broker (it accepts connections but never answers) for its metadata requests. Returns
+    (sent values, [(partition, offset, value)] acknowledged, [error codes] of refused requests)."""
+    raw = RawKafka(HOST, broker.port, timeout=20.0)
+    sent, acked, refused = [], [], []
+    try:
+        for start in range(0, count, per_request):
+            values = [b"%s-%06d" % (prefix, i) for i in range(start, min(start + per_request, count))]
+            [(_, _, error, base)] = raw.produce_v3(topic, 0, bytes(record_batch(values)), acks=acks)
+            if error == 0:
+                sent += values
+                acked += [(0, base + i, v) for i, v in enumerate(values)]
+            else:
+                refused.append(error)
+    finally:
+        raw.close()
+    return sent, acked, refused
+
+
 def _not_controller(c, candidates):
     controller = c.controller()
     return next(b for b in candidates if b != controller)
@@ -263,7 +288,6 @@ def test_stopped_follower_leaves_isr_and_rejoins(cluster_factory):
     assert c.partition_state(topic, 0)["leader"] == 1
     _wait_isr(c, topic, 1, ALL, 30, "followers caught up")
     leader = c.broker(1)
-    via_leader = leader.address  # the stopped broker accepts connections but never answers
 
     sent, acks, errors = _send(c, topic, 1, b"before", 200)
     assert len(acks) == 200 and not errors, errors[:3]
@@ -276,12 +300,12 @@ def test_stopped_follower_leaves_isr_and_rejoins(cluster_factory):
         assert victim.id in c.registered_ids(), "broker %d's registration expired before the lag shrink" % victim.id
 
         # Two in-sync replicas are fewer than min.insync.replicas=3.
-        _, refused, errors = _send(c, topic, 1, b"refused", 20, bootstrap=via_leader)
-        assert not refused, refused[:3]
-        assert len(errors) == 20 and all(isinstance(e, NotEnoughReplicasError) for e in errors), errors[:3]
+        _, refused_acks, refused = _raw_send(leader, topic, b"refused", 20, acks=-1, per_request=1)
+        assert not refused_acks, refused_acks[:3]
+        assert refused == [NOT_ENOUGH_REPLICAS] * 20, refused
         # acks=1 asks for no replica: the leader's append is the answer.
-        more, more_acks, errors = _send(c, topic, 1, b"acks1", 200, acks=1, bootstrap=via_leader)
-        assert len(more_acks) == 200 and not errors, errors[:3]
+        more, more_acks, refused = _raw_send(leader, topic, b"acks1", 200, acks=1)
+        assert len(more_acks) == 200 and not refused, refused[:3]
         sent += more
         acks += more_acks
     finally:
@@ -348,7 +372,6 @@ def test_consumers_never_read_past_high_watermark(cluster_factory):
     topic = unique("hw")
     _create(c, topic, assignment=[[1, 2, 3]], min_insync=2)
     _wait_isr(c, topic, 1, ALL, 30, "followers caught up")
-    via_leader = c.broker(1).address
 
     sent, acks, errors = _send(c, topic, 1, b"committed", 100)
     assert len(acks) == 100 and not errors, errors[:3]
@@ -356,35 +379,37 @@ def test_consumers_never_read_past_high_watermark(cluster_factory):
     victim = c.broker(_not_controller(c, [2, 3]))
     os.kill(victim.proc.pid, signal.SIGSTOP)
     try:
-        more, more_acks, errors = _send(c, topic, 1, b"uncommitted", 50, acks=1, bootstrap=via_leader)
-        assert len(more_acks) == 50 and not errors, errors[:3]
+        more, more_acks, refused = _raw_send(c.broker(1), topic, b"uncommitted", 50, acks=1)
+        assert len(more_acks) == 50 and not refused, refused[:3]
         assert sorted(o for _, o, _ in more_acks) == list(range(100, 150)), more_acks[:3]
         sent += more
         acks += more_acks
-        # The leader has 150 records, the frozen in-sync follower 100: the watermark is 100.
+        # The leader has 150 records, the frozen in-sync follower 100: the watermark is 100. A consumer
+        # talking to the leader alone (see `_raw_send`) gets 100 as the latest offset, and fetches,
+        # long-polled at 100 or not, never return a record at or past it.
         assert _isr(c, topic, 0) == ALL
-        consumer = KafkaConsumer(bootstrap_servers=via_leader, group_id=None, enable_auto_commit=False,
-                                 auto_offset_reset="none", fetch_max_wait_ms=200, request_timeout_ms=15000)
+        raw = RawKafka(HOST, c.broker(1).port, timeout=20.0)
         try:
-            tp = TopicPartition(topic, 0)
-            consumer.assign([tp])
-            consumer.seek_to_beginning()
-            assert consumer.end_offsets([tp]) == {tp: 100}
-            got = {}
-            c.wait(lambda: _poll_into(consumer, got) or consumer.position(tp) >= 100, 20, "reading to offset 100",
-                   interval=0)
-            for _ in range(3):  # long polls at the watermark: nothing beyond it is served
-                _poll_into(consumer, got)
-            assert sorted(o for _, o in got) == list(range(100)), "read %d records, last offsets %r" % (
-                len(got), sorted(o for _, o in got)[-3:])
-            assert consumer.position(tp) == 100
+            assert raw.list_offset_v1(topic, 0) == (0, 100)
+            offsets, position = [], 0
+            while position < 100:
+                error, high_watermark, batches = raw.fetch_v4(topic, 0, position)
+                assert error == 0 and high_watermark == 100, (error, high_watermark)
+                assert batches, "no records at offset %d below the high watermark" % position
+                for base, count in batches:
+                    offsets += range(base, base + count)
+                position = offsets[-1] + 1
+            for _ in range(3):
+                error, high_watermark, batches = raw.fetch_v4(topic, 0, 100, max_wait_ms=300)
+                assert (error, high_watermark, batches) == (0, 100, []), (error, high_watermark, batches)
+            assert offsets == list(range(100)), offsets[-3:]
         finally:
-            consumer.close()
+            raw.close()
         assert _isr(c, topic, 0) == ALL, "the follower left the ISR during the check"
     finally:
         os.kill(victim.proc.pid, signal.SIGCONT)
 
     # It fetches them; the watermark reaches the leader's end and they become readable.
-    c.wait(lambda: _end_offsets(via_leader, topic, 1) == {0: 150}, 30, "the high watermark at 150")
+    c.wait(lambda: _end_offsets(c.broker(1).address, topic, 1) == {0: 150}, 30, "the high watermark at 150")
     got, ends = _read(c, topic, 1, c.bootstrap)
     _check_log(got, ends, acks, sent)

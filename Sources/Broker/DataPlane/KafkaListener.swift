@@ -52,12 +52,16 @@ struct KafkaListener: Sendable {
         let requestBytes = self.requestBytes
         let logger = self.logger
         let host = endpoint.host.isEmpty ? "0.0.0.0" : endpoint.host
-        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        // Accepted channels reach the accept loop unwrapped and not reading (autoRead off): one accepted
+        // while the loop ends at shutdown is dropped with nothing to finish, where a dropped, unfinished
+        // NIOAsyncChannel traps. Each is wrapped, and starts reading, in its own task (`serve`).
+        let server: NIOAsyncChannel<any Channel, Never>
         do {
             server = try await ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 256)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                .childChannelOption(.autoRead, value: false)
                 .bind(host: host, port: endpoint.port) { channel in
                     channel.eventLoop.makeCompletedFuture {
                         let pipeline = channel.pipeline.syncOperations
@@ -66,10 +70,7 @@ struct KafkaListener: Sendable {
                         try pipeline.addHandler(WritabilityGate())
                         try pipeline.addHandler(RequestBytesGate(budget: requestBytes, maxFrameSize: maxFrameSize))
                         try pipeline.addHandler(ByteToMessageHandler(KafkaFrameDecoder(maxFrameSize: maxFrameSize)))
-                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
-                            wrappingChannelSynchronously: channel,
-                            configuration: .init(
-                                backPressureStrategy: .init(lowWatermark: 1, highWatermark: Self.inboundFrames)))
+                        return channel
                     }
                 }
         } catch {
@@ -85,11 +86,25 @@ struct KafkaListener: Sendable {
         }
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ channel: any Channel) async {
         var logger = self.logger
-        logger[metadataKey: "kafka.remote"] = "\(connection.channel.remoteAddress?.description ?? "unknown")"
+        logger[metadataKey: "kafka.remote"] = "\(channel.remoteAddress?.description ?? "unknown")"
+        let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
-            let channel = connection.channel
+            // On the event loop, in one go: reading starts no earlier than the next loop tick, after the
+            // handlers are in place; nothing that must be finished exists until the last step succeeds.
+            connection = try await channel.eventLoop.submit {
+                try channel.syncOptions?.setOption(.autoRead, value: true)
+                return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                    wrappingChannelSynchronously: channel,
+                    configuration: .init(backPressureStrategy: .init(lowWatermark: 1, highWatermark: Self.inboundFrames)))
+            }.get()
+        } catch {
+            // Closed before it could be served (the peer went away, or shutdown).
+            channel.close(promise: nil)
+            return
+        }
+        do {
             let budgetID = try await Self.requestBytesConnection(channel)
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
