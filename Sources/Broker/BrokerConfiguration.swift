@@ -91,6 +91,18 @@ package struct BrokerConfiguration: Sendable, Equatable {
     package var numReplicaFetchers: Int32 = 1
     /// `replica.socket.timeout.ms` (30,000): a follower gives up on a fetch answer after this long.
     package var replicaSocketTimeoutMs: Int64 = 30_000
+    /// `controlled.shutdown.enable` (true): on SIGTERM the broker asks the controller to move its
+    /// leaderships before it stops.
+    package var controlledShutdownEnable = true
+    /// `controlled.shutdown.max.retries` (3) and `controlled.shutdown.retry.backoff.ms` (5,000).
+    package var controlledShutdownMaxRetries: Int32 = 3
+    package var controlledShutdownRetryBackoffMs: Int64 = 5_000
+    /// `auto.leader.rebalance.enable` (true): the controller gives partitions back to their preferred
+    /// replica every `leader.imbalance.check.interval.seconds` (300) when a broker's share of them led by
+    /// others is above `leader.imbalance.per.broker.percentage` (10).
+    package var autoLeaderRebalanceEnable = true
+    package var leaderImbalanceCheckIntervalSeconds: Int64 = 300
+    package var leaderImbalancePerBrokerPercentage: Int32 = 10
     /// `inter.broker.listener.name`: the listener followers fetch through; nil means PLAINTEXT if it
     /// exists, else the first listener (Kafka derives it from `security.inter.broker.protocol`).
     package var interBrokerListenerName: String?
@@ -183,7 +195,9 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "paddock.zookeeper.digest.user", "paddock.zookeeper.digest.password.file", "replica.lag.time.max.ms",
         "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.max.bytes",
         "replica.fetch.response.max.bytes", "replica.fetch.backoff.ms", "num.replica.fetchers",
-        "replica.socket.timeout.ms", "inter.broker.listener.name",
+        "replica.socket.timeout.ms", "inter.broker.listener.name", "controlled.shutdown.enable",
+        "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms", "auto.leader.rebalance.enable",
+        "leader.imbalance.check.interval.seconds", "leader.imbalance.per.broker.percentage",
     ]
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
@@ -314,6 +328,15 @@ package struct BrokerConfiguration: Sendable, Equatable {
         replicaFetchBackoffMs = try number("replica.fetch.backoff.ms", 0...Int64(Int32.max)) ?? replicaFetchBackoffMs
         numReplicaFetchers = try number("num.replica.fetchers", 1...1024) ?? numReplicaFetchers
         replicaSocketTimeoutMs = try number("replica.socket.timeout.ms", 1...Int64(Int32.max)) ?? replicaSocketTimeoutMs
+        controlledShutdownEnable = try bool("controlled.shutdown.enable") ?? controlledShutdownEnable
+        controlledShutdownMaxRetries = try number("controlled.shutdown.max.retries", 0...1000) ?? controlledShutdownMaxRetries
+        controlledShutdownRetryBackoffMs =
+            try number("controlled.shutdown.retry.backoff.ms", 0...Int64(Int32.max)) ?? controlledShutdownRetryBackoffMs
+        autoLeaderRebalanceEnable = try bool("auto.leader.rebalance.enable") ?? autoLeaderRebalanceEnable
+        leaderImbalanceCheckIntervalSeconds =
+            try number("leader.imbalance.check.interval.seconds", 1...Int64(Int32.max)) ?? leaderImbalanceCheckIntervalSeconds
+        leaderImbalancePerBrokerPercentage =
+            try number("leader.imbalance.per.broker.percentage", 0...100) ?? leaderImbalancePerBrokerPercentage
         if let name = values["inter.broker.listener.name"], !name.isEmpty {
             guard listeners.contains(where: { $0.listenerName == name }) else {
                 throw Problem("inter.broker.listener.name: no listener is named \"\(name)\"")

@@ -1,4 +1,6 @@
 import Foundation
+import KafkaWire
+package import NIOCore
 package import KeeperClient
 package import Logging
 import ServiceLifecycle
@@ -27,6 +29,17 @@ package final class BrokerServer: Service, Sendable {
     private let logger: Logger
     private let hostName: String
     private let client = Mutex<ZooKeeperClient?>(nil)
+    /// What the controller loop is asked to do between watch events.
+    private struct ControllerInbox {
+        /// Controlled shutdown requests: broker → its broker epoch.
+        var shutdowns: [BrokerID: Int64] = [:]
+        var imbalanceCheckDue = false
+        /// Wakes the current session's controller loop.
+        var wake: AsyncStream<Void>.Continuation?
+    }
+    private let inbox = Mutex(ControllerInbox())
+    /// This broker's current registration epoch (the czxid of `/brokers/ids/<id>`), nil between sessions.
+    private let registeredEpoch = Mutex<Int64?>(nil)
 
     /// - Parameter hostName: advertised for listeners without a host (Kafka uses the canonical host name).
     package init(configuration: BrokerConfiguration, logger: Logger, hostName: String = ProcessInfo.processInfo.hostName) {
@@ -126,6 +139,113 @@ package final class BrokerServer: Service, Sendable {
             return .failed("\(results.compactMap(\.error))")
         } catch {
             return .failed("\(error)")
+        }
+    }
+
+    // MARK: - Controlled shutdown
+
+    /// As the controller: `broker`, registered with `brokerEpoch`, asks to stop (ControlledShutdown). Its
+    /// leaderships move to other in-sync replicas and it leaves the ISRs
+    /// (`PartitionLeaderElection.controlledShutdown`; a request from an older registration is ignored).
+    /// Returns the partitions it still leads with other replicas assigned, once that is none or after
+    /// `wait`; nil when this broker is not the controller.
+    package func requestControlledShutdown(
+        broker: BrokerID, brokerEpoch: Int64, wait: Duration = .seconds(5)
+    ) async -> [TopicPartition]? {
+        guard metadata.current.controller == configuration.brokerID else { return nil }
+        inbox.withLock { inbox in
+            inbox.shutdowns[broker] = brokerEpoch
+            inbox.wake?.yield()
+        }
+        @Sendable func remaining(_ snapshot: MetadataCache.Snapshot) -> [TopicPartition] {
+            snapshot.topics.values.flatMap(\.partitions.values)
+                .filter { $0.leader == broker && $0.replicas.count > 1 }.map(\.topicPartition).sorted()
+        }
+        let updates = metadata.updates()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await snapshot in updates where remaining(snapshot).isEmpty { return }
+            }
+            group.addTask { try? await Task.sleep(for: wait) }
+            await group.next()
+            group.cancelAll()
+        }
+        return remaining(metadata.current)
+    }
+
+    /// On SIGTERM, before the data plane stops (`controlled.shutdown.enable`): asks the controller to move
+    /// this broker's leaderships away, up to `controlled.shutdown.max.retries` more times
+    /// `controlled.shutdown.retry.backoff.ms` apart while some remain (`KafkaServer.controlledShutdown`).
+    /// A rolling restart then takes no partition offline. One log line with the outcome.
+    package func controlledShutdown(group: any EventLoopGroup, logger: Logger) async {
+        guard configuration.controlledShutdownEnable, let epoch = registeredEpoch.withLock({ $0 }) else { return }
+        // Leading nothing that another replica could take over, there is nothing to move: closing the
+        // session takes this broker out of the ISRs at once.
+        let me = configuration.brokerID
+        guard metadata.current.topics.values.contains(where: { $0.partitions.values.contains { $0.leader == me && $0.replicas.count > 1 } })
+        else {
+            logger.info("controlled shutdown complete: no partition led here", metadata: ["attempts": "0"])
+            return
+        }
+        var remaining: [TopicPartition] = []
+        for attempt in 0...Int(configuration.controlledShutdownMaxRetries) {
+            if attempt > 0 { try? await Task.sleep(for: .milliseconds(configuration.controlledShutdownRetryBackoffMs)) }
+            do {
+                remaining = try await askControllerToStop(epoch: epoch, group: group)
+            } catch {
+                logger.warning(
+                    "controlled shutdown request failed", metadata: ["attempt": "\(attempt + 1)", "error": "\(error)"])
+                continue
+            }
+            if remaining.isEmpty {
+                logger.info("controlled shutdown complete: no partition led here", metadata: ["attempts": "\(attempt + 1)"])
+                return
+            }
+        }
+        logger.warning(
+            "controlled shutdown incomplete; stopping anyway",
+            metadata: ["remaining": "\(remaining.map(\.description).joined(separator: ","))"])
+    }
+
+    private func askControllerToStop(epoch: Int64, group: any EventLoopGroup) async throws -> [TopicPartition] {
+        let snapshot = metadata.current
+        guard let controller = snapshot.controller else { throw ControlledShutdownFailure.noController }
+        if controller == configuration.brokerID {
+            guard let remaining = await requestControlledShutdown(broker: controller, brokerEpoch: epoch) else {
+                throw ControlledShutdownFailure.noController
+            }
+            return remaining
+        }
+        guard
+            let endpoint = snapshot.brokers[controller]?.endpoints.first(where: {
+                $0.listenerName == configuration.interBrokerListener
+            })
+        else { throw ControlledShutdownFailure.noController }
+        var answer: ControlledShutdownResponse?
+        try await KafkaClientConnection.withConnection(
+            host: endpoint.host, port: endpoint.port, group: group, clientID: "broker-\(configuration.brokerID)-shutdown",
+            timeout: .seconds(30), maxFrameSize: Int(configuration.socketRequestMaxBytes)
+        ) { connection in
+            let request = ControlledShutdownRequest(brokerID: configuration.brokerID.rawValue, brokerEpoch: epoch)
+            guard case .controlledShutdown(let response) = try await connection.send(.controlledShutdown(request), version: 2)
+            else { throw KafkaClientConnection.Failure.unexpectedResponse }
+            answer = response
+        }
+        guard let answer, answer.errorCode == .noError else {
+            throw ControlledShutdownFailure.refused("\(answer?.errorCode ?? .unknownServerError)")
+        }
+        return answer.remainingPartitions.map { TopicPartition($0.topicName, $0.partitionIndex) }
+    }
+
+    private enum ControlledShutdownFailure: Error, CustomStringConvertible {
+        case noController
+        case refused(String)
+
+        var description: String {
+            switch self {
+            case .noController: "no controller known"
+            case .refused(let code): "controller answered \(code)"
+            }
         }
     }
 
@@ -247,6 +367,12 @@ package final class BrokerServer: Service, Sendable {
                 "endpoints": "\(registration.endpoints.map(\.description).joined(separator: ","))",
             ])
         let (signal, signalContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        registeredEpoch.withLock { $0 = brokerEpoch }
+        inbox.withLock { $0.wake = signalContinuation }
+        defer {
+            registeredEpoch.withLock { $0 = nil }
+            inbox.withLock { $0 = ControllerInbox() }
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 for await event in sessionEvents {
@@ -264,6 +390,17 @@ package final class BrokerServer: Service, Sendable {
             }
             group.addTask {
                 try await self.coordinate(session, clusterID: clusterID, signal: signal, logger: logger)
+            }
+            if configuration.autoLeaderRebalanceEnable {
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(self.configuration.leaderImbalanceCheckIntervalSeconds))
+                        self.inbox.withLock { inbox in
+                            inbox.imbalanceCheckDue = true
+                            inbox.wake?.yield()
+                        }
+                    }
+                }
             }
             defer { group.cancelAll() }
             try await group.next()
@@ -316,6 +453,18 @@ package final class BrokerServer: Service, Sendable {
             return .readAgain  // winner or not: act on a fresh full read
         }
         guard controller.isActive else { return .waitForChange }
+        let (shutdowns, imbalanceCheckDue) = inbox.withLock { inbox in
+            defer {
+                inbox.shutdowns = [:]
+                inbox.imbalanceCheckDue = false
+            }
+            return (inbox.shutdowns, inbox.imbalanceCheckDue)
+        }
+        for (broker, epoch) in shutdowns.sorted(by: { $0.key < $1.key }) {
+            controller.controlledShutdownRequested(broker: broker, brokerEpoch: epoch)
+            logger.info("controlled shutdown requested", metadata: ["broker": "\(broker)", "broker.epoch": "\(epoch)"])
+        }
+        if imbalanceCheckDue { controller.leaderImbalanceCheckDue() }
         let actions = controller.clusterRead(snapshot, random: &random)
         // Everything written and nothing failed: read again to see the result and follow up.
         return try await execute(actions, controller: &controller, session: session, logger: logger) ? .readAgain : .waitForChange

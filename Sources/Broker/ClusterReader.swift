@@ -36,6 +36,10 @@ package struct ClusterReader {
             }
         }
         snapshot.pendingDeletions = Set(try await client.childrenIfExists(ZkPaths.deleteTopics, watch: watch))
+        if case let (data, _)? = try await client.dataIfExists(ZkPaths.preferredReplicaElection, watch: watch) {
+            snapshot.preferredReplicaElection =
+                decode(&snapshot) { () throws(ZkDataError) in try PreferredReplicaElectionPayload.decode(data) } ?? []
+        }
         // Not watched: every ISR change also changes a watched state znode.
         snapshot.isrChangeNotifications = try await client.childrenIfExists(ZkPaths.isrChangeNotification).sorted()
         for name in try await client.childrenIfExists(ZkPaths.topics, watch: watch) {
@@ -43,6 +47,15 @@ package struct ClusterReader {
             guard let assignment = decode(&snapshot, { () throws(ZkDataError) in try TopicAssignment.decode(topic: name, data) })
             else { continue }
             snapshot.topics[name] = .init(assignment: assignment, version: stat.version)
+            // Read for the controller's elections; a change applies from the next read.
+            if case let (config, _)? = try await client.dataIfExists(ZkPaths.topicConfig(name)),
+                let overrides = decode(&snapshot, { () throws(ZkDataError) in
+                    try EntityConfigPayload.decode(path: ZkPaths.topicConfig(name), config)
+                }),
+                let unclean = overrides["unclean.leader.election.enable"].flatMap({ Bool($0.lowercased()) })
+            {
+                snapshot.uncleanLeaderElection[name] = unclean
+            }
             for id in assignment.partitionIDs {
                 let partition = TopicPartition(name, id)
                 guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.partitionState(partition), watch: watch)

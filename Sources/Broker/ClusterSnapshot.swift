@@ -53,6 +53,10 @@ package struct ClusterSnapshot: Hashable, Sendable {
     package var partitionStates: [TopicPartition: VersionedState] = [:]
     /// Children of `/isr_change_notification`: leaders' ISR changes the controller has not consumed.
     package var isrChangeNotifications: [String] = []
+    /// The partitions `/admin/preferred_replica_election` names; nil when it does not exist.
+    package var preferredReplicaElection: Set<TopicPartition>?
+    /// Topics whose config overrides `unclean.leader.election.enable`.
+    package var uncleanLeaderElection: [String: Bool] = [:]
     /// Children of `/admin/delete_topics`.
     package var pendingDeletions: Set<String> = []
     /// The broker named in `/controller`, nil when there is none.

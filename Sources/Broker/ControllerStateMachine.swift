@@ -30,23 +30,28 @@ package struct ControllerStateMachine {
         package var defaultReplicationFactor: Int
         /// The ACLs of the znodes the controller creates (`zookeeper.set.acl`).
         package var acls: ZkACLPolicy
+        /// `leader.imbalance.per.broker.percentage` (10): at an imbalance check, a broker whose share of
+        /// partitions it prefers but does not lead is above this gets them back.
+        package var leaderImbalancePerBrokerPercentage: Int
 
         package init(
             uncleanLeaderElection: Bool, deleteTopicEnable: Bool, defaultPartitions: Int32,
-            defaultReplicationFactor: Int, acls: ZkACLPolicy = .open
+            defaultReplicationFactor: Int, acls: ZkACLPolicy = .open, leaderImbalancePerBrokerPercentage: Int = 10
         ) {
             self.uncleanLeaderElection = uncleanLeaderElection
             self.deleteTopicEnable = deleteTopicEnable
             self.defaultPartitions = defaultPartitions
             self.defaultReplicationFactor = defaultReplicationFactor
             self.acls = acls
+            self.leaderImbalancePerBrokerPercentage = leaderImbalancePerBrokerPercentage
         }
 
         package init(_ configuration: BrokerConfiguration) {
             self.init(
                 uncleanLeaderElection: configuration.uncleanLeaderElectionEnable,
                 deleteTopicEnable: configuration.deleteTopicEnable, defaultPartitions: configuration.numPartitions,
-                defaultReplicationFactor: Int(configuration.defaultReplicationFactor), acls: configuration.zkACLPolicy)
+                defaultReplicationFactor: Int(configuration.defaultReplicationFactor), acls: configuration.zkACLPolicy,
+                leaderImbalancePerBrokerPercentage: Int(configuration.leaderImbalancePerBrokerPercentage))
         }
     }
 
@@ -94,6 +99,10 @@ package struct ControllerStateMachine {
     private var state = State.inactive
     /// Partitions and topics already reported as stuck, so a note is logged once, not per snapshot.
     private var reportedStuck: Set<String> = []
+    /// Brokers stopping with controlled shutdown, by the broker epoch of the registration that asked.
+    private var stopping: [BrokerID: Int64] = [:]
+    /// Whether the next snapshot runs the leader imbalance check.
+    private var imbalanceCheckDue = false
 
     package init(brokerID: BrokerID, settings: Settings) {
         self.brokerID = brokerID
@@ -115,6 +124,8 @@ package struct ControllerStateMachine {
     package mutating func becameController(epoch: Int32, epochZkVersion: Int32) -> [Action] {
         state = .active(epoch: epoch, epochZkVersion: epochZkVersion)
         reportedStuck = []
+        stopping = [:]
+        imbalanceCheckDue = false
         return [.note(.becameController(epoch: epoch))]
     }
 
@@ -123,6 +134,21 @@ package struct ControllerStateMachine {
         guard isActive else { return [] }
         state = .inactive
         return [.note(.resigned(reason: reason))]
+    }
+
+    /// Broker `broker`, registered with `brokerEpoch`, asks to stop (ControlledShutdown): from the next
+    /// snapshot on its leaderships move to other in-sync replicas and it leaves the ISRs it is in
+    /// (`PartitionLeaderElection.controlledShutdown`), for as long as that registration lives.
+    package mutating func controlledShutdownRequested(broker: BrokerID, brokerEpoch: Int64) {
+        guard isActive else { return }
+        stopping[broker] = brokerEpoch
+    }
+
+    /// `leader.imbalance.check.interval.seconds` passed (with `auto.leader.rebalance.enable`): the next
+    /// snapshot gives preferred replicas back the partitions of brokers above the imbalance percentage.
+    package mutating func leaderImbalanceCheckDue() {
+        guard isActive else { return }
+        imbalanceCheckDue = true
     }
 
     /// A fenced write came back failed: a failed epoch check means another controller took over.
@@ -179,13 +205,26 @@ package struct ControllerStateMachine {
             }
         }
         let live = Set(snapshot.brokers.keys)
+        // A stopping broker's request lasts as long as the registration that made it.
+        stopping = stopping.filter { snapshot.brokers[$0.key]?.epoch == $0.value }
+        var preferred = snapshot.preferredReplicaElection ?? []
+        if imbalanceCheckDue {
+            imbalanceCheckDue = false
+            preferred.formUnion(Self.imbalanced(snapshot, percentage: settings.leaderImbalancePerBrokerPercentage))
+        }
+        let context = ReconcileContext(
+            live: live, stopping: Set(stopping.keys), preferred: preferred, epoch: epoch, check: check)
         for name in snapshot.topics.keys.sorted() where !snapshot.pendingDeletions.contains(name) {
             guard let topic = snapshot.topics[name] else { continue }
             if topic.assignment.partitions.isEmpty {
                 actions += assignReplicas(name, topic, live: snapshot.liveBrokerIDs, check: check, random: &random)
                 continue
             }
-            actions += reconcilePartitions(name, topic.assignment, snapshot: snapshot, live: live, epoch: epoch, check: check)
+            actions += reconcilePartitions(name, topic.assignment, snapshot: snapshot, context: context)
+        }
+        if snapshot.preferredReplicaElection != nil {
+            // Done with the request (Kafka deletes it once its elections are written).
+            actions.append(.write([check, .delete(path: ZkPaths.preferredReplicaElection)]))
         }
         return actions
     }
@@ -210,10 +249,45 @@ package struct ControllerStateMachine {
         return actions
     }
 
+    /// What `reconcilePartitions` decides with, beyond the snapshot.
+    private struct ReconcileContext {
+        var live: Set<BrokerID>
+        /// Live brokers stopping with controlled shutdown.
+        var stopping: Set<BrokerID>
+        /// Partitions whose preferred replica should lead again.
+        var preferred: Set<TopicPartition>
+        var epoch: Int32
+        var check: Op
+    }
+
+    /// Partitions to give back to their preferred replica at an imbalance check
+    /// (`KafkaController.checkAndTriggerAutoLeaderRebalance`): for each broker, the partitions it is the
+    /// preferred replica of but does not lead, when they are more than `percentage` % of those it prefers.
+    static func imbalanced(_ snapshot: ClusterSnapshot, percentage: Int) -> Set<TopicPartition> {
+        var preferredBy: [BrokerID: [TopicPartition]] = [:]
+        var notLedBy: [BrokerID: [TopicPartition]] = [:]
+        for (name, topic) in snapshot.topics where !snapshot.pendingDeletions.contains(name) {
+            for (id, replicas) in topic.assignment.partitions {
+                let partition = TopicPartition(name, id)
+                guard let preferred = replicas.first, let state = snapshot.partitionStates[partition]?.state else { continue }
+                preferredBy[preferred, default: []].append(partition)
+                if state.leader != preferred { notLedBy[preferred, default: []].append(partition) }
+            }
+        }
+        var result: Set<TopicPartition> = []
+        for (broker, partitions) in notLedBy where snapshot.brokers[broker] != nil {
+            let total = preferredBy[broker]?.count ?? 0
+            if total > 0, partitions.count * 100 > percentage * total { result.formUnion(partitions) }
+        }
+        return result
+    }
+
     private mutating func reconcilePartitions(
-        _ name: String, _ assignment: TopicAssignment, snapshot: ClusterSnapshot, live: Set<BrokerID>, epoch: Int32,
-        check: Op
+        _ name: String, _ assignment: TopicAssignment, snapshot: ClusterSnapshot, context: ReconcileContext
     ) -> [Action] {
+        let live = context.live
+        let epoch = context.epoch
+        let check = context.check
         var actions: [Action] = []
         var parentsCreated = false
         let isNew = assignment.partitionIDs.allSatisfy { snapshot.partitionStates[TopicPartition(name, $0)] == nil }
@@ -239,11 +313,26 @@ package struct ControllerStateMachine {
                 created += 1
                 continue
             }
-            guard
-                case let (next, reason)? = PartitionLeaderElection.reconcile(
-                    current.state, replicas: replicas, live: live, controllerEpoch: epoch,
-                    unclean: settings.uncleanLeaderElection)
-            else { continue }
+            let unclean = snapshot.uncleanLeaderElection[name] ?? settings.uncleanLeaderElection
+            let change: (PartitionState, PartitionLeaderElection.Reason)?
+            if let elected = PartitionLeaderElection.reconcile(
+                current.state, replicas: replicas, live: live, controllerEpoch: epoch, unclean: unclean)
+            {
+                change = elected
+            } else if !context.stopping.isEmpty,
+                let moved = PartitionLeaderElection.controlledShutdown(
+                    current.state, replicas: replicas, live: live, stopping: context.stopping, controllerEpoch: epoch)
+            {
+                change = (moved, .controlledShutdown)
+            } else if context.preferred.contains(partition),
+                let preferred = PartitionLeaderElection.preferred(
+                    current.state, replicas: replicas, live: live.subtracting(context.stopping), controllerEpoch: epoch)
+            {
+                change = (preferred, .preferredElection)
+            } else {
+                change = nil
+            }
+            guard let (next, reason) = change else { continue }
             actions.append(
                 .write([
                     check, .setData(path: ZkPaths.partitionState(partition), data: next.encode(), version: current.version),

@@ -93,6 +93,14 @@ package struct JSONObjectReader {
         return items
     }
 
+    /// An array of objects (the `partitions` list of `/admin/preferred_replica_election`).
+    func objects(_ key: String) throws(ZkDataError) -> [JSONObjectReader] {
+        guard let items = object[key] as? [[String: Any]] else {
+            throw ZkDataError.malformed(path: path, reason: "field \(key) is not an array of objects")
+        }
+        return items.map { JSONObjectReader(path: path, object: $0) }
+    }
+
     /// Every member as a list of broker ids (the `partitions` / `adding_replicas` maps).
     func brokerLists() throws(ZkDataError) -> [String: [BrokerID]] {
         var result: [String: [BrokerID]] = [:]

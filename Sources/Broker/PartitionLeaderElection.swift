@@ -12,6 +12,10 @@ package enum PartitionLeaderElection {
         case noLeader
         /// The leader stays; dead replicas left the ISR.
         case isrShrunk
+        /// A broker stopping with controlled shutdown: leadership moved off it, or it left the ISR.
+        case controlledShutdown
+        /// The preferred replica (the first assigned) leads again.
+        case preferredElection
     }
 
     /// The initial state of a new partition (`NewPartition → OnlinePartition`): leader = first live
@@ -63,5 +67,41 @@ package enum PartitionLeaderElection {
         }
         guard current.leader != .noLeader || keptISR != current.isr else { return nil }
         return (next(leader: .noLeader, isr: keptISR), .noLeader)
+    }
+
+    /// Moves what a broker stopping with controlled shutdown holds (`ControlledShutdownLeaderElection`,
+    /// `KafkaController.doControlledShutdown`): a partition it leads goes to the first replica in
+    /// assignment order that is in the ISR, live and not stopping, and the stopping brokers leave the
+    /// ISR; one it follows in the ISR loses it from the ISR unless it is the last member. Nil when
+    /// nothing can change: a partition whose only in-sync replica is stopping keeps its leader (the
+    /// stopping broker reports it as remaining), never going offline or to an out-of-sync replica.
+    package static func controlledShutdown(
+        _ current: PartitionState, replicas: [BrokerID], live: Set<BrokerID>, stopping: Set<BrokerID>,
+        controllerEpoch: Int32
+    ) -> PartitionState? {
+        let keptISR = current.isr.filter { !stopping.contains($0) }
+        if stopping.contains(current.leader) {
+            guard let leader = replicas.first(where: { keptISR.contains($0) && live.contains($0) }) else { return nil }
+            return PartitionState(
+                leader: leader, leaderEpoch: current.leaderEpoch + 1, isr: keptISR, controllerEpoch: controllerEpoch,
+                recovering: current.recovering)
+        }
+        guard current.leader != .noLeader, keptISR != current.isr, !keptISR.isEmpty else { return nil }
+        return PartitionState(
+            leader: current.leader, leaderEpoch: current.leaderEpoch + 1, isr: keptISR, controllerEpoch: controllerEpoch,
+            recovering: current.recovering)
+    }
+
+    /// The preferred replica (the first assigned) leads again when it is live and in the ISR and does
+    /// not lead now (`PreferredReplicaPartitionLeaderElection`); nil otherwise. The ISR stays.
+    package static func preferred(
+        _ current: PartitionState, replicas: [BrokerID], live: Set<BrokerID>, controllerEpoch: Int32
+    ) -> PartitionState? {
+        guard let preferred = replicas.first, preferred != current.leader, live.contains(preferred),
+            current.isr.contains(preferred)
+        else { return nil }
+        return PartitionState(
+            leader: preferred, leaderEpoch: current.leaderEpoch + 1, isr: current.isr, controllerEpoch: controllerEpoch,
+            recovering: current.recovering)
     }
 }

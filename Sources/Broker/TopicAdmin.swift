@@ -1,6 +1,6 @@
 import Foundation
 package import KeeperClient
-import SegmentLog
+package import SegmentLog
 import ZooKeeperWire
 
 /// Topic administration through the ensemble, as `kafka-topics.sh --zookeeper` did it
@@ -169,15 +169,22 @@ package struct TopicAdmin {
 
         /// kafka-topics' format (`TopicCommand` of Kafka 2.8, ZooKeeper mode): a topic line, then one
         /// tab-indented line per partition.
-        package var rendered: String {
+        package var rendered: String { render(only: nil) }
+
+        /// Only the lines of partitions `only` keeps, without the topic line (kafka-topics'
+        /// `--under-replicated-partitions` and `--unavailable-partitions`); nil: the whole description.
+        package func render(only: ((MetadataCache.Partition) -> Bool)?) -> String {
             let replicationFactor = partitions.first?.replicas.count ?? 0
             let configText = configs.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
             let deletion = markedForDeletion ? "\tMarkedForDeletion: true" : ""
-            var lines = [
-                "Topic: \(name)\tTopicId: \(topicID ?? "")\tPartitionCount: \(partitions.count)\t"
-                    + "ReplicationFactor: \(replicationFactor)\tConfigs: \(configText)\(deletion)"
-            ]
-            for partition in partitions {
+            var lines =
+                only != nil
+                ? []
+                : [
+                    "Topic: \(name)\tTopicId: \(topicID ?? "")\tPartitionCount: \(partitions.count)\t"
+                        + "ReplicationFactor: \(replicationFactor)\tConfigs: \(configText)\(deletion)"
+                ]
+            for partition in partitions where only?(partition) ?? true {
                 lines.append(
                     "\tTopic: \(name)\tPartition: \(partition.topicPartition.partition)\t"
                         + "Leader: \(partition.leader.map(\.description) ?? "none")\t"
@@ -190,6 +197,11 @@ package struct TopicAdmin {
 
     /// Every topic, or only `topic` (which must exist).
     package func describe(topic: String? = nil) async throws -> [Description] {
+        try await describeWithBrokers(topic: topic).topics
+    }
+
+    /// `describe`, and the live brokers (to tell unavailable partitions).
+    package func describeWithBrokers(topic: String? = nil) async throws -> (topics: [Description], live: Set<BrokerID>) {
         let snapshot = MetadataCache.Snapshot(clusterID: nil, cluster: try await ClusterReader(client: client).read(watch: false))
         if let topic, snapshot.topics[topic] == nil { throw Failure.topicNotFound(topic) }
         var result: [Description] = []
@@ -200,7 +212,7 @@ package struct TopicAdmin {
                     name: name, topicID: info.topicID, configs: try await configOverrides(name), markedForDeletion: info.markedForDeletion,
                     partitions: info.partitions.values.sorted { $0.topicPartition < $1.topicPartition }))
         }
-        return result
+        return (result, Set(snapshot.brokers.keys))
     }
 
     /// The topic's config overrides (`/config/topics/<t>`); empty when it has none.
@@ -224,8 +236,13 @@ package struct TopicAdmin {
 
     /// Grows a topic to `partitions` partitions (`AdminZkClient.addPartitions`); the assignment is
     /// rewritten with a version-checked setData, the controller creates the new partitions' states.
+    /// `assignments`, when given, are the new partitions' replicas (CreatePartitions' `Assignments`): one
+    /// list per new partition, each of registered brokers, without duplicates, as long as the topic's
+    /// replication factor.
     @discardableResult
-    package func addPartitions(_ name: String, to partitions: Int32) async throws -> TopicAssignment {
+    package func addPartitions(
+        _ name: String, to partitions: Int32, assignments: [[BrokerID]]? = nil
+    ) async throws -> TopicAssignment {
         guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.topic(name)) else { throw Failure.topicNotFound(name) }
         var assignment = try TopicAssignment.decode(topic: name, data)
         let current = Int32(assignment.partitions.count)
@@ -234,12 +251,33 @@ package struct TopicAdmin {
                 "The number of partitions for a topic can only be increased. Topic \(name) currently has \(current) partitions, "
                     + "\(partitions) would not be an increase.")
         }
-        do {
-            let added = try ReplicaAssignment.assignAddedPartitions(
-                existing: assignment.partitions, newTotal: partitions, brokers: try await liveBrokers())
-            assignment.partitions.merge(added) { old, _ in old }
-        } catch let failure as ReplicaAssignment.Failure {
-            throw Failure.assignment(failure)
+        let live = try await liveBrokers()
+        if let assignments {
+            let factor = assignment.partitions.values.first?.count ?? 0
+            guard Int(partitions - current) == assignments.count else {
+                throw Failure.invalidReplicaAssignment(
+                    "Increasing the number of partitions by \(partitions - current) but \(assignments.count) assignments provided.")
+            }
+            for (offset, replicas) in assignments.enumerated() {
+                guard !replicas.isEmpty, Set(replicas).count == replicas.count, replicas.count == factor else {
+                    throw Failure.invalidReplicaAssignment(
+                        "Inconsistent replication factor or duplicate brokers in \(replicas.map(\.description)): "
+                            + "the topic's replication factor is \(factor).")
+                }
+                guard replicas.allSatisfy(live.contains) else {
+                    throw Failure.invalidReplicaAssignment(
+                        "Unknown broker(s) in replica assignment: \(replicas.filter { !live.contains($0) }.map(\.description)).")
+                }
+                assignment.partitions[current + Int32(offset)] = replicas
+            }
+        } else {
+            do {
+                let added = try ReplicaAssignment.assignAddedPartitions(
+                    existing: assignment.partitions, newTotal: partitions, brokers: live)
+                assignment.partitions.merge(added) { old, _ in old }
+            } catch {
+                throw Failure.assignment(error)
+            }
         }
         do {
             try await client.setData(ZkPaths.topic(name), data: assignment.encode(), version: stat.version)
@@ -247,6 +285,50 @@ package struct TopicAdmin {
             throw Failure.concurrentModification(name)
         }
         return assignment
+    }
+
+    /// Asks the controller to give `partitions` (every partition when nil) back to their preferred
+    /// replicas, as kafka-leader-election does in ZooKeeper mode: `/admin/preferred_replica_election`.
+    /// Throws NODEEXISTS while an earlier request is still being carried out.
+    package func requestPreferredElection(_ partitions: [TopicPartition]?) async throws -> [TopicPartition] {
+        var chosen = partitions ?? []
+        if partitions == nil {
+            let snapshot = try await ClusterReader(client: client).read(watch: false)
+            chosen = snapshot.topics.flatMap { name, topic in topic.assignment.partitionIDs.map { TopicPartition(name, $0) } }
+        }
+        try await client.ensurePath("/admin", acls: acls)
+        _ = try await client.create(
+            ZkPaths.preferredReplicaElection, data: PreferredReplicaElectionPayload.encode(chosen),
+            acl: acls.acl(for: ZkPaths.preferredReplicaElection))
+        return chosen.sorted()
+    }
+
+    /// `paddock topics elect-leaders`: requests a preferred election for every partition, a topic's, or
+    /// one partition (`requestPreferredElection`), and polls the ensemble until each is led by its
+    /// preferred replica or `timeout` passes. Returns the partitions (as `topic-partition`) led by their
+    /// preferred replica, and the rest.
+    package func electPreferredLeaders(
+        topic: String?, partition: Int32?, timeout: Duration
+    ) async throws -> (elected: [String], notElected: [String]) {
+        var wanted: [TopicPartition]?
+        if let topic {
+            wanted = try await describe(topic: topic).flatMap(\.partitions).map(\.topicPartition)
+                .filter { partition == nil || $0.partition == partition }
+            guard wanted?.isEmpty == false else { throw Failure.topicNotFound("\(topic)-\(partition ?? -1)") }
+        }
+        let asked = try await requestPreferredElection(wanted)
+        let deadline = ContinuousClock.now + timeout
+        var pending = asked
+        while true {
+            let led = Set(
+                try await describe().flatMap(\.partitions).filter { $0.leader != nil && $0.leader == $0.replicas.first }
+                    .map(\.topicPartition))
+            pending = asked.filter { !led.contains($0) }
+            if pending.isEmpty || ContinuousClock.now >= deadline { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let elected = asked.filter { !pending.contains($0) }
+        return (elected.map(\.description), pending.map(\.description))
     }
 
     private func liveBrokers() async throws -> [BrokerID] {

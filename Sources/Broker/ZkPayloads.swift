@@ -291,6 +291,35 @@ package enum EntityConfigPayload {
     }
 }
 
+/// `/admin/preferred_replica_election` (`PreferredReplicaElectionZNode`), as kafka-leader-election writes
+/// it in ZooKeeper mode: `{"version":1,"partitions":[{"topic":"t","partition":0}]}`.
+package enum PreferredReplicaElectionPayload {
+    package static func encode(_ partitions: [TopicPartition]) -> [UInt8] {
+        JSONText.object([
+            ("version", .int(1)),
+            (
+                "partitions",
+                .array(
+                    partitions.sorted().map {
+                        .object([("topic", .string($0.topic)), ("partition", .int(Int64($0.partition)))])
+                    })
+            ),
+        ]).bytes
+    }
+
+    package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> Set<TopicPartition> {
+        let json = try JSONObjectReader(path: ZkPaths.preferredReplicaElection, bytes: bytes)
+        var result: Set<TopicPartition> = []
+        for entry in try json.objects("partitions") {
+            guard let partition = Int32(exactly: try entry.int("partition")), partition >= 0 else {
+                throw ZkDataError.malformed(path: ZkPaths.preferredReplicaElection, reason: "partition out of range")
+            }
+            result.insert(TopicPartition(try entry.string("topic"), partition))
+        }
+        return result
+    }
+}
+
 /// `/feature` version 2 as the ZooKeeper-mode controller writes it when the IBP is ≥ 2.7: versioning
 /// enabled (status 1), no finalized features: `{"features":{},"version":2,"status":1}`.
 package enum FeaturePayload {

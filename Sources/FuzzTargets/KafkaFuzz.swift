@@ -100,7 +100,8 @@ private func kafkaResponse(to request: KafkaRequest, version: Int16) -> KafkaRes
                     DeleteTopicsResponse.TopicResult(name: $0, errorCode: .unknownTopicOrPartition)
                 }
             ))
-    case .fetch, .listOffsets, .initProducerID, .offsetForLeaderEpoch, .describeConfigs:
+    case .fetch, .listOffsets, .initProducerID, .offsetForLeaderEpoch, .describeConfigs, .controlledShutdown,
+        .createPartitions, .electLeaders:
         return nil
     }
 }

@@ -381,7 +381,7 @@ struct BrokerCommand: AsyncParsableCommand {
 struct Topics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list, describe, delete or grow topics through the ensemble (kafka-topics --zookeeper).",
-        subcommands: [Create.self, List.self, Describe.self, Delete.self, Alter.self])
+        subcommands: [Create.self, List.self, Describe.self, Delete.self, Alter.self, ElectLeaders.self])
 
     struct Connection: ParsableArguments {
         @Option(help: "The ensemble: host:port[,host:port...][/chroot], as zookeeper.connect.")
@@ -480,10 +480,26 @@ struct Topics: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show partitions, leaders, replicas and ISRs.")
         @OptionGroup var connection: Connection
         @Option(help: "Only this topic.") var topic: String?
+        @Flag(help: "Only partitions whose ISR is smaller than their replica list (partition lines only).")
+        var underReplicatedPartitions = false
+        @Flag(help: "Only partitions without a live leader (partition lines only).")
+        var unavailablePartitions = false
 
         func run() async throws {
             try await connection.withAdmin { admin in
-                for description in try await admin.describe(topic: topic) { print(description.rendered) }
+                let (topics, live) = try await admin.describeWithBrokers(topic: topic)
+                let filter: ((MetadataCache.Partition) -> Bool)? =
+                    if underReplicatedPartitions {
+                        { $0.isr.count < $0.replicas.count }
+                    } else if unavailablePartitions {
+                        { partition in partition.leader.map { !live.contains($0) } ?? true }
+                    } else {
+                        nil
+                    }
+                for description in topics {
+                    let text = description.render(only: filter)
+                    if !text.isEmpty { print(text) }
+                }
             }
         }
     }
@@ -512,6 +528,31 @@ struct Topics: AsyncParsableCommand {
             try await connection.withAdmin { admin in
                 try await admin.addPartitions(topic, to: partitions)
                 print("Adding partitions succeeded!")
+            }
+        }
+    }
+
+    struct ElectLeaders: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "elect-leaders",
+            abstract: "Give partitions back to their preferred replica (kafka-leader-election --election-type preferred).")
+        @OptionGroup var connection: Connection
+        @Option(help: "Only this topic (default: every partition).") var topic: String?
+        @Option(help: "Only this partition of --topic.") var partition: Int32?
+        @Option(help: "Seconds to wait for the controller.") var timeout: Int = 30
+
+        func run() async throws {
+            guard partition == nil || topic != nil else { throw ValidationError("--partition needs --topic") }
+            try await connection.withAdmin { admin in
+                let (done, pending) = try await admin.electPreferredLeaders(
+                    topic: topic, partition: partition, timeout: .seconds(timeout))
+                if !done.isEmpty {
+                    print("Successfully completed leader election (PREFERRED) for partitions \(done.joined(separator: ", "))")
+                }
+                if !pending.isEmpty {
+                    print("Preferred replica not leading (not live or not in sync) for partitions \(pending.joined(separator: ", "))")
+                    throw ExitCode(1)
+                }
             }
         }
     }

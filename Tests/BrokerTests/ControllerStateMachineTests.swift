@@ -155,6 +155,96 @@ import ZooKeeperWire
                 == [Self.setState(0, after), .note(.leaderChanged(TopicPartition("t", 0), after, .uncleanElection))])
     }
 
+    /// The topic's own `unclean.leader.election.enable` wins over the broker's.
+    @Test func perTopicUncleanElectionOverridesTheBrokerSetting() {
+        var random = SplitMix64(seed: 1)
+        let before = PartitionState(leader: 2, leaderEpoch: 2, isr: [2], controllerEpoch: 4)
+        var snapshot = Self.snapshot(live: [1, 3], assignment: [0: [2, 3]], states: [0: before])
+        snapshot.uncleanLeaderElection["t"] = true
+        var allowing = Self.activeController(Self.settings(unclean: false))
+        let after = PartitionState(leader: 3, leaderEpoch: 3, isr: [3], controllerEpoch: 5, recovering: true)
+        #expect(
+            allowing.clusterRead(snapshot, random: &random)
+                == [Self.setState(0, after), .note(.leaderChanged(TopicPartition("t", 0), after, .uncleanElection))])
+        snapshot.uncleanLeaderElection["t"] = false
+        var refusing = Self.activeController(Self.settings(unclean: true))
+        let offline = PartitionState(leader: .noLeader, leaderEpoch: 3, isr: [2], controllerEpoch: 5)
+        #expect(
+            refusing.clusterRead(snapshot, random: &random)
+                == [Self.setState(0, offline), .note(.leaderChanged(TopicPartition("t", 0), offline, .noLeader))])
+    }
+
+    /// A broker stopping with controlled shutdown: what it leads moves to the next in-sync replica, it
+    /// leaves the ISRs it follows in, and a partition it alone has in sync keeps it as leader.
+    @Test func controlledShutdownMovesLeadershipsWithoutTakingAnythingOffline() {
+        var controller = Self.activeController()
+        var random = SplitMix64(seed: 1)
+        let led = PartitionState(leader: 2, leaderEpoch: 1, isr: [2, 3, 1], controllerEpoch: 5)
+        let followed = PartitionState(leader: 3, leaderEpoch: 4, isr: [3, 2], controllerEpoch: 5)
+        let alone = PartitionState(leader: 2, leaderEpoch: 0, isr: [2], controllerEpoch: 5)
+        let snapshot = Self.snapshot(
+            live: [1, 2, 3], assignment: [0: [2, 3, 1], 1: [3, 2], 2: [2, 1]], states: [0: led, 1: followed, 2: alone])
+        #expect(controller.clusterRead(snapshot, random: &random).isEmpty)
+        // A request from another registration of broker 2 is ignored.
+        controller.controlledShutdownRequested(broker: 2, brokerEpoch: 99)
+        #expect(controller.clusterRead(snapshot, random: &random).isEmpty)
+        controller.controlledShutdownRequested(broker: 2, brokerEpoch: 2)
+        let moved = PartitionState(leader: 3, leaderEpoch: 2, isr: [3, 1], controllerEpoch: 5)
+        let shrunk = PartitionState(leader: 3, leaderEpoch: 5, isr: [3], controllerEpoch: 5)
+        #expect(
+            controller.clusterRead(snapshot, random: &random) == [
+                Self.setState(0, moved), .note(.leaderChanged(TopicPartition("t", 0), moved, .controlledShutdown)),
+                Self.setState(1, shrunk), .note(.leaderChanged(TopicPartition("t", 1), shrunk, .controlledShutdown)),
+            ])
+    }
+
+    /// `/admin/preferred_replica_election`: the named partitions whose preferred replica is live and in
+    /// sync get it back as leader; the request is deleted.
+    @Test func preferredElectionRequestIsCarriedOutAndDeleted() {
+        var controller = Self.activeController()
+        var random = SplitMix64(seed: 1)
+        let movable = PartitionState(leader: 3, leaderEpoch: 2, isr: [3, 2], controllerEpoch: 5)
+        let outOfSync = PartitionState(leader: 3, leaderEpoch: 1, isr: [3], controllerEpoch: 5)
+        var snapshot = Self.snapshot(live: [1, 2, 3], assignment: [0: [2, 3], 1: [2, 3]], states: [0: movable, 1: outOfSync])
+        snapshot.preferredReplicaElection = [TopicPartition("t", 0), TopicPartition("t", 1)]
+        let preferred = PartitionState(leader: 2, leaderEpoch: 3, isr: [3, 2], controllerEpoch: 5)
+        #expect(
+            controller.clusterRead(snapshot, random: &random) == [
+                Self.setState(0, preferred), .note(.leaderChanged(TopicPartition("t", 0), preferred, .preferredElection)),
+                .write([Self.check, .delete(path: "/admin/preferred_replica_election")]),
+            ])
+    }
+
+    /// At an imbalance check, a broker whose preferred partitions are led elsewhere above
+    /// `leader.imbalance.per.broker.percentage` gets them back; below it nothing moves.
+    @Test func leaderImbalanceCheckRestoresPreferredLeaders() {
+        var random = SplitMix64(seed: 1)
+        var states: [Int32: PartitionState] = [:]
+        var assignment: [Int32: [BrokerID]] = [:]
+        for id in Int32(0)..<10 {
+            assignment[id] = [1, 2]
+            states[id] = PartitionState(leader: id == 0 ? 2 : 1, leaderEpoch: 1, isr: [1, 2], controllerEpoch: 5)
+        }
+        let snapshot = Self.snapshot(live: [1, 2], assignment: assignment, states: states)
+        // 1 of 10 (10 %) is not above 10 %.
+        var controller = Self.activeController()
+        controller.leaderImbalanceCheckDue()
+        #expect(controller.clusterRead(snapshot, random: &random).isEmpty)
+        var strict = Self.activeController(
+            .init(
+                uncleanLeaderElection: false, deleteTopicEnable: true, defaultPartitions: 2, defaultReplicationFactor: 2,
+                leaderImbalancePerBrokerPercentage: 5))
+        // Not due: nothing.
+        #expect(strict.clusterRead(snapshot, random: &random).isEmpty)
+        strict.leaderImbalanceCheckDue()
+        let back = PartitionState(leader: 1, leaderEpoch: 2, isr: [1, 2], controllerEpoch: 5)
+        #expect(
+            strict.clusterRead(snapshot, random: &random)
+                == [Self.setState(0, back), .note(.leaderChanged(TopicPartition("t", 0), back, .preferredElection))])
+        // The check ran once.
+        #expect(strict.clusterRead(snapshot, random: &random).isEmpty)
+    }
+
     @Test func everyWriteIsFencedByTheEpochCheck() {
         var controller = Self.activeController()
         var random = SplitMix64(seed: 1)

@@ -8,6 +8,20 @@ import Testing
 @Suite struct ZkPayloadTests {
     private func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
 
+    /// `/admin/preferred_replica_election` as kafka-leader-election writes it.
+    @Test func preferredReplicaElection() throws {
+        let partitions = [TopicPartition("b", 1), TopicPartition("a", 0)]
+        let bytes = PreferredReplicaElectionPayload.encode(partitions)
+        #expect(
+            String(decoding: bytes, as: UTF8.self)
+                == #"{"version":1,"partitions":[{"topic":"a","partition":0},{"topic":"b","partition":1}]}"#)
+        #expect(try PreferredReplicaElectionPayload.decode(bytes) == Set(partitions))
+        #expect(throws: ZkDataError.self) {
+            try PreferredReplicaElectionPayload.decode(Array(#"{"version":1,"partitions":[{"topic":"a","partition":-1}]}"#.utf8))
+        }
+        #expect(throws: ZkDataError.self) { try PreferredReplicaElectionPayload.decode(Array("[]".utf8)) }
+    }
+
     @Test func clusterID() throws {
         #expect(text(ClusterIDPayload.encode("7ZfxNXzUTxmhx1-XpGR6Eg")) == #"{"version":"1","id":"7ZfxNXzUTxmhx1-XpGR6Eg"}"#)
         #expect(try ClusterIDPayload.decode(Array(#"{"version":"1","id":"abc"}"#.utf8)) == "abc")

@@ -78,6 +78,15 @@ def test_metrics_follow_traffic_and_cluster_state(cluster_factory):
     assert out >= per_topic_bytes, (out, per_topic_bytes)
     assert _sum(c.brokers, "kafka_network_requestmetrics_totaltimems_count", request="FetchConsumer") >= 1
 
+    # Nothing waits for replicas once every produce is answered; every broker exports the gauge and the
+    # ISR change counters (none changed: every follower kept up).
+    for b in c.brokers:
+        m = b.metrics()
+        assert ("kafka_server_delayedoperationpurgatory_purgatorysize", (("delayedOperation", "Produce"),)) in m, b
+        assert _value(m, "kafka_server_delayedoperationpurgatory_purgatorysize", delayedOperation="Produce") == 0.0
+        assert ("kafka_server_replicamanager_isrshrinks_total", ()) in m, b
+        assert _value(m, "kafka_server_replicamanager_isrshrinks_total") == 0.0
+
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen("http://%s:%d/nope" % (HOST, c.brokers[0].admin_port), timeout=5)
     assert e.value.code == 404

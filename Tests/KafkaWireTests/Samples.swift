@@ -120,6 +120,27 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
                 includeDocumentation: v >= 3
             )
         )
+    case .controlledShutdown:
+        return .controlledShutdown(ControlledShutdownRequest(brokerID: 3, brokerEpoch: v >= 2 ? 4_294_967_381 : -1))
+    case .createPartitions:
+        return .createPartitions(
+            CreatePartitionsRequest(
+                topics: [
+                    .init(name: "orders", count: 6, assignments: [.init(brokerIDs: [1, 2]), .init(brokerIDs: [2, 3])]),
+                    .init(name: "events", count: 4, assignments: nil),
+                ],
+                timeoutMs: 15_000,
+                validateOnly: true
+            )
+        )
+    case .electLeaders:
+        return .electLeaders(
+            ElectLeadersRequest(
+                electionType: v >= 1 ? 1 : 0,
+                topicPartitions: [.init(topic: "orders", partitions: [0, 2])],
+                timeoutMs: 15_000
+            )
+        )
     default:
         preconditionFailure("no sample request for \(apiKey)")
     }
@@ -305,6 +326,39 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                         resourceName: "gone",
                         configs: []
                     ),
+                ]
+            )
+        )
+    case .controlledShutdown:
+        return .controlledShutdown(
+            ControlledShutdownResponse(
+                errorCode: .noError,
+                remainingPartitions: [.init(topicName: "orders", partitionIndex: 2), .init(topicName: "events", partitionIndex: 0)]
+            )
+        )
+    case .createPartitions:
+        return .createPartitions(
+            CreatePartitionsResponse(
+                throttleTimeMs: 5,
+                results: [
+                    .init(name: "orders", errorCode: .noError),
+                    .init(name: "events", errorCode: .invalidPartitions, errorMessage: "not an increase"),
+                ]
+            )
+        )
+    case .electLeaders:
+        return .electLeaders(
+            ElectLeadersResponse(
+                throttleTimeMs: 5,
+                errorCode: v >= 1 ? .clusterAuthorizationFailed : .noError,
+                replicaElectionResults: [
+                    .init(
+                        topic: "orders",
+                        partitionResult: [
+                            .init(partitionID: 0, errorCode: .noError),
+                            .init(partitionID: 2, errorCode: .preferredLeaderNotAvailable, errorMessage: "not in sync"),
+                        ]
+                    )
                 ]
             )
         )

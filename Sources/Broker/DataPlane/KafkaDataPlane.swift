@@ -8,7 +8,8 @@ import ServiceLifecycle
 ///
 /// Once the ensemble has been read for the first time (topic configs, and which topics still exist,
 /// come from there) it opens the log dirs, then runs the `PartitionManager` and one `KafkaListener` per
-/// `listeners` entry. Graceful shutdown stops the listeners and closes every log cleanly (flushed,
+/// `listeners` entry. Graceful shutdown first asks the controller to move this broker's leaderships
+/// away (controlled shutdown), then stops the listeners and closes every log cleanly (flushed,
 /// checkpointed, clean-shutdown marker), also when the service is cancelled.
 package final class KafkaDataPlane: Service, Sendable {
     private let server: BrokerServer
@@ -68,26 +69,31 @@ package final class KafkaDataPlane: Service, Sendable {
         let requestBytes = RequestByteBudget(limit: configuration.queuedRequestBytesLimit)
         var failure: (any Error)?
         do {
-            try await cancelWhenGracefulShutdown {
-                try await withThrowingTaskGroup(of: Void.self) { tasks in
-                    tasks.addTask { try await partitions.run(metadata: server.metadata) }
-                    let fetchers = ReplicaFetcherManager(
-                        configuration: configuration, metadata: server.metadata, partitions: partitions, group: group,
-                        logger: logger)
-                    tasks.addTask { try await fetchers.run() }
-                    for endpoint in configuration.listeners {
-                        let handler = KafkaRequestHandler(
-                            server: server, partitions: partitions, producerIDs: producerIDs,
-                            listenerName: endpoint.listenerName, permits: permits, logger: logger)
-                        let listener = KafkaListener(
-                            endpoint: endpoint, handler: handler,
-                            maxFrameSize: Int(configuration.socketRequestMaxBytes),
-                            idleTimeout: .milliseconds(configuration.connectionsMaxIdleMs), permits: permits,
-                            requestBytes: requestBytes, logger: logger)
-                        tasks.addTask { try await listener.run(on: group) }
-                    }
-                    try await tasks.next()
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                // Graceful shutdown: move this broker's leaderships away first (controlled shutdown),
+                // while its listeners still serve the followers that take over; then stop.
+                tasks.addTask {
+                    try await gracefulShutdown()
+                    await server.controlledShutdown(group: group, logger: logger)
+                    throw CancellationError()
                 }
+                tasks.addTask { try await partitions.run(metadata: server.metadata) }
+                let fetchers = ReplicaFetcherManager(
+                    configuration: configuration, metadata: server.metadata, partitions: partitions, group: group,
+                    logger: logger)
+                tasks.addTask { try await fetchers.run() }
+                for endpoint in configuration.listeners {
+                    let handler = KafkaRequestHandler(
+                        server: server, partitions: partitions, producerIDs: producerIDs,
+                        listenerName: endpoint.listenerName, permits: permits, logger: logger)
+                    let listener = KafkaListener(
+                        endpoint: endpoint, handler: handler,
+                        maxFrameSize: Int(configuration.socketRequestMaxBytes),
+                        idleTimeout: .milliseconds(configuration.connectionsMaxIdleMs), permits: permits,
+                        requestBytes: requestBytes, logger: logger)
+                    tasks.addTask { try await listener.run(on: group) }
+                }
+                try await tasks.next()
             }
         } catch is CancellationError {
             // Graceful shutdown or cancellation: close the logs below.

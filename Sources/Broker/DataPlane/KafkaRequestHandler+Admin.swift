@@ -202,7 +202,7 @@ extension KafkaRequestHandler {
     }
 
     /// Waits until `condition` holds for the metadata cache, at most `timeoutMs`; whether it held.
-    private func waitForMetadata(
+    func waitForMetadata(
         timeoutMs: Int32, until condition: @escaping @Sendable (MetadataCache.Snapshot) -> Bool
     ) async -> Bool {
         let updates = server.metadata.updates()

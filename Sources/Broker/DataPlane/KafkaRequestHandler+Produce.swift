@@ -35,6 +35,8 @@ extension KafkaRequestHandler {
             }
             responses.append(ProduceResponse.TopicResponse(name: topic.name, partitionResponses: partitionResponses))
         }
+        if !parked.isEmpty { server.metrics.parkedProduce(1) }
+        defer { if !parked.isEmpty { server.metrics.parkedProduce(-1) } }
         for wait in parked {
             let outcome = await self.parked {
                 await partitions.awaitReplication(

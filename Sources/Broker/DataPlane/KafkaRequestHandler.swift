@@ -86,6 +86,12 @@ struct KafkaRequestHandler: Sendable {
             return .respond(.describeConfigs(await describeConfigs(body)))
         case .initProducerID(let body):
             return .respond(.initProducerID(await initProducerID(body)))
+        case .controlledShutdown(let body):
+            return .respond(.controlledShutdown(await controlledShutdown(body)))
+        case .electLeaders(let body):
+            return .respond(.electLeaders(await electLeaders(body, version: version)))
+        case .createPartitions(let body):
+            return .respond(.createPartitions(await createPartitions(body)))
         case .findCoordinator:
             // Consumer groups and transactions come later: no coordinator, which clients retry.
             return .respond(

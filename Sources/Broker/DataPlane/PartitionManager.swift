@@ -59,6 +59,9 @@ package final class PartitionManager: Sendable {
         var zkVersion: Int32
         var controllerEpoch: Int32
         var recovering: Bool
+        /// The first leader epoch of this broker's unbroken leadership: epochs bumped while it kept
+        /// leading (the controller took a follower out of the ISR) keep what was appended before.
+        var leadingSince: LeaderEpoch
     }
     /// Where an append landed, for the Produce response.
     package struct Appended: Sendable {
@@ -313,7 +316,7 @@ package final class PartitionManager: Sendable {
     }
 
     /// Waits, holding no thread, until the high watermark covers `requiredOffset` (an `acks=all`
-    /// produce whose last record is at `requiredOffset - 1`), the leader epoch moves on, or `deadline`.
+    /// produce whose last record is at `requiredOffset - 1`), this broker stops leading, or `deadline`.
     package func awaitReplication(
         _ partition: TopicPartition, leaderEpoch: LeaderEpoch, requiredOffset: LogOffset,
         deadline: ContinuousClock.Instant
@@ -321,9 +324,12 @@ package final class PartitionManager: Sendable {
         while true {
             let seen = signals.versions(of: [partition])
             let outcome = state.withLock { state -> ReplicationOutcome? in
-                guard let leader = state.leaders[partition], leader.replication.leaderEpoch == leaderEpoch else {
-                    return .notLeader
-                }
+                // A later epoch of this broker's unbroken leadership (the controller took a dead follower
+                // out of the ISR) keeps the records appended before it: its high watermark decides. After
+                // a break (this broker followed meanwhile) the log may have been truncated: not leader.
+                guard let leader = state.leaders[partition], leader.leadingSince <= leaderEpoch,
+                    leader.replication.leaderEpoch >= leaderEpoch
+                else { return .notLeader }
                 switch leader.replication.acksAllOutcome(requiredOffset: requiredOffset) {
                 case .waiting: return nil
                 case .acknowledged: return .acknowledged
@@ -660,12 +666,12 @@ package final class PartitionManager: Sendable {
             replicaLagTimeMaxMs: configuration.replicaLagTimeMaxMs, nowMs: now)
         // With no follower in the ISR the leader's own log end is the high watermark at once.
         let update = replication.leaderAppended(logEndOffset: endOffset)
-        let leader = LeaderState(
-            replication: replication, zkVersion: info.partitionEpoch, controllerEpoch: info.controllerEpoch,
-            recovering: info.recovering)
-        guard recordOpened(partition, index: index, topicID: topicID, { $0.leaders[partition] = leader }) else {
-            return true
+        let recorded = recordOpened(partition, index: index, topicID: topicID) { state in
+            state.leaders[partition] = LeaderState(
+                replication: replication, zkVersion: info.partitionEpoch, controllerEpoch: info.controllerEpoch,
+                recovering: info.recovering, leadingSince: state.leaders[partition]?.leadingSince ?? epoch)
         }
+        guard recorded else { return true }
         logger.info(
             "partition became leader",
             metadata: partition.logMetadata([

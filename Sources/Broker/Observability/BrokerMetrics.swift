@@ -53,6 +53,10 @@ package final class BrokerMetrics: Sendable {
     private let underReplicatedPartitions: Gauge
     private let isrShrinks: Counter
     private let isrExpands: Counter
+    /// `acks=all` produce requests parked until the ISR has their records
+    /// (`DelayedOperationPurgatory.PurgatorySize{delayedOperation=Produce}`).
+    private let parkedProduces: Gauge
+    private let parkedProduceCount = Mutex<Int64>(0)
 
     package init() {
         let registry = self.registry
@@ -69,6 +73,11 @@ package final class BrokerMetrics: Sendable {
         underReplicatedPartitions = gauge(
             "kafka_server_replicamanager_underreplicatedpartitions",
             "Partitions this broker leads whose ISR is smaller than their replica list")
+        parkedProduces = registry.makeGauge(
+            descriptor: .init(
+                metricName: "kafka_server_delayedoperationpurgatory_purgatorysize", unitName: "",
+                helpText: "acks=all produce requests waiting for the ISR"),
+            labels: [("delayedOperation", "Produce")])
         // The exporter's names for the `IsrShrinksPerSec` / `IsrExpandsPerSec` meters' counts.
         isrShrinks = registry.makeCounter(
             descriptor: .init(
@@ -78,6 +87,15 @@ package final class BrokerMetrics: Sendable {
             descriptor: .init(
                 metricName: "kafka_server_replicamanager_isrexpands", unitName: "total",
                 helpText: "ISR expansions written by this broker as leader"))
+    }
+
+    /// An `acks=all` produce was parked (`delta` 1) or answered (-1).
+    package func parkedProduce(_ delta: Int64) {
+        let value = parkedProduceCount.withLock { count in
+            count += delta
+            return count
+        }
+        parkedProduces.set(value)
     }
 
     /// A leader wrote a smaller ISR.

@@ -17,6 +17,7 @@ public struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     public static let fetch = APIKey(rawValue: 1)
     public static let listOffsets = APIKey(rawValue: 2)
     public static let metadata = APIKey(rawValue: 3)
+    public static let controlledShutdown = APIKey(rawValue: 7)
     public static let findCoordinator = APIKey(rawValue: 10)
     public static let apiVersions = APIKey(rawValue: 18)
     public static let createTopics = APIKey(rawValue: 19)
@@ -24,6 +25,8 @@ public struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     public static let initProducerID = APIKey(rawValue: 22)
     public static let offsetForLeaderEpoch = APIKey(rawValue: 23)
     public static let describeConfigs = APIKey(rawValue: 32)
+    public static let createPartitions = APIKey(rawValue: 37)
+    public static let electLeaders = APIKey(rawValue: 43)
 }
 
 /// One API this broker implements: its key, its name in Kafka's specs, and the inclusive range of
@@ -57,6 +60,14 @@ public enum SupportedAPIs {
         SupportedAPI(key: .listOffsets, name: "ListOffsets", minVersion: 1, maxVersion: 5, firstFlexibleVersion: 6),
         // v7 (leader epoch) obliges OffsetForLeaderEpoch (reference/kafka.md §3.4 #6).
         SupportedAPI(key: .metadata, name: "Metadata", minVersion: 0, maxVersion: 7, firstFlexibleVersion: 9),
+        // Brokers' own: a stopping broker asks the controller to move its leaderships (v0's header differs).
+        SupportedAPI(
+            key: .controlledShutdown,
+            name: "ControlledShutdown",
+            minVersion: 1,
+            maxVersion: 2,
+            firstFlexibleVersion: 3
+        ),
         SupportedAPI(
             key: .findCoordinator,
             name: "FindCoordinator",
@@ -90,6 +101,14 @@ public enum SupportedAPIs {
             maxVersion: 3,
             firstFlexibleVersion: 4
         ),
+        SupportedAPI(
+            key: .createPartitions,
+            name: "CreatePartitions",
+            minVersion: 0,
+            maxVersion: 1,
+            firstFlexibleVersion: 2
+        ),
+        SupportedAPI(key: .electLeaders, name: "ElectLeaders", minVersion: 0, maxVersion: 1, firstFlexibleVersion: 2),
     ]
 
     private static let byKey: [APIKey: SupportedAPI] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })

@@ -13,6 +13,9 @@ public enum KafkaRequest: Hashable, Sendable {
     case initProducerID(InitProducerIDRequest)
     case offsetForLeaderEpoch(OffsetForLeaderEpochRequest)
     case describeConfigs(DescribeConfigsRequest)
+    case controlledShutdown(ControlledShutdownRequest)
+    case createPartitions(CreatePartitionsRequest)
+    case electLeaders(ElectLeadersRequest)
 
     /// The wrapped body.
     public var message: any KafkaMessage {
@@ -28,6 +31,9 @@ public enum KafkaRequest: Hashable, Sendable {
         case .initProducerID(let body): body
         case .offsetForLeaderEpoch(let body): body
         case .describeConfigs(let body): body
+        case .controlledShutdown(let body): body
+        case .createPartitions(let body): body
+        case .electLeaders(let body): body
         }
     }
 
@@ -54,6 +60,10 @@ public enum KafkaRequest: Hashable, Sendable {
         case .offsetForLeaderEpoch:
             .offsetForLeaderEpoch(try OffsetForLeaderEpochRequest(from: &reader, version: version))
         case .describeConfigs: .describeConfigs(try DescribeConfigsRequest(from: &reader, version: version))
+        case .controlledShutdown:
+            .controlledShutdown(try ControlledShutdownRequest(from: &reader, version: version))
+        case .createPartitions: .createPartitions(try CreatePartitionsRequest(from: &reader, version: version))
+        case .electLeaders: .electLeaders(try ElectLeadersRequest(from: &reader, version: version))
         default: nil
         }
     }

@@ -13,6 +13,9 @@ public enum KafkaResponse: Hashable, Sendable {
     case initProducerID(InitProducerIDResponse)
     case offsetForLeaderEpoch(OffsetForLeaderEpochResponse)
     case describeConfigs(DescribeConfigsResponse)
+    case controlledShutdown(ControlledShutdownResponse)
+    case createPartitions(CreatePartitionsResponse)
+    case electLeaders(ElectLeadersResponse)
 
     /// The wrapped body.
     public var message: any KafkaMessage {
@@ -28,6 +31,9 @@ public enum KafkaResponse: Hashable, Sendable {
         case .initProducerID(let body): body
         case .offsetForLeaderEpoch(let body): body
         case .describeConfigs(let body): body
+        case .controlledShutdown(let body): body
+        case .createPartitions(let body): body
+        case .electLeaders(let body): body
         }
     }
 
@@ -53,6 +59,10 @@ public enum KafkaResponse: Hashable, Sendable {
         case .offsetForLeaderEpoch:
             .offsetForLeaderEpoch(try OffsetForLeaderEpochResponse(from: &reader, version: version))
         case .describeConfigs: .describeConfigs(try DescribeConfigsResponse(from: &reader, version: version))
+        case .controlledShutdown:
+            .controlledShutdown(try ControlledShutdownResponse(from: &reader, version: version))
+        case .createPartitions: .createPartitions(try CreatePartitionsResponse(from: &reader, version: version))
+        case .electLeaders: .electLeaders(try ElectLeadersResponse(from: &reader, version: version))
         default: nil
         }
     }
