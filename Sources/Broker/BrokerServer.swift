@@ -112,7 +112,8 @@ package final class BrokerServer: Service, Sendable {
         case written(version: Int32)
         /// The znode's version moved on (the controller or a newer leader wrote it): nothing changed.
         case conflict
-        /// The ensemble could not be asked (between sessions, connection loss): nothing known to have changed.
+        /// The ensemble could not be asked, nor the znode read back (between sessions): whether the write
+        /// happened is unknown.
         case failed(String)
     }
 
@@ -127,6 +128,7 @@ package final class BrokerServer: Service, Sendable {
             ("partitions", .array([.object([("topic", .string(partition.topic)), ("partition", .int(Int64(partition.partition)))])])),
         ]).bytes
         let path = ZkPaths.isrChangeNotification + "/isr_change_"
+        let failure: String
         do {
             let results = try await client.multi([
                 .setData(path: ZkPaths.partitionState(partition), data: state.encode(), version: version),
@@ -135,10 +137,20 @@ package final class BrokerServer: Service, Sendable {
                     mode: .persistentSequential),
             ])
             if case .setData(let stat)? = results.first { return .written(version: stat.version) }
-            if results.first?.error == .badVersion || results.first?.error == .noNode { return .conflict }
-            return .failed("\(results.compactMap(\.error))")
+            failure = "\(results.compactMap(\.error))"
         } catch {
-            return .failed("\(error)")
+            failure = "\(error)"
+        }
+        // Refused, or no answer (a write in flight when the connection dropped may or may not have been
+        // applied): the znode says which. Kafka's leader reads it back the same way
+        // (`ReplicationUtils.checkLeaderAndIsrZkData`).
+        do {
+            guard case let (data, stat)? = try await client.dataIfExists(ZkPaths.partitionState(partition)) else {
+                return .conflict
+            }
+            return try PartitionState.decode(partition, data) == state ? .written(version: stat.version) : .conflict
+        } catch {
+            return .failed("\(failure); reading it back: \(error)")
         }
     }
 

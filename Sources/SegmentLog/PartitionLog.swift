@@ -348,12 +348,18 @@ package final class PartitionLog {
         leaderEpochs.endOffset(for: epoch, logEndOffset: logEndOffset)
     }
 
-    /// Removes every batch holding offsets at or after `offset` (a follower truncating to the leader).
+    /// Removes every batch holding offsets at or after `offset` (a follower truncating to the leader),
+    /// and the leader-epoch entries starting at or after the new end (also when no batch goes).
     /// The batch containing `offset` goes as a whole, as in Kafka. Below the first segment, the log
     /// is emptied and restarts at `offset`. The leader-epoch cache, high watermark and recovery point
     /// follow the new end.
     package func truncate(to offset: LogOffset, now: Int64) throws {
-        guard offset < logEndOffset else { return }
+        guard offset < logEndOffset else {
+            // Nothing to cut, but an epoch this broker started as leader without appending to it starts
+            // at the log end and contradicts the new leader's log: it goes (Kafka's `UnifiedLog.truncateTo`).
+            if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochCheckpoint() }
+            return
+        }
         if offset.rawValue < segments[0].baseOffset {
             for segment in segments { try segment.delete() }
             segments = [try LogSegment(creatingIn: directory, baseOffset: offset.rawValue, config: config, now: now)]

@@ -90,6 +90,29 @@ import Testing
         }
     }
 
+    /// A broker that led epoch 4 without appending, then follows a leader whose next batch has epoch 2:
+    /// truncating to its own log end drops the empty epoch, so the leader's batches append (found by
+    /// the replication simulation; Kafka's `UnifiedLog.truncateTo` does the same).
+    @Test func truncatingAtTheLogEndDropsAnEmptyEpochOfItsOwnLeadership() throws {
+        try withTemporaryDirectory { directory in
+            try FileSystem.makeDirectory(directory + "/leader")
+            let leader = try openLog(directory + "/leader")
+            _ = try leader.append(try produceBatch(records: 3), leaderEpoch: 1, now: 0)
+            _ = try leader.append(try produceBatch(records: 2), leaderEpoch: 2, now: 0)
+            guard case .batches(let next) = try leader.read(from: 3, maxBytes: 1 << 20) else { throw TestFailure("none") }
+
+            let follower = try openLog(directory)
+            _ = try follower.append(try produceBatch(records: 3), leaderEpoch: 1, now: 0)
+            try follower.assignLeaderEpoch(4)
+            let batches = try ProduceRecordBatches(replicating: next, expectedOffset: 3)
+            #expect(throws: SegmentLogError.self) { try follower.appendAsFollower(batches, now: 0) }
+            try follower.truncate(to: 3, now: 0)
+            #expect(follower.leaderEpochs.entries == [.init(epoch: 1, startOffset: 0)])
+            #expect(try follower.appendAsFollower(batches, now: 0) == 5)
+            #expect(follower.leaderEpochs.latestEpoch == 2)
+        }
+    }
+
     @Test func restartingAtTheLeadersLogStartEmptiesTheLog() throws {
         try withTemporaryDirectory { directory in
             let log = try openLog(directory)

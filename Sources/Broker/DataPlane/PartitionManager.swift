@@ -59,6 +59,8 @@ package final class PartitionManager: Sendable {
         var zkVersion: Int32
         var controllerEpoch: Int32
         var recovering: Bool
+        /// Whether the pending ISR change is being written now.
+        var writing = false
         /// The first leader epoch of this broker's unbroken leadership: epochs bumped while it kept
         /// leading (the controller took a follower out of the ISR) keep what was appended before.
         var leadingSince: LeaderEpoch
@@ -350,23 +352,31 @@ package final class PartitionManager: Sendable {
         if update.proposeISR != nil { isrProposalsInput.yield(partition) }
     }
 
-    /// Proposes removing followers that have not caught up for `replica.lag.time.max.ms`.
+    /// Proposes removing followers that have not caught up for `replica.lag.time.max.ms`, and writes
+    /// again ISR changes whose last write had no known outcome.
     private func checkFollowerLag() {
         let now = Self.nowMilliseconds()
-        let updates = state.withLock { state in
-            state.leaders.keys.map { partition -> (TopicPartition, PartitionReplication.Update) in
+        let (updates, unwritten) = state.withLock { state in
+            let unwritten = state.leaders.filter { $0.value.replication.pending != nil && !$0.value.writing }.keys
+            let updates = state.leaders.keys.map { partition -> (TopicPartition, PartitionReplication.Update) in
                 let update = state.leaders[partition]!.replication.checkLag(nowMs: now)
                 return (partition, update)
             }
+            return (updates, Array(unwritten))
         }
         for (partition, update) in updates { apply(update, to: partition) }
+        // ISR changes whose write had no known outcome are written again.
+        for partition in unwritten { isrProposalsInput.yield(partition) }
     }
 
     /// Writes the pending ISR change of `partition` to its state znode and commits or drops it.
     private func writeProposedISR(_ partition: TopicPartition) async {
         guard
             let (change, proposed, version) = state.withLock({ state -> (PartitionReplication.PendingChange, PartitionState, Int32)? in
-                guard let leader = state.leaders[partition], let change = leader.replication.pending else { return nil }
+                guard var leader = state.leaders[partition], let change = leader.replication.pending, !leader.writing
+                else { return nil }
+                leader.writing = true
+                state.leaders[partition] = leader
                 let proposed = PartitionState(
                     leader: brokerID, leaderEpoch: leader.replication.leaderEpoch.rawValue, isr: change.isr,
                     controllerEpoch: leader.controllerEpoch, recovering: leader.recovering)
@@ -378,12 +388,19 @@ package final class PartitionManager: Sendable {
             guard var leader = state.leaders[partition], leader.replication.pending == change,
                 leader.replication.leaderEpoch.rawValue == proposed.leaderEpoch
             else { return nil }
+            leader.writing = false
             defer { state.leaders[partition] = leader }
-            if case .written(let newVersion) = result {
+            switch result {
+            case .written(let newVersion):
                 leader.zkVersion = newVersion
                 return leader.replication.isrChangeCommitted()
+            case .conflict:
+                leader.replication.isrChangeFailed()
+            case .failed:
+                // Unknown whether it was written: it stays pending (the high watermark counts the larger
+                // ISR either way) and is written again at the next lag check.
+                break
             }
-            leader.replication.isrChangeFailed()
             return nil
         }
         var metadata = partition.logMetadata([
@@ -461,9 +478,10 @@ package final class PartitionManager: Sendable {
             let decision = FollowerTruncation.decide(
                 epochs: log.leaderEpochs, logEndOffset: log.logEndOffset, highWatermark: log.highWatermark,
                 answer: answer)
-            if decision.truncateTo < log.logEndOffset {
-                let before = log.logEndOffset
-                try log.truncate(to: decision.truncateTo, now: now)
+            let before = log.logEndOffset
+            // Also at the log end: an empty epoch of its own leadership may have to leave the cache.
+            try log.truncate(to: decision.truncateTo, now: now)
+            if log.logEndOffset < before {
                 logger.info(
                     "follower log truncated to the leader's",
                     metadata: partition.logMetadata([
