@@ -68,7 +68,8 @@ let package = Package(
         .target(
             name: "SimulationKit",
             dependencies: [
-                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", "Broker", "SegmentLog",
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
@@ -223,7 +224,8 @@ let package = Package(
         ),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"], swiftSettings: strictSettings),
         .testTarget(
-            name: "SimulationTests", dependencies: ["SimulationKit", "Consensus"], swiftSettings: strictSettings),
+            name: "SimulationTests", dependencies: ["SimulationKit", "Consensus", "Broker", "SegmentLog"],
+            swiftSettings: strictSettings),
         .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore"], swiftSettings: strictSettings),
         .testTarget(name: "KeeperStorageTests", dependencies: ["KeeperStorage"], swiftSettings: strictSettings),
         .testTarget(

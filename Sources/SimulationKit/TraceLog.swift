@@ -13,24 +13,14 @@ struct TraceLog: Sendable {
         case note(String)
     }
 
-    private var records: [(time: Int64, record: Record)] = []
-    private var head = 0
-    let capacity: Int
+    private var ring: TraceRing<Record>
 
-    init(capacity: Int) { self.capacity = capacity }
+    init(capacity: Int) { ring = TraceRing(capacity: capacity) }
 
-    mutating func append(_ time: Int64, _ record: Record) {
-        if records.count < capacity {
-            records.append((time, record))
-        } else {
-            records[head] = (time, record)
-            head = (head + 1) % capacity
-        }
-    }
+    mutating func append(_ time: Int64, _ record: Record) { ring.append(time, record) }
 
     func formatted() -> String {
-        let ordered = Array(records[head...] + records[..<head])
-        return ordered.map { "  [\($0.time)] \(Self.describe($0.record))" }.joined(separator: "\n")
+        ring.ordered.map { "  [\($0.time)] \(Self.describe($0.record))" }.joined(separator: "\n")
     }
 
     private static func describe(_ record: Record) -> String {
