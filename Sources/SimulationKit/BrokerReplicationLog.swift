@@ -73,7 +73,11 @@ package struct SimulatedPartitionLog: Hashable, Sendable {
 
     /// `PartitionLog.truncate(to:)`: drops the records at and after `offset`.
     mutating func truncate(to offset: LogOffset) {
-        guard offset < logEndOffset else { return }
+        guard offset < logEndOffset else {
+            // `PartitionLog.truncate`: an empty epoch of its own leadership leaves the cache.
+            epochs.truncateFromEnd(logEndOffset)
+            return
+        }
         records.removeLast(records.count - Int(max(offset.rawValue, 0)))
         highWatermark = min(highWatermark, logEndOffset)
         epochs.truncateFromEnd(logEndOffset)

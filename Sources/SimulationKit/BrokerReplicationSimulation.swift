@@ -91,6 +91,8 @@ package struct BrokerReplicationSimulation: Sendable {
         var replication: PartitionReplication
         var zkVersion: Int32
         var controllerEpoch: Int32
+        /// `PartitionManager.LeaderState.writing`: the pending ISR change is being written.
+        var writing = false
     }
 
     /// The follower side (`ReplicaFetcher`'s session for the partition).
@@ -375,8 +377,11 @@ package struct BrokerReplicationSimulation: Sendable {
         case .lagCheck:
             schedule(.broker(id, incarnation: incarnation, .lagCheck), after: max(options.replicaLagTimeMaxMs / 2, 10))
             guard brokers[k].process!.leader != nil else { return }
+            // An ISR change whose write had no known outcome is written again (`checkFollowerLag`).
+            let unwritten = brokers[k].process!.leader!.replication.pending != nil && !brokers[k].process!.leader!.writing
             let update = brokers[k].process!.leader!.replication.checkLag(nowMs: now)
             apply(update, k)
+            if unwritten { writeProposedISR(k) }
         case .checkpoint:
             schedule(.broker(id, incarnation: incarnation, .checkpoint), after: options.checkpointIntervalMs)
             if let leader = brokers[k].process!.leader {
@@ -511,16 +516,24 @@ package struct BrokerReplicationSimulation: Sendable {
     private mutating func isrWriteArrives(_ write: ISRWrite) {
         let k = index(write.broker)
         let result: BrokerServer.ISRWriteResult
+        // `BrokerServer.writeISR`: a refused or unanswered write is read back; only when the ensemble
+        // cannot be reached at all does the outcome stay unknown (`.failed`).
+        func readBack() -> BrokerServer.ISRWriteResult {
+            znode == write.proposed ? .written(version: znodeVersion) : .conflict
+        }
         if brokers[k].session != write.session || brokers[k].cutFromZooKeeper {
             result = .failed("session expired")
         } else if write.version != znodeVersion {
             trace.append(now, .conflict(writer: "b\(write.broker)", expected: write.version, actual: znodeVersion))
-            result = .conflict
+            result = readBack()
         } else {
             writeZnode(write.proposed, writer: "b\(write.broker)")
-            result =
-                random.chance(perMille: ambiguousISRWritePerMille)
-                ? .failed("connection loss after the write") : .written(version: znodeVersion)
+            if random.chance(perMille: ambiguousISRWritePerMille) {
+                // The answer is lost; so, half the time, is the read-back.
+                result = random.chance(perMille: 500) ? .failed("connection loss after the write") : readBack()
+            } else {
+                result = .written(version: znodeVersion)
+            }
         }
         schedule(
             .broker(write.broker, incarnation: write.incarnation, .isrWriteResult(write, result)),
@@ -635,7 +648,10 @@ package struct BrokerReplicationSimulation: Sendable {
 
     /// `PartitionManager.writeProposedISR`: the pending change, at the version this leader knows.
     private mutating func writeProposedISR(_ k: Int) {
-        guard let leader = brokers[k].process!.leader, let change = leader.replication.pending else { return }
+        guard let leader = brokers[k].process!.leader, let change = leader.replication.pending, !leader.writing else {
+            return
+        }
+        brokers[k].process!.leader!.writing = true
         let id = brokers[k].id
         let write = ISRWrite(
             broker: id, incarnation: brokers[k].incarnation, session: brokers[k].session ?? 0,
@@ -650,6 +666,7 @@ package struct BrokerReplicationSimulation: Sendable {
         guard let leader = brokers[k].process!.leader, leader.replication.pending == write.change,
             leader.replication.leaderEpoch.rawValue == write.proposed.leaderEpoch
         else { return }
+        brokers[k].process!.leader!.writing = false
         switch result {
         case .written(let version):
             brokers[k].process!.leader!.zkVersion = version
@@ -658,10 +675,13 @@ package struct BrokerReplicationSimulation: Sendable {
             trace.append(now, .isrResult(brokers[k].id, "committed: isr \(write.change.isr)"))
             apply(update, k)
             resolveParkedProduces(k)
-        case .conflict, .failed:
+        case .conflict:
             isrConflicts += 1
             brokers[k].process!.leader!.replication.isrChangeFailed()
             trace.append(now, .isrResult(brokers[k].id, "failed: \(result)"))
+        case .failed:
+            // Unknown outcome: stays pending, written again at the next lag check.
+            trace.append(now, .isrResult(brokers[k].id, "unknown: \(result)"))
         }
     }
 
@@ -867,8 +887,9 @@ package struct BrokerReplicationSimulation: Sendable {
         let before = brokers[k].log.logEndOffset
         truncations += 1
         if !decision.completed { incompleteTruncations += 1 }
-        if decision.truncateTo < before {
-            brokers[k].log.truncate(to: decision.truncateTo)
+        // `PartitionManager.truncateFollower` truncates also at the log end (the epoch cache).
+        brokers[k].log.truncate(to: decision.truncateTo)
+        if brokers[k].log.logEndOffset < before {
             checker.observeTruncated(brokers[k].id, to: brokers[k].log.logEndOffset)
         }
         trace.append(
