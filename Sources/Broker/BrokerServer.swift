@@ -483,24 +483,48 @@ package final class BrokerServer: Service, Sendable {
     }
 
     /// Runs the controller's actions in order; true if it wrote something and nothing failed.
+    /// Fenced writes coalesced into one multi: consecutive `.write`s behind the same epoch check (a
+    /// failover's elections, hundreds of partition states) go to the ensemble as one request of up to
+    /// this many ops, each all-or-nothing as before; their notes are logged once they are written.
+    static let maxOpsPerMulti = 200
+
     private func execute(
         _ actions: [ControllerStateMachine.Action], controller: inout ControllerStateMachine, session: ZooKeeperClient,
         logger: Logger
     ) async throws -> Bool {
         var wrote = false
+        var batch: [Op] = []
+        var batchNotes: [ControllerStateMachine.Action] = []
+        /// Writes the pending batch; false when it failed (the controller has been told).
+        func flush() async throws -> Bool {
+            guard !batch.isEmpty else { return true }
+            let ops = batch
+            let notes = batchNotes
+            batch = []
+            batchNotes = []
+            let results = try await session.multi(ops)
+            guard results.firstError == nil else {
+                for follow in controller.writeFailed(ops, results: results) { log(follow, logger: logger) }
+                return false
+            }
+            for note in notes { log(note, logger: logger) }
+            wrote = true
+            return true
+        }
         for action in actions {
             guard controller.isActive else { return false }
             switch action {
             case .note:
-                log(action, logger: logger)
+                if batch.isEmpty { log(action, logger: logger) } else { batchNotes.append(action) }
             case .write(let ops):
-                let results = try await session.multi(ops)
-                guard results.firstError == nil else {
-                    for follow in controller.writeFailed(ops, results: results) { log(follow, logger: logger) }
-                    return false
+                if let check = ops.first, batch.first == check, batch.count + ops.count - 1 <= Self.maxOpsPerMulti {
+                    batch += ops.dropFirst()
+                } else {
+                    guard try await flush() else { return false }
+                    batch = ops
                 }
-                wrote = true
             case .createIfAbsent(let creates, let check):
+                guard try await flush() else { return false }
                 for create in creates {
                     let ops = [check, create]
                     let results = try await session.multi(ops)
@@ -511,12 +535,14 @@ package final class BrokerServer: Service, Sendable {
                 }
                 wrote = true
             case .deleteRecursive(let path, let check):
+                guard try await flush() else { return false }
                 guard try await deleteRecursive(path, check: check, controller: &controller, session: session, logger: logger) else {
                     return false
                 }
                 wrote = true
             }
         }
+        guard try await flush() else { return false }
         return wrote
     }
 
