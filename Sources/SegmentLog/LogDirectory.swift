@@ -138,11 +138,26 @@ package final class LogDirectory {
         try writeCheckpoints()
     }
 
+    /// The three root checkpoints as (path, text), to write with `writeCheckpointFiles` after the
+    /// directory's lock is released (their fsyncs can wait on the disk for a while under load).
+    package func checkpointFiles() -> [(path: String, text: String)] {
+        [
+            (OffsetCheckpoint.recoveryPointFileName, \PartitionLog.recoveryPoint),
+            (OffsetCheckpoint.highWatermarkFileName, \PartitionLog.highWatermark),
+            (OffsetCheckpoint.logStartOffsetFileName, \PartitionLog.logStartOffset),
+        ].map { name, offset in
+            (path + "/" + name, OffsetCheckpoint.render(logs.mapValues { $0[keyPath: offset] }))
+        }
+    }
+
+    /// Writes checkpoint files from `checkpointFiles`, each atomically. One writer at a time.
+    package static func writeCheckpointFiles(_ files: [(path: String, text: String)]) throws {
+        for file in files { try FileSystem.writeTextAtomically(file.text, to: file.path) }
+    }
+
     /// Writes the three root checkpoints from the open logs, each atomically.
     package func writeCheckpoints() throws {
-        try writeCheckpoint(OffsetCheckpoint.recoveryPointFileName, \.recoveryPoint)
-        try writeCheckpoint(OffsetCheckpoint.highWatermarkFileName, \.highWatermark)
-        try writeCheckpoint(OffsetCheckpoint.logStartOffsetFileName, \.logStartOffset)
+        try Self.writeCheckpointFiles(checkpointFiles())
     }
 
     /// Clean shutdown: flush every log to its end, write the checkpoints, close the logs, and leave
@@ -163,8 +178,4 @@ package final class LogDirectory {
         return try OffsetCheckpoint.parse(text, path: path + "/" + name)
     }
 
-    private func writeCheckpoint(_ name: String, _ offset: KeyPath<PartitionLog, LogOffset>) throws {
-        let offsets = logs.mapValues { $0[keyPath: offset] }
-        try FileSystem.writeTextAtomically(OffsetCheckpoint.render(offsets), to: path + "/" + name)
-    }
 }

@@ -280,6 +280,18 @@ final class LogSegment {
         try timeIndexFile.sync()
     }
 
+    /// Duplicates of the segment's three descriptors, to fsync outside the log's lock.
+    func duplicateDescriptors() throws -> [Int32] {
+        var descriptors: [Int32] = []
+        do {
+            for file in [log, indexFile, timeIndexFile] { descriptors.append(try file.duplicateDescriptor()) }
+        } catch {
+            for descriptor in descriptors { _ = closeDescriptor(descriptor) }
+            throw error
+        }
+        return descriptors
+    }
+
     /// Closes the files after trimming the indexes, so a clean restart trusts them.
     func close() throws {
         if isActive {

@@ -79,6 +79,8 @@ package final class PartitionLog {
     package private(set) var recoveryPoint: LogOffset
     /// Epoch → start offset, persisted as `leader-epoch-checkpoint` on every change.
     package private(set) var leaderEpochs: LeaderEpochCache
+    /// Counts truncations, so a flush planned before one does not vouch for what came after.
+    private var truncations = 0
 
     private var active: LogSegment { segments[segments.count - 1] }
     private var leaderEpochPath: String { directory + "/" + LeaderEpochCache.fileName }
@@ -354,6 +356,7 @@ package final class PartitionLog {
     /// is emptied and restarts at `offset`. The leader-epoch cache, high watermark and recovery point
     /// follow the new end.
     package func truncate(to offset: LogOffset, now: Int64) throws {
+        truncations += 1
         guard offset < logEndOffset else {
             // Nothing to cut, but an epoch this broker started as leader without appending to it starts
             // at the log end and contradicts the new leader's log: it goes (Kafka's `UnifiedLog.truncateTo`).
@@ -379,6 +382,7 @@ package final class PartitionLog {
     /// Empties the log and restarts it at `offset` (a follower whose fetch offset fell below the
     /// leader's log start: Kafka's `truncateFullyAndStartAt`).
     package func truncateFullyAndStart(at offset: LogOffset, now: Int64) throws {
+        truncations += 1
         for segment in segments { try segment.delete() }
         segments = [try LogSegment(creatingIn: directory, baseOffset: offset.rawValue, config: config, now: now)]
         logStartOffset = offset
@@ -389,6 +393,44 @@ package final class PartitionLog {
     }
 
     // MARK: - Durability and retention
+
+    /// A flush to be done without holding the log (`flushPlan`, `FileSystem.syncAndClose`, then
+    /// `flushed`): appends and reads go on while the disk catches up.
+    package struct FlushPlan: Sendable {
+        package var target: LogOffset
+        /// Duplicated descriptors of the segments to fsync; `FileSystem.syncAndClose` closes them.
+        package var descriptors: [Int32]
+        fileprivate var truncations: Int
+
+        /// fsyncs and closes the descriptors (all closed even when one fsync fails).
+        package func syncAndClose() throws {
+            try FileSystem.syncAndClose(descriptors)
+        }
+    }
+
+    /// What `flush(upTo:)` would fsync, as duplicated descriptors; nil when nothing is to be flushed.
+    package func flushPlan(upTo offset: LogOffset) throws -> FlushPlan? {
+        let target = min(offset, logEndOffset)
+        guard target > recoveryPoint else { return nil }
+        var descriptors: [Int32] = []
+        do {
+            for segment in segments
+            where segment.nextOffset > recoveryPoint.rawValue && segment.baseOffset < target.rawValue {
+                descriptors += try segment.duplicateDescriptors()
+            }
+        } catch {
+            for descriptor in descriptors { _ = closeDescriptor(descriptor) }
+            throw error
+        }
+        return FlushPlan(target: target, descriptors: descriptors, truncations: truncations)
+    }
+
+    /// The plan's descriptors were fsynced: the recovery point moves to its target, unless the log was
+    /// truncated meanwhile (offsets below the target may now hold records written after the fsync).
+    package func flushed(_ plan: FlushPlan) {
+        guard plan.truncations == truncations else { return }
+        recoveryPoint = max(recoveryPoint, min(plan.target, logEndOffset))
+    }
 
     /// fsyncs the segments holding offsets between the recovery point and `offset` (clamped to the
     /// log end offset) and advances the recovery point there.

@@ -113,6 +113,29 @@ import Testing
         }
     }
 
+    /// A flush planned under the lock and fsynced outside it moves the recovery point, unless the log
+    /// was truncated in between.
+    @Test func aFlushPlanMovesTheRecoveryPointUnlessTheLogWasTruncatedMeanwhile() throws {
+        try withTemporaryDirectory { directory in
+            let log = try openLog(directory)
+            _ = try log.append(try produceBatch(records: 4), leaderEpoch: 0, now: 0)
+            let plan = try #require(try log.flushPlan(upTo: log.logEndOffset))
+            #expect(plan.target == 4 && plan.descriptors.count == 3)
+            _ = try log.append(try produceBatch(records: 2), leaderEpoch: 0, now: 0)
+            try plan.syncAndClose()
+            log.flushed(plan)
+            #expect(log.recoveryPoint == 4)
+            #expect(try log.flushPlan(upTo: 4) == nil)
+
+            let second = try #require(try log.flushPlan(upTo: log.logEndOffset))
+            try log.truncate(to: 5, now: 0)
+            _ = try log.append(try produceBatch(records: 3), leaderEpoch: 1, now: 0)
+            try second.syncAndClose()
+            log.flushed(second)
+            #expect(log.recoveryPoint == 4)
+        }
+    }
+
     @Test func restartingAtTheLeadersLogStartEmptiesTheLog() throws {
         try withTemporaryDirectory { directory in
             let log = try openLog(directory)

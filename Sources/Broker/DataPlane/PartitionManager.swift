@@ -816,21 +816,38 @@ package final class PartitionManager: Sendable {
         }
     }
 
+    /// Every 5 s the root checkpoints, and every 60 s a flush that advances the recovery points. Only
+    /// the planning holds a directory's lock: the fsyncs and the checkpoint files are written after it
+    /// is released, so appends and fetches do not wait for the disk.
     private func writeCheckpoints(flush: Bool) async {
         for directory in directories {
             do {
-                        try await threadPool.runIfActive {
-                    try directory.withLock { directory in
+                try await threadPool.runIfActive {
+                    let plans = try directory.withLock { directory -> [(TopicPartition, PartitionLog.FlushPlan)] in
+                        guard flush else { return [] }
+                        return try directory.topicPartitions.compactMap { partition in
+                            let log = directory.log(for: partition)!
+                            return try log.flushPlan(upTo: log.logEndOffset).map { (partition, $0) }
+                        }
+                    }
+                    var synced: [(TopicPartition, PartitionLog.FlushPlan)] = []
+                    var failure: (any Error)?
+                    for (partition, plan) in plans {
+                        do {
+                            try plan.syncAndClose()
+                            synced.append((partition, plan))
+                        } catch {
+                            failure = failure ?? error
+                        }
+                    }
+                    let files = try directory.withLock { directory in
+                        for (partition, plan) in synced { directory.log(for: partition)?.flushed(plan) }
                         let marks = self.state.withLock { $0.leaders.mapValues(\.replication.highWatermark) }
                         for (partition, mark) in marks { directory.log(for: partition)?.updateHighWatermark(mark) }
-                        if flush {
-                            for partition in directory.topicPartitions {
-                                let log = directory.log(for: partition)!
-                                try log.flush(upTo: log.logEndOffset)
-                            }
-                        }
-                        try directory.writeCheckpoints()
+                        return directory.checkpointFiles()
                     }
+                    try LogDirectory.writeCheckpointFiles(files)
+                    if let failure { throw failure }
                 }
             } catch {
                 logger.error(

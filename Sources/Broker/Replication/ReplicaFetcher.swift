@@ -271,7 +271,8 @@ package final class ReplicaFetcherManager: Sendable {
                         "cannot append what the leader sent", metadata: partition.logMetadata(["error": "\(error)"]))
                 }
             case .offsetOutOfRange:
-                if data.logStartOffset > fetchOffset.rawValue {
+                // The leader's log start is input from the network: a value no log can hold is ignored.
+                if data.logStartOffset > fetchOffset.rawValue, data.logStartOffset <= LogOffset.largest.rawValue {
                     do {
                         _ = try await partitions.restartFollower(
                             partition, following: following, at: LogOffset(data.logStartOffset))

@@ -50,6 +50,19 @@ enum FileSystem {
         guard rmdir(path) == 0 || errno == ENOENT else { throw .io(path: path, operation: "rmdir", errno: errno) }
     }
 
+    /// fsyncs and closes descriptors from `PosixFile.duplicateDescriptor`, closing all of them even when
+    /// one fsync fails; throws the first failure.
+    package static func syncAndClose(_ descriptors: [Int32]) throws(SegmentLogError) {
+        var failure: SegmentLogError?
+        for descriptor in descriptors {
+            if fsync(descriptor) != 0, failure == nil {
+                failure = .io(path: "fd \(descriptor)", operation: "fsync", errno: errno)
+            }
+            _ = closeDescriptor(descriptor)
+        }
+        if let failure { throw failure }
+    }
+
     /// fsyncs a directory so that creations, renames and deletions in it are durable.
     static func syncDirectory(_ path: String) throws(SegmentLogError) {
         let descriptor = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)

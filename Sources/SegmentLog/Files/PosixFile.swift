@@ -73,6 +73,14 @@ final class PosixFile {
         guard fsync(descriptor) == 0 else { throw .io(path: path, operation: "fsync", errno: errno) }
     }
 
+    /// A second descriptor of the same open file, to fsync it without holding the log: the caller
+    /// closes it (`FileSystem.syncAndClose`).
+    func duplicateDescriptor() throws(SegmentLogError) -> Int32 {
+        let copy = dup(descriptor)
+        guard copy >= 0 else { throw .io(path: path, operation: "dup", errno: errno) }
+        return copy
+    }
+
     func close() throws(SegmentLogError) {
         guard descriptor >= 0 else { return }
         let result = closeDescriptor(descriptor)
