@@ -554,6 +554,7 @@ package final class PartitionManager: Sendable {
                 guard var leader = state.leaders[partition], leader.replication.leaderEpoch.rawValue == info.leaderEpoch
                 else { continue }
                 leader.zkVersion = max(leader.zkVersion, info.partitionEpoch)
+                leader.replication.replicasAssigned(info.replicas)
                 state.leaders[partition] = leader
             }
             let startLeading = led.values.filter { info in
