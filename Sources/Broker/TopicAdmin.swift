@@ -347,7 +347,7 @@ package struct TopicAdmin {
         var current: [TopicPartition: [BrokerID]] = [:]
         for (partition, replicas) in targets.sorted(by: { $0.key < $1.key }) {
             guard let existing = snapshot.topics[partition.topic]?.assignment.partitions[partition.partition] else {
-                throw Failure.topicNotFound(partition.description)
+                throw Failure.invalidReplicaAssignment("The proposed assignment contains non-existent partitions: \(partition)")
             }
             let unknown = replicas.filter { snapshot.brokers[$0] == nil }
             guard unknown.isEmpty else {

@@ -37,7 +37,7 @@ def _records_on_disk(broker, topic):
 
 
 @pytest.mark.timeout(120)
-def test_reassignment_under_load_moves_the_partition_and_loses_nothing(cluster_factory):
+def test_reassignment_under_load_moves_the_partition_and_loses_nothing(cluster_factory, tmp_path):
     c = cluster_factory("reassign", extra_config=["auto.leader.rebalance.enable=false"])
     c.wait_listening()
     topic = unique("moved")
@@ -45,6 +45,11 @@ def test_reassignment_under_load_moves_the_partition_and_loses_nothing(cluster_f
     c.wait(lambda: sorted(c.partition_state(topic, 0)["isr"]) == [1, 2], 30, "ISR [1, 2]")
     assert c.partition_state(topic, 0)["leader"] == 1
     b1, b3 = c.broker(1), c.broker(3)
+    status, out = c.topics("reassign", "--topic", topic, "--partition", "5", "--replicas", "2", check=False)
+    assert status == 1 and "non-existent partitions: %s-5" % topic in out, out
+    status, out = c.topics("reassign", "--topic", topic, "--partition", "0", "--replicas", "2,9", check=False)
+    assert status == 1 and "non-existent brokerIDs: 9" in out, out
+    assert c.zk.exists("/admin/reassign_partitions") is None
 
     with Load(c, topic, 1) as load:
         c.wait(lambda: len(load.acks) >= 2000, 60, "2,000 acknowledgements before the reassignment")
@@ -88,7 +93,9 @@ def test_reassignment_under_load_moves_the_partition_and_loses_nothing(cluster_f
     twice = [k for k, n in Counter((p, o) for p, o, _ in load.acks).items() if n > 1]
     assert not twice, twice[:3]
 
-    status, out = c.topics("reassign", "--topic", topic, "--partition", "0", "--replicas", "2,3", "--verify")
+    plan = tmp_path / "plan.json"
+    plan.write_text('{"version":1,"partitions":[{"topic":"%s","partition":0,"replicas":[2,3]}]}' % topic)
+    status, out = c.topics("reassign", "--reassignment-json-file", str(plan), "--verify")
     assert "Reassignment of partition %s-0 is complete." % topic in out, out
     assert not os.path.exists(_replica_dir(b1, topic))
 
