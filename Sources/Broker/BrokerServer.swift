@@ -593,12 +593,34 @@ package final class BrokerServer: Service, Sendable {
             logger.info("topic deletion request removed", metadata: ["kafka.topic": "\(topic)", "reason": "\(reason)"])
         case .writeConflict(let path, let code):
             logger.debug("controller write conflicted; re-reading", metadata: ["path": "\(path)", "code": "\(code)"])
+        case .reassignmentStarted(let partition, let replicas, let adding, let removing):
+            logger.info(
+                "partition reassignment started",
+                metadata: [
+                    "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
+                    "replicas": "\(Self.list(replicas))", "adding": "\(Self.list(adding))", "removing": "\(Self.list(removing))",
+                ])
+        case .reassignmentCompleted(let partition, let replicas, let leader):
+            logger.info(
+                "partition reassignment completed",
+                metadata: [
+                    "kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)",
+                    "replicas": "\(Self.list(replicas))", "leader": "\(leader)",
+                ])
+        case .reassignmentDropped(let partition, let reason):
+            logger.warning(
+                "partition reassignment dropped",
+                metadata: ["kafka.topic": "\(partition.topic)", "kafka.partition": "\(partition.partition)", "reason": "\(reason)"])
+        case .reassignmentRequestDeleted(let reason):
+            logger.info("partition reassignment request deleted", metadata: ["reason": "\(reason)"])
         case .writeNotAuthorized(let path):
             logger.warning(
                 "controller write refused by the node's acl (NOAUTH)",
                 metadata: ["path": "\(path)", "zk.auth_user": "\(configuration.zookeeperDigest?.user ?? "none")"])
         }
     }
+
+    private static func list(_ ids: [BrokerID]) -> String { ids.map(\.description).joined(separator: ",") }
 
     private static func partitionMetadata(
         _ partition: TopicPartition, leader: BrokerID, epoch: Int32, isr: [BrokerID], reason: String

@@ -4,7 +4,8 @@ import SegmentLog
 
 /// Reads a `ClusterSnapshot` from the ensemble, leaving watches so that any change to what it read
 /// fires an event: children of `/brokers/ids`, `/brokers/topics` and `/admin/delete_topics`, the data
-/// of every topic and partition state node (an exists watch on missing state nodes), and `/controller`.
+/// of `/admin/preferred_replica_election`, `/admin/reassign_partitions` and every topic and partition
+/// state node (an exists watch on missing nodes), and `/controller`.
 ///
 /// A full read per change is O(partitions) requests, where Kafka's controller reads incrementally;
 /// fine for the cluster sizes Paddock targets, and it makes every decision start from a consistent view.
@@ -39,6 +40,10 @@ package struct ClusterReader {
         if case let (data, _)? = try await client.dataIfExists(ZkPaths.preferredReplicaElection, watch: watch) {
             snapshot.preferredReplicaElection =
                 decode(&snapshot) { () throws(ZkDataError) in try PreferredReplicaElectionPayload.decode(data) } ?? []
+        }
+        if case let (data, stat)? = try await client.dataIfExists(ZkPaths.reassignPartitions, watch: watch) {
+            let targets = decode(&snapshot) { () throws(ZkDataError) in try PartitionReassignmentPayload.decode(data) }
+            snapshot.partitionReassignment = .init(targets: targets ?? [:], version: stat.version)
         }
         // Not watched: every ISR change also changes a watched state znode.
         snapshot.isrChangeNotifications = try await client.childrenIfExists(ZkPaths.isrChangeNotification).sorted()

@@ -48,6 +48,18 @@ package struct ClusterSnapshot: Hashable, Sendable {
         }
     }
 
+    /// The `/admin/reassign_partitions` znode: what it asks and its data version (for version-checked
+    /// rewrites as partitions finish).
+    package struct PartitionReassignmentRequest: Hashable, Sendable {
+        package var targets: [TopicPartition: [BrokerID]]
+        package var version: Int32
+
+        package init(targets: [TopicPartition: [BrokerID]], version: Int32) {
+            self.targets = targets
+            self.version = version
+        }
+    }
+
     package var brokers: [BrokerID: LiveBroker] = [:]
     package var topics: [String: Topic] = [:]
     package var partitionStates: [TopicPartition: VersionedState] = [:]
@@ -55,6 +67,9 @@ package struct ClusterSnapshot: Hashable, Sendable {
     package var isrChangeNotifications: [String] = []
     /// The partitions `/admin/preferred_replica_election` names; nil when it does not exist.
     package var preferredReplicaElection: Set<TopicPartition>?
+    /// `/admin/reassign_partitions`: target replicas by partition and the znode's data version; nil when
+    /// it does not exist, no targets when it could not be decoded (the controller deletes it then).
+    package var partitionReassignment: PartitionReassignmentRequest?
     /// Topics whose config overrides `unclean.leader.election.enable`.
     package var uncleanLeaderElection: [String: Bool] = [:]
     /// Children of `/admin/delete_topics`.

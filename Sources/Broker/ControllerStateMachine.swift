@@ -19,6 +19,9 @@ package import SegmentLog
 /// 5. Topics whose znode has no partitions get `num.partitions` × `default.replication.factor`.
 /// 6. Partitions without a state znode get their initial state; partitions whose leader or ISR
 ///    names dead brokers are re-elected (`PartitionLeaderElection.reconcile`).
+/// 7. Partition reassignments (`/admin/reassign_partitions`, and those in progress in topic znodes)
+///    take their next step (`PartitionReassignment`), one fenced multi per topic; finished and
+///    unknown partitions leave the request, which is deleted once empty.
 ///
 /// Unlike Kafka there are no LeaderAndIsr/UpdateMetadata RPCs: brokers learn states from the ensemble.
 package struct ControllerStateMachine {
@@ -72,6 +75,14 @@ package struct ControllerStateMachine {
         /// The ensemble refused a write for want of permission (NOAUTH): the node's ACL names another
         /// identity. Not a race that re-reading resolves, so it is worth a warning.
         case writeNotAuthorized(path: String)
+        /// Phase 1 of a reassignment: the new replicas were added to the partition's replica list.
+        case reassignmentStarted(TopicPartition, replicas: [BrokerID], adding: [BrokerID], removing: [BrokerID])
+        /// Phase 2: the partition's replicas are the target, led by `leader`.
+        case reassignmentCompleted(TopicPartition, replicas: [BrokerID], leader: BrokerID)
+        /// A partition the request names cannot be reassigned (unknown, or its topic is being deleted).
+        case reassignmentDropped(TopicPartition, reason: String)
+        /// `/admin/reassign_partitions` was deleted: nothing left in it, or unreadable.
+        case reassignmentRequestDeleted(reason: String)
     }
 
     /// What the driver does.
@@ -214,13 +225,25 @@ package struct ControllerStateMachine {
         }
         let context = ReconcileContext(
             live: live, stopping: Set(stopping.keys), preferred: preferred, epoch: epoch, check: check)
+        let (reassigning, dropped) = Self.reassignmentTargets(snapshot)
+        for (partition, reason) in dropped { actions.append(.note(.reassignmentDropped(partition, reason: reason))) }
+        var reassigned: Set<TopicPartition> = []
         for name in snapshot.topics.keys.sorted() where !snapshot.pendingDeletions.contains(name) {
             guard let topic = snapshot.topics[name] else { continue }
             if topic.assignment.partitions.isEmpty {
                 actions += assignReplicas(name, topic, live: snapshot.liveBrokerIDs, check: check, random: &random)
                 continue
             }
-            actions += reconcilePartitions(name, topic.assignment, snapshot: snapshot, context: context)
+            var written: Set<TopicPartition> = []
+            actions += reconcilePartitions(name, topic.assignment, snapshot: snapshot, context: context, written: &written)
+            if let targets = reassigning[name] {
+                actions += reassignPartitions(
+                    name, topic, targets: targets, snapshot: snapshot, context: context, skipping: written,
+                    done: &reassigned)
+            }
+        }
+        if let request = snapshot.partitionReassignment {
+            actions += updateReassignmentRequest(request, done: reassigned, dropped: Set(dropped.map(\.0)), check: check)
         }
         if snapshot.preferredReplicaElection != nil {
             // Done with the request (Kafka deletes it once its elections are written).
@@ -282,8 +305,11 @@ package struct ControllerStateMachine {
         return result
     }
 
+    /// Reconciles each partition of a topic with the live brokers; `written` gets the partitions whose
+    /// state it writes.
     private mutating func reconcilePartitions(
-        _ name: String, _ assignment: TopicAssignment, snapshot: ClusterSnapshot, context: ReconcileContext
+        _ name: String, _ assignment: TopicAssignment, snapshot: ClusterSnapshot, context: ReconcileContext,
+        written: inout Set<TopicPartition>
     ) -> [Action] {
         let live = context.live
         let epoch = context.epoch
@@ -307,6 +333,7 @@ package struct ControllerStateMachine {
                     actions.append(.createIfAbsent(parents.map { create($0, data: []) }, epochCheck: check))
                     parentsCreated = true
                 }
+                written.insert(partition)
                 actions.append(.write([check, create(ZkPaths.partitionState(partition), data: initial.encode())]))
                 actions.append(.note(.partitionCreated(partition, leader: initial.leader, isr: initial.isr)))
                 reportedStuck.remove("partition:\(partition)")
@@ -333,6 +360,7 @@ package struct ControllerStateMachine {
                 change = nil
             }
             guard let (next, reason) = change else { continue }
+            written.insert(partition)
             actions.append(
                 .write([
                     check, .setData(path: ZkPaths.partitionState(partition), data: next.encode(), version: current.version),
@@ -340,6 +368,123 @@ package struct ControllerStateMachine {
             actions.append(.note(.leaderChanged(partition, next, reason)))
         }
         if isNew && created > 0 { actions.append(.note(.topicCreated(name, partitions: created))) }
+        return actions
+    }
+
+    // MARK: - Reassignment
+
+    /// The partitions to reassign, by topic and partition id, with their targets: those
+    /// `/admin/reassign_partitions` names, and those whose topic znode shows a reassignment in progress
+    /// that the request no longer names (its target: the replicas not being removed). Also the request's
+    /// partitions that cannot be reassigned, with the reason, sorted.
+    static func reassignmentTargets(
+        _ snapshot: ClusterSnapshot
+    ) -> (targets: [String: [Int32: [BrokerID]]], dropped: [(TopicPartition, String)]) {
+        var targets: [String: [Int32: [BrokerID]]] = [:]
+        var dropped: [(TopicPartition, String)] = []
+        for (name, topic) in snapshot.topics where !snapshot.pendingDeletions.contains(name) {
+            for (id, adding) in topic.assignment.addingReplicas where !adding.isEmpty {
+                guard let replicas = topic.assignment.partitions[id] else { continue }
+                let removing = topic.assignment.removingReplicas[id] ?? []
+                targets[name, default: [:]][id] = PartitionReassignment.target(
+                    of: .init(replicas: replicas, adding: adding, removing: removing))
+            }
+            for (id, removing) in topic.assignment.removingReplicas where !removing.isEmpty {
+                guard let replicas = topic.assignment.partitions[id], targets[name]?[id] == nil else { continue }
+                targets[name, default: [:]][id] = PartitionReassignment.target(
+                    of: .init(replicas: replicas, adding: [], removing: removing))
+            }
+        }
+        for (partition, target) in snapshot.partitionReassignment?.targets ?? [:] {
+            if snapshot.topics[partition.topic] == nil {
+                dropped.append((partition, "topic does not exist"))
+            } else if snapshot.pendingDeletions.contains(partition.topic) {
+                dropped.append((partition, "topic is being deleted"))
+            } else if snapshot.topics[partition.topic]?.assignment.partitions[partition.partition] == nil {
+                dropped.append((partition, "partition does not exist"))
+            } else {
+                targets[partition.topic, default: [:]][partition.partition] = target
+            }
+        }
+        return (targets, dropped.sorted { $0.0 < $1.0 })
+    }
+
+    /// The next reassignment step of each of a topic's partitions in `targets` (`PartitionReassignment.next`),
+    /// skipping those whose state was just written: one fenced multi with the version-checked topic znode
+    /// and the partitions' states. `done` gets the partitions that are complete, or will be once the
+    /// multi is written.
+    private func reassignPartitions(
+        _ name: String, _ topic: ClusterSnapshot.Topic, targets: [Int32: [BrokerID]], snapshot: ClusterSnapshot,
+        context: ReconcileContext, skipping: Set<TopicPartition>, done: inout Set<TopicPartition>
+    ) -> [Action] {
+        var actions: [Action] = []
+        var assignment = topic.assignment
+        var stateWrites: [Op] = []
+        var notes: [Note] = []
+        let leaders = context.live.subtracting(context.stopping)
+        for id in targets.keys.sorted() {
+            let partition = TopicPartition(name, id)
+            guard let target = targets[id], let replicas = assignment.partitions[id] else { continue }
+            let current = PartitionReassignment.Plan(
+                replicas: replicas, adding: assignment.addingReplicas[id] ?? [],
+                removing: assignment.removingReplicas[id] ?? [])
+            if PartitionReassignment.isComplete(current, target: target) {
+                done.insert(partition)
+                continue
+            }
+            guard !skipping.contains(partition), let state = snapshot.partitionStates[partition] else { continue }
+            let lists: PartitionReassignment.Plan
+            let next: PartitionState
+            switch PartitionReassignment.next(
+                current: current, target: target, state: state.state, live: leaders, controllerEpoch: context.epoch)
+            {
+            case .complete, .awaitingISR, .awaitingLeader:
+                continue
+            case .start(let plan, let state):
+                (lists, next) = (plan, state)
+                notes.append(.reassignmentStarted(partition, replicas: plan.replicas, adding: plan.adding, removing: plan.removing))
+            case .finish(let state):
+                (lists, next) = (.init(replicas: target, adding: [], removing: []), state)
+                notes.append(.reassignmentCompleted(partition, replicas: target, leader: state.leader))
+                done.insert(partition)
+            }
+            // Kafka writes only non-empty adding/removing lists.
+            assignment.partitions[id] = lists.replicas
+            assignment.addingReplicas[id] = lists.adding.isEmpty ? nil : lists.adding
+            assignment.removingReplicas[id] = lists.removing.isEmpty ? nil : lists.removing
+            stateWrites.append(.setData(path: ZkPaths.partitionState(partition), data: next.encode(), version: state.version))
+        }
+        guard !stateWrites.isEmpty else { return actions }
+        actions.append(
+            .write(
+                [context.check, .setData(path: ZkPaths.topic(name), data: assignment.encode(), version: topic.version)]
+                    + stateWrites))
+        actions += notes.map { .note($0) }
+        return actions
+    }
+
+    /// Removes the finished and dropped partitions from `/admin/reassign_partitions`, version-checked;
+    /// deletes it when nothing is left (also when it could not be read: it would block every later
+    /// request).
+    private func updateReassignmentRequest(
+        _ request: ClusterSnapshot.PartitionReassignmentRequest, done: Set<TopicPartition>, dropped: Set<TopicPartition>,
+        check: Op
+    ) -> [Action] {
+        var actions: [Action] = []
+        let remaining = request.targets.filter { !done.contains($0.key) && !dropped.contains($0.key) }
+        if remaining.isEmpty {
+            let reason = request.targets.isEmpty ? "empty or malformed" : "every partition reassigned or dropped"
+            actions.append(.write([check, .delete(path: ZkPaths.reassignPartitions, version: request.version)]))
+            actions.append(.note(.reassignmentRequestDeleted(reason: reason)))
+        } else if remaining.count != request.targets.count {
+            actions.append(
+                .write([
+                    check,
+                    .setData(
+                        path: ZkPaths.reassignPartitions, data: PartitionReassignmentPayload.encode(remaining),
+                        version: request.version),
+                ]))
+        }
         return actions
     }
 

@@ -21,6 +21,8 @@ package struct TopicAdmin {
         case assignment(ReplicaAssignment.Failure)
         /// The topic znode changed while we rewrote it.
         case concurrentModification(String)
+        /// `/admin/reassign_partitions` exists.
+        case reassignmentInProgress
 
         package var description: String {
             switch self {
@@ -34,6 +36,7 @@ package struct TopicAdmin {
             case .invalidConfig(let reason): reason
             case .assignment(let failure): failure.description
             case .concurrentModification(let topic): "Topic '\(topic)' was modified concurrently; try again."
+            case .reassignmentInProgress: "There is an existing assignment running."
             }
         }
     }
@@ -329,6 +332,93 @@ package struct TopicAdmin {
         }
         let elected = asked.filter { !pending.contains($0) }
         return (elected.map(\.description), pending.map(\.description))
+    }
+
+    // MARK: - Reassign
+
+    /// `paddock topics reassign`, kafka-reassign-partitions' ZooKeeper-mode `--execute`: checks the
+    /// request against the cluster (`ReassignPartitionsCommand.validateAndParseArgs`: known partitions,
+    /// registered brokers) and creates `/admin/reassign_partitions`, refusing while one exists. The
+    /// controller carries it out. Returns the current replicas of the named partitions (for a rollback file).
+    package func reassign(_ targets: [TopicPartition: [BrokerID]]) async throws -> [TopicPartition: [BrokerID]] {
+        guard !targets.isEmpty else { throw Failure.invalidReplicaAssignment("Partition reassignment list cannot be empty") }
+        if try await client.exists(ZkPaths.reassignPartitions) != nil { throw Failure.reassignmentInProgress }
+        let snapshot = try await ClusterReader(client: client).read(watch: false)
+        var current: [TopicPartition: [BrokerID]] = [:]
+        for (partition, replicas) in targets.sorted(by: { $0.key < $1.key }) {
+            guard let existing = snapshot.topics[partition.topic]?.assignment.partitions[partition.partition] else {
+                throw Failure.invalidReplicaAssignment("The proposed assignment contains non-existent partitions: \(partition)")
+            }
+            let unknown = replicas.filter { snapshot.brokers[$0] == nil }
+            guard unknown.isEmpty else {
+                throw Failure.invalidReplicaAssignment(
+                    "The proposed assignment contains non-existent brokerIDs: \(unknown.map(\.description).joined(separator: ","))")
+            }
+            current[partition] = existing
+        }
+        try await client.ensurePath("/admin", acls: acls)
+        do {
+            _ = try await client.create(
+                ZkPaths.reassignPartitions, data: PartitionReassignmentPayload.encode(targets),
+                acl: acls.acl(for: ZkPaths.reassignPartitions))
+        } catch let error as ZooKeeperError where error.code == .nodeExists {
+            throw Failure.reassignmentInProgress
+        }
+        return current
+    }
+
+    /// How one partition of a reassignment stands (kafka-reassign-partitions `--verify`).
+    package enum ReassignmentStatus: Hashable, Sendable {
+        case complete
+        case inProgress
+        /// The partition's replicas (`current`, empty when it does not exist) are not the target and no
+        /// reassignment of it is pending.
+        case failed(current: [BrokerID])
+    }
+
+    /// `--verify`: a partition is complete when its replicas are the target and nothing is being added
+    /// or removed; in progress while the request or its topic znode still shows it moving.
+    package func verifyReassignment(_ targets: [TopicPartition: [BrokerID]]) async throws -> [(TopicPartition, ReassignmentStatus)] {
+        let snapshot = try await ClusterReader(client: client).read(watch: false)
+        let pending = snapshot.partitionReassignment?.targets ?? [:]
+        return targets.keys.sorted().map { partition in
+            let assignment = snapshot.topics[partition.topic]?.assignment
+            let id = partition.partition
+            guard let replicas = assignment?.partitions[id] else { return (partition, .failed(current: [])) }
+            let current = PartitionReassignment.Plan(
+                replicas: replicas, adding: assignment?.addingReplicas[id] ?? [], removing: assignment?.removingReplicas[id] ?? [])
+            if pending[partition] != nil || !current.adding.isEmpty || !current.removing.isEmpty {
+                return (partition, .inProgress)
+            }
+            let complete = PartitionReassignment.isComplete(current, target: targets[partition] ?? [])
+            return (partition, complete ? .complete : .failed(current: replicas))
+        }
+    }
+
+    /// `--topic T --partition P --replicas 2,3,4`: one partition's target.
+    package static func parseReassignment(
+        topic: String, partition: Int32, replicas text: String
+    ) throws(Failure) -> [TopicPartition: [BrokerID]] {
+        var replicas: [BrokerID] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let id = Int32(item.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                throw .invalidReplicaAssignment("Invalid replicas \"\(text)\": \"\(item)\" is not a broker id")
+            }
+            replicas.append(BrokerID(id))
+        }
+        guard partition >= 0 else { throw .invalidPartitions("Invalid partition \(partition)") }
+        let json = PartitionReassignmentPayload.encode([TopicPartition(topic, partition): replicas])
+        return try parseReassignmentJSON(json, source: "--replicas")
+    }
+
+    /// A `--reassignment-json-file`'s content, validated as the znode is
+    /// (`PartitionReassignmentPayload.decode`).
+    package static func parseReassignmentJSON(_ bytes: [UInt8], source: String) throws(Failure) -> [TopicPartition: [BrokerID]] {
+        do {
+            return try PartitionReassignmentPayload.decode(bytes, path: source)
+        } catch {
+            throw .invalidReplicaAssignment(error.description)
+        }
     }
 
     private func liveBrokers() async throws -> [BrokerID] {

@@ -14,6 +14,7 @@ package enum ZkPaths {
     package static let feature = "/feature"
     package static let isrChangeNotification = "/isr_change_notification"
     package static let preferredReplicaElection = "/admin/preferred_replica_election"
+    package static let reassignPartitions = "/admin/reassign_partitions"
     package static let latestProducerIDBlock = "/latest_producer_id_block"
 
     /// `ZkData.PersistentZkPaths`: created (with parents) at broker start if missing

@@ -320,6 +320,72 @@ package enum PreferredReplicaElectionPayload {
     }
 }
 
+/// `/admin/reassign_partitions` (`ReassignPartitionsZNode`), as kafka-reassign-partitions writes it in
+/// ZooKeeper mode and as its `--reassignment-json-file` reads:
+/// `{"version":1,"partitions":[{"topic":"t","partition":0,"replicas":[2,3,4]}]}` (a file's optional
+/// `log_dirs` is ignored). The target replicas of each partition, in their new order.
+///
+/// The znode is written by any ensemble client, so decoding refuses what the controller could not act
+/// on: a partition id or broker id below 0 or beyond Int32, an empty or repeated replica list, a topic
+/// named twice for one partition, an illegal topic name, more than `maxPartitions` entries or more than
+/// `maxReplicas` replicas in one.
+package enum PartitionReassignmentPayload {
+    /// Entries accepted in one request (a 1 MiB znode holds about 20,000).
+    package static let maxPartitions = 100_000
+    /// Replicas accepted per partition.
+    package static let maxReplicas = 1_000
+
+    package static func encode(_ targets: [TopicPartition: [BrokerID]]) -> [UInt8] {
+        JSONText.object([
+            ("version", .int(1)),
+            (
+                "partitions",
+                .array(
+                    targets.sorted { $0.key < $1.key }.map {
+                        .object([
+                            ("topic", .string($0.key.topic)), ("partition", .int(Int64($0.key.partition))),
+                            ("replicas", .brokerList($0.value)),
+                        ])
+                    })
+            ),
+        ]).bytes
+    }
+
+    /// Decodes the znode (or a reassignment JSON file, named by `path` in errors).
+    package static func decode(
+        _ bytes: [UInt8], path: String = ZkPaths.reassignPartitions
+    ) throws(ZkDataError) -> [TopicPartition: [BrokerID]] {
+        let json = try JSONObjectReader(path: path, bytes: bytes)
+        let entries = try json.objects("partitions")
+        guard entries.count <= maxPartitions else {
+            throw ZkDataError.malformed(path: path, reason: "\(entries.count) partitions, more than \(maxPartitions)")
+        }
+        var result: [TopicPartition: [BrokerID]] = [:]
+        for entry in entries {
+            let topic = try entry.string("topic")
+            if let problem = TopicName.problem(topic) {
+                throw ZkDataError.malformed(path: path, reason: problem)
+            }
+            let number = try entry.int("partition")
+            guard let id = Int32(exactly: number), id >= 0 else {
+                throw ZkDataError.malformed(path: path, reason: "partition \(number) of \(topic) out of range")
+            }
+            let partition = TopicPartition(topic, id)
+            let replicas = try entry.brokers("replicas")
+            guard !replicas.isEmpty, replicas.count <= maxReplicas, replicas.allSatisfy({ $0.rawValue >= 0 }),
+                Set(replicas).count == replicas.count
+            else {
+                throw ZkDataError.malformed(
+                    path: path, reason: "replicas of \(partition) are not 1...\(maxReplicas) distinct broker ids")
+            }
+            guard result.updateValue(replicas, forKey: partition) == nil else {
+                throw ZkDataError.malformed(path: path, reason: "partition \(partition) is listed twice")
+            }
+        }
+        return result
+    }
+}
+
 /// `/feature` version 2 as the ZooKeeper-mode controller writes it when the IBP is ≥ 2.7: versioning
 /// enabled (status 1), no finalized features: `{"features":{},"version":2,"status":1}`.
 package enum FeaturePayload {

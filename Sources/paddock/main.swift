@@ -381,7 +381,7 @@ struct BrokerCommand: AsyncParsableCommand {
 struct Topics: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list, describe, delete or grow topics through the ensemble (kafka-topics --zookeeper).",
-        subcommands: [Create.self, List.self, Describe.self, Delete.self, Alter.self, ElectLeaders.self])
+        subcommands: [Create.self, List.self, Describe.self, Delete.self, Alter.self, ElectLeaders.self, Reassign.self])
 
     struct Connection: ParsableArguments {
         @Option(help: "The ensemble: host:port[,host:port...][/chroot], as zookeeper.connect.")
@@ -528,6 +528,78 @@ struct Topics: AsyncParsableCommand {
             try await connection.withAdmin { admin in
                 try await admin.addPartitions(topic, to: partitions)
                 print("Adding partitions succeeded!")
+            }
+        }
+    }
+
+    struct Reassign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Move partitions to other brokers (kafka-reassign-partitions --zookeeper --execute / --verify).")
+        @OptionGroup var connection: Connection
+        @Option(help: "The topic of the partition to move.") var topic: String?
+        @Option(help: "The partition to move.") var partition: Int32?
+        @Option(help: "Its new replicas, e.g. 2,3,4 (the first is the preferred leader).") var replicas: String?
+        @Option(
+            name: .customLong("reassignment-json-file"),
+            help: "Kafka's reassignment JSON: {\"version\":1,\"partitions\":[{\"topic\":…,\"partition\":…,\"replicas\":[…]}]}.")
+        var reassignmentJSONFile: String?
+        @Flag(help: "Report whether each partition's reassignment is complete instead of starting one.")
+        var verify = false
+
+        func validate() throws {
+            let single = topic != nil || partition != nil || replicas != nil
+            if single == (reassignmentJSONFile != nil) {
+                throw ValidationError("give either --topic, --partition and --replicas, or --reassignment-json-file")
+            }
+            if single && (topic == nil || partition == nil || replicas == nil) {
+                throw ValidationError("--topic, --partition and --replicas go together")
+            }
+        }
+
+        func run() async throws {
+            let file: [UInt8]?
+            if let path = reassignmentJSONFile {
+                guard let bytes = FileManager.default.contents(atPath: path) else {
+                    throw ValidationError("cannot read \(path)")
+                }
+                file = Array(bytes)
+            } else {
+                file = nil
+            }
+            try await connection.withAdmin { admin in
+                let targets =
+                    if let file {
+                        try TopicAdmin.parseReassignmentJSON(file, source: reassignmentJSONFile ?? "")
+                    } else {
+                        try TopicAdmin.parseReassignment(topic: topic ?? "", partition: partition ?? 0, replicas: replicas ?? "")
+                    }
+                if verify {
+                    print("Status of partition reassignment:")
+                    var complete = true
+                    for (partition, status) in try await admin.verifyReassignment(targets) {
+                        switch status {
+                        case .complete:
+                            print("Reassignment of partition \(partition) is complete.")
+                        case .inProgress:
+                            complete = false
+                            print("Reassignment of partition \(partition) is still in progress.")
+                        case .failed(let current):
+                            complete = false
+                            let list = { (ids: [BrokerID]) in ids.map(\.description).joined(separator: ", ") }
+                            print(
+                                "There is no active reassignment of partition \(partition), but replica set is "
+                                    + "\(list(current)) rather than \(list(targets[partition] ?? [])).")
+                        }
+                    }
+                    if !complete { throw ExitCode(1) }
+                    return
+                }
+                let current = try await admin.reassign(targets)
+                print("Current partition replica assignment\n")
+                print(String(decoding: PartitionReassignmentPayload.encode(current), as: UTF8.self))
+                print("\nSave this to use as the --reassignment-json-file option during rollback")
+                let names = targets.keys.sorted().map { "\($0)" }.joined(separator: ",")
+                print("Successfully started partition reassignment\(targets.count == 1 ? "" : "s") for \(names)")
             }
         }
     }

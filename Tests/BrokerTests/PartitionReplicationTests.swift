@@ -29,6 +29,15 @@ import Testing
         #expect(p.highWatermark == 18)
     }
 
+    /// A replica added to the list within the leader epoch (a reassignment) is followed and may join.
+    @Test func aReplicaAssignedWithinTheEpochCanJoinTheISR() {
+        var p = Self.leader(replicas: [1, 2], isr: [1, 2])
+        #expect(p.followerFetched(3, fetchOffset: 10, nowMs: 1_100) == .none, "not a replica yet")
+        p.replicasAssigned([2, 3, 1])
+        #expect(p.followerFetched(2, fetchOffset: 10, nowMs: 1_100).proposeISR == nil)
+        #expect(p.followerFetched(3, fetchOffset: 10, nowMs: 1_100).proposeISR == .expand(to: [1, 2, 3]))
+    }
+
     @Test func highWatermarkStaysWhileTheISRIsBelowMinInsyncReplicas() {
         var p = Self.leader(isr: [1], minISR: 2)
         #expect(p.isUnderMinISR)

@@ -21,6 +21,17 @@ import Testing
         #expect(!TopicName.collides("a.b", "a-b"))
     }
 
+    /// `paddock topics reassign --replicas` and `--reassignment-json-file` are checked as the znode is.
+    @Test func reassignmentOptions() throws {
+        #expect(try TopicAdmin.parseReassignment(topic: "t", partition: 2, replicas: "3, 1") == [TopicPartition("t", 2): [3, 1]])
+        for (topic, partition, replicas) in [("t", Int32(0), "1,1"), ("t", 0, ""), ("t", 0, "1,x"), ("t", -1, "1"), ("a/b", 0, "1")] {
+            #expect(throws: TopicAdmin.Failure.self) {
+                try TopicAdmin.parseReassignment(topic: topic, partition: partition, replicas: replicas)
+            }
+        }
+        #expect(throws: TopicAdmin.Failure.self) { try TopicAdmin.parseReassignmentJSON(Array("{".utf8), source: "f.json") }
+    }
+
     @Test func replicaAssignmentOption() throws {
         #expect(try TopicAdmin.parseReplicaAssignment("1:2,2:3,3:1") == [0: [1, 2], 1: [2, 3], 2: [3, 1]])
         #expect(try TopicAdmin.parseReplicaAssignment("5") == [0: [5]])

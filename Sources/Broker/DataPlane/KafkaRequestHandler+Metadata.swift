@@ -99,6 +99,7 @@ extension TopicAdmin.Failure {
         case .assignment(.invalidReplicationFactor), .assignment(.replicationFactorTooLarge): .invalidReplicationFactor
         case .invalidConfig: .invalidConfig
         case .concurrentModification: .unknownServerError
+        case .reassignmentInProgress: .reassignmentInProgress
         }
     }
 }

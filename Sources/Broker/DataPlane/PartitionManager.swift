@@ -16,7 +16,8 @@ import Synchronization
 ///   (version-checked, `BrokerServer.writeISR`) one at a time.
 /// - For each partition it follows it opens the log without serving it and lists it in `followed()`
 ///   for the `ReplicaFetcherManager`, which truncates and appends through this class.
-/// - Logs of topics that no longer exist are deleted.
+/// - Logs of topics that no longer exist are deleted, and so are those of partitions whose replica list
+///   no longer names this broker (a reassignment moved them away: Kafka's StopReplica with delete).
 ///
 /// Runs retention every `log.retention.check.interval.ms`, the ISR lag check every half
 /// `replica.lag.time.max.ms`, writes the checkpoints every 5 s
@@ -538,7 +539,10 @@ package final class PartitionManager: Sendable {
         }
         let (startLeading, stopLeading, startFollowing, stopFollowing, delete) = state.withLock { state in
             guard !state.closed else {
-                return ([MetadataCache.Partition](), [TopicPartition](), [(TopicPartition, Following)](), [TopicPartition](), [TopicPartition]())
+                return (
+                    [MetadataCache.Partition](), [TopicPartition](), [(TopicPartition, Following)](), [TopicPartition](),
+                    [(TopicPartition, Bool)]()
+                )
             }
             // A log checked against another topic id belongs to a topic deleted and created again
             // between two views: it goes like a deleted topic's, and the partition starts afresh.
@@ -550,6 +554,7 @@ package final class PartitionManager: Sendable {
                 guard var leader = state.leaders[partition], leader.replication.leaderEpoch.rawValue == info.leaderEpoch
                 else { continue }
                 leader.zkVersion = max(leader.zkVersion, info.partitionEpoch)
+                leader.replication.replicasAssigned(info.replicas)
                 state.leaders[partition] = leader
             }
             let startLeading = led.values.filter { info in
@@ -557,15 +562,25 @@ package final class PartitionManager: Sendable {
                 return (state.leaders[partition]?.replication.leaderEpoch.rawValue != info.leaderEpoch
                     || recreated.contains(partition)) && !state.refused.contains(partition)
             }.sorted { $0.topicPartition < $1.topicPartition }
+            // Logs of partitions this broker is no longer a replica of (reassigned away): deleted below. A
+            // state naming it leader keeps its log whatever the replica list says.
+            let stray = Set(
+                state.location.keys.filter { partition in
+                    guard led[partition] == nil, let topic = snapshot.topics[partition.topic] else { return false }
+                    return !(topic.partitions[partition.partition]?.replicas.contains(brokerID) ?? false)
+                })
             // Partitions of deleted topics are not "no longer led": their logs are deleted below.
-            let stopLeading = state.leaders.keys.filter { led[$0] == nil && snapshot.topics[$0.topic] != nil }.sorted()
+            let stopLeading = state.leaders.keys.filter {
+                led[$0] == nil && snapshot.topics[$0.topic] != nil && !stray.contains($0)
+            }.sorted()
             let startFollowing = followed.filter { partition, following in
                 (state.following[partition] != following || recreated.contains(partition))
                     && !state.refused.contains(partition)
             }.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
             let stopFollowing = state.following.keys.filter { followed[$0] == nil }.sorted()
-            let delete = state.location.keys.filter { snapshot.topics[$0.topic] == nil || recreated.contains($0) }
-                .sorted()
+            let delete = state.location.keys.filter {
+                snapshot.topics[$0.topic] == nil || recreated.contains($0) || stray.contains($0)
+            }.sorted().map { ($0, stray.contains($0) && !recreated.contains($0)) }
             // A topic created again under the same name reads its config afresh.
             state.topicConfigs = state.topicConfigs.filter { snapshot.topics[$0.key] != nil }
             return (startLeading, stopLeading, startFollowing, stopFollowing, delete)
@@ -584,7 +599,7 @@ package final class PartitionManager: Sendable {
             }
             followChangesInput.yield()
         }
-        for partition in delete { await deleteLog(partition) }
+        for (partition, notReplica) in delete { await deleteLog(partition, notReplica: notReplica) }
         var complete = true
         for info in startLeading {
             let topicID = snapshot.topics[info.topicPartition.topic].flatMap { Self.topicID(of: $0) }
@@ -739,7 +754,9 @@ package final class PartitionManager: Sendable {
         return true
     }
 
-    private func deleteLog(_ partition: TopicPartition) async {
+    /// Deletes a partition's log and forgets it: its topic was deleted (or created again), or
+    /// (`notReplica`) this broker is no longer one of its replicas.
+    private func deleteLog(_ partition: TopicPartition, notReplica: Bool = false) async {
         guard
             let index = state.withLock({ state -> Int? in
                 state.leaders.removeValue(forKey: partition)
@@ -756,7 +773,9 @@ package final class PartitionManager: Sendable {
             try await threadPool.runIfActive {
                 try directory.withLock { try $0.deleteLog(for: partition, uniqueId: uniqueID) }
             }
-            logger.info("log deleted", metadata: partition.logMetadata())
+            logger.info(
+                notReplica ? "partition no longer assigned here; log deleted" : "log deleted",
+                metadata: partition.logMetadata())
         } catch {
             logger.error(
                 "cannot delete partition log", metadata: partition.logMetadata(["error": "\(error)"]))

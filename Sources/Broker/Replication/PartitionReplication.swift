@@ -143,6 +143,17 @@ package struct PartitionReplication: Hashable, Sendable {
         return update
     }
 
+    /// The partition's replica list now also names `replicas` within this leader epoch (a reassignment's
+    /// new replicas, seen in the topic znode before or without a new leader epoch; Kafka's
+    /// `Partition.updateAssignmentAndIsr`): those not known yet become followers that have not fetched.
+    /// Replicas that left the list are kept until the next leader epoch: they may still be in the ISR.
+    package mutating func replicasAssigned(_ replicas: [BrokerID]) {
+        for replica in replicas where replica != leader && followers[replica] == nil {
+            followers[replica] = Follower(
+                logEndOffset: nil, lastCaughtUpTimeMs: 0, lastFetchLeaderLogEndOffset: nil, lastFetchTimeMs: 0)
+        }
+    }
+
     /// Time passed: followers in the ISR not caught up for `replica.lag.time.max.ms` are proposed for
     /// removal (`Partition.maybeShrinkIsr`, run every half lag time by Kafka's ReplicaManager).
     package mutating func checkLag(nowMs: Int64) -> Update {
