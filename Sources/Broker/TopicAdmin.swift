@@ -23,6 +23,7 @@ package struct TopicAdmin {
         case concurrentModification(String)
         /// `/admin/reassign_partitions` exists.
         case reassignmentInProgress
+        case noReassignmentInProgress(String)
 
         package var description: String {
             switch self {
@@ -37,6 +38,7 @@ package struct TopicAdmin {
             case .assignment(let failure): failure.description
             case .concurrentModification(let topic): "Topic '\(topic)' was modified concurrently; try again."
             case .reassignmentInProgress: "There is an existing assignment running."
+            case .noReassignmentInProgress(let partition): "No reassignment of \(partition) is in progress."
             }
         }
     }
@@ -365,6 +367,83 @@ package struct TopicAdmin {
             throw Failure.reassignmentInProgress
         }
         return current
+    }
+
+    /// AlterPartitionReassignments (KIP-455): adds `changes` to `/admin/reassign_partitions` (creating it,
+    /// or merging into the one there with a version-checked write), so reassignments can be submitted
+    /// while others run. A nil target cancels the partition's reassignment in progress: its target
+    /// becomes its original replicas (the controller moves them back). Returns the partitions refused:
+    /// unknown ones, and cancellations of partitions not being reassigned.
+    package func submitReassignments(
+        _ changes: [TopicPartition: [BrokerID]?]
+    ) async throws -> [TopicPartition: Failure] {
+        for _ in 0..<5 {
+            let snapshot = try await ClusterReader(client: client).read(watch: false)
+            let pending = snapshot.partitionReassignment?.targets ?? [:]
+            var targets = pending
+            var refused: [TopicPartition: Failure] = [:]
+            for (partition, target) in changes {
+                guard let assignment = snapshot.topics[partition.topic]?.assignment,
+                    let replicas = assignment.partitions[partition.partition]
+                else {
+                    refused[partition] = .topicNotFound("\(partition)")
+                    continue
+                }
+                if let target {
+                    targets[partition] = target
+                    continue
+                }
+                let plan = PartitionReassignment.Plan(
+                    replicas: replicas, adding: assignment.addingReplicas[partition.partition] ?? [],
+                    removing: assignment.removingReplicas[partition.partition] ?? [])
+                guard pending[partition] != nil || !plan.adding.isEmpty || !plan.removing.isEmpty else {
+                    refused[partition] = .noReassignmentInProgress("\(partition)")
+                    continue
+                }
+                targets[partition] = PartitionReassignment.original(of: plan)
+            }
+            guard targets != pending else { return refused }
+            do {
+                if let version = snapshot.partitionReassignment?.version {
+                    try await client.setData(
+                        ZkPaths.reassignPartitions, data: PartitionReassignmentPayload.encode(targets), version: version)
+                } else {
+                    try await client.ensurePath("/admin", acls: acls)
+                    _ = try await client.create(
+                        ZkPaths.reassignPartitions, data: PartitionReassignmentPayload.encode(targets),
+                        acl: acls.acl(for: ZkPaths.reassignPartitions))
+                }
+                return refused
+            } catch let error as ZooKeeperError where error.code == .badVersion || error.code == .nodeExists || error.code == .noNode {
+                continue  // the controller or another client changed it: merge again
+            }
+        }
+        throw Failure.concurrentModification(ZkPaths.reassignPartitions)
+    }
+
+    /// ListPartitionReassignments: the partitions being reassigned (in the topic znodes, or still only
+    /// requested), each with its replicas and those being added and removed; only `partitions` when given.
+    package func ongoingReassignments(
+        _ partitions: Set<TopicPartition>?
+    ) async throws -> [TopicPartition: PartitionReassignment.Plan] {
+        let snapshot = try await ClusterReader(client: client).read(watch: false)
+        let pending = snapshot.partitionReassignment?.targets ?? [:]
+        var result: [TopicPartition: PartitionReassignment.Plan] = [:]
+        for (name, topic) in snapshot.topics {
+            for (id, replicas) in topic.assignment.partitions {
+                let partition = TopicPartition(name, id)
+                guard partitions?.contains(partition) ?? true else { continue }
+                let plan = PartitionReassignment.Plan(
+                    replicas: replicas, adding: topic.assignment.addingReplicas[id] ?? [],
+                    removing: topic.assignment.removingReplicas[id] ?? [])
+                if !plan.adding.isEmpty || !plan.removing.isEmpty {
+                    result[partition] = plan
+                } else if let target = pending[partition], target != replicas {
+                    result[partition] = PartitionReassignment.Plan(original: replicas, target: target)
+                }
+            }
+        }
+        return result
     }
 
     /// How one partition of a reassignment stands (kafka-reassign-partitions `--verify`).

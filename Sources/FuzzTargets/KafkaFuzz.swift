@@ -101,7 +101,7 @@ private func kafkaResponse(to request: KafkaRequest, version: Int16) -> KafkaRes
                 }
             ))
     case .fetch, .listOffsets, .initProducerID, .offsetForLeaderEpoch, .describeConfigs, .controlledShutdown,
-        .createPartitions, .electLeaders:
+        .createPartitions, .electLeaders, .alterPartitionReassignments, .listPartitionReassignments:
         return nil
     }
 }

@@ -166,6 +166,10 @@ final class ClientConnectionDriver {
     // MARK: - Actions
 
     private func run(_ actions: [ClientConnectionStateMachine.Action]) {
+        // A caller resumed by this batch (close() returning) must already see the connection gone.
+        if actions.contains(where: { if case .deliverSessionEvent(let event) = $0 { event != .connected } else { false } }) {
+            shared.publishDisconnected()
+        }
         for action in actions {
             switch action {
             case .connect(let host, let timeout):

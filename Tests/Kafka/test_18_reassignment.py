@@ -106,3 +106,58 @@ def test_reassignment_under_load_moves_the_partition_and_loses_nothing(cluster_f
     got, _ = c.read_to_end(topic, 1)
     missing = [(p, o, v) for p, o, v in load.acks if got.get((p, o), (None, None))[1] != v]
     assert not missing, "%d of %d acknowledged records lost, e.g. %r" % (len(missing), len(load.acks), missing[:3])
+
+
+@pytest.mark.timeout(120)
+def test_kip455_apis_submit_list_and_cancel(cluster_factory):
+    """AlterPartitionReassignments and ListPartitionReassignments (kafka-python's admin client, the
+    flexible-version v0 requests): a reassignment submitted through the API is listed while its new
+    replica's broker is frozen (it cannot catch up), a second one is merged in beside it, cancelling it moves
+    the partition back, cancelling a partition that is not moving answers NO_REASSIGNMENT_IN_PROGRESS,
+    and once broker 3 runs again the first one completes and the list is empty."""
+    from kafka import TopicPartition
+    from kafka.admin import KafkaAdminClient
+    from kafka.errors import NoReassignmentInProgressError
+
+    c = cluster_factory("kip455")
+    c.wait_listening()
+    # The client sends to the controller: it must not be the broker frozen below.
+    ctrl = c.controller()
+    a, b = sorted(x for x in (1, 2, 3) if x != ctrl)
+    topic = unique("kip455")
+    c.create_topic(topic, [[ctrl, a], [ctrl, a]])
+    c.wait_leaders(topic, 2)
+    # A client that knows the controller before broker b freezes (a frozen broker accepts connections
+    # but never answers, so a client must not need it for metadata).
+    admin = KafkaAdminClient(bootstrap_servers=c.bootstrap_of([c.broker(ctrl), c.broker(a)]),
+                             request_timeout_ms=20000, metadata_max_age_ms=600000)
+    stopped = c.broker(b)
+    try:
+        assert admin.list_partition_reassignments() == {}
+        os.kill(stopped.proc.pid, signal.SIGSTOP)
+        try:
+            p0, p1 = TopicPartition(topic, 0), TopicPartition(topic, 1)
+            result = admin.alter_partition_reassignments({p0: [a, b]})
+            assert result == {p0: None}, result
+            listed = c.wait(lambda: (lambda l: l if p0 in l else None)(admin.list_partition_reassignments()), 30,
+                            "partition 0 listed as moving")
+            assert sorted(listed[p0]["replicas"]) == [1, 2, 3], listed
+            assert listed[p0]["adding_replicas"] == [b] and listed[p0]["removing_replicas"] == [ctrl], listed
+            # Merged beside the first, then cancelled: partition 1 goes back to [ctrl, a].
+            assert admin.alter_partition_reassignments({p1: [a, b]}) == {p1: None}
+            c.wait(lambda: p1 in admin.list_partition_reassignments(), 30, "partition 1 listed as moving")
+            assert admin.alter_partition_reassignments({p1: None}) == {p1: None}
+            c.wait(lambda: p1 not in admin.list_partition_reassignments() and
+                   sorted(c.get_json("/brokers/topics/%s" % topic)["partitions"]["1"]) == sorted([ctrl, a]), 30,
+                   "partition 1 back on its replicas (in Kafka's originReplicas order)")
+            refused = admin.alter_partition_reassignments({TopicPartition(topic, 1): None})
+            assert refused[TopicPartition(topic, 1)] is NoReassignmentInProgressError, refused
+            assert p0 in admin.list_partition_reassignments()
+        finally:
+            os.kill(stopped.proc.pid, signal.SIGCONT)
+        c.wait(lambda: not admin.list_partition_reassignments(), 60, "every reassignment complete")
+        assert c.get_json("/brokers/topics/%s" % topic)["partitions"]["0"] == [a, b]
+        state = c.partition_state(topic, 0)
+        assert state["leader"] == a and sorted(state["isr"]) == sorted([a, b]), state
+    finally:
+        admin.close()

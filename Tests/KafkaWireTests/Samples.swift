@@ -141,6 +141,20 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
                 timeoutMs: 15_000
             )
         )
+    case .alterPartitionReassignments:
+        return .alterPartitionReassignments(
+            AlterPartitionReassignmentsRequest(
+                timeoutMs: 15_000,
+                topics: [
+                    .init(name: "orders", partitions: [.init(partitionIndex: 0, replicas: [2, 3]), .init(partitionIndex: 1, replicas: nil)]),
+                    .init(name: "events", partitions: []),
+                ]
+            )
+        )
+    case .listPartitionReassignments:
+        return .listPartitionReassignments(
+            ListPartitionReassignmentsRequest(timeoutMs: 15_000, topics: [.init(name: "orders", partitionIndexes: [0, 2])])
+        )
     default:
         preconditionFailure("no sample request for \(apiKey)")
     }
@@ -358,6 +372,36 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                             .init(partitionID: 0, errorCode: .noError),
                             .init(partitionID: 2, errorCode: .preferredLeaderNotAvailable, errorMessage: "not in sync"),
                         ]
+                    )
+                ]
+            )
+        )
+    case .alterPartitionReassignments:
+        return .alterPartitionReassignments(
+            AlterPartitionReassignmentsResponse(
+                throttleTimeMs: 5,
+                errorCode: .noError,
+                errorMessage: nil,
+                responses: [
+                    .init(
+                        name: "orders",
+                        partitions: [
+                            .init(partitionIndex: 0, errorCode: .noError),
+                            .init(partitionIndex: 1, errorCode: .noReassignmentInProgress, errorMessage: "none"),
+                        ]
+                    )
+                ]
+            )
+        )
+    case .listPartitionReassignments:
+        return .listPartitionReassignments(
+            ListPartitionReassignmentsResponse(
+                throttleTimeMs: 5,
+                errorCode: .noError,
+                topics: [
+                    .init(
+                        name: "orders",
+                        partitions: [.init(partitionIndex: 0, replicas: [2, 3, 1], addingReplicas: [3], removingReplicas: [1])]
                     )
                 ]
             )

@@ -156,4 +156,100 @@ extension KafkaRequestHandler {
         }
         return CreatePartitionsResponse(results: results)
     }
+
+    // MARK: - Partition reassignments (KIP-455)
+
+    /// AlterPartitionReassignments v0: validates each partition's target (known partition, 1...1000
+    /// distinct registered brokers) and submits them through `/admin/reassign_partitions`, merged with
+    /// any reassignment already running; a null target cancels (the replicas go back). Answered once
+    /// submitted, as Kafka answers once the controller has started them; progress is
+    /// ListPartitionReassignments'.
+    func alterPartitionReassignments(
+        _ request: AlterPartitionReassignmentsRequest
+    ) async -> AlterPartitionReassignmentsResponse {
+        let snapshot = server.metadata.current
+        var codes: [TopicPartition: (KafkaErrorCode, String?)] = [:]
+        var changes: [TopicPartition: [BrokerID]?] = [:]
+        for topic in request.topics {
+            for asked in topic.partitions {
+                let partition = TopicPartition(topic.name, asked.partitionIndex)
+                guard snapshot.partition(partition) != nil, snapshot.topics[topic.name]?.markedForDeletion == false else {
+                    codes[partition] = (.unknownTopicOrPartition, nil)
+                    continue
+                }
+                guard let replicas = asked.replicas else {
+                    changes[partition] = .some(nil)
+                    continue
+                }
+                let ids = replicas.map { BrokerID($0) }
+                guard !ids.isEmpty, ids.count <= PartitionReassignmentPayload.maxReplicas, Set(ids).count == ids.count,
+                    ids.allSatisfy({ snapshot.brokers[$0] != nil })
+                else {
+                    codes[partition] = (
+                        .invalidReplicaAssignment,
+                        "The replica assignment \(replicas) must name distinct registered brokers"
+                    )
+                    continue
+                }
+                changes[partition] = .some(ids)
+            }
+        }
+        if !changes.isEmpty {
+            do {
+                let refused = try await server.topicAdmin.submitReassignments(changes)
+                for partition in changes.keys {
+                    if let failure = refused[partition] {
+                        codes[partition] = (failure.kafkaErrorCode, failure.description)
+                    } else {
+                        codes[partition] = (.noError, nil)
+                    }
+                }
+                logger.info(
+                    "partition reassignments submitted",
+                    metadata: ["partitions": "\(changes.count - refused.count)", "refused": "\(refused.count)"])
+            } catch {
+                logger.warning("partition reassignment request failed", metadata: ["error": "\(error)"])
+                for partition in changes.keys { codes[partition] = (.unknownServerError, "\(error)") }
+            }
+        }
+        return AlterPartitionReassignmentsResponse(
+            errorCode: .noError,
+            responses: request.topics.map { topic in
+                .init(
+                    name: topic.name,
+                    partitions: topic.partitions.map { asked in
+                        let (code, message) = codes[TopicPartition(topic.name, asked.partitionIndex)] ?? (.unknownServerError, nil)
+                        return .init(partitionIndex: asked.partitionIndex, errorCode: code, errorMessage: message)
+                    })
+            })
+    }
+
+    /// ListPartitionReassignments v0: every reassignment in progress (or those of the named partitions),
+    /// with the replicas, and those being added and removed, as the topic znodes hold them.
+    func listPartitionReassignments(
+        _ request: ListPartitionReassignmentsRequest
+    ) async -> ListPartitionReassignmentsResponse {
+        let wanted = request.topics.map { topics in
+            Set(topics.flatMap { topic in topic.partitionIndexes.map { TopicPartition(topic.name, $0) } })
+        }
+        do {
+            let ongoing = try await server.topicAdmin.ongoingReassignments(wanted)
+            let byTopic = Dictionary(grouping: ongoing.keys, by: \.topic)
+            return ListPartitionReassignmentsResponse(
+                errorCode: .noError,
+                topics: byTopic.keys.sorted().map { name in
+                    .init(
+                        name: name,
+                        partitions: byTopic[name, default: []].sorted().map { partition in
+                            let plan = ongoing[partition]!
+                            return .init(
+                                partitionIndex: partition.partition, replicas: plan.replicas.map(\.rawValue),
+                                addingReplicas: plan.adding.map(\.rawValue), removingReplicas: plan.removing.map(\.rawValue))
+                        })
+                })
+        } catch {
+            logger.warning("listing partition reassignments failed", metadata: ["error": "\(error)"])
+            return ListPartitionReassignmentsResponse(errorCode: .unknownServerError, errorMessage: "\(error)", topics: [])
+        }
+    }
 }

@@ -100,6 +100,7 @@ extension TopicAdmin.Failure {
         case .invalidConfig: .invalidConfig
         case .concurrentModification: .unknownServerError
         case .reassignmentInProgress: .reassignmentInProgress
+        case .noReassignmentInProgress: .noReassignmentInProgress
         }
     }
 }

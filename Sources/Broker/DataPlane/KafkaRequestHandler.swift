@@ -92,6 +92,10 @@ struct KafkaRequestHandler: Sendable {
             return .respond(.electLeaders(await electLeaders(body, version: version)))
         case .createPartitions(let body):
             return .respond(.createPartitions(await createPartitions(body)))
+        case .alterPartitionReassignments(let body):
+            return .respond(.alterPartitionReassignments(await alterPartitionReassignments(body)))
+        case .listPartitionReassignments(let body):
+            return .respond(.listPartitionReassignments(await listPartitionReassignments(body)))
         case .findCoordinator:
             // Consumer groups and transactions come later: no coordinator, which clients retry.
             return .respond(

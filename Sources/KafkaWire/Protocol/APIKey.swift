@@ -27,6 +27,8 @@ public struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     public static let describeConfigs = APIKey(rawValue: 32)
     public static let createPartitions = APIKey(rawValue: 37)
     public static let electLeaders = APIKey(rawValue: 43)
+    public static let alterPartitionReassignments = APIKey(rawValue: 45)
+    public static let listPartitionReassignments = APIKey(rawValue: 46)
 }
 
 /// One API this broker implements: its key, its name in Kafka's specs, and the inclusive range of
@@ -109,6 +111,21 @@ public enum SupportedAPIs {
             firstFlexibleVersion: 2
         ),
         SupportedAPI(key: .electLeaders, name: "ElectLeaders", minVersion: 0, maxVersion: 1, firstFlexibleVersion: 2),
+        // Flexible from their first version (KIP-455): request header v2, response header v1.
+        SupportedAPI(
+            key: .alterPartitionReassignments,
+            name: "AlterPartitionReassignments",
+            minVersion: 0,
+            maxVersion: 0,
+            firstFlexibleVersion: 0
+        ),
+        SupportedAPI(
+            key: .listPartitionReassignments,
+            name: "ListPartitionReassignments",
+            minVersion: 0,
+            maxVersion: 0,
+            firstFlexibleVersion: 0
+        ),
     ]
 
     private static let byKey: [APIKey: SupportedAPI] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })

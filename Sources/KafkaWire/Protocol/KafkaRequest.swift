@@ -16,6 +16,8 @@ public enum KafkaRequest: Hashable, Sendable {
     case controlledShutdown(ControlledShutdownRequest)
     case createPartitions(CreatePartitionsRequest)
     case electLeaders(ElectLeadersRequest)
+    case alterPartitionReassignments(AlterPartitionReassignmentsRequest)
+    case listPartitionReassignments(ListPartitionReassignmentsRequest)
 
     /// The wrapped body.
     public var message: any KafkaMessage {
@@ -34,6 +36,8 @@ public enum KafkaRequest: Hashable, Sendable {
         case .controlledShutdown(let body): body
         case .createPartitions(let body): body
         case .electLeaders(let body): body
+        case .alterPartitionReassignments(let body): body
+        case .listPartitionReassignments(let body): body
         }
     }
 
@@ -64,6 +68,10 @@ public enum KafkaRequest: Hashable, Sendable {
             .controlledShutdown(try ControlledShutdownRequest(from: &reader, version: version))
         case .createPartitions: .createPartitions(try CreatePartitionsRequest(from: &reader, version: version))
         case .electLeaders: .electLeaders(try ElectLeadersRequest(from: &reader, version: version))
+        case .alterPartitionReassignments:
+            .alterPartitionReassignments(try AlterPartitionReassignmentsRequest(from: &reader, version: version))
+        case .listPartitionReassignments:
+            .listPartitionReassignments(try ListPartitionReassignmentsRequest(from: &reader, version: version))
         default: nil
         }
     }

@@ -16,6 +16,8 @@ public enum KafkaResponse: Hashable, Sendable {
     case controlledShutdown(ControlledShutdownResponse)
     case createPartitions(CreatePartitionsResponse)
     case electLeaders(ElectLeadersResponse)
+    case alterPartitionReassignments(AlterPartitionReassignmentsResponse)
+    case listPartitionReassignments(ListPartitionReassignmentsResponse)
 
     /// The wrapped body.
     public var message: any KafkaMessage {
@@ -34,6 +36,8 @@ public enum KafkaResponse: Hashable, Sendable {
         case .controlledShutdown(let body): body
         case .createPartitions(let body): body
         case .electLeaders(let body): body
+        case .alterPartitionReassignments(let body): body
+        case .listPartitionReassignments(let body): body
         }
     }
 
@@ -63,6 +67,10 @@ public enum KafkaResponse: Hashable, Sendable {
             .controlledShutdown(try ControlledShutdownResponse(from: &reader, version: version))
         case .createPartitions: .createPartitions(try CreatePartitionsResponse(from: &reader, version: version))
         case .electLeaders: .electLeaders(try ElectLeadersResponse(from: &reader, version: version))
+        case .alterPartitionReassignments:
+            .alterPartitionReassignments(try AlterPartitionReassignmentsResponse(from: &reader, version: version))
+        case .listPartitionReassignments:
+            .listPartitionReassignments(try ListPartitionReassignmentsResponse(from: &reader, version: version))
         default: nil
         }
     }
