@@ -352,6 +352,16 @@ final class LogSegment {
         return true
     }
 
+    /// Every batch header of the segment, in order (rebuilding the producer state at open).
+    func forEachBatchHeader(_ body: (RecordBatchHeader) -> Void) throws {
+        var position = 0
+        while position < size {
+            let header = try batchHeader(at: position)
+            body(header)
+            position += header.totalSize
+        }
+    }
+
     /// Scans batch headers from `position` (a batch start at or before the wanted one) for the first
     /// batch whose last offset is ≥ `offset`.
     private func firstBatch(endingAtOrAfter offset: Int64, from position: Int) throws -> (Int, RecordBatchHeader)? {

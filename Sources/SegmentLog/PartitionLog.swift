@@ -47,6 +47,12 @@ package final class PartitionLog {
         /// The broker's timestamp stamped into the batches under LogAppendTime; nil under CreateTime
         /// (Produce answers -1 then).
         package var logAppendTime: Int64?
+
+        package init(firstOffset: LogOffset, lastOffset: LogOffset, logAppendTime: Int64?) {
+            self.firstOffset = firstOffset
+            self.lastOffset = lastOffset
+            self.logAppendTime = logAppendTime
+        }
     }
 
     /// What a fetch gets.
@@ -81,6 +87,9 @@ package final class PartitionLog {
     package private(set) var leaderEpochs: LeaderEpochCache
     /// Counts truncations, so a flush planned before one does not vouch for what came after.
     private var truncations = 0
+    /// The idempotent producers' sequences (KIP-98), rebuilt from the batch headers at open (no
+    /// producer-state snapshots yet) and kept by every append, leader's or follower's.
+    package private(set) var producerState = ProducerStateTable()
 
     private var active: LogSegment { segments[segments.count - 1] }
     private var leaderEpochPath: String { directory + "/" + LeaderEpochCache.fileName }
@@ -186,6 +195,11 @@ package final class PartitionLog {
         epochs.truncateFromStart(logStartOffset)
         leaderEpochs = epochs
         recoveryReport = report
+        var producers = ProducerStateTable()
+        for segment in segments {
+            try segment.forEachBatchHeader { Self.record($0, in: &producers) }
+        }
+        producerState = producers
         if epochs != loadedEpochs { try writeLeaderEpochCheckpoint() }
         if report.truncatedBytes > 0 {
             logger.debug(
@@ -301,6 +315,48 @@ package final class PartitionLog {
                 detail: "offsets up to \(next - 1) do not fit the empty segment \(active.baseOffset)")
         }
         try active.append(batches.bytes, headers: headers)
+        for header in headers { Self.record(header, in: &producerState) }
+    }
+
+    /// Notes an appended batch of an idempotent producer (non-idempotent batches are ignored).
+    private static func record(_ header: RecordBatchHeader, in table: inout ProducerStateTable) {
+        guard header.producerId >= 0, header.baseSequence >= 0 else { return }
+        table.appended(
+            producerID: header.producerId, epoch: header.producerEpoch,
+            batch: .init(
+                firstSequence: header.baseSequence,
+                lastSequence: ProducerStateTable.lastSequence(
+                    firstSequence: header.baseSequence, recordCount: header.lastOffsetDelta &+ 1),
+                firstOffset: LogOffset(header.baseOffset), lastOffset: LogOffset(header.lastOffset),
+                maxTimestamp: header.maxTimestamp))
+    }
+
+    /// Whether a leader may append `batches` as far as their producers' sequences go
+    /// (`UnifiedLog.analyzeAndValidateProducerState`): `.append`, the first duplicate batch (the whole
+    /// append is then answered with its offsets and nothing is written), or the error to answer. A
+    /// request's later batches are checked against its earlier ones.
+    package func checkProducers(_ batches: ProduceRecordBatches) -> ProducerStateTable.Check {
+        var scratch = producerState
+        var offset = logEndOffset.rawValue
+        for batch in batches.batches {
+            let header = batch.header
+            let count = Int64(header.lastOffsetDelta) + 1
+            defer { offset += count }
+            guard header.producerId >= 0 else { continue }
+            guard header.baseSequence >= 0 else { return .outOfOrderSequence }
+            let last = ProducerStateTable.lastSequence(
+                firstSequence: header.baseSequence, recordCount: header.lastOffsetDelta &+ 1)
+            let check = scratch.check(
+                producerID: header.producerId, epoch: header.producerEpoch, firstSequence: header.baseSequence,
+                lastSequence: last)
+            guard check == .append else { return check }
+            scratch.appended(
+                producerID: header.producerId, epoch: header.producerEpoch,
+                batch: .init(
+                    firstSequence: header.baseSequence, lastSequence: last, firstOffset: LogOffset(offset),
+                    lastOffset: LogOffset(offset + count - 1), maxTimestamp: header.maxTimestamp))
+        }
+        return .append
     }
 
     /// Whole batches from the one containing `offset` (a fetch inside a batch gets all of it), up to
@@ -376,6 +432,7 @@ package final class PartitionLog {
         logStartOffset = min(logStartOffset, logEndOffset)
         highWatermark = min(highWatermark, logEndOffset)
         recoveryPoint = min(recoveryPoint, logEndOffset)
+        producerState.truncate(to: logEndOffset)
         if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochCheckpoint() }
     }
 
@@ -389,6 +446,7 @@ package final class PartitionLog {
         highWatermark = offset
         recoveryPoint = offset
         leaderEpochs = LeaderEpochCache()
+        producerState = ProducerStateTable()
         try writeLeaderEpochCheckpoint()
     }
 

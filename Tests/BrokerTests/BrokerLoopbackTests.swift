@@ -200,7 +200,11 @@ import Glibc
             #expect(expired, "registration outlived the session:\n\(cluster.logs)")
             let back = try await eventually(timeout: .seconds(20)) { try await (epoch() ?? 0) > firstEpoch }
             #expect(back, "broker did not register again:\n\(cluster.logs)")
-            #expect(original.log.contains("session expired; registering again with a new session"))
+            // The log line reaches the file on its own schedule: poll for it too.
+            let logged = try await eventually(timeout: .seconds(10)) {
+                original.log.contains("session expired; registering again with a new session")
+            }
+            #expect(logged, "no session-expiry line:\n\(original.log)")
 
             // Crash and restart at once on the same endpoint: the newcomer waits out the old session.
             let beforeCrash = try #require(try await epoch())

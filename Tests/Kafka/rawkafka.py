@@ -56,6 +56,15 @@ def record_batch(values, timestamp=1_700_000_000_000):
     return bytearray(b.build())
 
 
+def idempotent_batch(values, producer_id, epoch, base_sequence, timestamp=1_700_000_000_000):
+    """An uncompressed v2 batch of an idempotent producer (CRC-32C sealed)."""
+    b = DefaultRecordBatchBuilder(magic=2, compression_type=0, is_transactional=0, producer_id=producer_id,
+                                  producer_epoch=epoch, base_sequence=base_sequence, batch_size=1 << 20)
+    for i, v in enumerate(values):
+        b.append(i, timestamp=timestamp, key=None, value=v, headers=[])
+    return bytes(b.build())
+
+
 def patch_batch(batch, **fields):
     """Overwrites header fields (max_timestamp, last_offset_delta, record_count, attributes) and
     recomputes the CRC-32C over attributes..end."""

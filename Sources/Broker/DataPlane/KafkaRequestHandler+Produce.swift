@@ -17,7 +17,10 @@ extension KafkaRequestHandler {
     ///   until the high watermark covers each partition's records; a partition whose ISR shrank below
     ///   `min.insync.replicas` meanwhile gets NOT_ENOUGH_REPLICAS_AFTER_APPEND, one not covered by the
     ///   request's timeout REQUEST_TIMED_OUT, one whose leadership moved NOT_LEADER_OR_FOLLOWER.
-    /// - Idempotent producers' sequence numbers are stored but not checked (no DUPLICATE_SEQUENCE_NUMBER).
+    /// - Idempotent producers' batches are checked against the partition's producer state
+    ///   (`ProducerStateTable`): a retried batch already written is answered with its original offsets
+    ///   and not written again (as Kafka answers it); OUT_OF_ORDER_SEQUENCE_NUMBER,
+    ///   INVALID_PRODUCER_EPOCH and UNKNOWN_PRODUCER_ID as Kafka.
     func produce(_ request: ProduceRequest, version: Int16) async -> KafkaReply {
         let deadline = ContinuousClock.now + .milliseconds(max(Int64(request.timeoutMs), 0))
         var responses: [ProduceResponse.TopicResponse] = []
@@ -117,8 +120,10 @@ extension KafkaRequestHandler {
             guard let appended = try await partitions.append(batches, to: partition, leaderEpoch: epoch) else {
                 return failure(.notLeaderOrFollower)
             }
-            server.metrics.appended(
-                messages: batches.recordCount, bytes: batches.bytes.readableBytes, to: partition.topic)
+            if !appended.duplicate {
+                server.metrics.appended(
+                    messages: batches.recordCount, bytes: batches.bytes.readableBytes, to: partition.topic)
+            }
             return (
                 ProduceResponse.PartitionResponse(
                     index: partition.partition, errorCode: .noError, baseOffset: appended.result.firstOffset.rawValue,
@@ -126,6 +131,15 @@ extension KafkaRequestHandler {
                     logStartOffset: appended.logStartOffset.rawValue),
                 (epoch, LogOffset(appended.result.lastOffset.rawValue + 1))
             )
+        } catch let refusal as PartitionManager.ProducerRefusal {
+            let code: KafkaErrorCode
+            switch refusal.check {
+            case .invalidProducerEpoch: code = .invalidProducerEpoch
+            case .unknownProducerID: code = .unknownProducerID
+            case .outOfOrderSequence, .append, .duplicate: code = .outOfOrderSequenceNumber
+            }
+            logger.debug("produce refused by the producer's sequence", metadata: partition.logMetadata(["error": "\(code)"]))
+            return failure(code)
         } catch {
             logger.error(
                 "append failed",

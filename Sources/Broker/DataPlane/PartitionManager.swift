@@ -70,6 +70,13 @@ package final class PartitionManager: Sendable {
     package struct Appended: Sendable {
         package var result: PartitionLog.AppendResult
         package var logStartOffset: LogOffset
+        /// An idempotent producer's batch already written: `result` holds its original offsets.
+        package var duplicate: Bool
+    }
+
+    /// An idempotent producer's batch refused by its sequence rules (`ProducerStateTable.Check`).
+    package struct ProducerRefusal: Error, Sendable {
+        package var check: ProducerStateTable.Check
     }
 
     /// A partition's offsets as a fetch or ListOffsets sees them.
@@ -284,6 +291,17 @@ package final class PartitionManager: Sendable {
                     self.state.withLock({ $0.leaders[partition]?.replication.leaderEpoch == leaderEpoch }),
                     log.leaderEpochs.latestEpoch.map({ $0 <= leaderEpoch }) ?? true
                 else { return nil }
+                switch log.checkProducers(batches) {
+                case .append:
+                    break
+                case .duplicate(let original):
+                    // Written before (the producer retried after a lost answer): its offsets, nothing new.
+                    let result = PartitionLog.AppendResult(
+                        firstOffset: original.firstOffset, lastOffset: original.lastOffset, logAppendTime: nil)
+                    return (Appended(result: result, logStartOffset: log.logStartOffset, duplicate: true), .none)
+                case let refused:
+                    throw ProducerRefusal(check: refused)
+                }
                 let result = try log.append(batches, leaderEpoch: leaderEpoch, now: now)
                 let end = log.logEndOffset
                 let update = self.state.withLock { state -> PartitionReplication.Update in
@@ -293,7 +311,7 @@ package final class PartitionManager: Sendable {
                     log.updateHighWatermark(leader.replication.highWatermark)
                     return update
                 }
-                return (Appended(result: result, logStartOffset: log.logStartOffset), update)
+                return (Appended(result: result, logStartOffset: log.logStartOffset, duplicate: false), update)
             }
         }
         guard let (appended, update) = outcome ?? nil else { return nil }
