@@ -105,7 +105,8 @@ import Testing
         #expect(result?.generationID == 1)
         #expect(result?.leaderID == "app-u1")
         #expect(result?.protocolName == "range")
-        #expect(result?.members == [JoinedMember(memberID: "app-u1", groupInstanceID: nil, metadata: Self.bytes("range"))])
+        #expect(
+            result?.members == [JoinedMember(memberID: "app-u1", groupInstanceID: nil, metadata: Self.bytes("range"))])
         #expect(done.timers.contains(.heartbeat(memberID: "app-u1", deadlineMs: 11_100)))
 
         let sync = group.syncGroupReceived(
@@ -158,15 +159,19 @@ import Testing
         let config = GroupCoordinatorConfig(initialRebalanceDelayMs: 3_000)
         var group = GroupStateMachine(groupID: "g", config: config)
         #expect(
-            group.joinGroupReceived(Self.join(1, client: "a", suffix: "1", rebalance: 5_000, requireKnown: false), nowMs: 0)
-                .timers.contains(.rebalance(deadlineMs: 3_000)))
-        _ = group.joinGroupReceived(Self.join(2, client: "b", suffix: "2", rebalance: 5_000, requireKnown: false), nowMs: 1_000)
+            group.joinGroupReceived(
+                Self.join(1, client: "a", suffix: "1", rebalance: 5_000, requireKnown: false), nowMs: 0
+            )
+            .timers.contains(.rebalance(deadlineMs: 3_000)))
+        _ = group.joinGroupReceived(
+            Self.join(2, client: "b", suffix: "2", rebalance: 5_000, requireKnown: false), nowMs: 1_000)
         // All members joined, but the initial delay does not complete early.
         #expect(group.state == .preparingRebalance)
         let extended = group.tick(nowMs: 3_000)
         #expect(extended.responses.isEmpty)
         #expect(extended.timers == [.rebalance(deadlineMs: 5_000)], "min(3000, 5000 - 3000 remaining)")
-        _ = group.joinGroupReceived(Self.join(3, client: "c", suffix: "3", rebalance: 5_000, requireKnown: false), nowMs: 4_000)
+        _ = group.joinGroupReceived(
+            Self.join(3, client: "c", suffix: "3", rebalance: 5_000, requireKnown: false), nowMs: 4_000)
         let done = group.tick(nowMs: 5_000)
         #expect(done.responses.count == 3, "no time left in the rebalance timeout: complete")
         #expect(group.generationID == 1 && group.members.count == 3)
@@ -188,7 +193,8 @@ import Testing
         #expect(group.state == .preparingRebalance)
         // b keeps its session alive but never rejoins.
         for t in stride(from: Int64(5_000), through: 30_000, by: 5_000) {
-            let beat = group.heartbeatReceived(requestID: GroupRequestID(11), memberID: ids[1], generationID: 1, nowMs: t)
+            let beat = group.heartbeatReceived(
+                requestID: GroupRequestID(11), memberID: ids[1], generationID: 1, nowMs: t)
             #expect(Self.heartbeatError(beat) == .rebalanceInProgress)
         }
         #expect(group.tick(nowMs: 30_999).responses.isEmpty)
@@ -196,13 +202,15 @@ import Testing
         #expect(Self.joinResult(done, 10)?.generationID == 2)
         #expect(Self.joinResult(done, 10)?.members.map(\.memberID) == [ids[0]])
         #expect(group.members.map(\.memberID) == [ids[0]])
-        let late = group.heartbeatReceived(requestID: GroupRequestID(12), memberID: ids[1], generationID: 1, nowMs: 31_001)
+        let late = group.heartbeatReceived(
+            requestID: GroupRequestID(12), memberID: ids[1], generationID: 1, nowMs: 31_001)
         #expect(Self.heartbeatError(late) == .unknownMemberID)
     }
 
     @Test func protocolsMustBeCompatible() {
         var (group, _) = Self.stableGroup(["a"])
-        let otherType = group.joinGroupReceived(Self.join(1, client: "x", type: "connect", requireKnown: false), nowMs: 0)
+        let otherType = group.joinGroupReceived(
+            Self.join(1, client: "x", type: "connect", requireKnown: false), nowMs: 0)
         #expect(Self.joinResult(otherType, 1)?.error == .inconsistentGroupProtocol)
         let noCommon = group.joinGroupReceived(
             Self.join(2, client: "x", protocols: ["sticky"], requireKnown: false), nowMs: 0)
@@ -221,7 +229,8 @@ import Testing
         }
         let done = group.tick(nowMs: 0)
         #expect(Self.joinResult(done, 0)?.protocolName == "roundrobin")
-        #expect(Self.joinResult(done, 0)?.members.map(\.metadata) == Array(repeating: Self.bytes("roundrobin"), count: 3))
+        #expect(
+            Self.joinResult(done, 0)?.members.map(\.metadata) == Array(repeating: Self.bytes("roundrobin"), count: 3))
     }
 
     @Test func sessionTimeoutsOutsideTheBrokerBoundsAreRefused() {
@@ -247,7 +256,8 @@ import Testing
     @Test func followersWaitForTheLeadersAssignment() {
         var group = GroupStateMachine(groupID: "g", config: Self.config)
         for (i, client) in ["a", "b", "c"].enumerated() {
-            _ = group.joinGroupReceived(Self.join(UInt64(i), client: client, suffix: "x", requireKnown: false), nowMs: 0)
+            _ = group.joinGroupReceived(
+                Self.join(UInt64(i), client: client, suffix: "x", requireKnown: false), nowMs: 0)
         }
         _ = group.tick(nowMs: 0)
         let follower = group.syncGroupReceived(
@@ -286,7 +296,8 @@ import Testing
         _ = group.joinGroupReceived(Self.join(1, client: "a", suffix: "x", requireKnown: false), nowMs: 0)
         _ = group.joinGroupReceived(Self.join(2, client: "b", suffix: "x", requireKnown: false), nowMs: 0)
         _ = group.tick(nowMs: 0)
-        _ = group.syncGroupReceived(requestID: GroupRequestID(3), memberID: "b-x", generationID: 1, assignments: [:], nowMs: 1)
+        _ = group.syncGroupReceived(
+            requestID: GroupRequestID(3), memberID: "b-x", generationID: 1, assignments: [:], nowMs: 1)
         let newcomer = group.joinGroupReceived(Self.join(4, client: "c", suffix: "x", requireKnown: false), nowMs: 2)
         #expect(Self.syncResult(newcomer, 3) == .failure(.rebalanceInProgress))
         #expect(group.state == .preparingRebalance)
@@ -297,14 +308,16 @@ import Testing
     @Test func anExpiredSessionRemovesTheMemberAndRebalances() {
         var (group, ids) = Self.stableGroup(["a", "b"])
         #expect(group.nextDeadlineMs == 10_000)
-        let beat = group.heartbeatReceived(requestID: GroupRequestID(1), memberID: ids[0], generationID: 1, nowMs: 8_000)
+        let beat = group.heartbeatReceived(
+            requestID: GroupRequestID(1), memberID: ids[0], generationID: 1, nowMs: 8_000)
         #expect(Self.heartbeatError(beat) == .noError)
         #expect(beat.timers == [.heartbeat(memberID: ids[0], deadlineMs: 18_000)])
         let expiry = group.tick(nowMs: 10_000)
         #expect(!group.has(ids[1]))
         #expect(group.state == .preparingRebalance)
         #expect(expiry.timers == [.rebalance(deadlineMs: 40_000)])
-        let told = group.heartbeatReceived(requestID: GroupRequestID(2), memberID: ids[0], generationID: 1, nowMs: 11_000)
+        let told = group.heartbeatReceived(
+            requestID: GroupRequestID(2), memberID: ids[0], generationID: 1, nowMs: 11_000)
         #expect(Self.heartbeatError(told) == .rebalanceInProgress)
         let rejoin = group.joinGroupReceived(Self.join(3, member: ids[0], client: "a"), nowMs: 12_000)
         #expect(Self.joinResult(rejoin, 3)?.generationID == 2, "everyone left rejoined: complete at once")
@@ -315,7 +328,8 @@ import Testing
         var (group, ids) = Self.stableGroup(["a"])
         func beat(_ member: String, _ generation: Int32) -> KafkaErrorCode? {
             Self.heartbeatError(
-                group.heartbeatReceived(requestID: GroupRequestID(1), memberID: member, generationID: generation, nowMs: 1))
+                group.heartbeatReceived(
+                    requestID: GroupRequestID(1), memberID: member, generationID: generation, nowMs: 1))
         }
         #expect(beat("ghost", 1) == .unknownMemberID)
         #expect(beat(ids[0], 2) == .illegalGeneration)
@@ -381,14 +395,16 @@ import Testing
         let zombieBeat = group.heartbeatReceived(
             requestID: GroupRequestID(3), memberID: "ib-1", groupInstanceID: "ib", generationID: 1, nowMs: 5_002)
         #expect(Self.heartbeatError(zombieBeat) == .fencedInstanceID)
-        let zombieJoin = group.joinGroupReceived(Self.join(4, member: "ib-1", instance: "ib", client: "b"), nowMs: 5_003)
+        let zombieJoin = group.joinGroupReceived(
+            Self.join(4, member: "ib-1", instance: "ib", client: "b"), nowMs: 5_003)
         #expect(Self.joinResult(zombieJoin, 4)?.error == .fencedInstanceID)
         let zombieSync = group.syncGroupReceived(
             requestID: GroupRequestID(5), memberID: "ib-1", groupInstanceID: "ib", generationID: 1, assignments: [:],
             nowMs: 5_004)
         #expect(Self.syncResult(zombieSync, 5) == .failure(.fencedInstanceID))
         let zombieLeave = group.leaveGroupReceived(
-            requestID: GroupRequestID(6), members: [LeavingMember(memberID: "ib-1", groupInstanceID: "ib")], nowMs: 5_005)
+            requestID: GroupRequestID(6), members: [LeavingMember(memberID: "ib-1", groupInstanceID: "ib")],
+            nowMs: 5_005)
         #expect(Self.leaveErrors(zombieLeave) == [.fencedInstanceID])
         #expect(group.state == .stable && group.generationID == 1)
     }
@@ -417,6 +433,67 @@ import Testing
         _ = group.tick(nowMs: 40_000)
         #expect(!group.has("ib-1") && group.staticMembers["ib"] == nil)
         #expect(group.state == .preparingRebalance)
+    }
+
+    @Test func aStaticMemberRestartingDuringCompletingRebalanceFencesTheOldSyncAndRebalances() {
+        var group = GroupStateMachine(groupID: "g", config: Self.config)
+        _ = group.joinGroupReceived(Self.join(1, instance: "ia", client: "a", suffix: "0"), nowMs: 0)
+        _ = group.joinGroupReceived(Self.join(2, instance: "ib", client: "b", suffix: "0"), nowMs: 0)
+        _ = group.tick(nowMs: 0)
+        #expect(group.state == .completingRebalance)
+        let beat = group.heartbeatReceived(requestID: GroupRequestID(3), memberID: "ib-0", generationID: 1, nowMs: 1)
+        #expect(Self.heartbeatError(beat) == .noError, "a member may heartbeat before its SyncGroup")
+        _ = group.syncGroupReceived(
+            requestID: GroupRequestID(4), memberID: "ib-0", generationID: 1, assignments: [:], nowMs: 2)
+        let restarted = group.joinGroupReceived(Self.join(5, instance: "ib", client: "b", suffix: "1"), nowMs: 3)
+        #expect(Self.syncResult(restarted, 4) == .failure(.fencedInstanceID))
+        #expect(Self.joinResult(restarted, 5) == nil, "parked: the leader may be assigning to the old id")
+        #expect(group.state == .preparingRebalance)
+        let leader = group.joinGroupReceived(Self.join(6, member: "ia-0", instance: "ia", client: "a"), nowMs: 4)
+        #expect(Self.joinResult(leader, 5)?.generationID == 2)
+        #expect(Self.joinResult(leader, 6)?.members.map(\.memberID) == ["ia-0", "ib-1"])
+    }
+
+    @Test func aStaticMemberRestartingDuringARebalanceFencesTheOldJoin() {
+        var (group, _) = Self.stableGroup(["a", "b"], instances: ["ia", "ib"])
+        _ = group.joinGroupReceived(Self.join(1, member: "ia-0", instance: "ia", client: "a"), nowMs: 0)
+        _ = group.joinGroupReceived(Self.join(2, member: "ib-1", instance: "ib", client: "b"), nowMs: 0)
+        #expect(group.state == .completingRebalance)
+        let leaderRejoin = group.joinGroupReceived(Self.join(3, member: "ia-0", instance: "ia", client: "a"), nowMs: 1)
+        #expect(Self.joinResult(leaderRejoin, 3)?.members.count == 2, "a lost response is sent again")
+        _ = group.joinGroupReceived(
+            Self.join(4, member: "ia-0", instance: "ia", client: "a", protocols: ["range", "rr"]), nowMs: 2)
+        #expect(group.state == .preparingRebalance, "changed metadata: rebalance")
+        let restarted = group.joinGroupReceived(Self.join(5, instance: "ia", client: "a", suffix: "z"), nowMs: 3)
+        #expect(Self.joinResult(restarted, 4) == .failure(.fencedInstanceID, memberID: "ia-0"))
+        #expect(group.leaderID == "ia-z")
+    }
+
+    @Test func aFullGroupStillTakesBackARestartedStaticMember() {
+        var config = Self.config
+        config.maxSize = 2
+        var (group, _) = Self.stableGroup(["a", "b"], instances: ["ia", "ib"], config: config)
+        let restarted = group.joinGroupReceived(Self.join(1, instance: "ib", client: "b", suffix: "z"), nowMs: 0)
+        #expect(Self.joinResult(restarted, 1)?.error == .noError)
+    }
+
+    @Test func unloadingAnswersParkedRequestsWithNotCoordinator() {
+        var group = GroupStateMachine(groupID: "g", config: GroupCoordinatorConfig(initialRebalanceDelayMs: 3_000))
+        _ = group.joinGroupReceived(Self.join(1, client: "a", suffix: "x", requireKnown: false), nowMs: 0)
+        let out = group.unloaded()
+        #expect(out.responses == [.join(GroupRequestID(1), .failure(.notCoordinator, memberID: "a-x"))])
+        #expect(group.state == .dead && group.nextDeadlineMs == nil)
+        let join = group.joinGroupReceived(Self.join(2, client: "b"), nowMs: 1)
+        #expect(Self.joinResult(join, 2)?.error == .coordinatorNotAvailable)
+    }
+
+    @Test func theLeaderLeavingPassesLeadershipToARejoinedMember() {
+        var (group, ids) = Self.stableGroup(["a", "b"])
+        _ = group.leaveGroupReceived(requestID: GroupRequestID(1), members: [LeavingMember(memberID: ids[0])], nowMs: 1)
+        #expect(group.leaderID == ids[1])
+        let rejoin = group.joinGroupReceived(Self.join(2, member: ids[1], client: "b"), nowMs: 2)
+        #expect(Self.joinResult(rejoin, 2)?.leaderID == ids[1])
+        #expect(Self.joinResult(rejoin, 2)?.members.map(\.memberID) == [ids[1]])
     }
 
     // MARK: - Randomized
@@ -456,7 +533,8 @@ struct GroupSimulation {
     var rng: Xoshiro256StarStar
     var group = GroupStateMachine(
         groupID: "g",
-        config: GroupCoordinatorConfig(minSessionTimeoutMs: 1_000, maxSessionTimeoutMs: 60_000, initialRebalanceDelayMs: 500))
+        config: GroupCoordinatorConfig(
+            minSessionTimeoutMs: 1_000, maxSessionTimeoutMs: 60_000, initialRebalanceDelayMs: 500))
     var clients: [Client] = []
     var nowMs: Int64 = 0
     var nextRequest: UInt64 = 0
@@ -527,7 +605,8 @@ struct GroupSimulation {
                 apply(
                     group.leaveGroupReceived(
                         requestID: GroupRequestID(id),
-                        members: [LeavingMember(memberID: client.memberID, groupInstanceID: client.instance)], nowMs: nowMs))
+                        members: [LeavingMember(memberID: client.memberID, groupInstanceID: client.instance)],
+                        nowMs: nowMs))
                 return
             }
         }
@@ -543,7 +622,8 @@ struct GroupSimulation {
             let id = request(for: index)
             let assignments =
                 client.isLeader
-                ? Dictionary(uniqueKeysWithValues: client.syncMembers.map { ($0, ByteBuffer(string: "g\(client.generation)")) })
+                ? Dictionary(
+                    uniqueKeysWithValues: client.syncMembers.map { ($0, ByteBuffer(string: "g\(client.generation)")) })
                 : [:]
             apply(
                 group.syncGroupReceived(

@@ -326,7 +326,8 @@ package struct GroupStateMachine: Hashable, Sendable {
     /// `GroupMetadata.currentMemberMetadata`: what the leader gets in its JoinGroup response.
     package var currentMemberMetadata: [JoinedMember] {
         members.map {
-            JoinedMember(memberID: $0.memberID, groupInstanceID: $0.groupInstanceID, metadata: $0.metadata(for: protocolName))
+            JoinedMember(
+                memberID: $0.memberID, groupInstanceID: $0.groupInstanceID, metadata: $0.metadata(for: protocolName))
         }
     }
 
@@ -343,7 +344,10 @@ package struct GroupStateMachine: Hashable, Sendable {
             || request.sessionTimeoutMs > config.maxSessionTimeoutMs
         {
             respondJoin(request.requestID, .failure(.invalidSessionTimeout, memberID: request.memberID))
-        } else if let maxSize = config.maxSize, isUnknownMember, members.count >= maxSize {
+        } else if let maxSize = config.maxSize, isUnknownMember, members.count >= maxSize,
+            request.groupInstanceID.flatMap({ staticMembers[$0] }) == nil
+        {
+            // A known static member restarting replaces itself; it does not grow the group.
             respondJoin(request.requestID, .failure(.groupMaxSizeReached, memberID: ""))
         } else if !supportsProtocols(request.protocolType, request.protocols) {
             respondJoin(request.requestID, .failure(.inconsistentGroupProtocol, memberID: request.memberID))
@@ -530,7 +534,8 @@ package struct GroupStateMachine: Hashable, Sendable {
         if state == .empty {
             let delay = Int64(max(config.initialRebalanceDelayMs, 0))
             timer = RebalanceTimer(
-                deadlineMs: nowMs + delay, initialDelayMs: delay, initialRemainingMs: max(rebalanceTimeoutMs - delay, 0))
+                deadlineMs: nowMs + delay, initialDelayMs: delay, initialRemainingMs: max(rebalanceTimeoutMs - delay, 0)
+            )
             newMemberAdded = false
         } else {
             timer = RebalanceTimer(deadlineMs: nowMs + rebalanceTimeoutMs)
@@ -755,7 +760,8 @@ package struct GroupStateMachine: Hashable, Sendable {
                 error = .unknownMemberID
             }
             results.append(
-                LeaveGroupResult.Member(memberID: identity.memberID, groupInstanceID: identity.groupInstanceID, error: error))
+                LeaveGroupResult.Member(
+                    memberID: identity.memberID, groupInstanceID: identity.groupInstanceID, error: error))
         }
         maybeCompleteJoin(nowMs: nowMs)
         output.responses.append(.leave(requestID, LeaveGroupResult(error: .noError, members: results)))
