@@ -453,7 +453,7 @@ package final class BrokerServer: Service, Sendable {
         _ session: ZooKeeperClient, clusterID: String, controller: inout ControllerStateMachine,
         random: inout SystemRandomNumberGenerator, logger: Logger
     ) async throws -> NextStep {
-        let snapshot = try await ClusterReader(client: session).read(watch: true)
+        let snapshot = try await ClusterReader(client: session).read(watch: true, topicConfigs: controller.isActive)
         for problem in snapshot.problems { logger.warning("skipping malformed znode", metadata: ["problem": "\(problem)"]) }
         metadata.update(MetadataCache.Snapshot(clusterID: clusterID, cluster: snapshot))
         if !controller.isActive, snapshot.controller == nil {

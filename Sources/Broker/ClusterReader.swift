@@ -16,7 +16,9 @@ package struct ClusterReader {
         self.client = client
     }
 
-    package func read(watch: Bool) async throws -> ClusterSnapshot {
+    /// - Parameter topicConfigs: also read each topic's config overrides (`uncleanLeaderElection`),
+    ///   which only the controller's elections use: one more read per topic.
+    package func read(watch: Bool, topicConfigs: Bool = false) async throws -> ClusterSnapshot {
         var snapshot = ClusterSnapshot()
         // /controller first: a change there while we read the rest is seen on the next read.
         if case let (data, _)? = try await client.dataIfExists(ZkPaths.controller, watch: watch) {
@@ -52,8 +54,8 @@ package struct ClusterReader {
             guard let assignment = decode(&snapshot, { () throws(ZkDataError) in try TopicAssignment.decode(topic: name, data) })
             else { continue }
             snapshot.topics[name] = .init(assignment: assignment, version: stat.version)
-            // Read for the controller's elections; a change applies from the next read.
-            if case let (config, _)? = try await client.dataIfExists(ZkPaths.topicConfig(name)),
+            // For the controller's elections; a change applies from the next read.
+            if topicConfigs, case let (config, _)? = try await client.dataIfExists(ZkPaths.topicConfig(name)),
                 let overrides = decode(&snapshot, { () throws(ZkDataError) in
                     try EntityConfigPayload.decode(path: ZkPaths.topicConfig(name), config)
                 }),

@@ -70,7 +70,8 @@ package struct ClusterSnapshot: Hashable, Sendable {
     /// `/admin/reassign_partitions`: target replicas by partition and the znode's data version; nil when
     /// it does not exist, no targets when it could not be decoded (the controller deletes it then).
     package var partitionReassignment: PartitionReassignmentRequest?
-    /// Topics whose config overrides `unclean.leader.election.enable`.
+    /// Topics whose config overrides `unclean.leader.election.enable` (read only for an active controller:
+    /// `ClusterReader.read(watch:topicConfigs:)`).
     package var uncleanLeaderElection: [String: Bool] = [:]
     /// Children of `/admin/delete_topics`.
     package var pendingDeletions: Set<String> = []

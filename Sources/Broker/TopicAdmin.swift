@@ -105,18 +105,26 @@ package struct TopicAdmin {
         return assignment
     }
 
+    /// Broker ids separated by `separator` (blanks around each allowed); `context` names the option in
+    /// the error for an item that is not a broker id.
+    private static func parseBrokerIDs(
+        _ text: Substring, separator: Character, in context: String
+    ) throws(Failure) -> [BrokerID] {
+        var brokers: [BrokerID] = []
+        for item in text.split(separator: separator, omittingEmptySubsequences: false) {
+            guard let id = Int32(item.trimmingCharacters(in: .whitespaces)), id >= 0 else {
+                throw .invalidReplicaAssignment("Invalid \(context): \"\(item)\" is not a broker id")
+            }
+            brokers.append(BrokerID(id))
+        }
+        return brokers
+    }
+
     /// `--replica-assignment 1:2,2:3`: partition i gets the i-th colon-separated broker list.
     package static func parseReplicaAssignment(_ text: String) throws(Failure) -> [Int32: [BrokerID]] {
         var result: [Int32: [BrokerID]] = [:]
         for (index, list) in text.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
-            var brokers: [BrokerID] = []
-            for item in list.split(separator: ":", omittingEmptySubsequences: false) {
-                guard let id = Int32(item.trimmingCharacters(in: .whitespaces)), id >= 0 else {
-                    throw .invalidReplicaAssignment("Invalid replica assignment \"\(text)\": \"\(item)\" is not a broker id")
-                }
-                brokers.append(BrokerID(id))
-            }
-            result[Int32(index)] = brokers
+            result[Int32(index)] = try parseBrokerIDs(list, separator: ":", in: "replica assignment \"\(text)\"")
         }
         try validate(result)
         return result
@@ -478,13 +486,7 @@ package struct TopicAdmin {
     package static func parseReassignment(
         topic: String, partition: Int32, replicas text: String
     ) throws(Failure) -> [TopicPartition: [BrokerID]] {
-        var replicas: [BrokerID] = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let id = Int32(item.trimmingCharacters(in: .whitespaces)), id >= 0 else {
-                throw .invalidReplicaAssignment("Invalid replicas \"\(text)\": \"\(item)\" is not a broker id")
-            }
-            replicas.append(BrokerID(id))
-        }
+        let replicas = try parseBrokerIDs(Substring(text), separator: ",", in: "replicas \"\(text)\"")
         guard partition >= 0 else { throw .invalidPartitions("Invalid partition \(partition)") }
         let json = PartitionReassignmentPayload.encode([TopicPartition(topic, partition): replicas])
         return try parseReassignmentJSON(json, source: "--replicas")

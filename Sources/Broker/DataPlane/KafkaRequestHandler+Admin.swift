@@ -142,7 +142,7 @@ extension KafkaRequestHandler {
         }
     }
 
-    private static func tooManyPartitions(_ count: Int, _ configuration: BrokerConfiguration) -> String {
+    static func tooManyPartitions(_ count: Int, _ configuration: BrokerConfiguration) -> String {
         "Number of partitions \(count) is larger than paddock.max.partitions.per.topic "
             + "(\(configuration.maxPartitionsPerTopic))."
     }

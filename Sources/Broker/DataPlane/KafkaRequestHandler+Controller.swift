@@ -117,8 +117,7 @@ extension KafkaRequestHandler {
                 results.append(
                     .init(
                         name: topic.name, errorCode: .invalidPartitions,
-                        errorMessage: "Number of partitions \(topic.count) is larger than paddock.max.partitions.per.topic "
-                            + "(\(configuration.maxPartitionsPerTopic))."))
+                        errorMessage: Self.tooManyPartitions(Int(topic.count), configuration)))
                 continue
             }
             guard topic.count > Int32(current.partitions.count) else {

@@ -260,16 +260,25 @@ package final class PartitionManager: Sendable {
     package func withLog<Result: Sendable>(
         _ partition: TopicPartition, _ body: @escaping @Sendable (PartitionLog) throws -> Result
     ) async throws -> Result? {
-        guard let index = state.withLock({ $0.leaders[partition] != nil ? $0.location[partition] : nil }) else {
-            return nil
+        try await withOpenLog(partition, while: { $0.leaders[partition] != nil }) { log in
+            if let mark = self.state.withLock({ $0.leaders[partition]?.replication.highWatermark }) {
+                log.updateHighWatermark(mark)
+            }
+            return try body(log)
         }
+    }
+
+    /// Runs `body` on the thread pool with the open log of `partition`, under its directory's lock, while
+    /// `holds` (this broker's role in it) is true both before the hop and under the lock; nil otherwise.
+    private func withOpenLog<Result: Sendable>(
+        _ partition: TopicPartition, while holds: @escaping @Sendable (State) -> Bool,
+        _ body: @escaping @Sendable (PartitionLog) throws -> Result
+    ) async throws -> Result? {
+        guard let index = state.withLock({ holds($0) ? $0.location[partition] : nil }) else { return nil }
         let directory = directories[index]
         return try await threadPool.runIfActive {
             try directory.withLock { directory -> Result? in
-                guard let log = directory.log(for: partition),
-                    let mark = self.state.withLock({ $0.leaders[partition]?.replication.highWatermark })
-                else { return nil }
-                log.updateHighWatermark(mark)
+                guard let log = directory.log(for: partition), self.state.withLock({ holds($0) }) else { return nil }
                 return try body(log)
             }
         }
@@ -281,38 +290,31 @@ package final class PartitionManager: Sendable {
         _ batches: ProduceRecordBatches, to partition: TopicPartition, leaderEpoch: LeaderEpoch
     ) async throws -> Appended? {
         let now = Self.nowMilliseconds()
-        guard let index = state.withLock({ $0.leaders[partition] != nil ? $0.location[partition] : nil }) else {
-            return nil
-        }
-        let directory = directories[index]
-        let outcome = try await threadPool.runIfActive {
-            try directory.withLock { directory -> (Appended, PartitionReplication.Update)? in
-                guard let log = directory.log(for: partition),
-                    self.state.withLock({ $0.leaders[partition]?.replication.leaderEpoch == leaderEpoch }),
-                    log.leaderEpochs.latestEpoch.map({ $0 <= leaderEpoch }) ?? true
-                else { return nil }
-                switch log.checkProducers(batches) {
-                case .append:
-                    break
-                case .duplicate(let original):
-                    // Written before (the producer retried after a lost answer): its offsets, nothing new.
-                    let result = PartitionLog.AppendResult(
-                        firstOffset: original.firstOffset, lastOffset: original.lastOffset, logAppendTime: nil)
-                    return (Appended(result: result, logStartOffset: log.logStartOffset, duplicate: true), .none)
-                case let refused:
-                    throw ProducerRefusal(check: refused)
-                }
-                let result = try log.append(batches, leaderEpoch: leaderEpoch, now: now)
-                let end = log.logEndOffset
-                let update = self.state.withLock { state -> PartitionReplication.Update in
-                    guard var leader = state.leaders[partition] else { return .none }
-                    let update = leader.replication.leaderAppended(logEndOffset: end)
-                    state.leaders[partition] = leader
-                    log.updateHighWatermark(leader.replication.highWatermark)
-                    return update
-                }
-                return (Appended(result: result, logStartOffset: log.logStartOffset, duplicate: false), update)
+        let outcome = try await withOpenLog(
+            partition, while: { $0.leaders[partition]?.replication.leaderEpoch == leaderEpoch }
+        ) { log -> (Appended, PartitionReplication.Update)? in
+            guard log.leaderEpochs.latestEpoch.map({ $0 <= leaderEpoch }) ?? true else { return nil }
+            switch log.checkProducers(batches) {
+            case .append:
+                break
+            case .duplicate(let original):
+                // Written before (the producer retried after a lost answer): its offsets, nothing new.
+                let result = PartitionLog.AppendResult(
+                    firstOffset: original.firstOffset, lastOffset: original.lastOffset, logAppendTime: nil)
+                return (Appended(result: result, logStartOffset: log.logStartOffset, duplicate: true), .none)
+            case let refused:
+                throw ProducerRefusal(check: refused)
             }
+            let result = try log.append(batches, leaderEpoch: leaderEpoch, now: now)
+            let end = log.logEndOffset
+            let update = self.state.withLock { state -> PartitionReplication.Update in
+                guard var leader = state.leaders[partition] else { return .none }
+                let update = leader.replication.leaderAppended(logEndOffset: end)
+                state.leaders[partition] = leader
+                log.updateHighWatermark(leader.replication.highWatermark)
+                return update
+            }
+            return (Appended(result: result, logStartOffset: log.logStartOffset, duplicate: false), update)
         }
         guard let (appended, update) = outcome ?? nil else { return nil }
         signals.signal(partition)
@@ -463,20 +465,11 @@ package final class PartitionManager: Sendable {
     private func withFollowerLog<Result: Sendable>(
         _ partition: TopicPartition, following: Following, _ body: @escaping @Sendable (PartitionLog) throws -> Result
     ) async throws -> Result? {
-        guard let index = state.withLock({ $0.following[partition] == following ? $0.location[partition] : nil }) else {
-            return nil
-        }
-        let directory = directories[index]
-        return try await threadPool.runIfActive {
-            try directory.withLock { directory -> Result? in
-                guard let log = directory.log(for: partition),
-                    self.state.withLock({ $0.following[partition] == following })
-                else { return nil }
-                let result = try body(log)
-                let position = Self.position(of: log)
-                self.state.withLock { $0.followerPositions[partition] = position }
-                return result
-            }
+        try await withOpenLog(partition, while: { $0.following[partition] == following }) { log in
+            let result = try body(log)
+            let position = Self.position(of: log)
+            self.state.withLock { $0.followerPositions[partition] = position }
+            return result
         }
     }
 

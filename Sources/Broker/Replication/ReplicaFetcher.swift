@@ -70,11 +70,14 @@ package final class ReplicaFetcherManager: Sendable {
     }
 
     private func key(of partition: TopicPartition, leader: BrokerID) -> FetcherKey {
+        // Asked for every followed partition on every fetch: with one fetcher per leader (the
+        // default) there is nothing to hash.
+        guard configuration.numReplicaFetchers > 1 else { return FetcherKey(leader: leader, index: 0) }
         // A stable hash (Swift's `hashValue` is seeded per process).
         var hash: UInt64 = 1_469_598_103_934_665_603
         for byte in partition.topic.utf8 { hash = (hash ^ UInt64(byte)) &* 1_099_511_628_211 }
         hash = (hash ^ UInt64(UInt32(bitPattern: partition.partition))) &* 1_099_511_628_211
-        return FetcherKey(leader: leader, index: Int(hash % UInt64(max(configuration.numReplicaFetchers, 1))))
+        return FetcherKey(leader: leader, index: Int(hash % UInt64(configuration.numReplicaFetchers)))
     }
 
     /// One fetcher: the partitions led by `leader` that hash to `index`.
