@@ -18,7 +18,15 @@ public struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     public static let listOffsets = APIKey(rawValue: 2)
     public static let metadata = APIKey(rawValue: 3)
     public static let controlledShutdown = APIKey(rawValue: 7)
+    public static let offsetCommit = APIKey(rawValue: 8)
+    public static let offsetFetch = APIKey(rawValue: 9)
     public static let findCoordinator = APIKey(rawValue: 10)
+    public static let joinGroup = APIKey(rawValue: 11)
+    public static let heartbeat = APIKey(rawValue: 12)
+    public static let leaveGroup = APIKey(rawValue: 13)
+    public static let syncGroup = APIKey(rawValue: 14)
+    public static let describeGroups = APIKey(rawValue: 15)
+    public static let listGroups = APIKey(rawValue: 16)
     public static let apiVersions = APIKey(rawValue: 18)
     public static let createTopics = APIKey(rawValue: 19)
     public static let deleteTopics = APIKey(rawValue: 20)
@@ -26,9 +34,11 @@ public struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     public static let offsetForLeaderEpoch = APIKey(rawValue: 23)
     public static let describeConfigs = APIKey(rawValue: 32)
     public static let createPartitions = APIKey(rawValue: 37)
+    public static let deleteGroups = APIKey(rawValue: 42)
     public static let electLeaders = APIKey(rawValue: 43)
     public static let alterPartitionReassignments = APIKey(rawValue: 45)
     public static let listPartitionReassignments = APIKey(rawValue: 46)
+    public static let offsetDelete = APIKey(rawValue: 47)
 }
 
 /// One API this broker implements: its key, its name in Kafka's specs, and the inclusive range of

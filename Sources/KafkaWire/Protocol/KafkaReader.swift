@@ -244,15 +244,17 @@ public struct KafkaReader: Sendable {
         )
     }
 
-    /// Reads an `array` of structs (int32 count); null (-1) is `.invalidLength`.
+    /// Reads an `array` of structs (int32 count); null (-1) is `.invalidLength`. `minimumElementSize` is the
+    /// fewest bytes one element takes (every struct has at least one field, hence at least one byte).
     public mutating func readArray<Element: KafkaStruct>(
         of: Element.Type = Element.self,
         version: Int16,
+        minimumElementSize: Int = 1,
         field: String
     ) throws(KafkaWireError) -> [Element] {
-        // Cannot be nil: not nullable. Every struct has at least one field, hence at least one byte.
-        try self.readArray(nullable: false, minimumElementSize: 1, field: field) { (reader) throws(KafkaWireError) in
-            try Element(from: &reader, version: version)
+        // Cannot be nil: not nullable.
+        try self.readArray(nullable: false, minimumElementSize: minimumElementSize, field: field) {
+            (reader) throws(KafkaWireError) in try Element(from: &reader, version: version)
         }!
     }
 
@@ -260,10 +262,11 @@ public struct KafkaReader: Sendable {
     public mutating func readNullableArray<Element: KafkaStruct>(
         of: Element.Type = Element.self,
         version: Int16,
+        minimumElementSize: Int = 1,
         field: String
     ) throws(KafkaWireError) -> [Element]? {
-        try self.readArray(nullable: true, minimumElementSize: 1, field: field) { (reader) throws(KafkaWireError) in
-            try Element(from: &reader, version: version)
+        try self.readArray(nullable: true, minimumElementSize: minimumElementSize, field: field) {
+            (reader) throws(KafkaWireError) in try Element(from: &reader, version: version)
         }
     }
 
