@@ -108,6 +108,8 @@ package struct BrokerConfiguration: Sendable, Equatable {
     package var interBrokerListenerName: String?
     /// `broker.rack`.
     package var brokerRack: String?
+    /// The group coordinator's settings (`group.*`, `offsets.*`).
+    package var groupCoordinator = GroupCoordinatorSettings()
     /// `admin.port` (Paddock's own): the admin HTTP and `/metrics` port; nil disables it.
     package var adminPort: Int?
     /// Keys Paddock does not know or does not use, in file order.
@@ -166,7 +168,8 @@ package struct BrokerConfiguration: Sendable, Equatable {
         var config = BrokerConfiguration()
         var values: [String: String] = [:]
         for entry in JavaProperties.parse(text) {
-            if values[entry.key] == nil, !Self.knownKeys.contains(entry.key) { config.ignoredKeys.append(entry.key) }
+            if values[entry.key] == nil, !Self.knownKeys.contains(entry.key),
+                !Self.groupCoordinatorKeys.contains(entry.key) { config.ignoredKeys.append(entry.key) }
             values[entry.key] = entry.value.trimmingCharacters(in: .whitespaces)
         }
         try config.apply(values)
@@ -202,11 +205,7 @@ package struct BrokerConfiguration: Sendable, Equatable {
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
         func number<T: FixedWidthInteger>(_ key: String, _ range: ClosedRange<T>) throws(Problem) -> T? {
-            guard let text = values[key] else { return nil }
-            guard let value = T(text), range.contains(value) else {
-                throw Problem("\(key): expected a whole number in \(range.lowerBound)...\(range.upperBound), got \"\(text)\"")
-            }
-            return value
+            try Self.number(values, key, range)
         }
         func bool(_ key: String) throws(Problem) -> Bool? {
             guard let text = values[key] else { return nil }
@@ -345,6 +344,7 @@ package struct BrokerConfiguration: Sendable, Equatable {
         }
         brokerRack = values["broker.rack"].flatMap { $0.isEmpty ? nil : $0 }
         adminPort = try number("admin.port", 0...65535)
+        try applyGroupCoordinator(values)
     }
 
     /// `zookeeper.set.acl` and the digest credential. Error texts name the password file, never its content.

@@ -48,11 +48,55 @@ private func kafkaResponse(to request: KafkaRequest, version: Int16) -> KafkaRes
     switch request {
     case .apiVersions:
         return .apiVersions(.supported())
-    case .findCoordinator:
+    case .findCoordinator(let body):
         return .findCoordinator(
             FindCoordinatorResponse(
-                errorCode: .coordinatorNotAvailable, errorMessage: "Paddock has no group coordinator yet", nodeID: -1,
-                host: "", port: -1))
+                coordinators: body.keys.map {
+                    FindCoordinatorResponse.Coordinator(
+                        key: $0, nodeID: -1, host: "", port: -1, errorCode: .coordinatorNotAvailable,
+                        errorMessage: "no leader for the group's offsets partition")
+                }))
+    // The group APIs as a broker that coordinates no group answers them: every field encoded at `version`.
+    case .joinGroup(let body):
+        return .joinGroup(JoinGroupResponse(errorCode: .notCoordinator, protocolName: nil, leader: "", memberID: body.memberID))
+    case .syncGroup:
+        return .syncGroup(SyncGroupResponse(errorCode: .notCoordinator))
+    case .heartbeat:
+        return .heartbeat(HeartbeatResponse(errorCode: .notCoordinator))
+    case .leaveGroup(let body):
+        return .leaveGroup(
+            LeaveGroupResponse(
+                errorCode: .notCoordinator,
+                members: body.members.map {
+                    LeaveGroupResponse.Member(
+                        memberID: $0.memberID, groupInstanceID: $0.groupInstanceID, errorCode: .notCoordinator)
+                }))
+    case .offsetCommit(let body):
+        return .offsetCommit(
+            OffsetCommitResponse(
+                topics: body.topics.map { topic in
+                    OffsetCommitResponse.Topic(
+                        name: topic.name,
+                        partitions: topic.partitions.map {
+                            OffsetCommitResponse.Partition(partitionIndex: $0.partitionIndex, errorCode: .notCoordinator)
+                        })
+                }))
+    case .offsetFetch(let body):
+        return .offsetFetch(
+            OffsetFetchResponse(
+                groups: body.groups.map { OffsetFetchResponse.Group(groupID: $0.groupID, topics: [], errorCode: .notCoordinator) }))
+    case .listGroups:
+        return .listGroups(ListGroupsResponse(groups: []))
+    case .describeGroups(let body):
+        return .describeGroups(
+            DescribeGroupsResponse(
+                groups: body.groups.map { DescribeGroupsResponse.Group(errorCode: .notCoordinator, groupID: $0) }))
+    case .deleteGroups(let body):
+        return .deleteGroups(
+            DeleteGroupsResponse(
+                results: body.groupNames.map { DeleteGroupsResponse.Result(groupID: $0, errorCode: .notCoordinator) }))
+    case .offsetDelete:
+        return .offsetDelete(OffsetDeleteResponse(errorCode: .notCoordinator, topics: []))
     case .metadata(let body):
         let topics = (body.topics ?? []).map { topic in
             MetadataResponse.Topic(errorCode: .unknownTopicOrPartition, name: topic.name, partitions: [])

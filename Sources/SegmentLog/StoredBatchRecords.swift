@@ -1,9 +1,9 @@
-import KafkaWire
-import NIOCore
-import RecordCompression
+package import KafkaWire
+package import NIOCore
+package import RecordCompression
 
 /// Why the records of a stored batch could not be read although its header could.
-enum StoredRecordsError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum StoredRecordsError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The codec bits hold 5, 6 or 7, which name no codec.
     case unknownCodec(Int16)
     /// The compressed records section does not decompress.
@@ -11,7 +11,7 @@ enum StoredRecordsError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The (decompressed) records section does not hold `recordCount` well-formed records.
     case records(RecordBatchError)
 
-    var description: String {
+    package var description: String {
         switch self {
         case .unknownCodec(let codec): "unknown compression codec \(codec)"
         case .decompression(let error): "\(error)"
@@ -24,7 +24,7 @@ extension RecordBatchHeader {
     /// The records of `batch`, the whole batch this header was parsed from (at its reader index),
     /// decompressing the records section when the codec bits name a codec. At most
     /// `maxDecompressedBytes` are inflated, so a corrupt or hostile batch cannot exhaust memory.
-    func records(in batch: ByteBuffer, maxDecompressedBytes: Int) throws(StoredRecordsError) -> [BatchRecord] {
+    package func records(in batch: ByteBuffer, maxDecompressedBytes: Int) throws(StoredRecordsError) -> [BatchRecord] {
         guard
             var section = batch.getSlice(
                 at: batch.readerIndex + RecordBatchHeader.size, length: totalSize - RecordBatchHeader.size)

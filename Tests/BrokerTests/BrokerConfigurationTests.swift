@@ -121,10 +121,30 @@ import Testing
         #expect(config.advertisedEndpoints(hostName: "box1") == [Endpoint(listenerName: "PLAINTEXT", host: "box1", port: 9093)])
     }
 
+    @Test func groupCoordinatorKeysHaveKafkasDefaultsAndRanges() throws {
+        let defaults = try BrokerConfiguration.parse(Self.minimal).groupCoordinator
+        #expect(defaults.offsetsTopicPartitions == 50 && defaults.offsetsTopicReplicationFactor == 3)
+        #expect(defaults.group.initialRebalanceDelayMs == 3_000 && defaults.group.minSessionTimeoutMs == 6_000)
+        #expect(defaults.offsetsRetentionMs == 7 * 24 * 3_600_000 && defaults.offsetsCommitTimeoutMs == 5_000)
+        let set = try BrokerConfiguration.parse(
+            Self.minimal
+                + "\noffsets.topic.num.partitions=3\noffsets.topic.replication.factor=1\noffsets.retention.minutes=2"
+                + "\ngroup.max.size=10").groupCoordinator
+        #expect(set.offsetsTopicPartitions == 3 && set.offsetsTopicReplicationFactor == 1)
+        #expect(set.offsetsRetentionMs == 120_000 && set.group.maxSize == 10)
+        for bad in [
+            "offsets.topic.num.partitions=0", "group.min.session.timeout.ms=9000\ngroup.max.session.timeout.ms=8000",
+            "offsets.retention.minutes=-1", "group.max.size=0",
+        ] {
+            #expect(throws: BrokerConfiguration.Problem.self) { try BrokerConfiguration.parse(Self.minimal + "\n" + bad) }
+        }
+    }
+
     @Test func unknownKeysAreCollectedOnceEach() throws {
         let config = try BrokerConfiguration.parse(
             Self.minimal + "\nnum.network.threads=3\nnum.io.threads=8\nnum.network.threads=4\ngroup.initial.rebalance.delay.ms=0")
-        #expect(config.ignoredKeys == ["num.network.threads", "num.io.threads", "group.initial.rebalance.delay.ms"])
+        #expect(config.ignoredKeys == ["num.network.threads", "num.io.threads"])
+        #expect(config.groupCoordinator.group.initialRebalanceDelayMs == 0)
     }
 
     @Test(arguments: [

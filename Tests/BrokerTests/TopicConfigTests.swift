@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ["retention.ms": "soon"], ["segment.bytes": "10"], ["cleanup.policy": "compact"],
+        ["retention.ms": "soon"], ["segment.bytes": "10"], ["cleanup.policy": "bogus"],
         ["message.timestamp.type": "Now"],
         // Kafka's ranges (issue 11).
         ["segment.bytes": "13"], ["segment.bytes": "2147483648"], ["segment.index.bytes": "3"], ["segment.ms": "0"],

@@ -2,8 +2,7 @@ import KafkaWire
 import NIOCore
 import Testing
 
-// One request and one response value per consumer-group API and version (the APIs are not in
-// `SupportedAPIs` yet, so `Samples.swift` does not cover them), with every field the version carries set to
+// One request and one response value per consumer-group API and version (`Samples.swift` uses them too), with every field the version carries set to
 // a non-default value and every field it lacks left at the spec's default, so that a round trip must
 // return the value unchanged.
 

@@ -5,11 +5,11 @@ import Testing
 /// What `KafkaRequestFrame.decode` makes of requests the broker cannot serve.
 @Suite struct RequestDecodingTests {
     @Test func unknownAPIKeyKeepsTheHeader() {
-        // JoinGroup (11) v5, correlation id 9, client "c": not implemented in phase 1.
-        let result = KafkaRequestFrame.decode(buffer(hex: "000b0005" + "00000009" + "000163" + "deadbeef"))
-        let header = RequestHeader(apiKey: APIKey(rawValue: 11), apiVersion: 5, correlationID: 9, clientID: "c")
+        // SaslHandshake (17) v1, correlation id 9, client "c": not implemented.
+        let result = KafkaRequestFrame.decode(buffer(hex: "00110001" + "00000009" + "000163" + "deadbeef"))
+        let header = RequestHeader(apiKey: APIKey(rawValue: 17), apiVersion: 1, correlationID: 9, clientID: "c")
         #expect(result == .unknownAPIKey(header))
-        #expect(header.apiKey.description == "ApiKey(11)")
+        #expect(header.apiKey.description == "ApiKey(17)")
     }
 
     /// Versions outside the advertised range are refused without looking at the body: Fetch below 4 and
@@ -100,20 +100,30 @@ import Testing
 }
 
 @Suite struct SupportedAPIsTests {
-    /// Phase 1 of reference/kafka.md §3.5, and every range below Kafka's first flexible version.
-    @Test func advertisedRangesArePhaseOne() {
+    /// Phase 1 of reference/kafka.md §3.5, the KIP-455 APIs (flexible only), and the group coordinator's
+    /// APIs with their flexible versions; the other ranges stay below Kafka's first flexible version.
+    @Test func advertisedRanges() {
         let ranges = SupportedAPIs.all.map { [$0.key.rawValue, $0.minVersion, $0.maxVersion] }
         #expect(
             ranges == [
-                [0, 0, 8], [1, 4, 11], [2, 1, 5], [3, 0, 7], [7, 1, 2], [10, 0, 2], [18, 0, 2], [19, 0, 4], [20, 0, 3],
-                [22, 0, 1],
-                [23, 2, 3], [32, 0, 3], [37, 0, 1], [43, 0, 1], [45, 0, 0], [46, 0, 0],
+                [0, 0, 8], [1, 4, 11], [2, 1, 5], [3, 0, 7], [7, 1, 2], [8, 0, 8], [9, 0, 8], [10, 0, 4], [11, 0, 9],
+                [12, 0, 4], [13, 0, 5], [14, 0, 5], [15, 0, 5], [16, 0, 4], [18, 0, 2], [19, 0, 4], [20, 0, 3],
+                [22, 0, 1], [23, 2, 3], [32, 0, 3], [37, 0, 1], [42, 0, 2], [43, 0, 1], [45, 0, 0], [46, 0, 0],
+                [47, 0, 0],
             ]
         )
-        // The KIP-455 APIs exist only in flexible versions; every other range stays below its first.
-        for api in SupportedAPIs.all where api.key != .alterPartitionReassignments && api.key != .listPartitionReassignments {
-            #expect(api.maxVersion < api.firstFlexibleVersion, "\(api.name)")
+        let flexible: [APIKey: Int16] = [
+            .offsetCommit: 8, .offsetFetch: 6, .findCoordinator: 3, .joinGroup: 6, .heartbeat: 4, .leaveGroup: 4,
+            .syncGroup: 4, .describeGroups: 5, .listGroups: 3, .deleteGroups: 2, .alterPartitionReassignments: 0,
+            .listPartitionReassignments: 0,
+        ]
+        for api in SupportedAPIs.all {
             #expect(api.key.description == api.name)
+            if let first = flexible[api.key] {
+                #expect(api.firstFlexibleVersion == first, "\(api.name)")
+            } else {
+                #expect(api.maxVersion < api.firstFlexibleVersion, "\(api.name)")
+            }
         }
     }
 
@@ -129,7 +139,9 @@ import Testing
     @Test func headerVersionsFollowFlexibility() {
         #expect(RequestHeader.version(apiKey: .metadata, apiVersion: 8) == 1)
         #expect(RequestHeader.version(apiKey: .metadata, apiVersion: 9) == 2)
-        #expect(RequestHeader.version(apiKey: APIKey(rawValue: 11), apiVersion: 9) == 1)
+        #expect(RequestHeader.version(apiKey: .joinGroup, apiVersion: 5) == 1)
+        #expect(RequestHeader.version(apiKey: .joinGroup, apiVersion: 6) == 2)
+        #expect(RequestHeader.version(apiKey: APIKey(rawValue: 17), apiVersion: 9) == 1)
         #expect(ResponseHeader.version(apiKey: .fetch, apiVersion: 12) == 1)
         #expect(ResponseHeader.version(apiKey: .fetch, apiVersion: 11) == 0)
         #expect(ResponseHeader.version(apiKey: .apiVersions, apiVersion: 3) == 0)

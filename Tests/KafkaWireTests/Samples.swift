@@ -155,6 +155,17 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
         return .listPartitionReassignments(
             ListPartitionReassignmentsRequest(timeoutMs: 15_000, topics: [.init(name: "orders", partitionIndexes: [0, 2])])
         )
+    // The consumer-group APIs: GroupSamples.swift.
+    case .joinGroup: return .joinGroup(GroupSamples.joinGroupRequest(v))
+    case .syncGroup: return .syncGroup(GroupSamples.syncGroupRequest(v))
+    case .heartbeat: return .heartbeat(GroupSamples.heartbeatRequest(v))
+    case .leaveGroup: return .leaveGroup(GroupSamples.leaveGroupRequest(v))
+    case .offsetCommit: return .offsetCommit(GroupSamples.offsetCommitRequest(v))
+    case .offsetFetch: return .offsetFetch(GroupSamples.offsetFetchRequest(v))
+    case .listGroups: return .listGroups(GroupSamples.listGroupsRequest(v))
+    case .describeGroups: return .describeGroups(GroupSamples.describeGroupsRequest(v))
+    case .deleteGroups: return .deleteGroups(GroupSamples.deleteGroupsRequest(v))
+    case .offsetDelete: return .offsetDelete(GroupSamples.offsetDeleteRequest())
     default:
         preconditionFailure("no sample request for \(apiKey)")
     }
@@ -406,6 +417,17 @@ func sampleResponse(_ apiKey: APIKey, version v: Int16) -> KafkaResponse {
                 ]
             )
         )
+    // The consumer-group APIs: GroupSamples.swift.
+    case .joinGroup: return .joinGroup(GroupSamples.joinGroupResponse(v))
+    case .syncGroup: return .syncGroup(GroupSamples.syncGroupResponse(v))
+    case .heartbeat: return .heartbeat(GroupSamples.heartbeatResponse(v))
+    case .leaveGroup: return .leaveGroup(GroupSamples.leaveGroupResponse(v))
+    case .offsetCommit: return .offsetCommit(GroupSamples.offsetCommitResponse(v))
+    case .offsetFetch: return .offsetFetch(GroupSamples.offsetFetchResponse(v))
+    case .listGroups: return .listGroups(GroupSamples.listGroupsResponse(v))
+    case .describeGroups: return .describeGroups(GroupSamples.describeGroupsResponse(v))
+    case .deleteGroups: return .deleteGroups(GroupSamples.deleteGroupsResponse(v))
+    case .offsetDelete: return .offsetDelete(GroupSamples.offsetDeleteResponse())
     default:
         preconditionFailure("no sample response for \(apiKey)")
     }

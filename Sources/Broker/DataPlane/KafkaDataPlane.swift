@@ -82,9 +82,15 @@ package final class KafkaDataPlane: Service, Sendable {
                     configuration: configuration, metadata: server.metadata, partitions: partitions, group: group,
                     logger: logger)
                 tasks.addTask { try await fetchers.run() }
+                let groups = GroupCoordinator(
+                    brokerID: configuration.brokerID, settings: configuration.groupCoordinator, partitions: partitions,
+                    metadata: server.metadata, maxDecompressedBytes: Int(configuration.maxDecompressedBatchBytes),
+                    logger: logger)
+                server.metrics.reportGroups { groups.metricsText(highWatermark: partitions.highWatermark(of:)) }
+                tasks.addTask { try await groups.run() }
                 for endpoint in configuration.listeners {
                     let handler = KafkaRequestHandler(
-                        server: server, partitions: partitions, producerIDs: producerIDs,
+                        server: server, partitions: partitions, producerIDs: producerIDs, groups: groups,
                         listenerName: endpoint.listenerName, permits: permits, logger: logger)
                     let listener = KafkaListener(
                         endpoint: endpoint, handler: handler,

@@ -89,6 +89,8 @@ struct KafkaListener: Sendable {
     private func serve(_ channel: any Channel) async {
         var logger = self.logger
         logger[metadataKey: "kafka.remote"] = "\(channel.remoteAddress?.description ?? "unknown")"
+        // Kafka shows a member's host as `/` and its address (DescribeGroups, kafka-consumer-groups).
+        let clientHost = "/" + (channel.remoteAddress?.ipAddress ?? "")
         let connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
             // On the event loop, in one go: reading starts no earlier than the next loop tick, after the
@@ -109,7 +111,7 @@ struct KafkaListener: Sendable {
             try await connection.executeThenClose { inbound, outbound in
                 for try await frame in inbound {
                     guard await permits.acquire() else { return }
-                    let outcome = await respond(to: frame, logger: logger)
+                    let outcome = await respond(to: frame, clientHost: clientHost, logger: logger)
                     permits.release()
                     // The request is handled: its frame's bytes no longer count (a response is not a request).
                     if let budgetID { requestBytes.frameHandled(on: budgetID) }
@@ -156,7 +158,7 @@ struct KafkaListener: Sendable {
         case close
     }
 
-    private func respond(to frame: ByteBuffer, logger: Logger) async -> Outcome {
+    private func respond(to frame: ByteBuffer, clientHost: String, logger: Logger) async -> Outcome {
         func encode(_ response: KafkaResponse, version: Int16, correlationID: Int32) -> ByteBuffer? {
             var buffer = ByteBuffer()
             guard KafkaResponseFrame.encode(response, version: version, correlationID: correlationID, into: &buffer)
@@ -167,7 +169,7 @@ struct KafkaListener: Sendable {
         case .request(let header, let request):
             logger.trace("kafka request", metadata: Self.metadata(header))
             let started = ContinuousClock.now
-            let reply = await handler.handle(request, header: header)
+            let reply = await handler.handle(request, header: header, clientHost: clientHost)
             handler.server.metrics.requestCompleted(
                 names: Self.requestMetricNames(request, header: header), version: header.apiVersion,
                 milliseconds: Self.milliseconds(ContinuousClock.now - started))

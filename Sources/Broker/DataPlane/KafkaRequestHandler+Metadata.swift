@@ -64,7 +64,9 @@ extension KafkaRequestHandler {
                 replicaNodes: partition.replicas.map(\.rawValue), isrNodes: partition.isr.map(\.rawValue),
                 offlineReplicas: partition.replicas.filter { snapshot.brokers[$0] == nil }.map(\.rawValue))
         }
-        return MetadataResponse.Topic(errorCode: .noError, name: topic.name, partitions: partitions)
+        return MetadataResponse.Topic(
+            errorCode: .noError, name: topic.name, isInternal: topic.name == GroupCoordinator.offsetsTopic,
+            partitions: partitions)
     }
 
     /// Creates `name` for a Metadata request; the error its topic entry gets.

@@ -83,6 +83,10 @@ extension KafkaRequestHandler {
             return failure(.unsupportedVersion, "Produce v0-2 (message format 0/1) is not supported")
         }
         guard acks == 0 || acks == 1 || acks == -1 else { return failure(.invalidRequiredAcks) }
+        // Only the group coordinator writes its topic (`ReplicaManager.appendToLocalLog`).
+        guard partition.topic != GroupCoordinator.offsetsTopic else {
+            return failure(.invalidTopicException, "Cannot append to internal topic \(partition.topic)")
+        }
         let epoch: LeaderEpoch
         switch await servedLeaderEpoch(of: partition) {
         case .leader(let leaderEpoch): epoch = leaderEpoch

@@ -21,6 +21,8 @@ struct KafkaRequestHandler: Sendable {
     let server: BrokerServer
     let partitions: PartitionManager
     let producerIDs: ProducerIDAllocator
+    /// The group coordinator; nil in tests that serve no groups.
+    let groups: GroupCoordinator?
     /// The listener requests arrive on: Metadata advertises the brokers' endpoints of the same name.
     let listenerName: String
     /// `queued.max.requests`, whose permit a request holds while handled, but not while parked.
@@ -31,12 +33,13 @@ struct KafkaRequestHandler: Sendable {
     static let servingWait = Duration.seconds(1)
 
     init(
-        server: BrokerServer, partitions: PartitionManager, producerIDs: ProducerIDAllocator, listenerName: String,
-        permits: RequestPermits? = nil, logger: Logger
+        server: BrokerServer, partitions: PartitionManager, producerIDs: ProducerIDAllocator,
+        groups: GroupCoordinator? = nil, listenerName: String, permits: RequestPermits? = nil, logger: Logger
     ) {
         self.server = server
         self.partitions = partitions
         self.producerIDs = producerIDs
+        self.groups = groups
         self.listenerName = listenerName
         self.permits = permits
         self.logger = logger
@@ -58,7 +61,8 @@ struct KafkaRequestHandler: Sendable {
     var brokerID: BrokerID { server.configuration.brokerID }
 
     /// Handles one request of a supported API and version.
-    func handle(_ request: KafkaRequest, header: RequestHeader) async -> KafkaReply {
+    /// `clientHost` is the connection's peer as Kafka shows it (`/127.0.0.1`), for DescribeGroups.
+    func handle(_ request: KafkaRequest, header: RequestHeader, clientHost: String = "") async -> KafkaReply {
         let version = header.apiVersion
         switch request {
         case .apiVersions:
@@ -96,13 +100,30 @@ struct KafkaRequestHandler: Sendable {
             return .respond(.alterPartitionReassignments(await alterPartitionReassignments(body)))
         case .listPartitionReassignments(let body):
             return .respond(.listPartitionReassignments(await listPartitionReassignments(body)))
-        case .findCoordinator:
-            // Consumer groups and transactions come later: no coordinator, which clients retry.
+        case .findCoordinator(let body):
+            return .respond(.findCoordinator(await findCoordinator(body)))
+        case .joinGroup(let body):
             return .respond(
-                .findCoordinator(
-                    FindCoordinatorResponse(
-                        errorCode: .coordinatorNotAvailable, errorMessage: "Paddock has no group coordinator yet",
-                        nodeID: -1, host: "", port: -1)))
+                .joinGroup(
+                    await joinGroup(body, version: version, clientID: header.clientID ?? "", clientHost: clientHost)))
+        case .syncGroup(let body):
+            return .respond(.syncGroup(await syncGroup(body)))
+        case .heartbeat(let body):
+            return .respond(.heartbeat(await heartbeat(body)))
+        case .leaveGroup(let body):
+            return .respond(.leaveGroup(await leaveGroup(body, version: version)))
+        case .offsetCommit(let body):
+            return .respond(.offsetCommit(await offsetCommit(body, version: version)))
+        case .offsetFetch(let body):
+            return .respond(.offsetFetch(offsetFetch(body, version: version)))
+        case .listGroups(let body):
+            return .respond(.listGroups(listGroups(body)))
+        case .describeGroups(let body):
+            return .respond(.describeGroups(describeGroups(body)))
+        case .deleteGroups(let body):
+            return .respond(.deleteGroups(await deleteGroups(body)))
+        case .offsetDelete(let body):
+            return .respond(.offsetDelete(await offsetDelete(body)))
         }
     }
 

@@ -247,6 +247,14 @@ package final class PartitionManager: Sendable {
         state.withLock { $0.leaders[partition] != nil ? $0.topicConfigs[partition.topic] : nil }
     }
 
+    /// The high watermark of this broker's replica of `partition`: the leader's, or as a follower last
+    /// heard from its leader; nil without a replica here.
+    package func highWatermark(of partition: TopicPartition) -> LogOffset? {
+        state.withLock { state in
+            state.leaders[partition]?.replication.highWatermark ?? state.followerPositions[partition]?.highWatermark
+        }
+    }
+
     /// The committed ISR of a served partition (as in its state znode) and whether it is smaller than
     /// `min.insync.replicas`; nil when the partition is not served.
     package func insyncReplicas(of partition: TopicPartition) -> (isr: [BrokerID], underMinISR: Bool)? {

@@ -63,7 +63,7 @@ package struct TopicConfig: Hashable, Sendable {
             }
             return parsed
         }
-        guard value("cleanup.policy") == "delete" else {
+        guard ["delete", "compact", "compact,delete", "delete,compact"].contains(value("cleanup.policy")) else {
             throw .init("cleanup.policy: Paddock supports delete only, got \"\(value("cleanup.policy"))\"")
         }
         var log = LogConfig()

@@ -842,6 +842,93 @@ package struct GroupStateMachine: Hashable, Sendable {
         return takeOutput()
     }
 
+    // MARK: - Offsets and persistence
+
+    /// Whether an OffsetCommit from this member may be stored now (`GroupCoordinator.handleCommitOffsets`):
+    /// nil when it may, else the error to answer. A commit with a negative generation to an Empty group is
+    /// a consumer that uses the group only to keep offsets (`assign()` and commit). A member that commits in
+    /// Stable or PreparingRebalance is alive: its session timer restarts, as a heartbeat's would.
+    package mutating func offsetCommitReceived(
+        memberID: String, groupInstanceID: String?, generationID: Int32, nowMs: Int64
+    ) -> (error: KafkaErrorCode?, output: GroupOutput) {
+        output = GroupOutput()
+        let error: KafkaErrorCode?
+        if state == .dead {
+            error = .coordinatorNotAvailable
+        } else if generationID < 0 && state == .empty {
+            error = nil
+        } else if isStaticMemberFenced(memberID, groupInstanceID) {
+            error = .fencedInstanceID
+        } else if let index = memberIndex(memberID) {
+            if generationID != self.generationID {
+                error = .illegalGeneration
+            } else {
+                switch state {
+                case .stable, .preparingRebalance:
+                    scheduleHeartbeat(at: index, timeoutMs: Int64(members[index].sessionTimeoutMs), nowMs: nowMs)
+                    error = nil
+                case .completingRebalance:
+                    error = .rebalanceInProgress
+                case .empty, .dead:
+                    error = .unknownMemberID
+                }
+            }
+        } else {
+            error = generationID < 0 && memberID.isEmpty ? .illegalGeneration : .unknownMemberID
+        }
+        return (error, takeOutput())
+    }
+
+    /// The group as `__consumer_offsets` keeps it (`GroupMetadataManager.groupMetadataValue`): written after
+    /// each completed rebalance, and when the group becomes Empty.
+    package func storedValue(currentStateTimestampMs: Int64) -> GroupMetadataValue {
+        GroupMetadataValue(
+            protocolType: protocolType ?? "", generation: generationID, protocolName: protocolName,
+            leader: leaderID, currentStateTimestampMs: currentStateTimestampMs,
+            members: members.map { member in
+                GroupMetadataValue.Member(
+                    memberID: member.memberID, groupInstanceID: member.groupInstanceID, clientID: member.clientID,
+                    clientHost: member.clientHost, rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+                    sessionTimeoutMs: member.sessionTimeoutMs, subscription: member.metadata(for: protocolName),
+                    assignment: member.assignment)
+            })
+    }
+
+    /// A group read back from `__consumer_offsets` by a new coordinator (`GroupMetadata.loadGroup`): Stable
+    /// with its members and assignments, or Empty without members; each member's session starts now. The
+    /// record is input from disk: a member id or instance id that repeats is kept once.
+    package static func loaded(
+        groupID: String, config: GroupCoordinatorConfig, from value: GroupMetadataValue, nowMs: Int64
+    ) -> (GroupStateMachine, GroupOutput) {
+        var group = GroupStateMachine(groupID: groupID, config: config)
+        group.generationID = value.generation
+        group.protocolType = value.protocolType.isEmpty ? nil : value.protocolType
+        group.protocolName = value.protocolName
+        var seen: Set<String> = []
+        for stored in value.members where seen.insert(stored.memberID).inserted {
+            var instanceID = stored.groupInstanceID
+            if let id = instanceID, group.staticMembers[id] != nil { instanceID = nil }
+            if let id = instanceID { group.staticMembers[id] = stored.memberID }
+            var member = Member(
+                memberID: stored.memberID, groupInstanceID: instanceID, clientID: stored.clientID,
+                clientHost: stored.clientHost, rebalanceTimeoutMs: stored.rebalanceTimeoutMs,
+                sessionTimeoutMs: stored.sessionTimeoutMs, protocolType: value.protocolType,
+                protocols: [GroupProtocol(name: value.protocolName ?? "", metadata: stored.subscription)])
+            member.assignment = stored.assignment
+            member.isNew = false
+            group.members.append(member)
+            group.scheduleHeartbeat(
+                at: group.members.count - 1, timeoutMs: Int64(stored.sessionTimeoutMs), nowMs: nowMs)
+        }
+        if group.members.isEmpty {
+            group.state = .empty
+        } else {
+            group.state = .stable
+            group.leaderID = value.leader.flatMap { group.has($0) ? $0 : nil } ?? group.members.first?.memberID
+        }
+        return (group, group.takeOutput())
+    }
+
     // MARK: - Members
 
     /// `removeMemberAndUpdateGroup`: a parked JoinGroup gets UNKNOWN_MEMBER_ID (the client rejoins if it is

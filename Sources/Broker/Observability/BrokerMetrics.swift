@@ -57,6 +57,8 @@ package final class BrokerMetrics: Sendable {
     /// (`DelayedOperationPurgatory.PurgatorySize{delayedOperation=Produce}`).
     private let parkedProduces: Gauge
     private let parkedProduceCount = Mutex<Int64>(0)
+    /// Text the group coordinator adds to each scrape (set once the data plane runs).
+    private let groupReport = Mutex<(@Sendable () -> String)?>(nil)
 
     package init() {
         let registry = self.registry
@@ -171,7 +173,13 @@ package final class BrokerMetrics: Sendable {
         partitionCount.set(Int64(gauges.partitionCount))
         leaderCount.set(Int64(gauges.leaderCount))
         underReplicatedPartitions.set(Int64(gauges.underReplicatedPartitions))
-        return registry.emitToString() + Self.renderTraffic(trafficTotals)
+        let groups = groupReport.withLock { $0 }?() ?? ""
+        return registry.emitToString() + Self.renderTraffic(trafficTotals) + groups
+    }
+
+    /// Has every scrape end with `report`'s text (the group coordinator's families).
+    package func reportGroups(_ report: @escaping @Sendable () -> String) {
+        groupReport.withLock { $0 = report }
     }
 
     /// The BrokerTopicMetrics families, written here rather than through the registry: the exporter

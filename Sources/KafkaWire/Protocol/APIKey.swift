@@ -80,13 +80,16 @@ public enum SupportedAPIs {
             maxVersion: 2,
             firstFlexibleVersion: 3
         ),
-        SupportedAPI(
-            key: .findCoordinator,
-            name: "FindCoordinator",
-            minVersion: 0,
-            maxVersion: 2,
-            firstFlexibleVersion: 3
-        ),
+        // The group coordinator (issue 10): every version of Kafka 3.9 but the KIP-848 ones.
+        SupportedAPI(key: .offsetCommit, name: "OffsetCommit", minVersion: 0, maxVersion: 8, firstFlexibleVersion: 8),
+        SupportedAPI(key: .offsetFetch, name: "OffsetFetch", minVersion: 0, maxVersion: 8, firstFlexibleVersion: 6),
+        SupportedAPI(key: .findCoordinator, name: "FindCoordinator", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 3),
+        SupportedAPI(key: .joinGroup, name: "JoinGroup", minVersion: 0, maxVersion: 9, firstFlexibleVersion: 6),
+        SupportedAPI(key: .heartbeat, name: "Heartbeat", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 4),
+        SupportedAPI(key: .leaveGroup, name: "LeaveGroup", minVersion: 0, maxVersion: 5, firstFlexibleVersion: 4),
+        SupportedAPI(key: .syncGroup, name: "SyncGroup", minVersion: 0, maxVersion: 5, firstFlexibleVersion: 4),
+        SupportedAPI(key: .describeGroups, name: "DescribeGroups", minVersion: 0, maxVersion: 5, firstFlexibleVersion: 5),
+        SupportedAPI(key: .listGroups, name: "ListGroups", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 3),
         // 0–2 as librdkafka's mock broker; clients that send 3 get the KIP-511 downgrade answer.
         SupportedAPI(key: .apiVersions, name: "ApiVersions", minVersion: 0, maxVersion: 2, firstFlexibleVersion: 3),
         SupportedAPI(key: .createTopics, name: "CreateTopics", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 5),
@@ -120,6 +123,7 @@ public enum SupportedAPIs {
             maxVersion: 1,
             firstFlexibleVersion: 2
         ),
+        SupportedAPI(key: .deleteGroups, name: "DeleteGroups", minVersion: 0, maxVersion: 2, firstFlexibleVersion: 2),
         SupportedAPI(key: .electLeaders, name: "ElectLeaders", minVersion: 0, maxVersion: 1, firstFlexibleVersion: 2),
         // Flexible from their first version (KIP-455): request header v2, response header v1.
         SupportedAPI(
@@ -136,6 +140,8 @@ public enum SupportedAPIs {
             maxVersion: 0,
             firstFlexibleVersion: 0
         ),
+        // No flexible version.
+        SupportedAPI(key: .offsetDelete, name: "OffsetDelete", minVersion: 0, maxVersion: 0, firstFlexibleVersion: 1),
     ]
 
     private static let byKey: [APIKey: SupportedAPI] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })

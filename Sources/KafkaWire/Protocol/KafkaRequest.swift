@@ -18,6 +18,16 @@ public enum KafkaRequest: Hashable, Sendable {
     case electLeaders(ElectLeadersRequest)
     case alterPartitionReassignments(AlterPartitionReassignmentsRequest)
     case listPartitionReassignments(ListPartitionReassignmentsRequest)
+    case offsetCommit(OffsetCommitRequest)
+    case offsetFetch(OffsetFetchRequest)
+    case joinGroup(JoinGroupRequest)
+    case heartbeat(HeartbeatRequest)
+    case leaveGroup(LeaveGroupRequest)
+    case syncGroup(SyncGroupRequest)
+    case describeGroups(DescribeGroupsRequest)
+    case listGroups(ListGroupsRequest)
+    case deleteGroups(DeleteGroupsRequest)
+    case offsetDelete(OffsetDeleteRequest)
 
     /// The wrapped body.
     public var message: any KafkaMessage {
@@ -38,6 +48,16 @@ public enum KafkaRequest: Hashable, Sendable {
         case .electLeaders(let body): body
         case .alterPartitionReassignments(let body): body
         case .listPartitionReassignments(let body): body
+        case .offsetCommit(let body): body
+        case .offsetFetch(let body): body
+        case .joinGroup(let body): body
+        case .heartbeat(let body): body
+        case .leaveGroup(let body): body
+        case .syncGroup(let body): body
+        case .describeGroups(let body): body
+        case .listGroups(let body): body
+        case .deleteGroups(let body): body
+        case .offsetDelete(let body): body
         }
     }
 
@@ -72,6 +92,16 @@ public enum KafkaRequest: Hashable, Sendable {
             .alterPartitionReassignments(try AlterPartitionReassignmentsRequest(from: &reader, version: version))
         case .listPartitionReassignments:
             .listPartitionReassignments(try ListPartitionReassignmentsRequest(from: &reader, version: version))
+        case .offsetCommit: .offsetCommit(try OffsetCommitRequest(from: &reader, version: version))
+        case .offsetFetch: .offsetFetch(try OffsetFetchRequest(from: &reader, version: version))
+        case .joinGroup: .joinGroup(try JoinGroupRequest(from: &reader, version: version))
+        case .heartbeat: .heartbeat(try HeartbeatRequest(from: &reader, version: version))
+        case .leaveGroup: .leaveGroup(try LeaveGroupRequest(from: &reader, version: version))
+        case .syncGroup: .syncGroup(try SyncGroupRequest(from: &reader, version: version))
+        case .describeGroups: .describeGroups(try DescribeGroupsRequest(from: &reader, version: version))
+        case .listGroups: .listGroups(try ListGroupsRequest(from: &reader, version: version))
+        case .deleteGroups: .deleteGroups(try DeleteGroupsRequest(from: &reader, version: version))
+        case .offsetDelete: .offsetDelete(try OffsetDeleteRequest(from: &reader, version: version))
         default: nil
         }
     }

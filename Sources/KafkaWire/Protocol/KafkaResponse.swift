@@ -18,6 +18,16 @@ public enum KafkaResponse: Hashable, Sendable {
     case electLeaders(ElectLeadersResponse)
     case alterPartitionReassignments(AlterPartitionReassignmentsResponse)
     case listPartitionReassignments(ListPartitionReassignmentsResponse)
+    case offsetCommit(OffsetCommitResponse)
+    case offsetFetch(OffsetFetchResponse)
+    case joinGroup(JoinGroupResponse)
+    case heartbeat(HeartbeatResponse)
+    case leaveGroup(LeaveGroupResponse)
+    case syncGroup(SyncGroupResponse)
+    case describeGroups(DescribeGroupsResponse)
+    case listGroups(ListGroupsResponse)
+    case deleteGroups(DeleteGroupsResponse)
+    case offsetDelete(OffsetDeleteResponse)
 
     /// The wrapped body.
     public var message: any KafkaMessage {
@@ -38,6 +48,16 @@ public enum KafkaResponse: Hashable, Sendable {
         case .electLeaders(let body): body
         case .alterPartitionReassignments(let body): body
         case .listPartitionReassignments(let body): body
+        case .offsetCommit(let body): body
+        case .offsetFetch(let body): body
+        case .joinGroup(let body): body
+        case .heartbeat(let body): body
+        case .leaveGroup(let body): body
+        case .syncGroup(let body): body
+        case .describeGroups(let body): body
+        case .listGroups(let body): body
+        case .deleteGroups(let body): body
+        case .offsetDelete(let body): body
         }
     }
 
@@ -71,6 +91,16 @@ public enum KafkaResponse: Hashable, Sendable {
             .alterPartitionReassignments(try AlterPartitionReassignmentsResponse(from: &reader, version: version))
         case .listPartitionReassignments:
             .listPartitionReassignments(try ListPartitionReassignmentsResponse(from: &reader, version: version))
+        case .offsetCommit: .offsetCommit(try OffsetCommitResponse(from: &reader, version: version))
+        case .offsetFetch: .offsetFetch(try OffsetFetchResponse(from: &reader, version: version))
+        case .joinGroup: .joinGroup(try JoinGroupResponse(from: &reader, version: version))
+        case .heartbeat: .heartbeat(try HeartbeatResponse(from: &reader, version: version))
+        case .leaveGroup: .leaveGroup(try LeaveGroupResponse(from: &reader, version: version))
+        case .syncGroup: .syncGroup(try SyncGroupResponse(from: &reader, version: version))
+        case .describeGroups: .describeGroups(try DescribeGroupsResponse(from: &reader, version: version))
+        case .listGroups: .listGroups(try ListGroupsResponse(from: &reader, version: version))
+        case .deleteGroups: .deleteGroups(try DeleteGroupsResponse(from: &reader, version: version))
+        case .offsetDelete: .offsetDelete(try OffsetDeleteResponse(from: &reader, version: version))
         default: nil
         }
     }

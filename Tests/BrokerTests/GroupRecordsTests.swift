@@ -1,0 +1,200 @@
+import Foundation
+import KafkaWire
+import NIOCore
+import SegmentLog
+import Testing
+
+@testable import Broker
+
+/// `__consumer_offsets` records in Kafka's formats, the group → partition hash, and the state machine's
+/// offset-commit checks and persistence (`offsetCommitReceived`, `storedValue`, `loaded`).
+@Suite struct GroupRecordsTests {
+    static func bytes(_ hex: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        var index = hex.startIndex
+        while index < hex.endIndex {
+            let next = hex.index(index, offsetBy: 2)
+            buffer.writeInteger(UInt8(hex[index..<next], radix: 16)!)
+            index = next
+        }
+        return buffer
+    }
+
+    static func hex(_ buffer: ByteBuffer) -> String {
+        buffer.readableBytesView.map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: - Records
+
+    @Test func offsetCommitRecordIsKafkasKeyV1AndValueV3() throws {
+        let record = GroupRecord.offset(
+            group: "g", partition: TopicPartition("t", 2),
+            OffsetAndMetadata(offset: 42, leaderEpoch: 7, metadata: "m", commitTimestampMs: 1_000))
+        // key: version 1, "g", "t", partition 2.
+        #expect(Self.hex(record.key) == "0001" + "00016" + "7" + "000174" + "00000002")
+        // value: version 3, offset 42, leader epoch 7, "m", commit timestamp 1000.
+        #expect(
+            Self.hex(record.value!) == "0003" + "000000000000002a" + "00000007" + "00016d" + "00000000000003e8")
+        #expect(try GroupRecord(key: record.key, value: record.value) == record)
+    }
+
+    @Test func anExpiringCommitIsValueV1() throws {
+        let offset = OffsetAndMetadata(offset: 5, metadata: "", commitTimestampMs: 10, expireTimestampMs: 99)
+        let record = GroupRecord.offset(group: "g", partition: TopicPartition("t", 0), offset)
+        #expect(record.value!.getInteger(at: 0, as: Int16.self) == 1)
+        #expect(try GroupRecord(key: record.key, value: record.value) == record)
+    }
+
+    @Test func groupMetadataRoundTripsAndTombstonesAreNil() throws {
+        let value = GroupMetadataValue(
+            protocolType: "consumer", generation: 3, protocolName: "range", leader: "a-1",
+            currentStateTimestampMs: 123,
+            members: [
+                .init(
+                    memberID: "a-1", groupInstanceID: "i1", clientID: "a", clientHost: "/127.0.0.1",
+                    rebalanceTimeoutMs: 300_000, sessionTimeoutMs: 45_000, subscription: ByteBuffer(string: "s"),
+                    assignment: ByteBuffer(string: "x"))
+            ])
+        let record = GroupRecord.group("g", value)
+        #expect(record.key.getInteger(at: 0, as: Int16.self) == 2)
+        #expect(try GroupRecord(key: record.key, value: record.value) == record)
+        let tombstone = GroupRecord.group("g", nil)
+        #expect(tombstone.value == nil)
+        #expect(try GroupRecord(key: tombstone.key, value: nil) == tombstone)
+    }
+
+    @Test func groupMetadataV0HasNoRebalanceTimeoutOrInstanceID() throws {
+        var writer = KafkaWriter()
+        writer.writeInt16(0)
+        writer.writeString("consumer")
+        writer.writeInt32(1)
+        writer.writeNullableString("range")
+        writer.writeNullableString("m")
+        writer.writeInt32(1)
+        writer.writeString("m")
+        writer.writeString("c")
+        writer.writeString("/h")
+        writer.writeInt32(10_000)
+        writer.writeBytes(ByteBuffer(string: "s"))
+        writer.writeBytes(ByteBuffer(string: "a"))
+        let record = try GroupRecord(key: GroupRecord.group("g", nil).key, value: writer.buffer)
+        guard case .group("g", let value?)? = record else {
+            Issue.record("not a group record: \(String(describing: record))")
+            return
+        }
+        #expect(value.members.count == 1)
+        #expect(value.members[0].sessionTimeoutMs == 10_000 && value.members[0].rebalanceTimeoutMs == 10_000)
+        #expect(value.currentStateTimestampMs == -1)
+    }
+
+    @Test func newProtocolKeysAreSkipped() throws {
+        var key = ByteBuffer()
+        key.writeInteger(Int16(3))
+        key.writeInteger(Int16(1))
+        key.writeString("g")
+        #expect(try GroupRecord(key: key, value: nil) == nil)
+    }
+
+    @Test func hostileRecordsThrowInsteadOfTrapping() {
+        let good = GroupRecord.group(
+            "g",
+            GroupMetadataValue(
+                protocolType: "consumer", generation: 1, protocolName: "range", leader: nil,
+                currentStateTimestampMs: 0, members: []))
+        let value = good.value!
+        for length in 0..<value.readableBytes {
+            #expect(throws: GroupRecordError.self) {
+                _ = try GroupRecord(key: good.key, value: value.getSlice(at: 0, length: length)!)
+            }
+        }
+        // A member count of two billion with no bytes behind it.
+        var huge = value
+        huge.setInteger(Int32.max, at: huge.writerIndex - 4)
+        #expect(throws: GroupRecordError.self) { _ = try GroupRecord(key: good.key, value: huge) }
+        #expect(throws: GroupRecordError.self) { _ = try GroupRecord(key: Self.bytes("00"), value: nil) }
+    }
+
+    // MARK: - Partition of a group
+
+    /// Values from Java's `String.hashCode` (UTF-16 code units) and Kafka's `Utils.abs`.
+    @Test(arguments: [
+        ("my-group", Int32(12)), ("test-group", 12), ("console-consumer-12345", 6), ("", 0), ("é-group", 7),
+        ("😀", 49),
+        // hashCode is Int32.min: Utils.abs gives 0.
+        ("polygenelubricants", 0),
+    ])
+    func groupsMapToKafkasPartitions(group: String, partition: Int32) {
+        #expect(offsetsPartition(for: group, partitionCount: 50) == partition)
+    }
+
+    @Test func subscriptionTopicsAreRead() {
+        var writer = KafkaWriter()
+        writer.writeInt16(1)
+        writer.writeStringArray(["a", "b"])
+        writer.writeBytes(ByteBuffer())
+        #expect(subscribedTopics(writer.buffer) == ["a", "b"])
+        #expect(subscribedTopics(Self.bytes("0001ffff")) == nil)
+    }
+
+    // MARK: - Offset commits against the group
+
+    @Test func simpleConsumersCommitToEmptyGroupsOnly() {
+        var empty = GroupStateMachine(groupID: "g", config: GroupCoordinatorTests.config)
+        #expect(empty.offsetCommitReceived(memberID: "", groupInstanceID: nil, generationID: -1, nowMs: 0).error == nil)
+        #expect(
+            empty.offsetCommitReceived(memberID: "x", groupInstanceID: nil, generationID: 1, nowMs: 0).error
+                == .unknownMemberID)
+        var (stable, ids) = GroupCoordinatorTests.stableGroup(["a", "b"])
+        #expect(
+            stable.offsetCommitReceived(memberID: "", groupInstanceID: nil, generationID: -1, nowMs: 0).error
+                == .illegalGeneration)
+        #expect(
+            stable.offsetCommitReceived(memberID: ids[0], groupInstanceID: nil, generationID: 0, nowMs: 0).error
+                == .illegalGeneration)
+        let ok = stable.offsetCommitReceived(memberID: ids[1], groupInstanceID: nil, generationID: 1, nowMs: 500)
+        #expect(ok.error == nil)
+        #expect(ok.output.timers == [.heartbeat(memberID: ids[1], deadlineMs: 10_500)], "a commit keeps it alive")
+    }
+
+    @Test func commitsDuringTheSyncPhaseAreRebalanceInProgress() {
+        var group = GroupStateMachine(groupID: "g", config: GroupCoordinatorTests.config)
+        _ = group.joinGroupReceived(GroupCoordinatorTests.join(1, client: "a", suffix: "1", requireKnown: false), nowMs: 0)
+        _ = group.tick(nowMs: 0)
+        #expect(group.state == .completingRebalance)
+        #expect(
+            group.offsetCommitReceived(memberID: "a-1", groupInstanceID: nil, generationID: 1, nowMs: 0).error
+                == .rebalanceInProgress)
+    }
+
+    @Test func aStoredGroupLoadsStableWithItsAssignments() {
+        let (stable, ids) = GroupCoordinatorTests.stableGroup(["a", "b"], instances: [nil, "static-b"])
+        let value = stable.storedValue(currentStateTimestampMs: 77)
+        #expect(value.generation == 1 && value.members.map(\.memberID) == ids)
+        let (loaded, output) = GroupStateMachine.loaded(
+            groupID: "g", config: GroupCoordinatorTests.config, from: value, nowMs: 1_000)
+        #expect(loaded.state == .stable && loaded.generationID == 1 && loaded.leaderID == stable.leaderID)
+        #expect(loaded.members.map(\.assignment) == stable.members.map(\.assignment))
+        #expect(loaded.staticMembers == ["static-b": ids[1]])
+        #expect(output.timers.count == 2, "every loaded member's session starts at the load")
+        // A member of the loaded group heartbeats in its generation.
+        var group = loaded
+        let beat = group.heartbeatReceived(requestID: GroupRequestID(1), memberID: ids[0], generationID: 1, nowMs: 1_001)
+        #expect(GroupCoordinatorTests.heartbeatError(beat) == .noError)
+    }
+
+    @Test func aLoadedRecordWithRepeatedMembersKeepsEachOnce() {
+        let member = GroupMetadataValue.Member(
+            memberID: "m", groupInstanceID: "i", clientID: "c", clientHost: "", rebalanceTimeoutMs: 1,
+            sessionTimeoutMs: 6_000, subscription: ByteBuffer(), assignment: ByteBuffer())
+        var other = member
+        other.memberID = "n"
+        let value = GroupMetadataValue(
+            protocolType: "consumer", generation: 2, protocolName: "range", leader: "gone",
+            currentStateTimestampMs: 0, members: [member, member, other])
+        let (loaded, _) = GroupStateMachine.loaded(
+            groupID: "g", config: GroupCoordinatorTests.config, from: value, nowMs: 0)
+        #expect(loaded.members.map(\.memberID) == ["m", "n"])
+        #expect(loaded.staticMembers == ["i": "m"], "the instance id stays with its first member")
+        #expect(loaded.leaderID == "m", "a leader that is not a member is replaced")
+    }
+}
