@@ -208,6 +208,7 @@ let package = Package(
                 "Broker",
                 "KeeperServer",
                 "KeeperClient",
+                "SegmentLog",
                 "ServerSupport",
                 "ZooKeeperWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

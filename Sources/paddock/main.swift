@@ -7,6 +7,7 @@ import PaddockBench
 import PaddockCluster
 import PaddockShell
 import Logging
+import SegmentLog
 import ServiceLifecycle
 import UnixSignals
 import ZooKeeperWire
@@ -18,7 +19,7 @@ struct Paddock: AsyncParsableCommand {
         commandName: "paddock",
         abstract: "A ZooKeeper-compatible coordination service and Kafka-compatible broker.",
         version: "0.1.0",
-        subcommands: [Keeper.self, BrokerCommand.self, Topics.self, Shell.self, Cluster.self, Bench.self]
+        subcommands: [Keeper.self, BrokerCommand.self, Topics.self, Groups.self, Shell.self, Cluster.self, Bench.self]
     )
 }
 
@@ -625,6 +626,129 @@ struct Topics: AsyncParsableCommand {
                     print("Preferred replica not leading (not live or not in sync) for partitions \(pending.joined(separator: ", "))")
                     throw ExitCode(1)
                 }
+            }
+        }
+    }
+}
+
+struct Groups: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List, describe, reset the offsets of, or delete consumer groups (kafka-consumer-groups).",
+        subcommands: [List.self, Describe.self, ResetOffsets.self, Delete.self])
+
+    struct Connection: ParsableArguments {
+        @Option(help: "Brokers to ask first: host:port[,host:port...].")
+        var bootstrapServer: String = "127.0.0.1:9092"
+
+        /// Runs `body` with the tool's client; failures exit 1 with one line.
+        func withAdmin(_ body: (GroupAdmin) async throws -> Void) async throws {
+            do {
+                try await body(try GroupAdmin(bootstrap: bootstrapServer))
+            } catch let failure as GroupAdmin.Failure {
+                print("Error: \(failure)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Every group of the cluster, with its state.")
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                let groups = try await admin.list()
+                print(GroupAdminPlan.table(["GROUP", "STATE"], groups.map { [$0.group, $0.state] }))
+            }
+        }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "A group's members, partitions, committed offsets, log ends and lag.")
+        @OptionGroup var connection: Connection
+        @Option(help: "The group id.") var group: String
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                let description = try await admin.describe(group)
+                print(
+                    "Group \(group): \(description.state), \(description.members) member(s)"
+                        + (description.protocolName.isEmpty ? "" : ", assignor \(description.protocolName)") + "\n")
+                print(GroupAdminPlan.describeTable(group: group, rows: description.rows))
+            }
+        }
+    }
+
+    struct ResetOffsets: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reset-offsets",
+            abstract: "Move an inactive group's offsets (a dry run unless --execute).")
+        @OptionGroup var connection: Connection
+        @Option(help: "The group id.") var group: String
+        @Option(help: "Only this topic (repeatable; default: every partition the group committed).") var topic: [String] = []
+        @Flag(help: "To each partition's first offset.") var toEarliest = false
+        @Flag(help: "To each partition's log end.") var toLatest = false
+        @Option(help: "To the first offset at or after this time (yyyy-MM-ddTHH:mm:ss[.SSS] UTC, or epoch ms).")
+        var toDatetime: String?
+        @Option(parsing: .unconditional, help: "Move each committed offset by this many records (negative: back).")
+        var shiftBy: Int64?
+        @Flag(help: "Commit the new offsets (without it, only show them).") var execute = false
+
+        func spec() throws -> OffsetResetSpec {
+            var specs: [OffsetResetSpec] = []
+            if toEarliest { specs.append(.earliest) }
+            if toLatest { specs.append(.latest) }
+            if let toDatetime {
+                guard let ms = Self.milliseconds(toDatetime) else {
+                    throw ValidationError("--to-datetime: expected yyyy-MM-ddTHH:mm:ss[.SSS] or epoch ms, got \(toDatetime)")
+                }
+                specs.append(.datetime(ms))
+            }
+            if let shiftBy { specs.append(.shiftBy(shiftBy)) }
+            guard specs.count == 1 else {
+                throw ValidationError("give exactly one of --to-earliest, --to-latest, --to-datetime, --shift-by")
+            }
+            return specs[0]
+        }
+
+        func validate() throws { _ = try spec() }
+
+        static func milliseconds(_ text: String) -> Int64? {
+            if let ms = Int64(text) { return ms }
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            for format in ["yyyy-MM-dd'T'HH:mm:ss.SSS", "yyyy-MM-dd'T'HH:mm:ss"] {
+                formatter.dateFormat = format
+                if let date = formatter.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+            }
+            return nil
+        }
+
+        func run() async throws {
+            let spec = try spec()
+            try await connection.withAdmin { admin in
+                let targets = try await admin.resetOffsets(
+                    group, topics: topic.isEmpty ? nil : topic, to: spec, execute: execute)
+                print(
+                    GroupAdminPlan.table(
+                        ["GROUP", "TOPIC", "PARTITION", "NEW-OFFSET"],
+                        targets.keys.sorted().map { [group, $0.topic, String($0.partition), String(targets[$0]!)] }))
+                if !execute { print("\nDry run: nothing committed; add --execute to commit these offsets.") }
+            }
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete an empty group and its offsets.")
+        @OptionGroup var connection: Connection
+        @Option(help: "The group id.") var group: String
+
+        func run() async throws {
+            try await connection.withAdmin { admin in
+                try await admin.delete(group)
+                print("Deletion of requested consumer groups ('\(group)') was successful.")
             }
         }
     }

@@ -198,3 +198,55 @@ import Testing
         #expect(loaded.leaderID == "m", "a leader that is not a member is replaced")
     }
 }
+
+/// The pure parts of `paddock groups`.
+@Suite struct GroupAdminPlanTests {
+    @Test func consumerAssignmentsAreRead() {
+        var writer = KafkaWriter()
+        writer.writeInt16(0)
+        writer.writeInt32(2)
+        writer.writeString("a")
+        writer.writeInt32Array([0, 2])
+        writer.writeString("b")
+        writer.writeInt32Array([1])
+        writer.writeBytes(ByteBuffer())
+        #expect(
+            GroupAdminPlan.assignedPartitions(writer.buffer)
+                == [TopicPartition("a", 0), TopicPartition("a", 2), TopicPartition("b", 1)])
+        #expect(GroupAdminPlan.assignedPartitions(ByteBuffer()) == [])
+        var huge = ByteBuffer()
+        huge.writeInteger(Int16(0))
+        huge.writeInteger(Int32.max)
+        #expect(GroupAdminPlan.assignedPartitions(huge) == nil)
+    }
+
+    @Test func resetTargetsStayWithinTheLog() {
+        let p0 = TopicPartition("t", 0)
+        let p1 = TopicPartition("t", 1)
+        let earliest = [p0: Int64(10), p1: 0]
+        let latest = [p0: Int64(100), p1: 5]
+        let committed = [p0: Int64(50)]
+        func plan(_ spec: OffsetResetSpec, atTime: [TopicPartition: Int64] = [:]) -> [TopicPartition: Int64] {
+            GroupAdminPlan.resetTargets(
+                spec, partitions: [p0, p1], committed: committed, earliest: earliest, latest: latest, atTime: atTime)
+        }
+        #expect(plan(.earliest) == [p0: 10, p1: 0])
+        #expect(plan(.latest) == [p0: 100, p1: 5])
+        #expect(plan(.shiftBy(-45)) == [p0: 10, p1: 0], "clamped to the log start; no commit shifts from the end")
+        #expect(plan(.shiftBy(Int64.max)) == [p0: 100, p1: 5])
+        #expect(plan(.datetime(0), atTime: [p0: 42]) == [p0: 42, p1: 5], "after the last record: the log end")
+    }
+
+    @Test func describeTablePadsColumns() {
+        let rows = [
+            GroupOffsetRow(partition: TopicPartition("orders", 1), committed: 7, logEnd: 10),
+            GroupOffsetRow(
+                partition: TopicPartition("orders", 0), committed: nil, logEnd: 3, consumerID: "c-1", host: "/1.2.3.4",
+                clientID: "c"),
+        ]
+        let lines = GroupAdminPlan.describeTable(group: "g", rows: rows).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[1].hasPrefix("g     orders 0         -              3              -   c-1"))
+        #expect(lines[2].contains(" 7              10             3   -"))
+    }
+}

@@ -15,6 +15,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition as CTopicPartition
 from kafka import KafkaConsumer, KafkaProducer
 
+import kafkacluster
 from kafkacluster import unique
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -363,3 +364,70 @@ def test_idempotent_producer_across_a_stopped_leader_writes_each_message_once(fr
     got, ends = c.read_to_end(topic, 1)
     read = [got[(0, o)][1].decode() for o in sorted(o for (_, o) in got)]
     assert read == values, "duplicates: %d, missing: %d" % (len(read) - len(set(read)), len(set(values) - set(read)))
+
+
+def paddock_groups(c, *args, check=True):
+    """Runs `paddock groups ARGS --bootstrap-server ...`; returns (exit status, output)."""
+    cmd = [kafkacluster.ensemble.paddock_bin(), "groups"] + list(args) + ["--bootstrap-server", c.bootstrap]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if check and r.returncode != 0:
+        c.fail("%s exited %d:\n%s" % (" ".join(cmd), r.returncode, r.stdout + r.stderr))
+    return r.returncode, r.stdout + r.stderr
+
+
+def described(c, group):
+    """{partition: (current offset, log end, lag)} from `paddock groups describe`."""
+    _, out = paddock_groups(c, "describe", "--group", group)
+    rows = {}
+    for line in out.splitlines():
+        cells = line.split()
+        if len(cells) >= 6 and cells[0] == group:
+            rows[int(cells[2])] = tuple(None if v == "-" else int(v) for v in cells[3:6])
+    return rows, out
+
+
+def test_paddock_groups_lists_describes_resets_and_deletes(kafka):
+    """The kafka-consumer-groups equivalents: describe shows committed offset, log end and lag;
+    reset-offsets is a dry run until --execute and refuses an active group; delete removes the group."""
+    c = kafka
+    topic = make_topic(c, 2)
+    group = unique("tool")
+    produce(c, topic, ["t%d" % i for i in range(20)], partition=0)
+    produce(c, topic, ["u%d" % i for i in range(6)], partition=1)
+    member = Member(c, group, topic)
+    try:
+        c.wait(lambda: len(member.messages()) >= 26, 60, "26 messages read")
+        status, out = paddock_groups(c, "reset-offsets", "--group", group, "--to-earliest", "--execute",
+                                     check=False)
+        assert status == 1 and "inactive" in out, out
+        rows, out = described(c, group)
+        assert "Stable" in out and member.events()[0].startswith("ASSIGN"), out
+    finally:
+        member.stop()
+    rows, out = described(c, group)
+    assert rows == {0: (20, 20, 0), 1: (6, 6, 0)}, out
+    assert "Empty" in out, out
+    _, listed = paddock_groups(c, "list")
+    assert group in listed, listed
+
+    _, plan = paddock_groups(c, "reset-offsets", "--group", group, "--to-earliest")
+    assert "Dry run" in plan, plan
+    assert described(c, group)[0] == {0: (20, 20, 0), 1: (6, 6, 0)}, "a dry run commits nothing"
+    paddock_groups(c, "reset-offsets", "--group", group, "--topic", topic, "--to-earliest", "--execute")
+    assert described(c, group)[0] == {0: (0, 20, 20), 1: (0, 6, 6)}
+    paddock_groups(c, "reset-offsets", "--group", group, "--shift-by", "4", "--execute")
+    assert described(c, group)[0] == {0: (4, 20, 16), 1: (4, 6, 2)}
+    paddock_groups(c, "reset-offsets", "--group", group, "--to-datetime", "2100-01-01T00:00:00", "--execute")
+    assert described(c, group)[0] == {0: (20, 20, 0), 1: (6, 6, 0)}
+    # A consumer of the group starts where the reset put it.
+    paddock_groups(c, "reset-offsets", "--group", group, "--shift-by", "-2", "--execute")
+    again = Member(c, group, topic)
+    try:
+        c.wait(lambda: len(again.messages()) >= 4, 60, "the 4 records after the reset point")
+        assert sorted(v for _, _, v in again.messages()) == ["t18", "t19", "u4", "u5"]
+    finally:
+        again.stop()
+
+    paddock_groups(c, "delete", "--group", group)
+    _, listed = paddock_groups(c, "list")
+    assert group not in listed, listed
