@@ -204,6 +204,7 @@ public enum CommandParser {
         CommandSpec("brokers", "brokers  (Kafka brokers registered under /brokers/ids)") { _ in .brokers },
         CommandSpec("topics", "topics  (Kafka topics, partitions, leaders and ISRs)") { _ in .topics },
         CommandSpec("controller", "controller  (the Kafka controller and its epoch)") { _ in .controller },
+        CommandSpec("groups", "groups  (Kafka consumer groups: state, members, lag)") { _ in .groups },
     ]
 
     private static func createMode(_ a: CommandArguments, ttl: Int64?) throws(UsageError) -> CreateMode {

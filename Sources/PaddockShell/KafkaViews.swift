@@ -29,6 +29,30 @@ public enum KafkaViews {
         }
     }
 
+    /// `host:port` of every registered broker's first endpoint, for a Kafka client's bootstrap list.
+    public static func bootstrap(_ nodes: [(id: String, node: Node)]) -> [String] {
+        nodes.compactMap { _, node in
+            guard let endpoint = node.json?["endpoints"].flatMap(strings)?.first,
+                let scheme = endpoint.firstRange(of: "://")
+            else { return nil }
+            return String(endpoint[scheme.upperBound...])
+        }
+    }
+
+    /// `groups`: each consumer group's state, member count and total lag (from the brokers).
+    public static func groups(_ groups: [GroupSummary]) -> Rendered {
+        let sorted = groups.sorted { $0.group < $1.group }
+        let rows = sorted.map { [$0.group, $0.state, String($0.members), $0.lag.map(String.init) ?? "-"] }
+        let json = sorted.map { group in
+            JSONDocument.object([
+                .init("group", .string(group.group)), .init("state", .string(group.state)),
+                .init("members", .int(Int64(group.members))), .init("lag", group.lag.map(JSONDocument.int) ?? .null),
+            ])
+        }
+        let text = rows.isEmpty ? "No consumer groups" : Render.table(["GROUP", "STATE", "MEMBERS", "LAG"], rows)
+        return Rendered(text: text, json: .array(json))
+    }
+
     /// `brokers`: `/brokers/ids/<id>` (ephemeral): endpoints, rack, registration time, the session that
     /// owns the registration and the broker epoch (the znode's czxid).
     public static func brokers(_ nodes: [(id: String, node: Node)]) -> Rendered {
@@ -135,3 +159,22 @@ public enum KafkaViews {
         return items.compactMap(\.text)
     }
 }
+
+/// One consumer group as the shell's `groups` view shows it.
+public struct GroupSummary: Sendable, Hashable {
+    public var group: String
+    public var state: String
+    public var members: Int
+    /// The group's lag summed over its partitions; nil when unknown.
+    public var lag: Int64?
+
+    public init(group: String, state: String, members: Int, lag: Int64?) {
+        self.group = group
+        self.state = state
+        self.members = members
+        self.lag = lag
+    }
+}
+
+/// Lists consumer groups given the brokers' `host:port` addresses.
+public typealias GroupLister = @Sendable ([String]) async throws -> [GroupSummary]

@@ -1,7 +1,7 @@
 public import ZooKeeperWire
 
 /// One shell command, parsed (`CommandParser`). zkCli's commands keep zkCli's names and flags; the
-/// rest (`tree`, `watches`, `sessions`, `ensemble`, `brokers`, `topics`, `controller`) are Paddock's.
+/// rest (`tree`, `watches`, `sessions`, `ensemble`, `brokers`, `topics`, `controller`, `groups`) are Paddock's.
 public enum ShellCommand: Hashable, Sendable {
     case ls(path: String, stat: Bool, recursive: Bool, watch: Bool)
     case get(path: String, stat: Bool, watch: Bool)
@@ -34,12 +34,14 @@ public enum ShellCommand: Hashable, Sendable {
     case brokers
     case topics
     case controller
+    /// Kafka consumer groups, asked of the brokers registered under /brokers/ids.
+    case groups
 
     /// Commands that only read: they accept `--json`.
     public var isRead: Bool {
         switch self {
         case .ls, .get, .stat, .getAcl, .getEphemerals, .getAllChildrenNumber, .whoami, .config, .tree, .watches,
-            .sessions, .ensemble, .brokers, .topics, .controller, .history:
+            .sessions, .ensemble, .brokers, .topics, .controller, .groups, .history:
             true
         case .set, .create, .delete, .deleteAll, .sync, .setAcl, .addAuth, .addWatch, .removeWatches, .close,
             .connect, .redo, .quit, .help:

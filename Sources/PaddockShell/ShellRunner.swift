@@ -17,6 +17,8 @@ public struct ShellOptions: Sendable {
     public var connectTimeout: Duration
     /// The history file; nil for the default (`$PADDOCK_SHELL_HISTORY`, else `~/.paddock_history`).
     public var historyPath: String?
+    /// Answers `groups` from the brokers (the executable wires in the Kafka client); nil: not available.
+    public var groupLister: GroupLister?
 
     public init(servers: String, command: [String] = [], json: Bool = false, connectTimeout: Duration = .seconds(10), historyPath: String? = nil) {
         self.servers = servers
@@ -41,7 +43,8 @@ public enum ShellRunner {
     }
 
     private static func runOnce(_ options: ShellOptions) async -> Int32 {
-        let session = ShellSession(servers: options.servers, output: PlainOutput(), json: options.json, connectTimeout: options.connectTimeout)
+        let session = ShellSession(servers: options.servers, output: PlainOutput(), json: options.json, connectTimeout: options.connectTimeout,
+            groupLister: options.groupLister)
         guard await session.connect() else { return 1 }
         let outcome = await session.run(CommandParser.quote(options.command))
         await session.close()
@@ -51,7 +54,8 @@ public enum ShellRunner {
     /// Lines from stdin, one command each, no prompt; keeps going after a failure (as zkCli does) and
     /// exits 1 if any line failed.
     private static func runScript(_ options: ShellOptions) async -> Int32 {
-        let session = ShellSession(servers: options.servers, output: PlainOutput(), json: options.json, connectTimeout: options.connectTimeout)
+        let session = ShellSession(servers: options.servers, output: PlainOutput(), json: options.json, connectTimeout: options.connectTimeout,
+            groupLister: options.groupLister)
         guard await session.connect() else { return 1 }
         var failed = false
         var pending: [UInt8] = []
@@ -92,7 +96,8 @@ public enum ShellRunner {
 
     private static func runInteractive(_ options: ShellOptions) async -> Int32 {
         let output = TerminalOutput()
-        let session = ShellSession(servers: options.servers, output: output, json: options.json, connectTimeout: options.connectTimeout)
+        let session = ShellSession(servers: options.servers, output: output, json: options.json, connectTimeout: options.connectTimeout,
+            groupLister: options.groupLister)
         let history = HistoryFile(path: options.historyPath ?? HistoryFile.defaultPath(environment: ProcessInfo.processInfo.environment))
         output.write("Connecting to \(options.servers)")
         if await session.connect() {

@@ -32,10 +32,15 @@ public actor ShellSession {
     private var state = "CLOSED"
     private var lastMember: String?
     private var own = OwnWatches()
+    private let groupLister: GroupLister?
     /// Every line run, for `history` and `redo` (numbered from 0, like zkCli's).
     public private(set) var commands: [String] = []
 
-    public init(servers: String, output: any ShellOutput, json: Bool = false, connectTimeout: Duration = .seconds(10)) {
+    public init(
+        servers: String, output: any ShellOutput, json: Bool = false, connectTimeout: Duration = .seconds(10),
+        groupLister: GroupLister? = nil
+    ) {
+        self.groupLister = groupLister
         self.servers = servers
         self.output = output
         self.jsonByDefault = json
@@ -354,6 +359,20 @@ public actor ShellSession {
             let controller = try await node("/controller", client: client)
             let epoch = try await node("/controller_epoch", client: client)
             emit(KafkaViews.controller(controller: controller, epoch: epoch), json: json)
+        case .groups:
+            let client = try connected()
+            guard let groupLister else { throw ShellError.message("groups: no Kafka client in this build") }
+            var nodes: [(id: String, node: KafkaViews.Node)] = []
+            for id in try await childrenIfPresent("/brokers/ids", client: client) {
+                if let node = try await node("/brokers/ids/\(id)", client: client) { nodes.append((id, node)) }
+            }
+            let bootstrap = KafkaViews.bootstrap(nodes)
+            guard !bootstrap.isEmpty else { throw ShellError.message("No brokers registered under /brokers/ids") }
+            do {
+                emit(KafkaViews.groups(try await groupLister(bootstrap)), json: json)
+            } catch {
+                throw ShellError.message("groups: \(error)")
+            }
         }
         return .succeeded
     }

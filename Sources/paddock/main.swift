@@ -108,7 +108,20 @@ struct Shell: AsyncParsableCommand {
             handler.logLevel = .error
             return handler
         }
-        let options = ShellOptions(servers: server, command: command, json: json, connectTimeout: .seconds(max(1, timeout)))
+        var options = ShellOptions(servers: server, command: command, json: json, connectTimeout: .seconds(max(1, timeout)))
+        options.groupLister = { bootstrap in
+            let admin = try GroupAdmin(bootstrap: bootstrap.joined(separator: ","))
+            var summaries: [PaddockShell.GroupSummary] = []
+            for (group, state) in try await admin.list() {
+                let description = try await admin.describe(group)
+                let lags = description.rows.map(\.lag)
+                summaries.append(
+                    PaddockShell.GroupSummary(
+                        group: group, state: state, members: description.members,
+                        lag: lags.contains(nil) ? nil : lags.reduce(0) { $0 + ($1 ?? 0) }))
+            }
+            return summaries
+        }
         let status = await ShellRunner.run(options)
         if status != 0 { throw ExitCode(status) }
     }

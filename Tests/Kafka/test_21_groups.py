@@ -409,6 +409,9 @@ def test_paddock_groups_lists_describes_resets_and_deletes(kafka):
     assert "Empty" in out, out
     _, listed = paddock_groups(c, "list")
     assert group in listed, listed
+    shell = subprocess.run([kafkacluster.ensemble.paddock_bin(), "shell", "--server", c.zookeeper_connect, "groups"],
+                           capture_output=True, text=True, timeout=60)
+    assert [group, "Empty", "0", "0"] in [line.split() for line in shell.stdout.splitlines()], shell.stdout + shell.stderr
 
     _, plan = paddock_groups(c, "reset-offsets", "--group", group, "--to-earliest")
     assert "Dry run" in plan, plan

@@ -128,6 +128,22 @@ import ZooKeeperWire
         #expect(KafkaViews.brokers([]).text == "No brokers registered under /brokers/ids")
     }
 
+    @Test func groupsShowStateMembersAndLag() {
+        let v5 = #"{"version":5,"endpoints":["PLAINTEXT://h:9092","SSL://h:9093"]}"#
+        #expect(KafkaViews.bootstrap([("1", node(v5)), ("2", node(#"{"version":1}"#))]) == ["h:9092"])
+        let rendered = KafkaViews.groups([
+            GroupSummary(group: "orders-app", state: "Stable", members: 3, lag: 12),
+            GroupSummary(group: "audit", state: "Empty", members: 0, lag: nil),
+        ])
+        #expect(
+            rendered.text == """
+                GROUP       STATE   MEMBERS  LAG
+                audit       Empty   0        -
+                orders-app  Stable  3        12
+                """)
+        #expect(KafkaViews.groups([]).text == "No consumer groups")
+    }
+
     @Test func topicsShowReplicasLeaderAndIsrPerPartition() {
         let topic = KafkaViews.Topic(
             name: "orders",
