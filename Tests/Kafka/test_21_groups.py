@@ -434,3 +434,36 @@ def test_paddock_groups_lists_describes_resets_and_deletes(kafka):
     paddock_groups(c, "delete", "--group", group)
     _, listed = paddock_groups(c, "list")
     assert group not in listed, listed
+
+
+def test_group_metrics_and_a_single_broker_offsets_topic(cluster_factory):
+    """One broker: __consumer_offsets gets one replica (fewer brokers than
+    offsets.topic.replication.factor); /metrics shows the group, its committed offsets and lag, and the
+    completed rebalances."""
+    c = cluster_factory("single", brokers=1, admin_ports=True,
+                        extra_config=["offsets.topic.num.partitions=4", "group.initial.rebalance.delay.ms=0"])
+    c.wait_listening()
+    topic = unique("metrics")
+    c.create_topic(topic, [[1], [1]])
+    group = unique("m")
+    produce(c, topic, ["x%d" % i for i in range(10)], partition=0)
+    member = Member(c, group, topic)
+    try:
+        c.wait(lambda: len(member.messages()) >= 10, 60, "10 messages read")
+        broker = c.broker(1)
+
+        def scraped():
+            m = broker.metrics()
+            key = ("kafka_consumergroup_current_offset", (("consumergroup", group), ("partition", "0"), ("topic", topic)))
+            return m if m.get(key) == 10 else None
+        m = c.wait(scraped, 30, "the group's committed offset in /metrics")
+        assert m[("kafka_consumergroup_lag", (("consumergroup", group), ("partition", "0"), ("topic", topic)))] == 0
+        assert m[("kafka_consumergroup_members", (("consumergroup", group),))] == 1
+        assert m[("kafka_coordinator_group_groupmetadatamanager_numgroupsstable", ())] >= 1
+        assert m[("kafka_server_group_coordinator_metrics_group_completed_rebalance_count", ())] >= 1
+        produce(c, topic, ["y%d" % i for i in range(3)], partition=1)
+    finally:
+        member.stop()
+    partitions = json.loads(c.zk.get("/brokers/topics/%s" % OFFSETS_TOPIC)[0])["partitions"]
+    assert len(partitions) == 4 and all(r == [1] for r in partitions.values()), partitions
+    assert "created __consumer_offsets with fewer replicas" in c.broker(1).logs_tail(2000)
