@@ -467,3 +467,35 @@ def test_group_metrics_and_a_single_broker_offsets_topic(cluster_factory):
     partitions = json.loads(c.zk.get("/brokers/topics/%s" % OFFSETS_TOPIC)[0])["partitions"]
     assert len(partitions) == 4 and all(r == [1] for r in partitions.values()), partitions
     assert "created __consumer_offsets with fewer replicas" in c.broker(1).logs_tail(2000)
+
+
+@pytest.mark.timeout(240)
+def test_members_carry_on_when_the_coordinator_is_killed(fresh_cluster):
+    """Two members consuming while their coordinator is SIGKILLed: they find the new coordinator (which
+    loads the group's offsets from its replica of __consumer_offsets) and every message produced before
+    and after the kill is read."""
+    c = fresh_cluster
+    c.wait_listening()
+    topic = make_topic(c, 4)
+    group = unique("failover")
+    members = [Member(c, group, topic) for _ in range(2)]
+    try:
+        wait_partitioned(c, members, 4)
+        before = ["p%d" % i for i in range(100)]
+        produce(c, topic, before)
+        c.wait(lambda: set(before) <= set(read_values(members)), 60, "messages before the kill read")
+        coordinator = coordinator_of(c, group)
+        c.broker(coordinator).kill()
+        after = ["q%d" % i for i in range(100)]
+        producer = KafkaProducer(bootstrap_servers=c.bootstrap_of([b for b in c.brokers if b.id != coordinator]),
+                                 request_timeout_ms=15000)
+        try:
+            for v in after:
+                producer.send(topic, v.encode())
+            producer.flush(timeout=60)
+        finally:
+            producer.close(timeout=10)
+        c.wait(lambda: set(after) <= set(read_values(members)), 90, "messages after the kill read")
+        assert coordinator_of(c, group) != coordinator
+    finally:
+        stop_all(members)
