@@ -409,7 +409,12 @@ package final class GroupCoordinator: Sendable {
             return state.groups[groupID]!.machine.leaveGroupReceived(requestID: id, members: members, nowMs: nowMs)
         }
         guard case .leave(_, let result)? = response else {
-            return LeaveGroupResult(error: refusal(groupID, unknownGroup: .unknownMemberID), members: [])
+            let error = refusal(groupID, unknownGroup: .unknownMemberID)
+            guard error == .unknownMemberID else { return LeaveGroupResult(error: error, members: []) }
+            // A group that does not exist: each member named is unknown (`handleLeaveGroup`).
+            return LeaveGroupResult(
+                error: .noError,
+                members: members.map { .init(memberID: $0.memberID, groupInstanceID: $0.groupInstanceID, error: error) })
         }
         return result
     }
