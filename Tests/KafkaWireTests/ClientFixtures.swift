@@ -120,17 +120,17 @@ enum ClientFixtures {
     // MARK: - Responses the clients accepted (payload: correlation id + body)
 
     /// The KIP-511 answer (ApiVersions v0, UNSUPPORTED_VERSION, our ranges) to correlation id 1; librdkafka
-    /// 2.0.2 retried with v0, kafka-python 3.0.12 with v2.
+    /// 2.0.2 retried with v0, kafka-python 3.0.12 with v2. Since then InitProducerId went from 0–1 to 0–4.
     static let apiVersionsUnsupportedV0Response =
         "0000000100230000001000000000000800010004000b000200010005000300000007000700010002000a0000000200120000"
-        + "0002001300000004001400000003001600000001001700020003002000000003002500000001002b00000001002d00000000"
+        + "0002001300000004001400000003001600000004001700020003002000000003002500000001002b00000001002d00000000"
         + "002e00000000"
     /// ApiVersions v2, no error, throttle 0, to correlation id 2 (kafka-python 3.0.12); since then
     /// ControlledShutdown 1–2, CreatePartitions 0–1, ElectLeaders 0–1, AlterPartitionReassignments 0 and
-    /// ListPartitionReassignments 0 were added to the ranges.
+    /// ListPartitionReassignments 0 were added to the ranges, and InitProducerId went from 0–1 to 0–4.
     static let apiVersionsV2Response =
         "0000000200000000001000000000000800010004000b000200010005000300000007000700010002000a0000000200120000"
-        + "0002001300000004001400000003001600000001001700020003002000000003002500000001002b00000001002d00000000"
+        + "0002001300000004001400000003001600000004001700020003002000000003002500000001002b00000001002d00000000"
         + "002e0000000000000000"
     /// Metadata v4 to correlation id 3 (kcat): broker 0 at 127.0.0.1:39093, cluster "paddock-capture",
     /// controller 0, topic "paddock-golden" with partition 0 led by 0.

@@ -106,12 +106,14 @@ import Testing
         #expect(
             ranges == [
                 [0, 0, 8], [1, 4, 11], [2, 1, 5], [3, 0, 7], [7, 1, 2], [10, 0, 2], [18, 0, 2], [19, 0, 4], [20, 0, 3],
-                [22, 0, 1],
+                [22, 0, 4],
                 [23, 2, 3], [32, 0, 3], [37, 0, 1], [43, 0, 1], [45, 0, 0], [46, 0, 0],
             ]
         )
-        // The KIP-455 APIs exist only in flexible versions; every other range stays below its first.
-        for api in SupportedAPIs.all where api.key != .alterPartitionReassignments && api.key != .listPartitionReassignments {
+        // The KIP-455 APIs exist only in flexible versions, and InitProducerId goes to v4 (KIP-360); every
+        // other range stays below its first.
+        let flexible: Set<APIKey> = [.alterPartitionReassignments, .listPartitionReassignments, .initProducerID]
+        for api in SupportedAPIs.all where !flexible.contains(api.key) {
             #expect(api.maxVersion < api.firstFlexibleVersion, "\(api.name)")
             #expect(api.key.description == api.name)
         }
