@@ -103,6 +103,10 @@ package struct BrokerConfiguration: Sendable, Equatable {
     package var autoLeaderRebalanceEnable = true
     package var leaderImbalanceCheckIntervalSeconds: Int64 = 300
     package var leaderImbalancePerBrokerPercentage: Int32 = 10
+    /// `producer.id.expiration.ms` (Kafka's key and default, 86,400,000 = 1 day): a partition forgets an
+    /// idempotent producer whose last batch is this much older than now, when it writes or loads a
+    /// producer-state snapshot.
+    package var producerIDExpirationMs: Int32 = 86_400_000
     /// `inter.broker.listener.name`: the listener followers fetch through; nil means PLAINTEXT if it
     /// exists, else the first listener (Kafka derives it from `security.inter.broker.protocol`).
     package var interBrokerListenerName: String?
@@ -195,6 +199,7 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "message.max.bytes", "socket.request.max.bytes", "min.insync.replicas", "broker.rack", "admin.port",
         "fetch.max.bytes", "queued.max.requests", "queued.max.request.bytes", "connections.max.idle.ms",
         "paddock.max.decompressed.batch.bytes", "paddock.max.partitions.per.topic", "zookeeper.set.acl",
+        "producer.id.expiration.ms",
         "paddock.zookeeper.digest.user", "paddock.zookeeper.digest.password.file", "replica.lag.time.max.ms",
         "replica.fetch.wait.max.ms", "replica.fetch.min.bytes", "replica.fetch.max.bytes",
         "replica.fetch.response.max.bytes", "replica.fetch.backoff.ms", "num.replica.fetchers",
@@ -336,6 +341,7 @@ package struct BrokerConfiguration: Sendable, Equatable {
             try number("leader.imbalance.check.interval.seconds", 1...Int64(Int32.max)) ?? leaderImbalanceCheckIntervalSeconds
         leaderImbalancePerBrokerPercentage =
             try number("leader.imbalance.per.broker.percentage", 0...100) ?? leaderImbalancePerBrokerPercentage
+        producerIDExpirationMs = try number("producer.id.expiration.ms", 1...Int32.max) ?? producerIDExpirationMs
         if let name = values["inter.broker.listener.name"], !name.isEmpty {
             guard listeners.contains(where: { $0.listenerName == name }) else {
                 throw Problem("inter.broker.listener.name: no listener is named \"\(name)\"")

@@ -169,6 +169,12 @@ package enum FuzzSeeds {
         for (path, text) in files {
             _ = FileManager.default.createFile(atPath: root + "/" + path, contents: Data(text.utf8))
         }
+        let snapshot = ProducerSnapshot(entries: [
+            .init(producerID: 7, epoch: 0, lastSequence: 24, lastOffset: 99, offsetDelta: 24, timestamp: 1_000)
+        ])
+        _ = FileManager.default.createFile(
+            atPath: root + "/t-0/" + ProducerSnapshot.fileName(offset: 100),
+            contents: Data(snapshot.encoded().readableBytesView))
         fuzzSegmentOpen(root: root)
         func sections(_ indexes: [Int]) -> [UInt8] {
             var out: [UInt8] = []
@@ -185,6 +191,7 @@ package enum FuzzSeeds {
             (.segment, "two-segments-clean", sections(Array(0..<11))),
             (.segment, "two-segments-recover", sections(Array(0..<10))),
             (.segment, "logs-only", sections([0, 3])),
+            (.segment, "producer-snapshot", sections([0, 1, 2, 3, 4, 5, 13])),
         ]
     }
 }

@@ -6,13 +6,14 @@ import SegmentLog
 
 /// The files a segment input can write, by the low 4 bits of a section's kind byte (modulo the count):
 /// two segments of partition `t-0` with their indexes, one whose base offset is near `Int64.max`, the
-/// partition's leader-epoch checkpoint, and the log dir's offset checkpoints and clean-shutdown marker.
+/// partition's leader-epoch checkpoint, the log dir's offset checkpoints and clean-shutdown marker, and a
+/// producer-state snapshot.
 let segmentFiles = [
     "t-0/00000000000000000000.log", "t-0/00000000000000000000.index", "t-0/00000000000000000000.timeindex",
     "t-0/00000000000000000100.log", "t-0/00000000000000000100.index", "t-0/00000000000000000100.timeindex",
     "t-0/leader-epoch-checkpoint", "recovery-point-offset-checkpoint", "replication-offset-checkpoint",
     "log-start-offset-checkpoint", ".kafka_cleanshutdown", "t-0/09223372036854775000.log",
-    "t-0/09223372036854775000.index",
+    "t-0/09223372036854775000.index", "t-0/00000000000000000100.snapshot",
 ]
 
 /// Where inputs are written: under /dev/shm when there is one (no disk traffic), one directory per process.
@@ -38,8 +39,16 @@ func fuzzSegment(_ bytes: UnsafeRawBufferPointer) {
     while let kind = input.readInteger(as: UInt8.self) {
         let declared = Int(input.readInteger(as: UInt16.self) ?? 0)
         var contents = input.readSlice(length: min(declared, input.readableBytes)) ?? ByteBuffer()
-        if kind & 0x80 != 0 { fixChecksums(&contents) }
         let path = root + "/" + segmentFiles[Int(kind & 0x0f) % segmentFiles.count]
+        if kind & 0x80 != 0, path.hasSuffix(ProducerSnapshot.fileSuffix) {
+            // A snapshot's CRC-32C covers everything after its version and CRC fields.
+            if contents.readableBytes >= 6 {
+                let crc = CRC32C.checksum(contents, at: contents.readerIndex + 6, length: contents.readableBytes - 6)
+                contents.setInteger(crc, at: contents.readerIndex + 2)
+            }
+        } else if kind & 0x80 != 0 {
+            fixChecksums(&contents)
+        }
         _ = FileManager.default.createFile(atPath: path, contents: Data(contents.readableBytesView))
     }
     fuzzSegmentOpen(root: root)
@@ -73,7 +82,7 @@ func fuzzSegmentOpen(root: String) {
         }
     }
     try? directory.writeCheckpoints()
-    try? directory.close()
+    try? directory.close(now: now)
 }
 
 /// Reads the log from its start offset to its end, a bounded number of fetches.

@@ -21,6 +21,10 @@ package struct LogConfig: Hashable, Sendable {
     package var indexIntervalBytes: Int = 4096
     /// `segment.index.bytes`: size each index file is preallocated to; a full index rolls the segment.
     package var segmentIndexBytes: Int = 10 << 20
+    /// `producer.id.expiration.ms` (a broker key in Kafka, `ProducerStateManagerConfig`): an idempotent
+    /// producer whose last batch is this much older than now is forgotten when a producer-state
+    /// snapshot is written or loaded.
+    package var producerIDExpirationMs: Int64 = 86_400_000
     /// `message.timestamp.type`.
     package var timestampType: TimestampType = .createTime
     /// The most bytes one stored batch's records may decompress to when the log reads inside it (a

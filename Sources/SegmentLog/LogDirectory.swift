@@ -160,15 +160,16 @@ package final class LogDirectory {
         try Self.writeCheckpointFiles(checkpointFiles())
     }
 
-    /// Clean shutdown: flush every log to its end, write the checkpoints, close the logs, and leave
+    /// Clean shutdown: flush every log to its end, write the checkpoints, close the logs (each with a
+    /// producer-state snapshot at its end; `now` is when, for `producer.id.expiration.ms`), and leave
     /// the clean-shutdown marker so the next open skips recovery.
-    package func close() throws {
+    package func close(now: Int64) throws {
         for topicPartition in topicPartitions {
             let log = logs[topicPartition]!
             try log.flush(upTo: log.logEndOffset)
         }
         try writeCheckpoints()
-        for topicPartition in topicPartitions { try logs[topicPartition]!.close() }
+        for topicPartition in topicPartitions { try logs[topicPartition]!.close(now: now) }
         logs.removeAll()
         try FileSystem.writeTextAtomically("", to: path + "/" + Self.cleanShutdownFileName)
     }

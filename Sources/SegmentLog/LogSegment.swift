@@ -352,9 +352,10 @@ final class LogSegment {
         return true
     }
 
-    /// Every batch header of the segment, in order (rebuilding the producer state at open).
-    func forEachBatchHeader(_ body: (RecordBatchHeader) -> Void) throws {
-        var position = 0
+    /// The segment's batch headers in order (rebuilding the producer state): all of them, or with
+    /// `offset` those from the indexed batch at or before it (callers skip the ones below it).
+    func forEachBatchHeader(from offset: Int64? = nil, _ body: (RecordBatchHeader) -> Void) throws {
+        var position = offset.map { offsetIndex.position(lookingFor: $0) } ?? 0
         while position < size {
             let header = try batchHeader(at: position)
             body(header)

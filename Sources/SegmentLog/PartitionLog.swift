@@ -88,8 +88,11 @@ package final class PartitionLog {
     /// Counts truncations, so a flush planned before one does not vouch for what came after.
     private var truncations = 0
     /// The idempotent producers' sequences (KIP-98), rebuilt from the batch headers at open (no
-    /// producer-state snapshots yet) and kept by every append, leader's or follower's.
+    /// snapshot: all of them; else those after the newest producer-state snapshot) and kept by every append.
     package private(set) var producerState = ProducerStateTable()
+    /// Offsets of the `<offset>.snapshot` files in the directory, ascending (Kafka's
+    /// `ProducerStateManager.snapshots`).
+    package private(set) var producerSnapshotOffsets: [LogOffset] = []
 
     private var active: LogSegment { segments[segments.count - 1] }
     private var leaderEpochPath: String { directory + "/" + LeaderEpochCache.fileName }
@@ -123,6 +126,7 @@ package final class PartitionLog {
 
         try FileSystem.makeDirectory(directory)
         var baseOffsets: [Int64] = []
+        var snapshotOffsets: [LogOffset] = []
         for name in try FileSystem.contents(of: directory) {
             if name.hasSuffix(".tmp") {
                 // A checkpoint write that did not reach its rename: the old file is still whole.
@@ -138,6 +142,8 @@ package final class PartitionLog {
                         detail: "base offset \(base) in the name is above the largest offset \(LogOffset.largest)")
                 }
                 baseOffsets.append(base)
+            } else if let offset = ProducerSnapshot.offset(ofFileName: name) {
+                snapshotOffsets.append(offset)
             }
         }
         baseOffsets.sort()
@@ -195,11 +201,8 @@ package final class PartitionLog {
         epochs.truncateFromStart(logStartOffset)
         leaderEpochs = epochs
         recoveryReport = report
-        var producers = ProducerStateTable()
-        for segment in segments {
-            try segment.forEachBatchHeader { Self.record($0, in: &producers) }
-        }
-        producerState = producers
+        producerSnapshotOffsets = snapshotOffsets.sorted()
+        try rebuildProducerState(now: now)
         if epochs != loadedEpochs { try writeLeaderEpochCheckpoint() }
         if report.truncatedBytes > 0 {
             logger.debug(
@@ -409,8 +412,8 @@ package final class PartitionLog {
     /// Removes every batch holding offsets at or after `offset` (a follower truncating to the leader),
     /// and the leader-epoch entries starting at or after the new end (also when no batch goes).
     /// The batch containing `offset` goes as a whole, as in Kafka. Below the first segment, the log
-    /// is emptied and restarts at `offset`. The leader-epoch cache, high watermark and recovery point
-    /// follow the new end.
+    /// is emptied and restarts at `offset`. The leader-epoch cache, high watermark, recovery point,
+    /// producer state and producer-state snapshots follow the new end.
     package func truncate(to offset: LogOffset, now: Int64) throws {
         truncations += 1
         guard offset < logEndOffset else {
@@ -419,9 +422,13 @@ package final class PartitionLog {
             if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochCheckpoint() }
             return
         }
+        let knownProducers = producerState.producers.count
         if offset.rawValue < segments[0].baseOffset {
             for segment in segments { try segment.delete() }
             segments = [try LogSegment(creatingIn: directory, baseOffset: offset.rawValue, config: config, now: now)]
+            // Kafka's `truncateFullyAndStartAt`: no producer state, no snapshot for the emptied log.
+            producerState = ProducerStateTable()
+            try deleteProducerSnapshots { _ in true }
         } else {
             let keep = segmentIndex(containing: offset.rawValue)
             for segment in segments[(keep + 1)...] { try segment.delete() }
@@ -434,6 +441,11 @@ package final class PartitionLog {
         recoveryPoint = min(recoveryPoint, logEndOffset)
         producerState.truncate(to: logEndOffset)
         if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochCheckpoint() }
+        try deleteProducerSnapshots { $0 > logEndOffset }
+        // The in-memory cut is exact for every producer left with a batch; one whose kept batches all went
+        // may have older ones below the new end, so the state is rebuilt from the newest snapshot and the
+        // headers after it, as Kafka's `truncateAndReload` always does.
+        if producerState.producers.count < knownProducers { try rebuildProducerState(now: now) }
     }
 
     /// Empties the log and restarts it at `offset` (a follower whose fetch offset fell below the
@@ -448,6 +460,7 @@ package final class PartitionLog {
         leaderEpochs = LeaderEpochCache()
         producerState = ProducerStateTable()
         try writeLeaderEpochCheckpoint()
+        try deleteProducerSnapshots { _ in true }
     }
 
     // MARK: - Durability and retention
@@ -518,13 +531,24 @@ package final class PartitionLog {
         recoveryPoint = max(recoveryPoint, logStartOffset)
         for segment in doomed { try segment.delete() }
         if leaderEpochs.truncateFromStart(logStartOffset) { try writeLeaderEpochCheckpoint() }
+        // The state of producers whose batches are gone stays (in memory, and in the newest snapshot at or
+        // below the log start, which is kept): they may go on producing (KIP-360).
+        let keep = producerSnapshotOffsets.last { $0 <= logStartOffset }
+        try deleteProducerSnapshots { $0 < logStartOffset && $0 != keep }
         return count
     }
 
     /// Closes every segment, trimming the active segment's indexes so a clean restart trusts them.
-    /// Call `flush(upTo:)` first for a clean shutdown.
+    /// Call `flush(upTo:)` first, and `close(now:)` for a clean shutdown.
     package func close() throws {
         for segment in segments { try segment.close() }
+    }
+
+    /// A clean close: the producer-state snapshot at the log end offset, fsynced (Kafka's
+    /// `UnifiedLog.close`), then `close()`.
+    package func close(now: Int64) throws {
+        try takeProducerSnapshot(now: now, sync: true)
+        try close()
     }
 
     // MARK: - Private
@@ -538,9 +562,101 @@ package final class PartitionLog {
         try active.becomeInactive()
         segments.append(try LogSegment(creatingIn: directory, baseOffset: active.nextOffset, config: config, now: now))
         logger.trace("rolled segment", metadata: ["segmentlog.base_offset": "\(active.baseOffset)"])
+        // At the new segment's base offset, so recovering that segment starts from it (Kafka's
+        // `UnifiedLog.roll`). Not fsynced: a lost or torn one is found at the next open and an older
+        // one (or the batches) used instead.
+        try takeProducerSnapshot(now: now, sync: false)
     }
 
     private func writeLeaderEpochCheckpoint() throws {
         try FileSystem.writeTextAtomically(leaderEpochs.render(), to: leaderEpochPath)
+    }
+
+    // MARK: - Producer-state snapshots
+
+    /// Rebuilds `producerState` for the log end offset, as Kafka's `UnifiedLog.rebuildProducerState` and
+    /// `ProducerStateManager.truncateAndReload` do at open and after a truncation: snapshots above the
+    /// log end are deleted; the newest readable one at or below it is loaded, without producers idle for
+    /// `producer.id.expiration.ms` (an unreadable one is deleted with a warning and the next older one
+    /// tried); then the batch headers from its offset to the log end are replayed, or every header when
+    /// no snapshot is left. A snapshot at the log end is written when the state moved past the newest one.
+    ///
+    /// Kafka also deletes the snapshots at or below the log start offset here; this log keeps the newest
+    /// of those (retention keeps it too) and loads it, so a producer whose batches retention deleted is
+    /// still known after any restart.
+    private func rebuildProducerState(now: Int64) throws {
+        let end = logEndOffset
+        try deleteProducerSnapshots { $0 > end }
+        var state = ProducerStateTable()
+        var loaded: LogOffset?
+        while loaded == nil, let newest = producerSnapshotOffsets.last {
+            let path = producerSnapshotPath(newest)
+            switch Result(catching: { () throws(SegmentLogError) in try Self.readProducerSnapshot(path) }) {
+            case .success(let snapshot):
+                state = snapshot.table
+                state.removeExpired(now: now, expirationMs: config.producerIDExpirationMs)
+                loaded = newest
+            case .failure(.corruptProducerSnapshot(_, let detail)):
+                logger.warning(
+                    "deleted unreadable producer snapshot",
+                    metadata: ["segmentlog.path": "\(path)", "error": "\(detail)"])
+                try deleteProducerSnapshots { $0 == newest }
+            case .failure(let error):
+                throw error
+            }
+        }
+        let from = loaded?.rawValue ?? Int64.min
+        for segment in segments where segment.nextOffset > from {
+            try segment.forEachBatchHeader(from: loaded?.rawValue) { header in
+                if header.baseOffset >= from { Self.record(header, in: &state) }
+            }
+        }
+        producerState = state
+        logger.debug(
+            "rebuilt producer state",
+            metadata: [
+                "segmentlog.snapshot_offset": "\(loaded?.description ?? "none")",
+                "segmentlog.producers": "\(state.producers.count)",
+            ])
+        try takeProducerSnapshot(now: now, sync: true)
+    }
+
+    /// The snapshot file at `path`, one that is larger than `ProducerSnapshot.maximumSize` or missing
+    /// being corrupt.
+    private static func readProducerSnapshot(_ path: String) throws(SegmentLogError) -> ProducerSnapshot {
+        let limit = ProducerSnapshot.maximumSize
+        let bytes = try FileSystem.readSmallFile(path, maximumSize: limit) { size in
+            .corruptProducerSnapshot(path: path, detail: "\(size) bytes, more than \(limit)")
+        }
+        return try ProducerSnapshot(decoding: bytes ?? ByteBuffer(), path: path)
+    }
+
+    /// Writes `producerState` as the snapshot at the log end offset after forgetting producers idle for
+    /// `producer.id.expiration.ms`, unless the log has not moved past the newest snapshot (or, with
+    /// none, the log start): Kafka's `ProducerStateManager.takeSnapshot`.
+    private func takeProducerSnapshot(now: Int64, sync: Bool) throws {
+        let end = logEndOffset
+        guard end > (producerSnapshotOffsets.last ?? logStartOffset) else { return }
+        producerState.removeExpired(now: now, expirationMs: config.producerIDExpirationMs)
+        try FileSystem.writeAtomically(
+            ProducerSnapshot(producerState).encoded(), to: producerSnapshotPath(end), sync: sync)
+        producerSnapshotOffsets.append(end)
+        logger.trace(
+            "wrote producer snapshot",
+            metadata: [
+                "segmentlog.snapshot_offset": "\(end)", "segmentlog.producers": "\(producerState.producers.count)",
+            ])
+    }
+
+    /// Deletes the snapshot files whose offsets match.
+    private func deleteProducerSnapshots(where doomed: (LogOffset) -> Bool) throws {
+        for offset in producerSnapshotOffsets where doomed(offset) {
+            try FileSystem.remove(producerSnapshotPath(offset))
+        }
+        producerSnapshotOffsets.removeAll(where: doomed)
+    }
+
+    private func producerSnapshotPath(_ offset: LogOffset) -> String {
+        directory + "/" + ProducerSnapshot.fileName(offset: offset)
     }
 }

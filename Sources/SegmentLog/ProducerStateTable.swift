@@ -13,6 +13,11 @@
 /// - Within the epoch, a batch whose sequences equal one of the kept batches is a duplicate; any
 ///   other batch must start right after the last one (sequences wrap from Int32.max to 0), else
 ///   OUT_OF_ORDER_SEQUENCE_NUMBER.
+///
+/// A producer-state snapshot (`ProducerSnapshot`) keeps only each producer's last batch, as Kafka's
+/// does: after a restart from a snapshot, a retry of an older in-flight batch is no longer recognised
+/// as a duplicate (it is out of order instead) until the producer's later batches are appended again.
+/// Duplicates of the other in-flight batches are detected only while the state is in memory.
 package struct ProducerStateTable: Hashable, Sendable {
     /// Kafka's `ProducerStateEntry.NumBatchesToRetain`: the in-flight limit of an idempotent producer.
     package static let maxBatchesPerProducer = 5
@@ -25,7 +30,10 @@ package struct ProducerStateTable: Hashable, Sendable {
         package var lastOffset: LogOffset
         package var maxTimestamp: Int64
 
-        package init(firstSequence: Int32, lastSequence: Int32, firstOffset: LogOffset, lastOffset: LogOffset, maxTimestamp: Int64) {
+        package init(
+            firstSequence: Int32, lastSequence: Int32, firstOffset: LogOffset, lastOffset: LogOffset,
+            maxTimestamp: Int64
+        ) {
             self.firstSequence = firstSequence
             self.lastSequence = lastSequence
             self.firstOffset = firstOffset
@@ -37,8 +45,12 @@ package struct ProducerStateTable: Hashable, Sendable {
     /// What the table knows of one producer.
     package struct Entry: Hashable, Sendable {
         package var epoch: Int16
-        /// Oldest first, at most `maxBatchesPerProducer`.
+        /// Oldest first, at most `maxBatchesPerProducer`. Empty only for an entry loaded from a snapshot
+        /// that Kafka wrote without a batch (LastOffset -1).
         package var batches: [BatchMetadata]
+        /// The maxTimestamp of the producer's last batch (Kafka's `ProducerStateEntry.lastTimestamp`):
+        /// what `producer.id.expiration.ms` counts from.
+        package var lastTimestamp: Int64
     }
 
     /// The outcome of checking a batch before a leader appends it.
@@ -88,11 +100,12 @@ package struct ProducerStateTable: Hashable, Sendable {
     /// A batch was appended (by the leader after `check`, or by a follower as the leader wrote it).
     package mutating func appended(producerID: Int64, epoch: Int16, batch: BatchMetadata) {
         guard producerID >= 0 else { return }
-        var entry = producers[producerID] ?? Entry(epoch: epoch, batches: [])
+        var entry = producers[producerID] ?? Entry(epoch: epoch, batches: [], lastTimestamp: batch.maxTimestamp)
         if epoch != entry.epoch {
-            entry = Entry(epoch: epoch, batches: [])
+            entry = Entry(epoch: epoch, batches: [], lastTimestamp: batch.maxTimestamp)
         }
         entry.batches.append(batch)
+        entry.lastTimestamp = batch.maxTimestamp
         if entry.batches.count > Self.maxBatchesPerProducer {
             entry.batches.removeFirst(entry.batches.count - Self.maxBatchesPerProducer)
         }
@@ -108,7 +121,27 @@ package struct ProducerStateTable: Hashable, Sendable {
                 producers.removeValue(forKey: id)
             } else {
                 producers[id]?.batches = kept
+                producers[id]?.lastTimestamp = kept[kept.count - 1].maxTimestamp
             }
         }
+    }
+
+    /// Sets what a snapshot says of `producerID`: its epoch, its last batch (nil when the snapshot has
+    /// none) and the timestamp expiration counts from. Replaces anything known of it.
+    package mutating func restore(producerID: Int64, epoch: Int16, lastBatch: BatchMetadata?, lastTimestamp: Int64) {
+        guard producerID >= 0 else { return }
+        producers[producerID] = Entry(epoch: epoch, batches: lastBatch.map { [$0] } ?? [], lastTimestamp: lastTimestamp)
+    }
+
+    /// Forgets producers whose last batch is `expirationMs` or more older than `now`
+    /// (`producer.id.expiration.ms`; Kafka's `ProducerStateManager.isProducerExpired`, which has no
+    /// transactions to wait for here). Timestamps are the producers' own, so the age saturates rather
+    /// than overflows. Returns the expired ids, ascending.
+    @discardableResult
+    package mutating func removeExpired(now: Int64, expirationMs: Int64) -> [Int64] {
+        let expired = producers.filter { now.saturatingSubtracting($0.value.lastTimestamp) >= expirationMs }
+            .keys.sorted()
+        for id in expired { producers.removeValue(forKey: id) }
+        return expired
     }
 }

@@ -12,6 +12,9 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
     case io(path: String, operation: String, errno: Int32)
     /// A checkpoint file does not follow Kafka's checkpoint format.
     case corruptCheckpoint(path: String, line: Int, detail: String)
+    /// A producer-state snapshot (`<offset>.snapshot`) that is not Kafka's version-1 format or fails
+    /// its CRC. Not fatal: the log deletes it and uses an older one, or rebuilds from the batches.
+    case corruptProducerSnapshot(path: String, detail: String)
     /// Log data that recovery may not truncate away (it lies below the recovery point, i.e. it was
     /// flushed), or a segment whose name or offsets contradict its contents.
     case corruptSegment(path: String, position: Int, detail: String)
@@ -34,6 +37,8 @@ package enum SegmentLogError: Error, CustomStringConvertible, Sendable {
             "\(operation) \(path) failed: \(String(cString: strerror(errno))) (errno \(errno))"
         case .corruptCheckpoint(let path, let line, let detail):
             "\(path) line \(line) is not a valid checkpoint: \(detail)"
+        case .corruptProducerSnapshot(let path, let detail):
+            "\(path) is not a valid producer snapshot: \(detail)"
         case .corruptSegment(let path, let position, let detail):
             "\(path) is corrupt at byte \(position): \(detail)"
         case .corruptRecords(let path, let position, let detail):

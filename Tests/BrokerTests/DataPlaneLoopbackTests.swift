@@ -265,6 +265,28 @@ import Glibc
                     return response.producerID
                 }
                 #expect(ids == [0, 1])
+                // v3+ carries the producer's id and epoch (KIP-360); as in Kafka, an idempotent producer gets a
+                // new id at epoch 0 whatever it held, and an id without an epoch (or the reverse) is refused.
+                func initProducerID(_ request: InitProducerIDRequest, version: Int16) async throws
+                    -> InitProducerIDResponse?
+                {
+                    let answer = try await client.send(.initProducerID(request), version: version)
+                    guard case .initProducerID(let response) = answer else { return nil }
+                    return response
+                }
+                let resumed = try await initProducerID(
+                    InitProducerIDRequest(
+                        transactionalID: nil, transactionTimeoutMs: 60_000, producerID: 1, producerEpoch: 5),
+                    version: 4)
+                #expect(resumed == InitProducerIDResponse(errorCode: .noError, producerID: 2, producerEpoch: 0))
+                let halfSet = try await initProducerID(
+                    InitProducerIDRequest(transactionalID: nil, transactionTimeoutMs: 60_000, producerID: 1),
+                    version: 3)
+                #expect(
+                    halfSet == InitProducerIDResponse(errorCode: .invalidRequest, producerID: -1, producerEpoch: -1))
+                let transactional = try await initProducerID(
+                    InitProducerIDRequest(transactionalID: "txn", transactionTimeoutMs: 60_000), version: 2)
+                #expect(transactional?.errorCode == .invalidRequest)
                 let block = try await cluster.client.getData(ZkPaths.latestProducerIDBlock).data
                 #expect(
                     String(decoding: block, as: UTF8.self)

@@ -120,21 +120,22 @@ enum ClientFixtures {
     // MARK: - Responses the clients accepted (payload: correlation id + body)
 
     /// The KIP-511 answer (ApiVersions v0, UNSUPPORTED_VERSION, our ranges) to correlation id 1; librdkafka
-    /// 2.0.2 retried with v0, kafka-python 3.0.12 with v2.
+    /// 2.0.2 retried with v0, kafka-python 3.0.12 with v2. Since then the group APIs were added and
+    /// InitProducerId went from 0–1 to 0–4.
     static let apiVersionsUnsupportedV0Response =
         "0000000100230000001a00000000000800010004000b00020001000500030000000700070001000200080000000800090000"
         + "0008000a00000004000b00000009000c00000004000d00000005000e00000005000f00000005001000000004001200000002"
-        + "001300000004001400000003001600000001001700020003002000000003002500000001002a00000002002b00000001002d"
+        + "001300000004001400000003001600000004001700020003002000000003002500000001002a00000002002b00000001002d"
         + "00000000002e00000000002f00000000"
     /// ApiVersions v2, no error, throttle 0, to correlation id 2 (kafka-python 3.0.12); since then
     /// ControlledShutdown 1–2, CreatePartitions 0–1, ElectLeaders 0–1, AlterPartitionReassignments 0,
     /// ListPartitionReassignments 0 and the group APIs (FindCoordinator 0–4, OffsetCommit 0–8, OffsetFetch
     /// 0–8, JoinGroup 0–9, Heartbeat 0–4, LeaveGroup 0–5, SyncGroup 0–5, DescribeGroups 0–5, ListGroups 0–4,
-    /// DeleteGroups 0–2, OffsetDelete 0) were added to the ranges.
+    /// DeleteGroups 0–2, OffsetDelete 0) were added to the ranges, and InitProducerId went from 0–1 to 0–4.
     static let apiVersionsV2Response =
         "0000000200000000001a00000000000800010004000b00020001000500030000000700070001000200080000000800090000"
         + "0008000a00000004000b00000009000c00000004000d00000005000e00000005000f00000005001000000004001200000002"
-        + "001300000004001400000003001600000001001700020003002000000003002500000001002a00000002002b00000001002d"
+        + "001300000004001400000003001600000004001700020003002000000003002500000001002a00000002002b00000001002d"
         + "00000000002e00000000002f0000000000000000"
     /// Metadata v4 to correlation id 3 (kcat): broker 0 at 127.0.0.1:39093, cluster "paddock-capture",
     /// controller 0, topic "paddock-golden" with partition 0 led by 0.

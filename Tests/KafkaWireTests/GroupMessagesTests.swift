@@ -121,10 +121,10 @@ struct GroupGolden: Sendable, CustomTestStringConvertible {
 /// The consumer-group codecs: every version round-trips, kafka-python's bytes decode to the values it was
 /// given and the encoders write those bytes back exactly, and cut or hostile input throws.
 @Suite struct GroupMessagesTests {
-    // MARK: - Helpers
+    // MARK: - Helpers (also used by the other message suites)
 
     /// Decodes `M` from all of `buffer`.
-    private static func decode<M: KafkaMessage>(
+    static func decode<M: KafkaMessage>(
         _: M.Type,
         from buffer: ByteBuffer,
         version: Int16
@@ -136,12 +136,12 @@ struct GroupGolden: Sendable, CustomTestStringConvertible {
     }
 
     /// `message` encoded at `version`.
-    private static func encode(_ message: some KafkaMessage, version: Int16) -> ByteBuffer {
+    static func encode(_ message: some KafkaMessage, version: Int16) -> ByteBuffer {
         written { message.write(to: &$0, version: version) }
     }
 
     /// Decoding every strict prefix of `whole` as `message`'s type throws.
-    private static func expectEveryCutThrows<M: KafkaMessage>(as message: M, whole: ByteBuffer, version: Int16) {
+    static func expectEveryCutThrows<M: KafkaMessage>(as message: M, whole: ByteBuffer, version: Int16) {
         for length in 0..<whole.readableBytes {
             #expect(throws: KafkaWireError.self, "\(M.self) v\(version) cut to \(length) bytes") {
                 _ = try Self.decode(
@@ -150,12 +150,14 @@ struct GroupGolden: Sendable, CustomTestStringConvertible {
         }
     }
 
+    /// Encoding `message` at `version` and decoding it gives it back.
     private static func roundTrip<M: KafkaMessage>(_ message: M, version: Int16) throws {
         let decoded = try Self.decode(M.self, from: Self.encode(message, version: version), version: version)
         #expect(decoded == message)
     }
 
-    private static func checkGolden<M: KafkaMessage>(_ expected: M, hex: String, version: Int16) throws {
+    /// `hex` decodes to `expected`, and `expected` encodes to `hex`.
+    static func checkGolden<M: KafkaMessage>(_ expected: M, hex: String, version: Int16) throws {
         #expect(try Self.decode(M.self, from: buffer(hex: hex), version: version) == expected)
         #expect(Self.encode(expected, version: version).hex == hex)
     }

@@ -108,14 +108,14 @@ import Testing
             ranges == [
                 [0, 0, 8], [1, 4, 11], [2, 1, 5], [3, 0, 7], [7, 1, 2], [8, 0, 8], [9, 0, 8], [10, 0, 4], [11, 0, 9],
                 [12, 0, 4], [13, 0, 5], [14, 0, 5], [15, 0, 5], [16, 0, 4], [18, 0, 2], [19, 0, 4], [20, 0, 3],
-                [22, 0, 1], [23, 2, 3], [32, 0, 3], [37, 0, 1], [42, 0, 2], [43, 0, 1], [45, 0, 0], [46, 0, 0],
+                [22, 0, 4], [23, 2, 3], [32, 0, 3], [37, 0, 1], [42, 0, 2], [43, 0, 1], [45, 0, 0], [46, 0, 0],
                 [47, 0, 0],
             ]
         )
         let flexible: [APIKey: Int16] = [
             .offsetCommit: 8, .offsetFetch: 6, .findCoordinator: 3, .joinGroup: 6, .heartbeat: 4, .leaveGroup: 4,
             .syncGroup: 4, .describeGroups: 5, .listGroups: 3, .deleteGroups: 2, .alterPartitionReassignments: 0,
-            .listPartitionReassignments: 0,
+            .listPartitionReassignments: 0, .initProducerID: 2,
         ]
         for api in SupportedAPIs.all {
             #expect(api.key.description == api.name)

@@ -99,7 +99,14 @@ func sampleRequest(_ apiKey: APIKey, version v: Int16) -> KafkaRequest {
     case .deleteTopics:
         return .deleteTopics(DeleteTopicsRequest(topicNames: ["orders", "payments"], timeoutMs: 15_000))
     case .initProducerID:
-        return .initProducerID(InitProducerIDRequest(transactionalID: "txn-1", transactionTimeoutMs: 60_000))
+        return .initProducerID(
+            InitProducerIDRequest(
+                transactionalID: "txn-1",
+                transactionTimeoutMs: 60_000,
+                producerID: v >= 3 ? 4000 : -1,
+                producerEpoch: v >= 3 ? 7 : -1
+            )
+        )
     case .offsetForLeaderEpoch:
         return .offsetForLeaderEpoch(
             OffsetForLeaderEpochRequest(

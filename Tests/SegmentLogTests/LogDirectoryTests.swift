@@ -16,7 +16,7 @@ import Testing
             for _ in 0..<3 { _ = try orders.append(try produceBatch(records: 2), leaderEpoch: 0, now: 0) }
             _ = try audit.append(try produceBatch(), leaderEpoch: 0, now: 0)
             orders.updateHighWatermark(4)
-            try directory.close()
+            try directory.close(now: 0)
 
             #expect(try FileSystem.readText(path + "/recovery-point-offset-checkpoint") == "0\n2\naudit 7 1\norders-eu 0 6\n")
             #expect(try FileSystem.readText(path + "/replication-offset-checkpoint") == "0\n2\naudit 7 0\norders-eu 0 4\n")

@@ -105,7 +105,7 @@ import Testing
             #expect(created.outcome == .identified)
             _ = try created.log.append(try produceBatch(records: 3), leaderEpoch: 0, now: 0)
             #expect(try directory.storedTopicID(of: testPartition) == Self.first)
-            try directory.close()
+            try directory.close(now: 0)
 
             // A log from before KIP-516: the file is written, the records stay.
             try FileSystem.remove(root + "/" + testPartition.directoryName + "/" + PartitionMetadataFile.fileName)
@@ -126,7 +126,7 @@ import Testing
             let directory = try LogDirectory(path: root, now: 0, config: { _ in LogConfig() }, logger: testLogger)
             let log = try directory.openLog(for: testPartition, topicID: Self.first, config: LogConfig(), now: 0, uniqueId: "u1").log
             _ = try log.append(try produceBatch(records: 2), leaderEpoch: 0, now: 0)
-            try directory.close()
+            try directory.close(now: 0)
 
             let reopened = try LogDirectory(path: root, now: 0, config: { _ in LogConfig() }, logger: testLogger)
             let kept = try reopened.openLog(for: testPartition, topicID: Self.first, config: LogConfig(), now: 0, uniqueId: "u2")
@@ -141,7 +141,7 @@ import Testing
             let log = try directory.openLog(for: testPartition, topicID: Self.first, config: LogConfig(), now: 0, uniqueId: "u1").log
             _ = try log.append(try produceBatch(records: 5), leaderEpoch: 3, now: 0)
             log.updateHighWatermark(5)
-            try directory.close()
+            try directory.close(now: 0)
 
             let reopened = try LogDirectory(path: root, now: 0, config: { _ in LogConfig() }, logger: testLogger)
             let fresh = try reopened.openLog(for: testPartition, topicID: Self.second, config: LogConfig(), now: 0, uniqueId: "u2")
@@ -166,7 +166,7 @@ import Testing
             let directory = try LogDirectory(path: root, now: 0, config: { _ in LogConfig() }, logger: testLogger)
             let log = try directory.openLog(for: testPartition, topicID: Self.first, config: LogConfig(), now: 0, uniqueId: "u1").log
             _ = try log.append(try produceBatch(records: 2), leaderEpoch: 0, now: 0)
-            try directory.close()
+            try directory.close(now: 0)
             let file = root + "/" + testPartition.directoryName + "/partition.metadata"
             try FileSystem.writeTextAtomically(text, to: file)
 

@@ -167,10 +167,15 @@ struct KafkaRequestHandler: Sendable {
 
     // MARK: - InitProducerId
 
-    /// Allocates a producer id for an idempotent producer, epoch 0. Sequence numbers are not checked
-    /// on produce yet. Transactional ids are refused: Paddock has no transaction coordinator.
+    /// Allocates a new producer id for an idempotent producer, epoch 0, as Kafka does
+    /// (`TransactionCoordinator.handleInitProducerId` with a null transactional id "blindly accepts" and
+    /// generates a new id whatever id and epoch a v3+ request carries). Idempotent producers bump their
+    /// epoch themselves, without asking (KIP-360: the Java client's `bumpIdempotentProducerEpoch`), and send
+    /// InitProducerId only once the epoch is exhausted; the partition logs accept the bumped epoch from
+    /// sequence 0. A v3+ request with only one of id and epoch set is INVALID_REQUEST (`KafkaApis`).
+    /// Transactional ids are refused: Paddock has no transaction coordinator.
     private func initProducerID(_ request: InitProducerIDRequest) async -> InitProducerIDResponse {
-        guard request.transactionalID == nil else {
+        guard request.transactionalID == nil, (request.producerID == -1) == (request.producerEpoch == -1) else {
             return InitProducerIDResponse(errorCode: .invalidRequest, producerID: -1, producerEpoch: -1)
         }
         do {

@@ -907,8 +907,9 @@ package final class PartitionManager: Sendable {
         followChangesInput.finish()
         for directory in directories {
             do {
-                try await threadPool.runIfActive(eventLoop: eventLoop) { try directory.withLock { try $0.close() } }
-                    .get()
+                try await threadPool.runIfActive(eventLoop: eventLoop) {
+                    try directory.withLock { try $0.close(now: Self.nowMilliseconds()) }
+                }.get()
             } catch {
                 logger.error("closing logs failed", metadata: ["log.dir": "\(directory.path)", "error": "\(error)"])
             }

@@ -95,6 +95,8 @@ package struct TopicConfig: Hashable, Sendable {
         // A batch's records may decompress to 64 times the largest batch a Produce may append, and never
         // past the broker's cap, which no topic config can raise.
         log.maxDecompressedBatchBytes = min(max(maxMessageBytes, 1 << 20) * 64, Int(broker.maxDecompressedBatchBytes))
+        // A broker key in Kafka, not a topic config: every log of the broker gets the same.
+        log.producerIDExpirationMs = Int64(broker.producerIDExpirationMs)
         self.logConfig = log
         self.entries = entries.values.sorted { $0.name < $1.name }
     }
@@ -127,6 +129,7 @@ extension BrokerConfiguration {
             ("message.max.bytes", String(messageMaxBytes), .int),
             ("min.insync.replicas", String(minInsyncReplicas), .int),
             ("num.partitions", String(numPartitions), .int),
+            ("producer.id.expiration.ms", String(producerIDExpirationMs), .int),
             ("socket.request.max.bytes", String(socketRequestMaxBytes), .int),
             ("fetch.max.bytes", String(fetchMaxBytes), .int),
             ("queued.max.requests", String(queuedMaxRequests), .int),

@@ -94,11 +94,12 @@ public enum SupportedAPIs {
         SupportedAPI(key: .apiVersions, name: "ApiVersions", minVersion: 0, maxVersion: 2, firstFlexibleVersion: 3),
         SupportedAPI(key: .createTopics, name: "CreateTopics", minVersion: 0, maxVersion: 4, firstFlexibleVersion: 5),
         SupportedAPI(key: .deleteTopics, name: "DeleteTopics", minVersion: 0, maxVersion: 3, firstFlexibleVersion: 4),
+        // v3 carries an idempotent producer's id and epoch (KIP-360); answered as v0 is, with a new id.
         SupportedAPI(
             key: .initProducerID,
             name: "InitProducerId",
             minVersion: 0,
-            maxVersion: 1,
+            maxVersion: 4,
             firstFlexibleVersion: 2
         ),
         // librdkafka validates positions with exactly v2.

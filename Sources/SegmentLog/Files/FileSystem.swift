@@ -85,6 +85,15 @@ enum FileSystem {
     static func readSmallText(
         _ path: String, maximumSize: Int, tooLarge: (Int) -> SegmentLogError
     ) throws(SegmentLogError) -> String? {
+        guard var bytes = try readSmallFile(path, maximumSize: maximumSize, tooLarge: tooLarge) else { return nil }
+        return bytes.readString(length: bytes.readableBytes)
+    }
+
+    /// The whole file when it is at most `maximumSize` bytes; nil when it does not exist. Larger files
+    /// throw `tooLarge(size)` before anything is allocated for them.
+    static func readSmallFile(
+        _ path: String, maximumSize: Int, tooLarge: (Int) -> SegmentLogError
+    ) throws(SegmentLogError) -> ByteBuffer? {
         guard exists(path) else { return nil }
         let file = try PosixFile(path: path, create: false)
         let size = try file.size()
@@ -92,22 +101,30 @@ enum FileSystem {
             try file.close()
             throw tooLarge(size)
         }
-        var bytes = try file.read(at: 0, count: size)
+        let bytes = try file.read(at: 0, count: size)
         try file.close()
-        return bytes.readString(length: bytes.readableBytes)
+        return bytes
     }
 
     /// Replaces `path` with `text` atomically, as Kafka's checkpoint files are written: write
     /// `<path>.tmp`, fsync it, rename over `path`, fsync the directory.
     static func writeTextAtomically(_ text: String, to path: String) throws(SegmentLogError) {
+        try writeAtomically(ByteBuffer(string: text), to: path, sync: true)
+    }
+
+    /// Replaces `path` with `bytes` through `<path>.tmp` and a rename, so a reader sees the old file
+    /// or the whole new one. With `sync`, the file is fsynced before the rename and the directory
+    /// after it; without, a crash may leave a short or empty file at `path`, which only a reader that
+    /// checks its content (a CRC) may accept.
+    static func writeAtomically(_ bytes: ByteBuffer, to path: String, sync: Bool) throws(SegmentLogError) {
         let temporary = path + ".tmp"
         let file = try PosixFile(path: temporary, create: true)
         try file.truncate(to: 0)
-        try file.write(ByteBuffer(string: text), at: 0)
-        try file.sync()
+        try file.write(bytes, at: 0)
+        if sync { try file.sync() }
         try file.close()
         try rename(temporary, to: path)
-        try syncDirectory(parent(of: path))
+        if sync { try syncDirectory(parent(of: path)) }
     }
 
     static func parent(of path: String) -> String {

@@ -1,36 +1,60 @@
-// InitProducerId (key 22), `InitProducerIdRequest.json` / `InitProducerIdResponse.json`, versions 0–1:
+// InitProducerId (key 22), `InitProducerIdRequest.json` / `InitProducerIdResponse.json`, versions 0–4
+// (flexible from 2; v3 adds the producer's current id and epoch, KIP-360; v4 only lets the coordinator
+// answer PRODUCER_FENCED, KIP-588):
 //
 // ```
 // InitProducerIdRequest
 //   TransactionalId        string  0+  nullable 0+   (null: idempotent producer, no transactions)
 //   TransactionTimeoutMs   int32   0+
+//   ProducerId             int64   3+  default -1
+//   ProducerEpoch          int16   3+  default -1
 // InitProducerIdResponse
 //   ThrottleTimeMs         int32   0+
 //   ErrorCode              int16   0+
-//   ProducerId             int64   0+
+//   ProducerId             int64   0+  default -1
 //   ProducerEpoch          int16   0+
 // ```
 
 /// InitProducerId request.
 public struct InitProducerIDRequest: KafkaMessage {
     public static let apiKey = APIKey.initProducerID
+    static let firstFlexibleVersion: Int16 = 2
 
     public var transactionalID: String?
     public var transactionTimeoutMs: Int32
+    /// v3+: the id the producer holds, to resume after an error (KIP-360); -1 for none or when absent.
+    public var producerID: Int64
+    /// v3+: the epoch the producer holds; -1 for none or when absent.
+    public var producerEpoch: Int16
 
-    public init(transactionalID: String?, transactionTimeoutMs: Int32) {
+    public init(
+        transactionalID: String?, transactionTimeoutMs: Int32, producerID: Int64 = -1, producerEpoch: Int16 = -1
+    ) {
         self.transactionalID = transactionalID
         self.transactionTimeoutMs = transactionTimeoutMs
+        self.producerID = producerID
+        self.producerEpoch = producerEpoch
     }
 
     public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
-        self.transactionalID = try reader.readNullableString(field: "InitProducerIdRequest.TransactionalId")
+        let flexible = version >= Self.firstFlexibleVersion
+        self.transactionalID = try reader.readNullableString(
+            flexible: flexible, field: "InitProducerIdRequest.TransactionalId")
         self.transactionTimeoutMs = try reader.readInt32(field: "InitProducerIdRequest.TransactionTimeoutMs")
+        self.producerID = try version >= 3 ? reader.readInt64(field: "InitProducerIdRequest.ProducerId") : -1
+        self.producerEpoch = try version >= 3 ? reader.readInt16(field: "InitProducerIdRequest.ProducerEpoch") : -1
+        try reader.skipTaggedFields(flexible: flexible, field: "InitProducerIdRequest._tagged_fields")
     }
 
     public func write(to writer: inout KafkaWriter, version: Int16) {
-        writer.writeNullableString(self.transactionalID)
+        let flexible = version >= Self.firstFlexibleVersion
+        writer.writeNullableString(self.transactionalID, flexible: flexible)
         writer.writeInt32(self.transactionTimeoutMs)
+        if version >= 3 {
+            writer.writeInt64(self.producerID)
+            writer.writeInt16(self.producerEpoch)
+        }
+        writer.writeEmptyTaggedFields(flexible: flexible)
     }
 }
 
@@ -51,10 +75,12 @@ public struct InitProducerIDResponse: KafkaMessage {
     }
 
     public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        let flexible = version >= InitProducerIDRequest.firstFlexibleVersion
         self.throttleTimeMs = try reader.readInt32(field: "InitProducerIdResponse.ThrottleTimeMs")
         self.errorCode = try reader.readErrorCode(field: "InitProducerIdResponse.ErrorCode")
         self.producerID = try reader.readInt64(field: "InitProducerIdResponse.ProducerId")
         self.producerEpoch = try reader.readInt16(field: "InitProducerIdResponse.ProducerEpoch")
+        try reader.skipTaggedFields(flexible: flexible, field: "InitProducerIdResponse._tagged_fields")
     }
 
     public func write(to writer: inout KafkaWriter, version: Int16) {
@@ -62,5 +88,6 @@ public struct InitProducerIDResponse: KafkaMessage {
         writer.writeErrorCode(self.errorCode)
         writer.writeInt64(self.producerID)
         writer.writeInt16(self.producerEpoch)
+        writer.writeEmptyTaggedFields(flexible: version >= InitProducerIDRequest.firstFlexibleVersion)
     }
 }
