@@ -123,6 +123,8 @@ package final class GroupCoordinator: Sendable {
         /// Requests waiting for their group's answer.
         var waiting: [GroupRequestID: CheckedContinuation<GroupResponse?, Never>] = [:]
         var nextRequestID: UInt64 = 0
+        /// Each group's latest metadata write; the next one waits for it.
+        var groupWrites: [String: Task<Void, Never>] = [:]
         /// Rebalances completed (joins that ended) since start.
         var completedRebalances: Int64 = 0
         var closed = false
@@ -218,6 +220,7 @@ package final class GroupCoordinator: Sendable {
             var machine = group.machine
             outputs.append(machine.unloaded())
             state.groups[id] = nil
+            state.groupWrites[id] = nil
         }
         return outputs
     }
@@ -468,8 +471,7 @@ package final class GroupCoordinator: Sendable {
     /// (`GroupMetadataManager.storeGroup`): a failed write turns them into the write's error.
     private func handle(_ output: GroupOutput, of groupID: String) {
         let nowMs = PartitionManager.nowMilliseconds()
-        let (now, held, write) = state.withLock {
-            state -> ([(Continuation, GroupResponse)], [(Continuation, GroupResponse)], (Int32, GroupRecord)?) in
+        let now = state.withLock { state -> [(Continuation, GroupResponse)] in
             var write: (Int32, GroupRecord)?
             if var group = state.groups[groupID] {
                 if group.machine.state != group.lastState {
@@ -496,25 +498,35 @@ package final class GroupCoordinator: Sendable {
                     now.append((continuation, response))
                 }
             }
-            return (now, held, write)
+            if let (partition, record) = write {
+                // One group's writes go in the order its rebalances completed: each waits for the one before.
+                let previous = state.groupWrites[groupID]
+                state.groupWrites[groupID] = Task {
+                    await previous?.value
+                    await self.store(record, of: groupID, to: partition, answering: held)
+                }
+            }
+            return now
         }
         for (continuation, response) in now { continuation.resume(returning: response) }
-        guard let (partition, record) = write else { return }
-        Task {
-            let error = await self.append([record], to: partition)
-            if error != .noError {
-                self.logger.warning(
-                    "cannot store group metadata", metadata: ["kafka.group": "\(groupID)", "error": "\(error)"])
-                // Written again after the next change.
-                self.state.withLock { $0.groups[groupID]?.stored = nil }
+    }
+
+    /// Writes a group's metadata record, then answers the SyncGroups that waited for it.
+    private func store(
+        _ record: GroupRecord, of groupID: String, to partition: Int32, answering held: [(Continuation, GroupResponse)]
+    ) async {
+        let error = await append([record], to: partition)
+        if error != .noError {
+            logger.warning("cannot store group metadata", metadata: ["kafka.group": "\(groupID)", "error": "\(error)"])
+            // Written again after the next change.
+            state.withLock { $0.groups[groupID]?.stored = nil }
+        }
+        for (continuation, response) in held {
+            guard error != .noError, case .sync(let id, _) = response else {
+                continuation.resume(returning: response)
+                continue
             }
-            for (continuation, response) in held {
-                guard error != .noError, case .sync(let id, _) = response else {
-                    continuation.resume(returning: response)
-                    continue
-                }
-                continuation.resume(returning: .sync(id, .failure(error)))
-            }
+            continuation.resume(returning: .sync(id, .failure(error)))
         }
     }
 
@@ -740,6 +752,7 @@ package final class GroupCoordinator: Sendable {
                     + [.group(groupID, nil)]
                 let output = group.machine.unloaded()
                 state.groups[groupID] = nil
+                state.groupWrites[groupID] = nil
                 return .success((group.partition, records, output))
             }
             switch taken {
@@ -820,6 +833,7 @@ package final class GroupCoordinator: Sendable {
                 }
                 if group.machine.state == .empty, state.groups[groupID]!.offsets.isEmpty {
                     state.groups[groupID] = nil
+                    state.groupWrites[groupID] = nil
                     records[group.partition, default: []].append(.group(groupID, nil))
                 }
             }
