@@ -93,7 +93,8 @@ extension PartitionLog {
         try FileSystem.syncDirectory(directory)
         var epochs = LeaderEpochCache()  // the copy's epochs are the log's already
         let opened = try LogSegment.open(
-            in: directory, baseOffset: base, config: config, now: 0, active: false, recover: false, epochs: &epochs)
+            in: directory, baseOffset: base, config: config, now: cleaned.createdAt, active: false, recover: false,
+            epochs: &epochs)
         segments.insert(opened.segment, at: first)
         return true
     }

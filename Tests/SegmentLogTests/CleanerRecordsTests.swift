@@ -27,9 +27,12 @@ import Testing
     @Test(arguments: [nil, CompressionCodec.gzip, .snappy, .lz4, .zstd])
     func aRewrittenBatchKeepsEverythingButTheDroppedRecords(codec: CompressionCodec?) throws {
         let (header, bytes) = try stored([.init("a", "1"), .init("b", "2"), .init("c", "3")], codec: codec)
-        let records = try CleanerRecords.records(of: header, in: bytes, maxDecompressedBytes: 1 << 20)
+        let scanned = try CleanerRecords.records(of: header, in: bytes, maxDecompressedBytes: 1 << 20)
+        let records = scanned.records
         #expect(records.map(\.offsetDelta) == [0, 1, 2])
-        let (kept, keptHeader) = CleanerRecords.batch(of: header, keeping: [records[1]], deleteHorizon: nil)
+        #expect(records.map(\.keyHash) == ["a", "b", "c"].map { KeyHash(of: ByteBuffer(string: $0)) })
+        let (kept, keptHeader) = CleanerRecords.batch(
+            of: header, in: scanned.section, keeping: [records[1]], deleteHorizon: nil)
         let (parsed, parsedRecords) = try decoded(kept)
         #expect(parsed == keptHeader)
         #expect(parsed.baseOffset == 100 && parsed.lastOffset == 102 && parsed.recordCount == 1)
@@ -43,14 +46,26 @@ import Testing
         #expect(parsedRecords[0].key == ByteBuffer(string: "b") && parsedRecords[0].headers.count == 1)
     }
 
+    /// Kept records copied as stored: adjacent ones in one run, the others each after the last.
+    @Test func keptRecordsAreCopiedInOrder() throws {
+        let (header, bytes) = try stored((0..<6).map { KeyedRecord("k\($0)", "v\($0)") }, codec: .zstd)
+        let scanned = try CleanerRecords.records(of: header, in: bytes, maxDecompressedBytes: 1 << 20)
+        let keep = [0, 2, 3, 5].map { scanned.records[$0] }
+        let (kept, _) = CleanerRecords.batch(of: header, in: scanned.section, keeping: keep, deleteHorizon: nil)
+        let (_, parsed) = try decoded(kept)
+        #expect(parsed.map(\.offsetDelta) == [0, 2, 3, 5])
+        #expect(parsed.map { $0.value.map { String(buffer: $0) } } == ["v0", "v2", "v3", "v5"])
+    }
+
     /// Stamping a delete horizon moves the base timestamp and re-bases every record's delta, so record
     /// timestamps do not change; attribute bit 6 says so.
     @Test(arguments: [nil, CompressionCodec.lz4])
     func aDeleteHorizonKeepsRecordTimestamps(codec: CompressionCodec?) throws {
         let (header, bytes) = try stored([.init("a", "1"), .init("b", nil)], codec: codec)
-        let records = try CleanerRecords.records(of: header, in: bytes, maxDecompressedBytes: 1 << 20)
-        #expect(records.map(\.isTombstone) == [false, true])
-        let (kept, _) = CleanerRecords.batch(of: header, keeping: records, deleteHorizon: 99_000)
+        let scanned = try CleanerRecords.records(of: header, in: bytes, maxDecompressedBytes: 1 << 20)
+        #expect(scanned.records.map(\.isTombstone) == [false, true])
+        let (kept, _) = CleanerRecords.batch(
+            of: header, in: scanned.section, keeping: scanned.records, deleteHorizon: 99_000)
         let (parsed, parsedRecords) = try decoded(kept)
         #expect(parsed.attributes.hasDeleteHorizon)
         #expect(parsed.deleteHorizon == 99_000)

@@ -1,14 +1,15 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import KafkaWire
 import NIOCore
 import RecordCompression
 import Testing
 
 @testable import SegmentLog
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// How fast the cleaner compacts a generated log: run with `PADDOCK_CLEANER_BENCH=<MiB>` set (off by
 /// default; it writes that many MiB to /tmp), e.g.

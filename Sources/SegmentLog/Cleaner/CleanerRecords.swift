@@ -2,29 +2,39 @@ import KafkaWire
 import NIOCore
 import RecordCompression
 
-/// One record of a stored batch as the cleaner reads it: its bytes as stored (so a kept record is
-/// copied, not re-encoded) and the fields the cleaner decides on.
-struct ScannedRecord: Sendable {
-    /// The whole record, its length prefix included.
-    var bytes: ByteBuffer
+/// One record of a stored batch as the cleaner reads it: where its bytes lie in the batch's
+/// (decompressed) records section, so a kept record is copied rather than re-encoded, and the fields
+/// the cleaner decides on.
+struct ScannedRecord: Hashable, Sendable {
+    /// The whole record, its length prefix included (indices into `ScannedBatch.section`).
+    var range: Range<Int>
+    /// Where the record's body continues after its timestamp delta, from `offsetDelta` to its end: what
+    /// a new timestamp delta is put in front of.
+    var tailStart: Int
     var timestampDelta: Int64
     var offsetDelta: Int32
-    var key: ByteBuffer?
+    var hasKey: Bool
+    /// MD5 of the key, when the scan was asked to hash keys and the record has one.
+    var keyHash: KeyHash?
     var isTombstone: Bool
-    /// The record's body from `offsetDelta` to its end: what a new timestamp delta is put in front of.
-    var tail: ByteBuffer
+}
+
+/// The records of one stored batch and the records section they lie in.
+struct ScannedBatch: Sendable {
+    var section: ByteBuffer
+    var records: [ScannedRecord]
 }
 
 /// The records of a stored batch and their re-encoding (`DefaultRecord` layout, reference/kafka.md
 /// §2.5), for the cleaner.
 enum CleanerRecords {
     /// The records of `batch` (one whole, CRC-checked batch at its reader index, described by
-    /// `header`), decompressing at most `maxDecompressedBytes`. Every length is checked against the
-    /// bytes it lies in and every offset delta against the batch's `lastOffsetDelta`; anything else
-    /// throws `StoredRecordsError`.
+    /// `header`), decompressing at most `maxDecompressedBytes`, with their keys' MD5 when `hashKeys`.
+    /// Every length is checked against the bytes it lies in and every offset delta against the batch's
+    /// `lastOffsetDelta`; anything else throws `StoredRecordsError`.
     static func records(
-        of header: RecordBatchHeader, in batch: ByteBuffer, maxDecompressedBytes: Int
-    ) throws(StoredRecordsError) -> [ScannedRecord] {
+        of header: RecordBatchHeader, in batch: ByteBuffer, maxDecompressedBytes: Int, hashKeys: Bool = true
+    ) throws(StoredRecordsError) -> ScannedBatch {
         guard
             var section = batch.getSlice(
                 at: batch.readerIndex + RecordBatchHeader.size, length: header.totalSize - RecordBatchHeader.size)
@@ -43,65 +53,83 @@ enum CleanerRecords {
             }
         }
         do {
-            return try scan(section, count: header.recordCount, lastOffsetDelta: header.lastOffsetDelta)
+            let records = try scan(
+                section, count: header.recordCount, lastOffsetDelta: header.lastOffsetDelta, hashKeys: hashKeys)
+            return ScannedBatch(section: section, records: records)
         } catch {
             throw .records(error)
         }
     }
 
-    /// The `count` records filling `section` exactly.
-    static func scan(_ section: ByteBuffer, count: Int32, lastOffsetDelta: Int32) throws(RecordBatchError)
-        -> [ScannedRecord]
-    {
-        var body = section
+    /// The `count` records filling `section` exactly, parsed in place (this runs for every record the
+    /// cleaner reads, twice).
+    static func scan(
+        _ section: ByteBuffer, count: Int32, lastOffsetDelta: Int32, hashKeys: Bool = true
+    ) throws(RecordBatchError) -> [ScannedRecord] {
         // A record takes at least 7 bytes, which bounds the count before anything is allocated.
-        guard count >= 0, Int(count) <= body.readableBytes / ProduceRecordBatches.minimumRecordSize else {
-            throw .malformedRecord(field: "recordCount", detail: "\(count) in \(body.readableBytes) bytes")
+        guard count >= 0, Int(count) <= section.readableBytes / ProduceRecordBatches.minimumRecordSize else {
+            throw .malformedRecord(field: "recordCount", detail: "\(count) in \(section.readableBytes) bytes")
         }
-        var records: [ScannedRecord] = []
-        records.reserveCapacity(Int(count))
-        for _ in 0..<count {
-            let start = body.readerIndex
-            let length = try ZigZagVarint.readInt32(from: &body, field: "record.length")
-            guard length >= 0, var record = body.readSlice(length: Int(length)) else {
-                throw .malformedRecord(
-                    field: "record.length", detail: "\(length) with \(body.readableBytes) bytes left")
-            }
-            let whole = section.getSlice(at: start, length: body.readerIndex - start)!
-            guard let _: Int8 = record.readInteger() else {
-                throw .malformedRecord(field: "record.attributes", detail: "missing")
-            }
-            let timestampDelta = try ZigZagVarint.readInt64(from: &record, field: "record.timestampDelta")
-            let tail = record
-            let offsetDelta = try ZigZagVarint.readInt32(from: &record, field: "record.offsetDelta")
-            guard offsetDelta >= 0, offsetDelta <= lastOffsetDelta else {
-                throw .malformedRecord(
-                    field: "record.offsetDelta", detail: "\(offsetDelta) outside the batch's 0...\(lastOffsetDelta)")
-            }
-            let key = try readNullable(from: &record, field: "record.key")
-            let value = try readNullable(from: &record, field: "record.value")
-            let headerCount = try ZigZagVarint.readInt32(from: &record, field: "record.headerCount")
-            guard headerCount >= 0, Int(headerCount) <= record.readableBytes / 2 else {
-                throw .malformedRecord(field: "record.headerCount", detail: "\(headerCount)")
-            }
-            for _ in 0..<headerCount {
-                guard try readNullable(from: &record, field: "record.header.key") != nil else {
-                    throw .malformedRecord(field: "record.header.key", detail: "null")
+        let base = section.readerIndex
+        let outcome = section.withUnsafeReadableBytes { bytes -> Result<[ScannedRecord], RecordBatchError> in
+            var records: [ScannedRecord] = []
+            records.reserveCapacity(Int(count))
+            var reader = RawRecordReader(bytes: bytes)
+            do {
+                for _ in 0..<count {
+                    let start = reader.index
+                    let length = try reader.varint32("record.length")
+                    guard length >= 0, Int(length) <= bytes.count - reader.index else {
+                        throw RecordBatchError.malformedRecord(
+                            field: "record.length", detail: "\(length) with \(bytes.count - reader.index) bytes left")
+                    }
+                    let end = reader.index + Int(length)
+                    reader.end = end
+                    try reader.skip(1, "record.attributes")
+                    let timestampDelta = try reader.varint("record.timestampDelta")
+                    let tailStart = reader.index
+                    let offsetDelta = try reader.varint32("record.offsetDelta")
+                    guard offsetDelta >= 0, offsetDelta <= lastOffsetDelta else {
+                        throw RecordBatchError.malformedRecord(
+                            field: "record.offsetDelta",
+                            detail: "\(offsetDelta) outside the batch's 0...\(lastOffsetDelta)")
+                    }
+                    let key = try reader.nullable("record.key")
+                    let value = try reader.nullable("record.value")
+                    let headerCount = try reader.varint32("record.headerCount")
+                    guard headerCount >= 0, Int(headerCount) <= (end - reader.index) / 2 else {
+                        throw RecordBatchError.malformedRecord(field: "record.headerCount", detail: "\(headerCount)")
+                    }
+                    for _ in 0..<headerCount {
+                        guard try reader.nullable("record.header.key") != nil else {
+                            throw RecordBatchError.malformedRecord(field: "record.header.key", detail: "null")
+                        }
+                        _ = try reader.nullable("record.header.value")
+                    }
+                    guard reader.index == end else {
+                        throw RecordBatchError.malformedRecord(
+                            field: "record", detail: "\(end - reader.index) bytes after the headers")
+                    }
+                    reader.end = bytes.count
+                    let keyHash = hashKeys ? key.map { KeyHash(of: UnsafeRawBufferPointer(rebasing: bytes[$0])) } : nil
+                    records.append(
+                        ScannedRecord(
+                            range: (base + start)..<(base + end), tailStart: base + tailStart,
+                            timestampDelta: timestampDelta, offsetDelta: offsetDelta, hasKey: key != nil,
+                            keyHash: keyHash, isTombstone: value == nil))
                 }
-                _ = try readNullable(from: &record, field: "record.header.value")
+                guard reader.index == bytes.count else {
+                    throw RecordBatchError.malformedRecord(
+                        field: "records", detail: "\(bytes.count - reader.index) bytes after the last record")
+                }
+                return .success(records)
+            } catch let error as RecordBatchError {
+                return .failure(error)
+            } catch {
+                return .failure(.malformedRecord(field: "records", detail: "\(error)"))
             }
-            guard record.readableBytes == 0 else {
-                throw .malformedRecord(field: "record", detail: "\(record.readableBytes) bytes after the headers")
-            }
-            records.append(
-                ScannedRecord(
-                    bytes: whole, timestampDelta: timestampDelta, offsetDelta: offsetDelta, key: key,
-                    isTombstone: value == nil, tail: tail))
         }
-        guard body.readableBytes == 0 else {
-            throw .malformedRecord(field: "records", detail: "\(body.readableBytes) bytes after the last record")
-        }
-        return records
+        return try outcome.get()
     }
 
     /// A batch holding `records` of the stored batch `header` (Kafka's `buildRetainedRecordsInto`):
@@ -111,27 +139,44 @@ enum CleanerRecords {
     /// re-based so record timestamps do not change; otherwise the records are copied as stored. The
     /// max timestamp is the kept records' newest (the stored one under LogAppendTime).
     static func batch(
-        of header: RecordBatchHeader, keeping records: [ScannedRecord], deleteHorizon: Int64?
+        of header: RecordBatchHeader, in stored: ByteBuffer, keeping records: [ScannedRecord], deleteHorizon: Int64?
     ) -> (bytes: ByteBuffer, header: RecordBatchHeader) {
         var attributes = header.attributes
         var baseTimestamp = header.baseTimestamp
         var section = ByteBuffer()
+        section.reserveCapacity(records.reduce(0) { $0 + $1.range.count + 10 })
         if let deleteHorizon {
             attributes.hasDeleteHorizon = true
             baseTimestamp = deleteHorizon
+            var body = ByteBuffer()
             for record in records {
                 // Producer-chosen timestamps: wrapping, as Java's long arithmetic.
                 let delta = (header.baseTimestamp &+ record.timestampDelta) &- deleteHorizon
-                var body = ByteBuffer()
+                body.clear()
                 body.writeInteger(Int8(0))
                 ZigZagVarint.write(delta, to: &body)
-                var tail = record.tail
+                var tail = stored.getSlice(at: record.tailStart, length: record.range.upperBound - record.tailStart)!
                 body.writeBuffer(&tail)
                 ZigZagVarint.write(Int64(body.readableBytes), to: &section)
                 section.writeBuffer(&body)
             }
         } else {
-            for record in records { section.writeImmutableBuffer(record.bytes) }
+            stored.withUnsafeReadableBytes { bytes in
+                let base = stored.readerIndex
+                var run = records.first.map { $0.range } ?? 0..<0
+                // Adjacent kept records are copied as one run.
+                for record in records.dropFirst() {
+                    if record.range.lowerBound == run.upperBound {
+                        run = run.lowerBound..<record.range.upperBound
+                    } else {
+                        section.writeBytes(
+                            UnsafeRawBufferPointer(rebasing: bytes[(run.lowerBound - base)..<(run.upperBound - base)]))
+                        run = record.range
+                    }
+                }
+                section.writeBytes(
+                    UnsafeRawBufferPointer(rebasing: bytes[(run.lowerBound - base)..<(run.upperBound - base)]))
+            }
         }
         let maxTimestamp =
             attributes.isLogAppendTime
@@ -190,14 +235,58 @@ enum CleanerRecords {
         return (batch, header)
     }
 
-    private static func readNullable(
-        from buffer: inout ByteBuffer, field: String
-    ) throws(RecordBatchError) -> ByteBuffer? {
-        let length = try ZigZagVarint.readInt32(from: &buffer, field: field)
-        if length == -1 { return nil }
-        guard length >= 0, let bytes = buffer.readSlice(length: Int(length)) else {
-            throw .malformedRecord(field: field, detail: "length \(length) with \(buffer.readableBytes) bytes left")
+}
+
+/// Reads a record's fields from raw bytes: zig-zag varints (at most 10 bytes) and nullable byte
+/// strings, never past `end`.
+private struct RawRecordReader {
+    let bytes: UnsafeRawBufferPointer
+    var index = 0
+    /// The end of what may be read (the current record's end while inside one).
+    var end: Int
+
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+        self.end = bytes.count
+    }
+
+    mutating func varint(_ field: String) throws(RecordBatchError) -> Int64 {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard index < end, shift < 64 else {
+                throw .malformedRecord(field: field, detail: index < end ? "varint longer than 10 bytes" : "truncated")
+            }
+            let byte = bytes[index]
+            index += 1
+            value |= UInt64(byte & 0x7F) << shift
+            if byte & 0x80 == 0 { break }
+            shift += 7
         }
-        return bytes
+        return Int64(bitPattern: (value >> 1) ^ (0 &- (value & 1)))
+    }
+
+    mutating func varint32(_ field: String) throws(RecordBatchError) -> Int32 {
+        let value = try varint(field)
+        guard let narrow = Int32(exactly: value) else {
+            throw .malformedRecord(field: field, detail: "\(value) does not fit an int32")
+        }
+        return narrow
+    }
+
+    mutating func skip(_ count: Int, _ field: String) throws(RecordBatchError) {
+        guard count <= end - index else { throw .malformedRecord(field: field, detail: "truncated") }
+        index += count
+    }
+
+    /// The range of a length-prefixed byte string; nil for length -1 (null).
+    mutating func nullable(_ field: String) throws(RecordBatchError) -> Range<Int>? {
+        let length = try varint32(field)
+        if length == -1 { return nil }
+        guard length >= 0, Int(length) <= end - index else {
+            throw .malformedRecord(field: field, detail: "length \(length) with \(end - index) bytes left")
+        }
+        defer { index += Int(length) }
+        return index..<(index + Int(length))
     }
 }

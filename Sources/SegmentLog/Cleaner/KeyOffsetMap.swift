@@ -14,17 +14,17 @@ package struct KeyHash: Hashable, Sendable {
 
     /// MD5 of the key's readable bytes.
     package init(of key: ByteBuffer) {
-        let digest = key.withUnsafeReadableBytes { Insecure.MD5.hash(data: $0) }
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-        for (index, byte) in digest.enumerated() {
-            if index < 8 {
-                high = high << 8 | UInt64(byte)
-            } else {
-                low = low << 8 | UInt64(byte)
-            }
+        self = key.withUnsafeReadableBytes { KeyHash(of: $0) }
+    }
+
+    /// MD5 of `key`.
+    init(of key: UnsafeRawBufferPointer) {
+        let digest = Insecure.MD5.hash(data: key)
+        self = digest.withUnsafeBytes { bytes in
+            KeyHash(
+                high: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
         }
-        self.init(high: high, low: low)
     }
 }
 

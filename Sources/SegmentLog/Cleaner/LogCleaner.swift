@@ -79,6 +79,8 @@ package struct CleanedSegment: Sendable {
     package let baseOffset: Int64
     package let size: Int
     let directory: String
+    /// When the copy was made: its creation time once swapped in (retention's clock when it is empty).
+    let createdAt: Int64
     let replaced: [Replaced]
     let logIdentity: UInt64
     let truncations: Int
@@ -205,12 +207,13 @@ package struct LogCleaner: Sendable {
                 try checkStop()
                 stats.mapBytesRead += header.totalSize
                 if !header.attributes.isControl {
-                    for record in try records(of: header, in: batch, segment: segment, at: reader.position, source) {
+                    let scanned = try records(of: header, in: batch, segment: segment, at: reader.position, source)
+                    for record in scanned.records {
                         stats.mapRecordsRead += 1
                         let offset = header.baseOffset + Int64(record.offsetDelta)
-                        guard let key = record.key, offset >= start else { continue }
+                        guard let key = record.keyHash, offset >= start else { continue }
                         if map.isFull { return }
-                        map.put(KeyHash(of: key), offset: offset)
+                        map.put(key, offset: offset)
                     }
                 }
                 if header.lastOffset >= start { map.updateLatestOffset(header.lastOffset) }
@@ -263,7 +266,7 @@ package struct LogCleaner: Sendable {
             try output.close()
             stats.bytesWritten += size
             return CleanedSegment(
-                baseOffset: base, size: size, directory: source.directory,
+                baseOffset: base, size: size, directory: source.directory, createdAt: now,
                 replaced: group.map { .init(baseOffset: $0.baseOffset, serial: $0.serial, size: $0.size) },
                 logIdentity: source.logIdentity, truncations: source.truncations)
         } catch {
@@ -281,12 +284,15 @@ package struct LogCleaner: Sendable {
         _ header: RecordBatchHeader, _ batch: ByteBuffer, segment: LogCleaningSource.Segment, at end: Int,
         _ source: LogCleaningSource, _ context: CleanerRetention.Context, _ stats: inout Stats
     ) throws -> (ByteBuffer, RecordBatchHeader)? {
-        let records =
-            header.attributes.isControl ? [] : try records(of: header, in: batch, segment: segment, at: end, source)
+        let scanned =
+            header.attributes.isControl
+            ? ScannedBatch(section: ByteBuffer(), records: [])
+            : try records(of: header, in: batch, segment: segment, at: end, source)
+        let records = scanned.records
         stats.recordsRead += records.count
         let facts = records.map { record in
             CleanerRetention.Record(
-                offset: header.baseOffset + Int64(record.offsetDelta), key: record.key.map { KeyHash(of: $0) },
+                offset: header.baseOffset + Int64(record.offsetDelta), key: record.keyHash,
                 isTombstone: record.isTombstone)
         }
         let summary = CleanerRetention.Batch(
@@ -302,7 +308,8 @@ package struct LogCleaner: Sendable {
             return CleanerRecords.emptyBatch(of: header)
         case .rewrite(let retained, let deleteHorizon):
             stats.recordsWritten += retained.count
-            return CleanerRecords.batch(of: header, keeping: retained.map { records[$0] }, deleteHorizon: deleteHorizon)
+            return CleanerRecords.batch(
+                of: header, in: scanned.section, keeping: retained.map { records[$0] }, deleteHorizon: deleteHorizon)
         }
     }
 
@@ -311,7 +318,7 @@ package struct LogCleaner: Sendable {
     private func records(
         of header: RecordBatchHeader, in batch: ByteBuffer, segment: LogCleaningSource.Segment, at end: Int,
         _ source: LogCleaningSource
-    ) throws -> [ScannedRecord] {
+    ) throws -> ScannedBatch {
         do {
             return try CleanerRecords.records(
                 of: header, in: batch, maxDecompressedBytes: source.config.maxDecompressedBatchBytes)

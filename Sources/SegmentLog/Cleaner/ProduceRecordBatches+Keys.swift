@@ -21,11 +21,12 @@ extension ProduceRecordBatches {
             let records: [ScannedRecord]
             do {
                 records = try CleanerRecords.records(
-                    of: batch.header, in: bytes, maxDecompressedBytes: maxDecompressedBytes)
+                    of: batch.header, in: bytes, maxDecompressedBytes: maxDecompressedBytes, hashKeys: false
+                ).records
             } catch {
                 return .unreadable("\(error)")
             }
-            if let keyless = records.firstIndex(where: { $0.key == nil }) {
+            if let keyless = records.firstIndex(where: { !$0.hasKey }) {
                 return .keyless(recordIndex: index + keyless)
             }
             index += records.count
