@@ -156,6 +156,8 @@ let package = Package(
                 "RecordCompression",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // MD5 of record keys for the cleaner's offset map, as Kafka's `SkimpyOffsetMap`.
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSettings
         ),

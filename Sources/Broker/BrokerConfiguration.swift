@@ -1,4 +1,5 @@
 import Foundation
+package import SegmentLog
 
 /// A broker's configuration, read from Kafka's own `server.properties` format so a file that starts
 /// an Apache Kafka broker in ZooKeeper mode starts a Paddock broker.
@@ -42,6 +43,26 @@ package struct BrokerConfiguration: Sendable, Equatable {
     package var logRetentionMs: Int64 = 168 * 3_600_000
     package var logRetentionBytes: Int64 = -1
     package var logRetentionCheckIntervalMs: Int64 = 300_000
+    /// `log.cleanup.policy` (`delete`): the default of the topics' `cleanup.policy`.
+    package var logCleanupPolicy = CleanupPolicy.delete
+    /// `log.cleaner.enable` (true): run the log cleaner, which compacts topics whose `cleanup.policy`
+    /// contains `compact`.
+    package var logCleanerEnable = true
+    /// `log.cleaner.threads` (1): logs compacted at once, each by its own thread.
+    package var logCleanerThreads: Int32 = 1
+    /// `log.cleaner.dedupe.buffer.size` (128 MiB): the memory of the cleaners' offset maps, shared by
+    /// the threads (at least 1 MiB each, as Kafka requires; at most 2 GiB each, as Kafka caps it).
+    package var logCleanerDedupeBufferSize: Int64 = 134_217_728
+    /// `log.cleaner.backoff.ms` (15,000): how long a cleaner thread sleeps when no log needs cleaning.
+    package var logCleanerBackoffMs: Int64 = 15_000
+    /// `log.cleaner.min.cleanable.ratio` (0.5): the default of `min.cleanable.dirty.ratio`.
+    package var logCleanerMinCleanableRatio = 0.5
+    /// `log.cleaner.delete.retention.ms` (1 day): the default of `delete.retention.ms`.
+    package var logCleanerDeleteRetentionMs: Int64 = 86_400_000
+    /// `log.cleaner.min.compaction.lag.ms` (0): the default of `min.compaction.lag.ms`.
+    package var logCleanerMinCompactionLagMs: Int64 = 0
+    /// `log.cleaner.max.compaction.lag.ms` (Long.MAX): the default of `max.compaction.lag.ms`.
+    package var logCleanerMaxCompactionLagMs: Int64 = .max
     package var messageMaxBytes: Int32 = 1_048_588
     package var socketRequestMaxBytes: Int32 = 104_857_600
     package var minInsyncReplicas: Int32 = 1
@@ -205,7 +226,10 @@ package struct BrokerConfiguration: Sendable, Equatable {
         "replica.fetch.response.max.bytes", "replica.fetch.backoff.ms", "num.replica.fetchers",
         "replica.socket.timeout.ms", "inter.broker.listener.name", "controlled.shutdown.enable",
         "controlled.shutdown.max.retries", "controlled.shutdown.retry.backoff.ms", "auto.leader.rebalance.enable",
-        "leader.imbalance.check.interval.seconds", "leader.imbalance.per.broker.percentage",
+        "leader.imbalance.check.interval.seconds", "leader.imbalance.per.broker.percentage", "log.cleanup.policy",
+        "log.cleaner.enable", "log.cleaner.threads", "log.cleaner.dedupe.buffer.size", "log.cleaner.backoff.ms",
+        "log.cleaner.min.cleanable.ratio", "log.cleaner.delete.retention.ms", "log.cleaner.min.compaction.lag.ms",
+        "log.cleaner.max.compaction.lag.ms",
     ]
 
     private mutating func apply(_ values: [String: String]) throws(Problem) {
@@ -298,6 +322,35 @@ package struct BrokerConfiguration: Sendable, Equatable {
         }
         logRetentionBytes = try number("log.retention.bytes", -1...Int64.max) ?? logRetentionBytes
         logRetentionCheckIntervalMs = try number("log.retention.check.interval.ms", 1...Int64.max) ?? logRetentionCheckIntervalMs
+        // `log.cleanup.policy` and `log.cleaner.*` (`CleanerConfig`, and `KafkaConfig`'s 1 MiB per thread).
+        if let text = values["log.cleanup.policy"] {
+            guard let policy = CleanupPolicy(parsing: text) else {
+                throw Problem("log.cleanup.policy: expected delete, compact or compact,delete, got \"\(text)\"")
+            }
+            logCleanupPolicy = policy
+        }
+        logCleanerEnable = try bool("log.cleaner.enable") ?? logCleanerEnable
+        logCleanerThreads = try number("log.cleaner.threads", 1...1024) ?? logCleanerThreads
+        logCleanerDedupeBufferSize =
+            try number("log.cleaner.dedupe.buffer.size", 0...Int64.max) ?? logCleanerDedupeBufferSize
+        guard logCleanerDedupeBufferSize / Int64(logCleanerThreads) > 1 << 20 else {
+            throw Problem(
+                "log.cleaner.dedupe.buffer.size: must be at least 1MB per cleaner thread, got "
+                    + "\(logCleanerDedupeBufferSize) for \(logCleanerThreads) thread(s)")
+        }
+        logCleanerBackoffMs = try number("log.cleaner.backoff.ms", 0...Int64.max) ?? logCleanerBackoffMs
+        if let text = values["log.cleaner.min.cleanable.ratio"] {
+            guard let ratio = Double(text), (0...1).contains(ratio) else {
+                throw Problem("log.cleaner.min.cleanable.ratio: expected a number in 0...1, got \"\(text)\"")
+            }
+            logCleanerMinCleanableRatio = ratio
+        }
+        logCleanerDeleteRetentionMs =
+            try number("log.cleaner.delete.retention.ms", 0...Int64.max) ?? logCleanerDeleteRetentionMs
+        logCleanerMinCompactionLagMs =
+            try number("log.cleaner.min.compaction.lag.ms", 0...Int64.max) ?? logCleanerMinCompactionLagMs
+        logCleanerMaxCompactionLagMs =
+            try number("log.cleaner.max.compaction.lag.ms", 1...Int64.max) ?? logCleanerMaxCompactionLagMs
         messageMaxBytes = try number("message.max.bytes", int32) ?? messageMaxBytes
         socketRequestMaxBytes = try number("socket.request.max.bytes", 1...Int32.max) ?? socketRequestMaxBytes
         minInsyncReplicas = try number("min.insync.replicas", 1...Int32.max) ?? minInsyncReplicas

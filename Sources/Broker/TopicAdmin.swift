@@ -70,6 +70,11 @@ package struct TopicAdmin {
         random: inout some RandomNumberGenerator
     ) async throws -> TopicAssignment {
         if let problem = TopicName.problem(name) { throw Failure.invalidTopicName(problem) }
+        do throws(BrokerConfiguration.Problem) {
+            try TopicConfig.validate(overrides: configs)
+        } catch {
+            throw Failure.invalidConfig(error.description)
+        }
         let existing = try await client.childrenIfExists(ZkPaths.topics)
         if existing.contains(name) { throw Failure.topicExists(name) }
         let colliding = existing.filter { TopicName.collides($0, name) }

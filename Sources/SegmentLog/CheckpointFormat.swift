@@ -56,12 +56,14 @@ package enum CheckpointFormat {
 }
 
 /// An offset checkpoint in a log dir's root: `recovery-point-offset-checkpoint`,
-/// `replication-offset-checkpoint` (high watermarks) or `log-start-offset-checkpoint`.
+/// `replication-offset-checkpoint` (high watermarks), `log-start-offset-checkpoint` or
+/// `cleaner-offset-checkpoint` (where each compacted log's last cleaning ended, `LogCleanerManager`).
 /// Entries are `topic partition offset`.
 package enum OffsetCheckpoint {
     package static let recoveryPointFileName = "recovery-point-offset-checkpoint"
     package static let highWatermarkFileName = "replication-offset-checkpoint"
     package static let logStartOffsetFileName = "log-start-offset-checkpoint"
+    package static let cleanerOffsetFileName = "cleaner-offset-checkpoint"
 
     /// The file's text; entries sorted so the output is deterministic.
     package static func render(_ offsets: [TopicPartition: LogOffset]) -> String {

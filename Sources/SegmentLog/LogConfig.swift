@@ -28,9 +28,75 @@ package struct LogConfig: Hashable, Sendable {
     /// `message.timestamp.type`.
     package var timestampType: TimestampType = .createTime
     /// The most bytes one stored batch's records may decompress to when the log reads inside it (a
-    /// ListOffsets by timestamp); more is reported as a corrupt batch. No Kafka equivalent: it bounds
-    /// what a decompression bomb can cost.
+    /// ListOffsets by timestamp, or the cleaner); more is reported as a corrupt batch. No Kafka
+    /// equivalent: it bounds what a decompression bomb can cost.
     package var maxDecompressedBatchBytes: Int = 64 << 20
+    /// `cleanup.policy`: what happens to old segments.
+    package var cleanupPolicy = CleanupPolicy.delete
+    /// `min.cleanable.dirty.ratio`: the share of the log (by bytes) that must be dirty, i.e. not yet
+    /// compacted, before the cleaner picks it (unless `max.compaction.lag.ms` makes it due).
+    package var minCleanableDirtyRatio: Double = 0.5
+    /// `min.compaction.lag.ms`: a segment holding a record younger than this is not compacted yet.
+    package var minCompactionLagMs: Int64 = 0
+    /// `max.compaction.lag.ms`: a dirty segment whose first batch is older than this makes the log due
+    /// for compaction whatever its dirty ratio.
+    package var maxCompactionLagMs: Int64 = .max
+    /// `delete.retention.ms`: how long a tombstone (a record with a null value) survives after the
+    /// cleaner first copied it, so consumers reading the log from the start see the deletion.
+    package var deleteRetentionMs: Int64 = 86_400_000
 
     package init() {}
+}
+
+/// `cleanup.policy` (`TopicConfig.CLEANUP_POLICY_*`): `delete`, `compact`, or both.
+package struct CleanupPolicy: Hashable, Sendable, CustomStringConvertible {
+    /// Segments past `retention.ms` / `retention.bytes` are deleted.
+    package var delete: Bool
+    /// The cleaner keeps only the latest record of each key (and drops tombstones later).
+    package var compact: Bool
+
+    package static let delete = CleanupPolicy(delete: true, compact: false)
+    package static let compact = CleanupPolicy(delete: false, compact: true)
+    package static let compactAndDelete = CleanupPolicy(delete: true, compact: true)
+
+    package init(delete: Bool, compact: Bool) {
+        self.delete = delete
+        self.compact = compact
+    }
+
+    /// Parses Kafka's list value: comma-separated `delete` / `compact`, either order, spaces allowed;
+    /// nil for anything else, or an empty list.
+    package init?(parsing text: String) {
+        var policy = CleanupPolicy(delete: false, compact: false)
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingWhitespace()
+        }
+        for item in items {
+            switch item {
+            case "delete": policy.delete = true
+            case "compact": policy.compact = true
+            default: return nil
+            }
+        }
+        self = policy
+    }
+
+    /// Kafka's spelling: `delete`, `compact` or `compact,delete`.
+    package var description: String {
+        switch (compact, delete) {
+        case (true, true): "compact,delete"
+        case (true, false): "compact"
+        default: "delete"
+        }
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing spaces and tabs (no Foundation in this module).
+    fileprivate func trimmingWhitespace() -> Substring {
+        var text = self
+        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
+        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
+        return text
+    }
 }

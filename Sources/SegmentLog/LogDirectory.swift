@@ -2,8 +2,8 @@ package import Logging
 
 /// One `log.dirs` entry (Kafka's `LogManager`, per directory): discovers the partition directories
 /// in it on open, creates and deletes partitions, and writes the root checkpoints
-/// (`recovery-point-offset-checkpoint`, `replication-offset-checkpoint`, `log-start-offset-checkpoint`)
-/// and the clean-shutdown marker. `meta.properties` is the broker's.
+/// (`recovery-point-offset-checkpoint`, `replication-offset-checkpoint`, `log-start-offset-checkpoint`,
+/// `cleaner-offset-checkpoint`) and the clean-shutdown marker. `meta.properties` is the broker's.
 package final class LogDirectory {
     /// Kafka's marker for "every log here was flushed and closed" (`CleanShutdownFileHandler`).
     package static let cleanShutdownFileName = ".kafka_cleanshutdown"
@@ -24,6 +24,7 @@ package final class LogDirectory {
         let recoveryPoints = try readCheckpoint(OffsetCheckpoint.recoveryPointFileName)
         let highWatermarks = try readCheckpoint(OffsetCheckpoint.highWatermarkFileName)
         let logStartOffsets = try readCheckpoint(OffsetCheckpoint.logStartOffsetFileName)
+        let cleanerOffsets = try readCheckpoint(OffsetCheckpoint.cleanerOffsetFileName)
         let markerPath = path + "/" + Self.cleanShutdownFileName
         let cleanShutdown = FileSystem.exists(markerPath)
         for name in try FileSystem.contents(of: path) where FileSystem.isDirectory(path + "/" + name) {
@@ -36,7 +37,8 @@ package final class LogDirectory {
             }
             let checkpoints = PartitionLog.Checkpoints(
                 recoveryPoint: recoveryPoints[topicPartition], logStartOffset: logStartOffsets[topicPartition],
-                highWatermark: highWatermarks[topicPartition], cleanShutdown: cleanShutdown)
+                highWatermark: highWatermarks[topicPartition], cleanerOffset: cleanerOffsets[topicPartition],
+                cleanShutdown: cleanShutdown)
             logs[topicPartition] = try PartitionLog(
                 directory: path + "/" + name, topicPartition: topicPartition, config: config(topicPartition),
                 checkpoints: checkpoints, now: now, logger: logger)
@@ -138,8 +140,9 @@ package final class LogDirectory {
         try writeCheckpoints()
     }
 
-    /// The three root checkpoints as (path, text), to write with `writeCheckpointFiles` after the
-    /// directory's lock is released (their fsyncs can wait on the disk for a while under load).
+    /// The four root checkpoints as (path, text), to write with `writeCheckpointFiles` after the
+    /// directory's lock is released (their fsyncs can wait on the disk for a while under load). The
+    /// cleaner's lists only the logs it has cleaned.
     package func checkpointFiles() -> [(path: String, text: String)] {
         [
             (OffsetCheckpoint.recoveryPointFileName, \PartitionLog.recoveryPoint),
@@ -147,7 +150,12 @@ package final class LogDirectory {
             (OffsetCheckpoint.logStartOffsetFileName, \PartitionLog.logStartOffset),
         ].map { name, offset in
             (path + "/" + name, OffsetCheckpoint.render(logs.mapValues { $0[keyPath: offset] }))
-        }
+        } + [
+            (
+                path + "/" + OffsetCheckpoint.cleanerOffsetFileName,
+                OffsetCheckpoint.render(logs.compactMapValues(\.cleanerCheckpoint))
+            )
+        ]
     }
 
     /// Writes checkpoint files from `checkpointFiles`, each atomically. One writer at a time.
@@ -155,7 +163,7 @@ package final class LogDirectory {
         for file in files { try FileSystem.writeTextAtomically(file.text, to: file.path) }
     }
 
-    /// Writes the three root checkpoints from the open logs, each atomically.
+    /// Writes the root checkpoints from the open logs, each atomically.
     package func writeCheckpoints() throws {
         try Self.writeCheckpointFiles(checkpointFiles())
     }

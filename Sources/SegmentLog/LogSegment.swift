@@ -1,12 +1,20 @@
 import KafkaWire
 import NIOCore
+import Synchronization
 
 /// One segment of a partition log (`LogSegment.java`): `<baseOffset>.log` holding whole batches,
 /// `.index` and `.timeindex` mirroring the in-memory `OffsetIndex` and `TimeIndex`. The active
 /// (newest) segment's index files are preallocated to `segment.index.bytes` and trimmed to their
 /// entries when it becomes inactive or is closed, as Kafka does.
 final class LogSegment {
+    /// Hands out `serial`s.
+    private static let serials = Atomic<UInt64>(0)
+
     let baseOffset: Int64
+    /// Unique among the segment objects of this process: the cleaner checks, before swapping in a
+    /// cleaned copy, that the segments it copied are still the log's (the same objects, not new ones at
+    /// the same base offset).
+    let serial: UInt64
     let logPath: String
     private let indexPath: String
     private let timeIndexPath: String
@@ -45,8 +53,12 @@ final class LogSegment {
     }
 
     /// Creates an empty active segment, replacing files a previous life may have left at that name.
-    convenience init(creatingIn directory: String, baseOffset: Int64, config: LogConfig, now: Int64) throws {
-        try self.init(directory: directory, baseOffset: baseOffset, config: config, now: now, active: true)
+    /// `suffix` follows each file's name (`.cleaned` for the cleaner's copies, as Kafka names them).
+    convenience init(
+        creatingIn directory: String, baseOffset: Int64, config: LogConfig, now: Int64, suffix: String = ""
+    ) throws {
+        try self.init(
+            directory: directory, baseOffset: baseOffset, config: config, now: now, active: true, suffix: suffix)
         try log.truncate(to: 0)
         try resetIndexFiles()
     }
@@ -67,14 +79,17 @@ final class LogSegment {
         return (segment, try segment.recover(allowTruncation: false, epochs: &epochs), true)
     }
 
-    private init(directory: String, baseOffset: Int64, config: LogConfig, now: Int64, active: Bool) throws {
+    private init(
+        directory: String, baseOffset: Int64, config: LogConfig, now: Int64, active: Bool, suffix: String = ""
+    ) throws {
         self.baseOffset = baseOffset
+        self.serial = Self.serials.add(1, ordering: .relaxed).newValue
         self.config = config
         self.createdAt = now
         self.isActive = active
-        logPath = directory + "/" + Self.fileName(baseOffset: baseOffset, suffix: ".log")
-        indexPath = directory + "/" + Self.fileName(baseOffset: baseOffset, suffix: ".index")
-        timeIndexPath = directory + "/" + Self.fileName(baseOffset: baseOffset, suffix: ".timeindex")
+        logPath = directory + "/" + Self.fileName(baseOffset: baseOffset, suffix: ".log" + suffix)
+        indexPath = directory + "/" + Self.fileName(baseOffset: baseOffset, suffix: ".index" + suffix)
+        timeIndexPath = directory + "/" + Self.fileName(baseOffset: baseOffset, suffix: ".timeindex" + suffix)
         indexFilesExisted = FileSystem.exists(indexPath) && FileSystem.exists(timeIndexPath)
         log = try PosixFile(path: logPath, create: true)
         indexFile = try PosixFile(path: indexPath, create: true)
@@ -251,12 +266,38 @@ final class LogSegment {
         return truncated
     }
 
-    /// Unlinks a segment's three files without opening them (a segment recovery gave up on).
-    static func deleteFiles(in directory: String, baseOffset: Int64) throws {
-        for suffix in [".log", ".index", ".timeindex"] {
-            try FileSystem.remove(directory + "/" + fileName(baseOffset: baseOffset, suffix: suffix))
+    /// The three file kinds of a segment, the log last: renaming them in this order makes the log
+    /// file's rename the last step (the cleaner's swap commits with it).
+    static let fileKinds = [".index", ".timeindex", ".log"]
+
+    /// Unlinks a segment's three files without opening them (a segment recovery gave up on), each
+    /// name followed by `suffix`.
+    static func deleteFiles(in directory: String, baseOffset: Int64, suffix: String = "") throws {
+        for kind in fileKinds {
+            try FileSystem.remove(directory + "/" + fileName(baseOffset: baseOffset, suffix: kind + suffix))
         }
     }
+
+    /// Renames a segment's three files from names ending in `from` to names ending in `to`
+    /// (`.cleaned` → `.swap` → "" for the cleaner's swap), index files first.
+    static func renameFiles(in directory: String, baseOffset: Int64, from: String, to: String) throws {
+        for kind in fileKinds {
+            let name = directory + "/" + fileName(baseOffset: baseOffset, suffix: kind)
+            try FileSystem.rename(name + from, to: name + to)
+        }
+    }
+
+    /// A duplicate of the log file's descriptor, to read the segment without holding the log (the
+    /// cleaner): closed segments never change, and a retention or truncation meanwhile is noticed
+    /// before anything read from it is swapped in.
+    func duplicateLogDescriptor() throws -> Int32 {
+        try log.duplicateDescriptor()
+    }
+
+    /// Bytes the offset index's entries take (inactive segments' files are exactly this).
+    var offsetIndexBytes: Int { offsetIndex.sizeInBytes }
+    /// Bytes the time index's entries take.
+    var timeIndexBytes: Int { timeIndex.sizeInBytes }
 
     /// The segment takes appends again (it is the newest after later ones were deleted): its index
     /// files are preallocated once more.

@@ -1,6 +1,7 @@
 package import KafkaWire
 package import Logging
 package import NIOCore
+import Synchronization
 
 /// One partition replica's log in its directory `<log.dir>/<topic>-<partition>/` (Kafka's
 /// `UnifiedLog` + `LogLoader`): segments, offsets, the leader-epoch cache, recovery and retention.
@@ -15,15 +16,18 @@ package final class PartitionLog {
         package var recoveryPoint: LogOffset?
         package var logStartOffset: LogOffset?
         package var highWatermark: LogOffset?
+        /// Where the cleaner's last compaction ended (`cleaner-offset-checkpoint`).
+        package var cleanerOffset: LogOffset?
         package var cleanShutdown: Bool
 
         package init(
             recoveryPoint: LogOffset? = nil, logStartOffset: LogOffset? = nil, highWatermark: LogOffset? = nil,
-            cleanShutdown: Bool = false
+            cleanerOffset: LogOffset? = nil, cleanShutdown: Bool = false
         ) {
             self.recoveryPoint = recoveryPoint
             self.logStartOffset = logStartOffset
             self.highWatermark = highWatermark
+            self.cleanerOffset = cleanerOffset
             self.cleanShutdown = cleanShutdown
         }
     }
@@ -38,6 +42,8 @@ package final class PartitionLog {
         package var truncatedBytes = 0
         /// Segments deleted because an earlier one was truncated.
         package var deletedSegments: [Int64] = []
+        /// Base offsets of cleaned segments whose interrupted swap was completed (`SwapRecovery`).
+        package var completedSwaps: [Int64] = []
     }
 
     /// Where an append landed.
@@ -73,8 +79,13 @@ package final class PartitionLog {
     package let directory: String
     package let config: LogConfig
     package let recoveryReport: RecoveryReport
-    private var segments: [LogSegment]
+    /// Oldest first, the active one last. Internal (not private) for the cleaner's swap
+    /// (`PartitionLog+Cleaning.swift`).
+    var segments: [LogSegment]
     private let logger: Logger
+    /// Unique among the logs of this process: a cleaning checks it is swapping into the log it read.
+    let identity: UInt64 = PartitionLog.identities.add(1, ordering: .relaxed).newValue
+    private static let identities = Atomic<UInt64>(0)
 
     /// First offset a fetch may ask for; advanced by retention.
     package private(set) var logStartOffset: LogOffset
@@ -85,8 +96,12 @@ package final class PartitionLog {
     package private(set) var recoveryPoint: LogOffset
     /// Epoch → start offset, persisted as `leader-epoch-checkpoint` on every change.
     package private(set) var leaderEpochs: LeaderEpochCache
-    /// Counts truncations, so a flush planned before one does not vouch for what came after.
-    private var truncations = 0
+    /// Counts truncations, so a flush planned before one does not vouch for what came after (nor a
+    /// cleaning for the segments it read).
+    private(set) var truncations = 0
+    /// Where the cleaner's last compaction ended: offsets below it are compacted. Written to the log
+    /// dir's `cleaner-offset-checkpoint`; nil when never cleaned.
+    package internal(set) var cleanerCheckpoint: LogOffset?
     /// The idempotent producers' sequences (KIP-98), rebuilt from the batch headers at open (no
     /// snapshot: all of them; else those after the newest producer-state snapshot) and kept by every append.
     package private(set) var producerState = ProducerStateTable()
@@ -125,6 +140,8 @@ package final class PartitionLog {
         self.logger = logger
 
         try FileSystem.makeDirectory(directory)
+        // A cleaner swap a crash interrupted is completed or undone before the segments are listed.
+        let swaps = try SwapRecovery.run(in: directory)
         var baseOffsets: [Int64] = []
         var snapshotOffsets: [LogOffset] = []
         for name in try FileSystem.contents(of: directory) {
@@ -155,6 +172,7 @@ package final class PartitionLog {
         var epochs = loadedEpochs
         let recoveryPoint = checkpoints.recoveryPoint?.rawValue ?? 0
         var report = RecoveryReport()
+        report.completedSwaps = swaps.completedSwaps
         var segments: [LogSegment] = []
         for (index, base) in baseOffsets.enumerated() {
             let isLast = index == baseOffsets.count - 1
@@ -197,6 +215,7 @@ package final class PartitionLog {
         logStartOffset = min(max(checkpoints.logStartOffset ?? firstBase, firstBase), logEnd)
         highWatermark = min(max(checkpoints.highWatermark ?? logStartOffset, logStartOffset), logEnd)
         self.recoveryPoint = min(LogOffset(recoveryPoint), logEnd)
+        cleanerCheckpoint = checkpoints.cleanerOffset
         epochs.truncateFromEnd(logEnd)
         epochs.truncateFromStart(logStartOffset)
         leaderEpochs = epochs
@@ -204,6 +223,14 @@ package final class PartitionLog {
         producerSnapshotOffsets = snapshotOffsets.sorted()
         try rebuildProducerState(now: now)
         if epochs != loadedEpochs { try writeLeaderEpochCheckpoint() }
+        if !swaps.completedSwaps.isEmpty || !swaps.deletions.isEmpty {
+            logger.debug(
+                "completed interrupted cleaner swap",
+                metadata: [
+                    "segmentlog.completed_swaps": "\(swaps.completedSwaps.map(String.init).joined(separator: ","))",
+                    "segmentlog.deleted_files": "\(swaps.deletions.count)",
+                ])
+        }
         if report.truncatedBytes > 0 {
             logger.debug(
                 "truncated log tail during recovery",
@@ -241,17 +268,18 @@ package final class PartitionLog {
 
     /// Appends batches a follower fetched from its leader exactly as they are: their offsets, leader
     /// epochs and timestamps are the leader's (`UnifiedLog.appendAsFollower`). The first batch must
-    /// start at the log end offset (`ProduceRecordBatches(replicating:expectedOffset:)` checked the
-    /// rest); each new leader epoch is recorded at its first batch. Returns the new log end offset.
+    /// start at or after the log end offset: after the log end when the leader's cleaner removed the
+    /// batches in between (`ProduceRecordBatches(replicating:expectedOffset:)` checked the rest); each
+    /// new leader epoch is recorded at its first batch. Returns the new log end offset.
     @discardableResult
     package func appendAsFollower(_ batches: ProduceRecordBatches, now: Int64) throws -> LogOffset {
         guard let first = batches.batches.first else { return logEndOffset }
-        guard first.header.baseOffset == logEndOffset.rawValue else {
+        guard first.header.baseOffset >= logEndOffset.rawValue else {
             throw SegmentLogError.appendRefused(
                 path: directory,
                 detail: "replicated batch starts at \(first.header.baseOffset), the log ends at \(logEndOffset)")
         }
-        try checkSpan(of: batches, from: logEndOffset)
+        try checkSpan(of: batches, from: LogOffset(first.header.baseOffset))
         var epochsChanged = false
         for batch in batches.batches {
             let epoch = LeaderEpoch(batch.header.partitionLeaderEpoch)
@@ -267,6 +295,10 @@ package final class PartitionLog {
             }
         }
         let next = batches.batches[batches.batches.count - 1].header.nextOffset
+        guard next <= LogOffset.largest.rawValue else {
+            throw SegmentLogError.appendRefused(
+                path: directory, detail: "replicated batches end at \(next), past \(LogOffset.largest)")
+        }
         if epochsChanged { try writeLeaderEpochCheckpoint() }
         try write(batches, next: next, now: now)
         return logEndOffset
@@ -439,6 +471,7 @@ package final class PartitionLog {
         logStartOffset = min(logStartOffset, logEndOffset)
         highWatermark = min(highWatermark, logEndOffset)
         recoveryPoint = min(recoveryPoint, logEndOffset)
+        cleanerCheckpoint = cleanerCheckpoint.map { min($0, logEndOffset) }
         producerState.truncate(to: logEndOffset)
         if leaderEpochs.truncateFromEnd(logEndOffset) { try writeLeaderEpochCheckpoint() }
         try deleteProducerSnapshots { $0 > logEndOffset }
@@ -457,6 +490,7 @@ package final class PartitionLog {
         logStartOffset = offset
         highWatermark = offset
         recoveryPoint = offset
+        cleanerCheckpoint = nil
         leaderEpochs = LeaderEpochCache()
         producerState = ProducerStateTable()
         try writeLeaderEpochCheckpoint()

@@ -43,7 +43,9 @@ package enum SegmentPolicy {
     /// How many of the oldest segments retention deletes: first those past `retention.ms` (now minus
     /// their newest timestamp), then more while the partition stays at or above `retention.bytes`
     /// without them, then those wholly below `logStartOffset`. Never the active (last) segment, and
-    /// only segments entirely below the high watermark.
+    /// only segments entirely below the high watermark. Time and size retention apply only when
+    /// `cleanup.policy` contains `delete` (`UnifiedLog.deleteOldSegments`): a compacted-only log loses
+    /// segments to its log start offset alone.
     package static func deletableSegmentCount(
         _ segments: [SegmentSummary], highWatermark: Int64, logStartOffset: Int64, now: Int64, config: LogConfig
     ) -> Int {
@@ -51,12 +53,12 @@ package enum SegmentPolicy {
         func deletable(_ index: Int) -> Bool {
             index < segments.count - 1 && segments[index + 1].baseOffset <= highWatermark
         }
-        if let retentionMs = config.retentionMs {
+        if config.cleanupPolicy.delete, let retentionMs = config.retentionMs {
             while deletable(count), now.saturatingSubtracting(segments[count].largestTimestamp) > retentionMs {
                 count += 1
             }
         }
-        if let retentionBytes = config.retentionBytes {
+        if config.cleanupPolicy.delete, let retentionBytes = config.retentionBytes {
             var excess = Int64(segments[count...].reduce(0) { $0 + $1.size }) - retentionBytes
             while deletable(count), excess - Int64(segments[count].size) >= 0 {
                 excess -= Int64(segments[count].size)

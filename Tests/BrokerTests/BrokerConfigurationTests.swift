@@ -1,3 +1,4 @@
+import SegmentLog
 import Testing
 
 @testable import Broker
@@ -37,6 +38,42 @@ import Testing
         #expect(config.brokerRack == nil)
         #expect(config.adminPort == nil)
         #expect(config.ignoredKeys.isEmpty)
+        #expect(config.logCleanupPolicy == .delete)
+        #expect(config.logCleanerEnable)
+        #expect(config.logCleanerThreads == 1)
+        #expect(config.logCleanerDedupeBufferSize == 134_217_728)
+        #expect(config.logCleanerBackoffMs == 15_000)
+        #expect(config.logCleanerMinCleanableRatio == 0.5)
+        #expect(config.logCleanerDeleteRetentionMs == 86_400_000)
+        #expect(config.logCleanerMinCompactionLagMs == 0)
+        #expect(config.logCleanerMaxCompactionLagMs == Int64.max)
+    }
+
+    @Test func cleanerKeysAreRead() throws {
+        let config = try BrokerConfiguration.parse(
+            Self.minimal + """
+
+                log.cleanup.policy=compact,delete
+                log.cleaner.enable=false
+                log.cleaner.threads=2
+                log.cleaner.dedupe.buffer.size=4194304
+                log.cleaner.backoff.ms=100
+                log.cleaner.min.cleanable.ratio=0.1
+                log.cleaner.delete.retention.ms=1000
+                log.cleaner.min.compaction.lag.ms=5
+                log.cleaner.max.compaction.lag.ms=6
+                """)
+        #expect(config.ignoredKeys.isEmpty)
+        #expect(config.logCleanupPolicy == .compactAndDelete)
+        #expect(!config.logCleanerEnable)
+        #expect(config.logCleanerThreads == 2)
+        #expect(config.logCleanerDedupeBufferSize == 4_194_304)
+        #expect(config.logCleanerBackoffMs == 100)
+        #expect(config.logCleanerMinCleanableRatio == 0.1)
+        #expect(config.logCleanerDeleteRetentionMs == 1000)
+        #expect(config.logCleanerMinCompactionLagMs == 5)
+        #expect(config.logCleanerMaxCompactionLagMs == 6)
+        #expect(config.describedEntries.contains { $0.name == "log.cleanup.policy" && $0.value == "compact,delete" })
     }
 
     @Test func everyKeyIsRead() throws {
@@ -176,6 +213,23 @@ import Testing
         (
             "listeners=CLIENT://:9093",
             "listener.security.protocol.map: no security protocol for listener CLIENT"
+        ),
+        (
+            "log.cleanup.policy=compress",
+            "log.cleanup.policy: expected delete, compact or compact,delete, got \"compress\""
+        ),
+        (
+            "log.cleaner.dedupe.buffer.size=1048576",
+            "log.cleaner.dedupe.buffer.size: must be at least 1MB per cleaner thread, got 1048576 for 1 thread(s)"
+        ),
+        (
+            "log.cleaner.min.cleanable.ratio=2",
+            "log.cleaner.min.cleanable.ratio: expected a number in 0...1, got \"2\""
+        ),
+        ("log.cleaner.threads=0", "log.cleaner.threads: expected a whole number in 1...1024, got \"0\""),
+        (
+            "log.cleaner.max.compaction.lag.ms=0",
+            "log.cleaner.max.compaction.lag.ms: expected a whole number in 1...9223372036854775807, got \"0\""
         ),
     ])
     func badValuesNameTheKeyAndValue(line: String, message: String) {

@@ -230,11 +230,15 @@ import Glibc
                     topic("wide", replicationFactor: 3), topic("bad name"), topic("none", partitions: 0),
                     topic("conf", configs: ["retention.ms": "soon"]),
                     topic("defaults", partitions: -1, replicationFactor: -1),
+                    topic("unknown", configs: ["x.custom": "y"]),
+                    topic("compacted", configs: ["cleanup.policy": "compact", "min.cleanable.dirty.ratio": "0.01"]),
                 ])
                 #expect(
                     refused.map(\.errorCode) == [
                         .invalidReplicationFactor, .invalidTopicException, .invalidPartitions, .invalidConfig, .noError,
+                        .invalidConfig, .noError,
                     ])
+                #expect(refused[5].errorMessage == "Unknown topic config name: x.custom")
 
                 let describe = DescribeConfigsRequest(resources: [
                     .init(resourceType: 2, resourceName: "orders", configurationKeys: nil),

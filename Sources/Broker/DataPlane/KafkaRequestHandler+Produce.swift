@@ -17,6 +17,8 @@ extension KafkaRequestHandler {
     ///   until the high watermark covers each partition's records; a partition whose ISR shrank below
     ///   `min.insync.replicas` meanwhile gets NOT_ENOUGH_REPLICAS_AFTER_APPEND, one not covered by the
     ///   request's timeout REQUEST_TIMED_OUT, one whose leadership moved NOT_LEADER_OR_FOLLOWER.
+    /// - A topic whose `cleanup.policy` contains `compact` refuses records without a key with
+    ///   INVALID_RECORD, as Kafka's `LogValidator` does.
     /// - Idempotent producers' batches are checked against the partition's producer state
     ///   (`ProducerStateTable`): a retried batch already written is answered with its original offsets
     ///   and not written again (as Kafka answers it); OUT_OF_ORDER_SEQUENCE_NUMBER,
@@ -119,6 +121,20 @@ extension KafkaRequestHandler {
                 .recordListTooLarge,
                 "A batch of \(batches.largestBatchSize) bytes is larger than segment.bytes "
                     + "(\(config.logConfig.segmentBytes))")
+        }
+        // A compacted topic takes keyed records only (`LogValidator.validateKey`): reading the keys means
+        // decompressing the batches, bounded as every read of stored records is.
+        if config.logConfig.cleanupPolicy.compact {
+            switch batches.checkKeys(maxDecompressedBytes: config.logConfig.maxDecompressedBatchBytes) {
+            case .allKeyed:
+                break
+            case .keyless:
+                return failure(
+                    .invalidRecord,
+                    "Compacted topic cannot accept message without key in topic partition \(partition).")
+            case .unreadable(let reason):
+                return failure(.corruptMessage, reason)
+            }
         }
         do {
             guard let appended = try await partitions.append(batches, to: partition, leaderEpoch: epoch) else {

@@ -19,7 +19,8 @@ import Synchronization
 /// - Logs of topics that no longer exist are deleted, and so are those of partitions whose replica list
 ///   no longer names this broker (a reassignment moved them away: Kafka's StopReplica with delete).
 ///
-/// Runs retention every `log.retention.check.interval.ms`, the ISR lag check every half
+/// Runs retention every `log.retention.check.interval.ms`, the log cleaner (`LogCleanerService`) when
+/// `log.cleaner.enable`, the ISR lag check every half
 /// `replica.lag.time.max.ms`, writes the checkpoints every 5 s
 /// (`replica.high.watermark.checkpoint.interval.ms`) and flushes every 60 s
 /// (`log.flush.offset.checkpoint.interval.ms`); `close()` shuts the logs down cleanly.
@@ -213,6 +214,12 @@ package final class PartitionManager: Sendable {
             }
             group.addTask {
                 for await partition in self.isrProposals { await self.writeProposedISR(partition) }
+            }
+            if configuration.logCleanerEnable {
+                let cleaner = LogCleanerService(
+                    configuration: configuration, directories: directories,
+                    refused: { self.state.withLock { $0.refused } }, metrics: metrics, logger: logger)
+                group.addTask { try await cleaner.run() }
             }
             group.addTask {
                 let interval = Duration.milliseconds(max(self.configuration.replicaLagTimeMaxMs / 2, 10))

@@ -1,9 +1,15 @@
+import Foundation
 package import SegmentLog
 
 /// A topic's effective configuration: Kafka's topic-level keys (`LogConfig.java`), each either the
 /// topic's override from `/config/topics/<t>` or the broker default it falls back to
 /// (`log.segment.bytes` → `segment.bytes`, …). DescribeConfigs lists it, CreateTopics validates
 /// overrides with it, and the partition manager opens logs with `logConfig`.
+///
+/// Every key of Kafka 3.9's topic configs (`TopicConfig.java`, plus the two replication-throttle
+/// lists of `QuotaConfig`) is accepted with Kafka's type and range; those Paddock does not act on
+/// (flush, preallocation, remote storage, throttles, compression levels, timestamp bounds, …) are
+/// validated, stored and listed. Any other name is refused, as Kafka's `LogConfig.validateNames` does.
 package struct TopicConfig: Hashable, Sendable {
     /// One configuration entry.
     package struct Entry: Hashable, Sendable {
@@ -16,7 +22,7 @@ package struct TopicConfig: Hashable, Sendable {
 
     /// `DescribeConfigsResponse.ConfigType` (v3+).
     package enum ConfigType: Int8, Sendable {
-        case boolean = 1, string = 2, int = 3, long = 5, list = 7
+        case boolean = 1, string = 2, int = 3, long = 5, double = 6, list = 7
     }
 
     /// Sorted by name.
@@ -29,30 +35,20 @@ package struct TopicConfig: Hashable, Sendable {
     package let minInsyncReplicas: Int
 
     /// The effective configuration of a topic with `overrides` on a broker configured as `broker`;
-    /// throws when an override Paddock interprets has a bad value, or asks for what Paddock does not do
-    /// (`cleanup.policy=compact`).
+    /// throws, naming the key, for a name that is not a Kafka topic config or a value outside Kafka's
+    /// type and range (`min.compaction.lag.ms` above `max.compaction.lag.ms` included).
     package init(broker: BrokerConfiguration, overrides: [String: String]) throws(BrokerConfiguration.Problem) {
-        let defaults: [(String, String, ConfigType)] = [
-            ("cleanup.policy", "delete", .list),
-            ("compression.type", "producer", .string),
-            ("index.interval.bytes", "4096", .int),
-            ("max.message.bytes", String(broker.messageMaxBytes), .int),
-            ("message.timestamp.type", "CreateTime", .string),
-            ("min.insync.replicas", String(broker.minInsyncReplicas), .int),
-            ("retention.bytes", String(broker.logRetentionBytes), .long),
-            ("retention.ms", String(broker.logRetentionMs), .long),
-            ("segment.bytes", String(broker.logSegmentBytes), .int),
-            ("segment.index.bytes", String(10 << 20), .int),
-            ("segment.ms", String(broker.logRollMs), .long),
-            ("unclean.leader.election.enable", String(broker.uncleanLeaderElectionEnable), .boolean),
-        ]
-        var entries: [String: Entry] = [:]
-        for (name, value, type) in defaults {
-            entries[name] = Entry(
-                name: name, value: overrides[name] ?? value, isOverride: overrides[name] != nil, type: type)
+        let definitions = Self.definitions(broker: broker)
+        if let unknown = overrides.keys.sorted().first(where: { definitions[$0] == nil }) {
+            throw .init("Unknown topic config name: \(unknown)")
         }
-        for (name, value) in overrides where entries[name] == nil {
-            entries[name] = Entry(name: name, value: value, isOverride: true, type: .string)
+        var entries: [String: Entry] = [:]
+        for (name, definition) in definitions {
+            let value = overrides[name] ?? definition.defaultValue
+            if overrides[name] != nil, let expected = definition.check(value) {
+                throw .init("\(name): expected \(expected), got \"\(value)\"")
+            }
+            entries[name] = Entry(name: name, value: value, isOverride: overrides[name] != nil, type: definition.type)
         }
         func value(_ name: String) -> String { entries[name]!.value }
         func number(_ name: String, _ range: ClosedRange<Int64>) throws(BrokerConfiguration.Problem) -> Int64 {
@@ -63,10 +59,12 @@ package struct TopicConfig: Hashable, Sendable {
             }
             return parsed
         }
-        guard ["delete", "compact", "compact,delete", "delete,compact"].contains(value("cleanup.policy")) else {
-            throw .init("cleanup.policy: Paddock supports delete only, got \"\(value("cleanup.policy"))\"")
+        guard let policy = CleanupPolicy(parsing: value("cleanup.policy")) else {
+            let text = value("cleanup.policy")
+            throw .init("cleanup.policy: expected delete, compact or compact,delete, got \"\(text)\"")
         }
         var log = LogConfig()
+        log.cleanupPolicy = policy
         log.segmentBytes = Int(try number("segment.bytes", 14...Int64(Int32.max)))
         log.segmentMs = try number("segment.ms", 1...Int64.max)
         let retentionMs = try number("retention.ms", -1...Int64.max)
@@ -75,6 +73,19 @@ package struct TopicConfig: Hashable, Sendable {
         log.retentionBytes = retentionBytes < 0 ? nil : retentionBytes
         log.indexIntervalBytes = Int(try number("index.interval.bytes", 0...Int64(Int32.max)))
         log.segmentIndexBytes = Int(try number("segment.index.bytes", 4...Int64(Int32.max)))
+        log.deleteRetentionMs = try number("delete.retention.ms", 0...Int64.max)
+        log.minCompactionLagMs = try number("min.compaction.lag.ms", 0...Int64.max)
+        log.maxCompactionLagMs = try number("max.compaction.lag.ms", 1...Int64.max)
+        guard log.minCompactionLagMs <= log.maxCompactionLagMs else {
+            throw .init(
+                "conflict topic config setting min.compaction.lag.ms (\(log.minCompactionLagMs)) > "
+                    + "max.compaction.lag.ms (\(log.maxCompactionLagMs))")
+        }
+        guard let ratio = Double(value("min.cleanable.dirty.ratio")), (0...1).contains(ratio) else {
+            throw .init(
+                "min.cleanable.dirty.ratio: expected a number in 0...1, got \"\(value("min.cleanable.dirty.ratio"))\"")
+        }
+        log.minCleanableDirtyRatio = ratio
         switch value("message.timestamp.type") {
         case "CreateTime": log.timestampType = .createTime
         case "LogAppendTime": log.timestampType = .logAppendTime
@@ -83,15 +94,6 @@ package struct TopicConfig: Hashable, Sendable {
         self.maxMessageBytes = Int(try number("max.message.bytes", 0...Int64(Int32.max)))
         // Kafka's ranges (`LogConfig`): min.insync.replicas at least 1; the rest must parse.
         self.minInsyncReplicas = Int(try number("min.insync.replicas", 1...Int64(Int32.max)))
-        guard ["true", "false"].contains(value("unclean.leader.election.enable").lowercased()) else {
-            let text = value("unclean.leader.election.enable")
-            throw .init("unclean.leader.election.enable: expected true or false, got \"\(text)\"")
-        }
-        guard Self.compressionTypes.contains(value("compression.type")) else {
-            throw .init(
-                "compression.type: expected one of \(Self.compressionTypes.sorted().joined(separator: ", ")), "
-                    + "got \"\(value("compression.type"))\"")
-        }
         // A batch's records may decompress to 64 times the largest batch a Produce may append, and never
         // past the broker's cap, which no topic config can raise.
         log.maxDecompressedBatchBytes = min(max(maxMessageBytes, 1 << 20) * 64, Int(broker.maxDecompressedBatchBytes))
@@ -101,8 +103,111 @@ package struct TopicConfig: Hashable, Sendable {
         self.entries = entries.values.sorted { $0.name < $1.name }
     }
 
+    /// Whether `overrides` are Kafka topic configs with valid values, whatever the broker's defaults
+    /// (`AdminZkClient.validateTopicCreate` → `LogConfig.validate`); the problem otherwise.
+    package static func validate(overrides: [String: String]) throws(BrokerConfiguration.Problem) {
+        _ = try TopicConfig(broker: BrokerConfiguration(), overrides: overrides)
+    }
+
     /// `compression.type`'s values (`BrokerCompressionType`).
     static let compressionTypes: Set<String> = ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"]
+
+    // MARK: - Definitions
+
+    /// One topic config key: its type, its value when not overridden, and Kafka's check of an
+    /// override (nil when fine, else what was expected).
+    private struct Definition {
+        var type: ConfigType
+        var defaultValue: String
+        var check: (String) -> String?
+    }
+
+    /// Kafka 3.9's topic configs (`LogConfig.CONFIG`), defaults from `broker` where the broker has the
+    /// key (`log.segment.bytes`, `log.cleaner.delete.retention.ms`, …), Kafka's defaults otherwise.
+    private static func definitions(broker: BrokerConfiguration) -> [String: Definition] {
+        func long(_ value: Int64, atLeast minimum: Int64) -> Definition {
+            Definition(type: .long, defaultValue: String(value)) { text in
+                Int64(text).map { $0 >= minimum } == true ? nil : "a whole number of at least \(minimum)"
+            }
+        }
+        func int(_ value: Int64, _ range: ClosedRange<Int64>) -> Definition {
+            Definition(type: .int, defaultValue: String(value)) { text in
+                Int64(text).map { range.contains($0) && Int32(exactly: $0) != nil } == true
+                    ? nil : "a whole number in \(range.lowerBound)...\(min(range.upperBound, Int64(Int32.max)))"
+            }
+        }
+        func boolean(_ value: Bool) -> Definition {
+            Definition(type: .boolean, defaultValue: String(value)) { text in
+                ["true", "false"].contains(text.lowercased()) ? nil : "true or false"
+            }
+        }
+        let int32 = Int64(Int32.max)
+        return [
+            "cleanup.policy": Definition(type: .list, defaultValue: broker.logCleanupPolicy.description) {
+                CleanupPolicy(parsing: $0) == nil ? "delete, compact or compact,delete" : nil
+            },
+            "compression.gzip.level": Definition(type: .int, defaultValue: "-1") { text in
+                Int(text).map { $0 == -1 || (1...9).contains($0) } == true ? nil : "-1 or a level in 1...9"
+            },
+            "compression.lz4.level": int(9, 1...17),
+            "compression.type": Definition(type: .string, defaultValue: "producer") { text in
+                compressionTypes.contains(text) ? nil : "one of \(compressionTypes.sorted().joined(separator: ", "))"
+            },
+            "compression.zstd.level": int(3, -131_072...22),
+            "delete.retention.ms": long(broker.logCleanerDeleteRetentionMs, atLeast: 0),
+            "file.delete.delay.ms": long(60_000, atLeast: 0),
+            "flush.messages": long(.max, atLeast: 1),
+            "flush.ms": long(.max, atLeast: 0),
+            "follower.replication.throttled.replicas": Definition(
+                type: .list, defaultValue: "", check: throttledReplicas),
+            "index.interval.bytes": int(4096, 0...int32),
+            "leader.replication.throttled.replicas": Definition(
+                type: .list, defaultValue: "", check: throttledReplicas),
+            "local.retention.bytes": long(-2, atLeast: -2),
+            "local.retention.ms": long(-2, atLeast: -2),
+            "max.compaction.lag.ms": long(broker.logCleanerMaxCompactionLagMs, atLeast: 1),
+            "max.message.bytes": int(Int64(broker.messageMaxBytes), 0...int32),
+            "message.downconversion.enable": boolean(true),
+            "message.format.version": Definition(type: .string, defaultValue: "3.0-IV1") { text in
+                text.first?.isNumber == true ? nil : "a Kafka version such as 3.0-IV1"
+            },
+            "message.timestamp.after.max.ms": long(.max, atLeast: 0),
+            "message.timestamp.before.max.ms": long(.max, atLeast: 0),
+            "message.timestamp.difference.max.ms": long(.max, atLeast: 0),
+            "message.timestamp.type": Definition(type: .string, defaultValue: "CreateTime") { text in
+                ["CreateTime", "LogAppendTime"].contains(text) ? nil : "CreateTime or LogAppendTime"
+            },
+            "min.cleanable.dirty.ratio": Definition(
+                type: .double, defaultValue: "\(broker.logCleanerMinCleanableRatio)"
+            ) { Double($0).map { (0...1).contains($0) } == true ? nil : "a number in 0...1" },
+            "min.compaction.lag.ms": long(broker.logCleanerMinCompactionLagMs, atLeast: 0),
+            "min.insync.replicas": int(Int64(broker.minInsyncReplicas), 1...int32),
+            "preallocate": boolean(false),
+            "remote.log.copy.disable": boolean(false),
+            "remote.log.delete.on.disable": boolean(false),
+            "remote.storage.enable": boolean(false),
+            "retention.bytes": long(broker.logRetentionBytes, atLeast: -1),
+            "retention.ms": long(broker.logRetentionMs, atLeast: -1),
+            "segment.bytes": int(Int64(broker.logSegmentBytes), 14...int32),
+            "segment.index.bytes": int(10 << 20, 4...int32),
+            "segment.jitter.ms": long(0, atLeast: 0),
+            "segment.ms": long(broker.logRollMs, atLeast: 1),
+            "unclean.leader.election.enable": boolean(broker.uncleanLeaderElectionEnable),
+        ]
+    }
+
+    /// `ThrottledReplicaListValidator`: empty, `*`, or `partition:broker` pairs separated by commas.
+    private static func throttledReplicas(_ text: String) -> String? {
+        let items = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        if text.trimmingCharacters(in: .whitespaces).isEmpty || items == ["*"] { return nil }
+        let valid = items.allSatisfy { item in
+            let parts = item.split(separator: ":", omittingEmptySubsequences: false)
+            return parts.count == 2 && parts.allSatisfy { Int32($0.trimmingCharacters(in: .whitespaces)) != nil }
+        }
+        return valid ? nil : "* or partition:broker pairs separated by commas"
+    }
 }
 
 extension BrokerConfiguration {
@@ -119,7 +224,15 @@ extension BrokerConfiguration {
             ("default.replication.factor", String(defaultReplicationFactor), .int),
             ("delete.topic.enable", String(deleteTopicEnable), .boolean),
             ("listeners", listeners.map(\.description).joined(separator: ","), .string),
-            ("log.cleanup.policy", "delete", .list),
+            ("log.cleaner.backoff.ms", String(logCleanerBackoffMs), .long),
+            ("log.cleaner.dedupe.buffer.size", String(logCleanerDedupeBufferSize), .long),
+            ("log.cleaner.delete.retention.ms", String(logCleanerDeleteRetentionMs), .long),
+            ("log.cleaner.enable", String(logCleanerEnable), .boolean),
+            ("log.cleaner.max.compaction.lag.ms", String(logCleanerMaxCompactionLagMs), .long),
+            ("log.cleaner.min.cleanable.ratio", "\(logCleanerMinCleanableRatio)", .double),
+            ("log.cleaner.min.compaction.lag.ms", String(logCleanerMinCompactionLagMs), .long),
+            ("log.cleaner.threads", String(logCleanerThreads), .int),
+            ("log.cleanup.policy", logCleanupPolicy.description, .list),
             ("log.dirs", logDirs.joined(separator: ","), .string),
             ("log.retention.bytes", String(logRetentionBytes), .long),
             ("log.retention.check.interval.ms", String(logRetentionCheckIntervalMs), .long),

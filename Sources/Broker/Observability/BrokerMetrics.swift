@@ -14,7 +14,10 @@ import Synchronization
 /// - `kafka.network:type=RequestMetrics,name=TotalTimeMs,request=R` → the exporter's
 ///   `kafka_network_requestmetrics_totaltimems_count{request}`; here a histogram of the same name, so
 ///   `_bucket` and `_sum` come with it instead of the exporter's percentile gauges;
-/// - the `BrokerGauges`, computed from the metadata cache at scrape time.
+/// - the `BrokerGauges`, computed from the metadata cache at scrape time;
+/// - `kafka.log:type=LogCleaner,name={max-clean-time-secs,cleaner-recopy-percent}` and
+///   `kafka.log:type=LogCleanerManager,name=max-dirty-percent` → `kafka_log_logcleaner_max_clean_time_secs`,
+///   `kafka_log_logcleaner_cleaner_recopy_percent`, `kafka_log_logcleanermanager_max_dirty_percent`.
 ///
 /// Only real values: counters are counted on the request path, gauges read from actual state.
 package final class BrokerMetrics: Sendable {
@@ -59,6 +62,10 @@ package final class BrokerMetrics: Sendable {
     private let parkedProduceCount = Mutex<Int64>(0)
     /// Text the group coordinator adds to each scrape (set once the data plane runs).
     private let groupReport = Mutex<(@Sendable () -> String)?>(nil)
+    /// The log cleaner's gauges (`LogCleaner`, `LogCleanerManager`).
+    private let maxCleanTimeSecs: Gauge
+    private let cleanerRecopyPercent: Gauge
+    private let maxDirtyPercent: Gauge
 
     package init() {
         let registry = self.registry
@@ -89,6 +96,26 @@ package final class BrokerMetrics: Sendable {
             descriptor: .init(
                 metricName: "kafka_server_replicamanager_isrexpands", unitName: "total",
                 helpText: "ISR expansions written by this broker as leader"))
+        maxCleanTimeSecs = gauge(
+            "kafka_log_logcleaner_max_clean_time_secs", "Seconds the last cleaning of the slowest cleaner thread took")
+        cleanerRecopyPercent = gauge(
+            "kafka_log_logcleaner_cleaner_recopy_percent",
+            "Bytes written as a percentage of bytes read by the cleaner threads' last cleanings")
+        maxDirtyPercent = gauge(
+            "kafka_log_logcleanermanager_max_dirty_percent",
+            "Dirty ratio, in percent, of the dirtiest compacted log at the cleaner's last look")
+    }
+
+    /// The cleaner threads' last cleanings: the longest took `maxCleanSeconds`; together they wrote
+    /// `recopyPercent` of what they read (Kafka's integer percent).
+    package func logCleanerStats(maxCleanSeconds: Double, recopyPercent: Int) {
+        maxCleanTimeSecs.set(maxCleanSeconds)
+        cleanerRecopyPercent.set(Int64(recopyPercent))
+    }
+
+    /// The dirtiest compacted log's dirty ratio at the cleaner's last look, as Kafka's integer percent.
+    package func logCleanerMaxDirtyPercent(_ percent: Int) {
+        maxDirtyPercent.set(Int64(percent))
     }
 
     /// An `acks=all` produce was parked (`delta` 1) or answered (-1).

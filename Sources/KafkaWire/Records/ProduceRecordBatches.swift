@@ -62,8 +62,9 @@ package struct ProduceRecordBatches: Sendable {
 
     /// Validates batches a follower fetched from its leader, to be appended as they are (offsets, leader
     /// epochs and timestamps are the leader's): every batch whole, magic 2, CRC-32C intact, a
-    /// non-negative leader epoch, `lastOffsetDelta` ≥ 0, and each batch starting where the one before it
-    /// ended, the first at `expectedOffset` (the follower's log end offset). A partial batch at the end
+    /// non-negative leader epoch, `lastOffsetDelta` ≥ 0, and each batch starting at or after where the
+    /// one before it ended, the first at or after `expectedOffset` (the follower's log end offset):
+    /// a compacted log has gaps where the cleaner removed batches, as Kafka's followers accept. A partial batch at the end
     /// (a response cut at the partition's max bytes) is left out, as Kafka's follower leaves it.
     /// Control batches are allowed: the leader's coordinators write them. Empty when no whole batch came.
     package init(replicating payload: ByteBuffer, expectedOffset: Int64) throws(RecordBatchError) {
@@ -84,7 +85,7 @@ package struct ProduceRecordBatches: Sendable {
                 throw .invalidRecordCount(
                     position: position, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta)
             }
-            guard header.baseOffset == next, header.baseOffset <= Int64.max - Int64(header.lastOffsetDelta) - 1 else {
+            guard header.baseOffset >= next, header.baseOffset <= Int64.max - Int64(header.lastOffsetDelta) - 1 else {
                 throw .offsetsOutOfOrder(position: position, baseOffset: header.baseOffset, expected: next)
             }
             batches.append(Batch(position: position, header: header))

@@ -28,7 +28,7 @@ package enum RecordBatchError: Error, Hashable, Sendable {
     case malformedRecord(field: String, detail: String)
     /// Records were asked for from a batch whose records are compressed (codec id as in the attributes).
     case compressedRecords(codec: Int16)
-    /// A batch fetched from a leader does not start where the previous one (or the follower's log) ends.
+    /// A batch fetched from a leader starts before the previous one (or the follower's log) ends.
     case offsetsOutOfOrder(position: Int, baseOffset: Int64, expected: Int64)
     /// A batch fetched from a leader carries a negative partition leader epoch.
     case invalidLeaderEpoch(position: Int, epoch: Int32)

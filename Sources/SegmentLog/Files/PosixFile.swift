@@ -10,6 +10,8 @@ import NIOCore
 final class PosixFile {
     let path: String
     private var descriptor: Int32
+    /// False for a borrowed descriptor (`init(borrowing:path:)`), which is never closed here.
+    private var ownsDescriptor = true
 
     /// Opens `path` read-write, creating it (mode 0644) when `create` is set.
     init(path: String, create: Bool) throws(SegmentLogError) {
@@ -20,8 +22,15 @@ final class PosixFile {
         self.descriptor = descriptor
     }
 
+    /// Uses `descriptor` without owning it: `close()` and deinit leave it open for its owner.
+    init(borrowing descriptor: Int32, path: String) {
+        self.path = path
+        self.descriptor = descriptor
+        self.ownsDescriptor = false
+    }
+
     deinit {
-        if descriptor >= 0 { _ = closeDescriptor(descriptor) }
+        if descriptor >= 0 && ownsDescriptor { _ = closeDescriptor(descriptor) }
     }
 
     func size() throws(SegmentLogError) -> Int {
@@ -83,6 +92,10 @@ final class PosixFile {
 
     func close() throws(SegmentLogError) {
         guard descriptor >= 0 else { return }
+        guard ownsDescriptor else {
+            descriptor = -1
+            return
+        }
         let result = closeDescriptor(descriptor)
         descriptor = -1
         guard result == 0 else { throw .io(path: path, operation: "close", errno: errno) }
