@@ -473,7 +473,8 @@ struct GroupsRun {
         if state != .dead && state != .preparingRebalance && (state == .empty) != members.isEmpty {
             groupsFinding("\(state) with members \(ids)")
         }
-        guard group.generationID >= minGeneration else {
+        // Past `Int32.max` (only a record from disk holds it) the generation wraps, as Kafka's int does.
+        guard group.generationID >= minGeneration || (minGeneration == .max && group.generationID == .min) else {
             groupsFinding("generation went from \(minGeneration) back to \(group.generationID)")
         }
         minGeneration = group.generationID
