@@ -196,7 +196,8 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "ZooKeeperWire", "KeeperCore", "Consensus", "KeeperReplica", "KafkaWire", "RecordCompression",
-                "SegmentLog", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                "SegmentLog", "Broker", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

@@ -5,8 +5,8 @@
 # of one input past FUZZ_INPUT_TIMEOUT seconds, OOM past FUZZ_RSS_MB); a slow machine only means
 # fewer executions. Findings are left under .build-fuzz/findings/<target>/.
 #
-#   FUZZ_SECONDS=30         seconds per target (CI: 5 targets x 30 s)
-#   FUZZ_TARGETS="a b"      a subset (default: all: zookeeper kafka record-batch peer segment)
+#   FUZZ_SECONDS=30         seconds per target (CI: 6 targets x 30 s)
+#   FUZZ_TARGETS="a b"      a subset (default: all: zookeeper kafka record-batch peer segment groups)
 #   FUZZ_ASAN=0             1: also AddressSanitizer (swiftc 6.3 then drops libFuzzer's coverage
 #                           instrumentation, so the fuzzer runs blind: off by default)
 #   FUZZ_KEEP_GOING=0       1: fork mode that records findings and keeps fuzzing (long campaigns)
@@ -18,7 +18,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 seconds=${FUZZ_SECONDS:-30}
-targets=${FUZZ_TARGETS:-zookeeper kafka record-batch peer segment}
+targets=${FUZZ_TARGETS:-zookeeper kafka record-batch peer segment groups}
 input_timeout=${FUZZ_INPUT_TIMEOUT:-25}
 rss_mb=${FUZZ_RSS_MB:-2048}
 scratch="$here/.build-fuzz"

@@ -1,3 +1,4 @@
+import Broker
 import Consensus
 import Foundation
 import KafkaWire
@@ -9,12 +10,12 @@ import SegmentLog
 import ZooKeeperWire
 
 /// Seed inputs built with the real encoders, for the targets whose input no real client produces
-/// (peer frames, record batches in every codec, segment files). `PaddockFuzz --write-seeds` writes
-/// them under Tests/Fuzz/<target>/corpus; the zookeeper and kafka seeds come from the golden client
-/// fixtures (Tests/Fuzz/extract-seeds.py).
+/// (peer frames, record batches in every codec, segment files, consumer-group records and programs).
+/// `PaddockFuzz --write-seeds` writes them under Tests/Fuzz/<target>/corpus; the zookeeper and kafka seeds
+/// come from the golden client fixtures (Tests/Fuzz/extract-seeds.py).
 package enum FuzzSeeds {
     package static func all() -> [(target: FuzzTarget, name: String, bytes: [UInt8])] {
-        peer() + recordBatch() + segment()
+        peer() + recordBatch() + segment() + groups()
     }
 
     // MARK: - Peer
@@ -192,6 +193,106 @@ package enum FuzzSeeds {
             (.segment, "two-segments-recover", sections(Array(0..<10))),
             (.segment, "logs-only", sections([0, 3])),
             (.segment, "producer-snapshot", sections([0, 1, 2, 3, 4, 5, 13])),
+        ]
+    }
+
+    // MARK: - Groups
+
+    /// A record input of the groups target: mode 0, flags (bit 0: tombstone; partition count 25), key, value.
+    private static func groupRecord(_ key: ByteBuffer, _ value: ByteBuffer?) -> [UInt8] {
+        let keyBytes = Array(key.readableBytesView)
+        return [0, value == nil ? 51 : 50, UInt8(keyBytes.count >> 8), UInt8(keyBytes.count & 0xff)] + keyBytes
+            + Array((value ?? ByteBuffer()).readableBytesView)
+    }
+
+    private static func groups() -> [(target: FuzzTarget, name: String, bytes: [UInt8])] {
+        let partitions = [TopicPartition("t0", 0), TopicPartition("t1", 3)]
+        typealias I = GroupsInput
+        // A static member and a dynamic one (KIP-394 off) join, the rebalance completes, both sync, and the
+        // static member restarts (a new member id takes over).
+        let stable: [UInt8] =
+            [2, 1] + I.op(.join, 0, 1, 1) + I.op(.join, 0, 8, 1) + I.op(.tick, 0x80) + I.op(.tick, 0x80)
+            + I.op(.sync, 2, 1, 0) + I.op(.sync, 3, 0, 0) + I.op(.join, 0, 1, 1) + I.op(.heartbeat, 2, 1)
+        var program = ByteBuffer(bytes: stable.dropFirst())
+        let value = GroupsRun.run(&program).group.storedValue(currentStateTimestampMs: 1_700_000_000_000)
+        let group = GroupRecord.group("g", value)
+        let offset = GroupRecord.offset(
+            group: "g", partition: partitions[0],
+            OffsetAndMetadata(offset: 42, leaderEpoch: 3, metadata: "m", commitTimestampMs: 1_700_000_000_000))
+        let expiring = GroupRecord.offset(
+            group: "g", partition: partitions[1],
+            OffsetAndMetadata(offset: 7, commitTimestampMs: 1_000, expireTimestampMs: 2_000))
+        // The versions Paddock reads but does not write: GroupMetadataValue v4 and OffsetCommitValue v4
+        // (flexible), and GroupMetadataValue v0.
+        var flexible = KafkaWriter()
+        flexible.writeInt16(4)
+        flexible.writeCompactString("consumer")
+        flexible.writeInt32(2)
+        flexible.writeCompactNullableString("range")
+        flexible.writeCompactNullableString("c0-1")
+        flexible.writeInt64(1_700_000_000_000)
+        flexible.writeUnsignedVarInt(2)
+        flexible.writeCompactString("c0-1")
+        flexible.writeCompactNullableString("i1")
+        flexible.writeCompactString("c0")
+        flexible.writeCompactString("/127.0.0.1")
+        flexible.writeInt32(2_000)
+        flexible.writeInt32(1_000)
+        flexible.writeCompactBytes(GroupsInput.subscription(["t1"]))
+        flexible.writeCompactBytes(GroupsInput.assignment([partitions[1]]))
+        flexible.writeUnsignedVarInt(0)
+        flexible.writeUnsignedVarInt(0)
+        var flexibleOffset = KafkaWriter()
+        flexibleOffset.writeInt16(4)
+        flexibleOffset.writeInt64(9)
+        flexibleOffset.writeInt32(1)
+        flexibleOffset.writeCompactString("meta")
+        flexibleOffset.writeInt64(1_000)
+        flexibleOffset.writeUnsignedVarInt(0)
+        var old = KafkaWriter()
+        old.writeInt16(0)
+        old.writeString("consumer")
+        old.writeInt32(1)
+        old.writeNullableString("range")
+        old.writeNullableString("c0-1")
+        old.writeInt32(1)
+        old.writeString("c0-1")
+        old.writeString("c0")
+        old.writeString("/127.0.0.1")
+        old.writeInt32(1_000)
+        old.writeBytes(GroupsInput.subscription(["t0"]))
+        old.writeBytes(GroupsInput.assignment([partitions[0]]))
+
+        // Two dynamic members: MEMBER_ID_REQUIRED, rejoin with the id, the rebalance completes, the leader
+        // (the first member id) assigns, both sync, heartbeat and commit; one leaves, the other's session ends.
+        let dynamic: [UInt8] =
+            [2, 0] + I.op(.join, 0, 0, 0) + I.op(.join, 2, 0, 0) + I.op(.join, 0, 4, 0) + I.op(.join, 3, 4, 0)
+            + I.op(.tick, 0x80) + I.op(.sync, 2, 0x50, 0) + I.op(.sync, 3, 0x50, 0) + I.op(.heartbeat, 2, 0)
+            + I.op(.commit, 3, 0) + I.op(.leave, 0, 3, 0) + I.op(.tick, 0x80) + I.op(.tick, 0x80)
+            + I.op(.sync, 2, 0, 0) + I.op(.tick, 0x7f) + I.op(.tick, 0x80)
+        // The same, then the group is stored and loaded, a second static member joins, and the group is
+        // unloaded and loaded again.
+        let staticMembers: [UInt8] =
+            stable + I.op(.storeAndLoad) + I.op(.heartbeat, 2, 1) + I.op(.join, 0, 2, 2) + I.op(.unload)
+            + I.op(.storeAndLoad) + I.op(.tick, 0xbf)
+        // A group loaded from a stored value, its members heartbeating and rejoining.
+        let loaded: [UInt8] =
+            [2, 4] + I.load(group.value!) + I.op(.heartbeat, 2, 0) + I.op(.join, 2, 0, 0) + I.op(.join, 0, 1, 0)
+            + I.op(.tick, 0x80) + I.op(.sync, 2, 0, 0) + I.op(.leave, 1, 0, 1, 2, 0) + I.op(.tick, 0x80)
+        return [
+            (.groups, "group-metadata-v3", groupRecord(group.key, group.value)),
+            (.groups, "group-metadata-v4", groupRecord(group.key, flexible.buffer)),
+            (.groups, "group-metadata-v0", groupRecord(group.key, old.buffer)),
+            (.groups, "group-tombstone", groupRecord(group.key, nil)),
+            (.groups, "offset-commit-v3", groupRecord(offset.key, offset.value)),
+            (.groups, "offset-commit-v1-expiring", groupRecord(expiring.key, expiring.value)),
+            (.groups, "offset-commit-v4", groupRecord(offset.key, flexibleOffset.buffer)),
+            (.groups, "offset-tombstone", groupRecord(offset.key, nil)),
+            (.groups, "subscription", [1] + Array(GroupsInput.subscription(["t0", "t1"]).readableBytesView)),
+            (.groups, "assignment", [1] + Array(GroupsInput.assignment(partitions).readableBytesView)),
+            (.groups, "program-dynamic-members", dynamic),
+            (.groups, "program-static-members", staticMembers),
+            (.groups, "program-load", loaded),
         ]
     }
 }

@@ -15,6 +15,10 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case peer
     /// A partition directory written from the input, opened (recovered) and read back.
     case segment
+    /// The consumer-group code's input from disk and clients: `__consumer_offsets` records (parsed,
+    /// re-encoded, loaded), consumer protocol bytes, and programs of requests, time and coordinator moves
+    /// driving a `GroupStateMachine` whose invariants are checked after every step.
+    case groups
 
     /// Runs one input.
     package func run(_ bytes: UnsafeRawBufferPointer) {
@@ -24,6 +28,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .recordBatch: fuzzRecordBatch(bytes)
         case .peer: fuzzPeer(bytes)
         case .segment: fuzzSegment(bytes)
+        case .groups: fuzzGroups(bytes)
         }
     }
 }

@@ -197,6 +197,56 @@ import Testing
         #expect(loaded.staticMembers == ["i": "m"], "the instance id stays with its first member")
         #expect(loaded.leaderID == "m", "a leader that is not a member is replaced")
     }
+
+    /// Fuzz target `groups` (Tests/Fuzz/groups/regressions/generation-max-rebalance): a stored generation of
+    /// `Int32.max` trapped on the group's next rebalance. It wraps, as Kafka's int does.
+    @Test func aLoadedGroupAtTheLastGenerationRebalancesWithoutATrap() throws {
+        let stored = GroupCoordinatorTests.stableGroup(["a"]).0.storedValue(currentStateTimestampMs: 0)
+        var value = stored
+        value.generation = .max
+        let written = GroupRecord.group("g", value)
+        let record = try GroupRecord(key: written.key, value: written.value)
+        guard case .group(_, let read?)? = record else {
+            Issue.record("not a group record: \(String(describing: record))")
+            return
+        }
+        var (group, _) = GroupStateMachine.loaded(
+            groupID: "g", config: GroupCoordinatorTests.config, from: read, nowMs: 0)
+        let member = try #require(group.members.first)
+        // The leader rejoins: the rebalance completes at once with the only member.
+        let output = group.joinGroupReceived(
+            GroupCoordinatorTests.join(1, member: member.memberID, client: member.clientID), nowMs: 1)
+        #expect(group.state == .completingRebalance && group.generationID == .min)
+        #expect(GroupCoordinatorTests.joinResult(output, 1)?.generationID == .min)
+    }
+
+    /// Fuzz target `groups` (its record round trip; no input kept, as one of 40 KB would slow every run): a
+    /// flexible value read a 40,000-byte string that the coordinator's int16 strings could not write back
+    /// whole. Kafka's reader rejects a compact string longer than 0x7fff; so does this one.
+    @Test func aFlexibleStringLongerThanKafkaAllowsIsRejected() throws {
+        let key = GroupRecord.offset(group: "g", partition: TopicPartition("t", 0), nil).key
+        func value(metadataBytes: Int) -> ByteBuffer {
+            var writer = KafkaWriter()
+            writer.writeInt16(4)
+            writer.writeInt64(9)
+            writer.writeInt32(1)
+            writer.writeUnsignedVarInt(UInt32(metadataBytes + 1))
+            var buffer = writer.buffer
+            buffer.writeRepeatingByte(UInt8(ascii: "a"), count: metadataBytes)
+            buffer.writeInteger(Int64(1_000))
+            buffer.writeInteger(UInt8(0))
+            return buffer
+        }
+        #expect(throws: GroupRecordError.self) { _ = try GroupRecord(key: key, value: value(metadataBytes: 40_000)) }
+        let longest = try? GroupRecord(key: key, value: value(metadataBytes: Int(Int16.max)))
+        guard case .offset(_, _, let offset?)? = longest else {
+            Issue.record("the longest metadata Kafka allows does not read: \(String(describing: longest))")
+            return
+        }
+        #expect(offset.metadata.utf8.count == Int(Int16.max))
+        let rewritten = GroupRecord.offset(group: "g", partition: TopicPartition("t", 0), offset)
+        #expect(try GroupRecord(key: key, value: rewritten.value) == longest)
+    }
 }
 
 /// The pure parts of `paddock groups`.

@@ -28,6 +28,16 @@ import Testing
         #expect(try reader.readCompactString(field: "s").utf8.count == Int(Int16.max))
     }
 
+    /// Kafka's readers reject a compact string longer than 0x7fff, which no writer here could write back.
+    @Test func compactStringLongerThanInt16IsRejected() {
+        var bytes = written { $0.writeUnsignedVarInt(UInt32(Int16.max) + 2) }
+        bytes.writeRepeatingByte(UInt8(ascii: "c"), count: Int(Int16.max) + 1)
+        var reader = KafkaReader(bytes)
+        #expect(throws: KafkaWireError.invalidLength(field: "s", value: Int64(Int16.max) + 1)) {
+            try reader.readCompactString(field: "s")
+        }
+    }
+
     @Test func createTopicsResponseWithHugeMessageEncodes() throws {
         let name = String(repeating: "t", count: 32_700)
         let response = KafkaResponse.createTopics(

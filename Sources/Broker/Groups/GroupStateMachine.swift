@@ -595,8 +595,8 @@ package struct GroupStateMachine: Hashable, Sendable {
             armRebalance(RebalanceTimer(deadlineMs: nowMs + rebalanceTimeoutMs))
             return
         }
-        // `initNextGeneration`.
-        generationID += 1
+        // `initNextGeneration`. Kafka's int wraps; only a record read from disk can hold `Int32.max`.
+        generationID &+= 1
         if members.isEmpty {
             protocolName = nil
             state = .empty

@@ -162,8 +162,11 @@ public struct KafkaReader: Sendable {
         try self.readString(nullable: true, field: field)
     }
 
+    /// A compact string holds at most `Int16.max` bytes, as a non-flexible one: Kafka's generated readers
+    /// reject a longer one ("had invalid length"), and `KafkaWriter` could not write it back whole.
     private mutating func readCompactString(nullable: Bool, field: String) throws(KafkaWireError) -> String? {
         guard let length = try self.readCompactLength(nullable: nullable, field: field) else { return nil }
+        guard length <= Int(Int16.max) else { throw .invalidLength(field: field, value: Int64(length)) }
         return try self.readUTF8(length: length, field: field)
     }
 
