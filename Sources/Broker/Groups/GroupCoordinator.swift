@@ -333,10 +333,16 @@ package final class GroupCoordinator: Sendable {
                 reachedOffset = LogOffset(header.lastOffset + 1)
                 guard !header.attributes.isControl else { continue }
                 for record in try header.records(in: batch, maxDecompressedBytes: maxDecompressedBytes) {
-                    guard let key = record.key, let parsed = try GroupRecord(key: key, value: record.value) else {
-                        continue
+                    guard let key = record.key else { continue }
+                    do throws(GroupRecordError) {
+                        guard let parsed = try GroupRecord(key: key, value: record.value) else { continue }
+                        replay.apply(parsed)
+                    } catch {
+                        // One bad record costs its group's state, not the partition's other groups.
+                        logger.warning(
+                            "skipped an unreadable group record",
+                            metadata: partition.logMetadata(["offset": "\(header.baseOffset)", "error": "\(error)"]))
                     }
-                    replay.apply(parsed)
                 }
             }
             if bytes.readableBytes == 0 || reachedOffset >= end { return }
