@@ -26,8 +26,10 @@ package enum Message: Hashable, Sendable {
     case readIndex(requestID: UInt64)
     case readIndexResponse(requestID: UInt64, index: LogIndex)
     /// Follower → leader: the leader's heartbeat named a commit index (capped at what this
-    /// follower acknowledged) beyond this follower's log: it lost entries it had acknowledged
-    /// (its storage was wiped). Not part of Raft, which assumes storage is never lost.
+    /// follower acknowledged) beyond what this follower can vouch for: it lost entries it had
+    /// acknowledged (its storage was wiped), or it restarted and no longer knows which of its
+    /// entries this leader confirmed. `lastIndex` is where its confirmed log ends; the leader
+    /// probes from there. Not part of Raft, which assumes storage is never lost.
     case logLost(lastIndex: LogIndex)
 }
 

@@ -89,6 +89,9 @@ extension RaftNode {
         case .appendResponse(let success, let index, let hint):
             progresses[k].recentActive = true
             if success {
+                // A follower holds a prefix of this leader's log: an acknowledgement past its end
+                // did not come from an honest member of this term (a forged or corrupted frame).
+                guard index <= log.lastIndex else { break }
                 handleAppendSuccess(k, index: index)
             } else if progresses[k].maybeDecrease(rejected: index, hint: leaderSideHint(rejected: index, hint: hint)) {
                 // Log matching failed at `index` (§5.3): back off to the hint and probe.
@@ -197,12 +200,16 @@ extension RaftNode {
         case .heartbeat(let commit, let context):
             electionElapsed = 0
             leader = from
-            log.commit(to: min(commit, log.lastIndex))
+            // Only what this term's leader is known to share with us (`leaderMatch`).
+            let confirmed = min(max(leaderMatch.term == term ? leaderMatch.index : .zero, log.committed), log.lastIndex)
+            log.commit(to: min(commit, confirmed))
             send(to: from, .heartbeatResponse(context: context))
-            if commit > log.lastIndex {
-                // The leader caps `commit` at what we acknowledged: we hold less than that, so we
-                // lost our log (wiped storage). Say where it ends so the leader starts us over.
-                send(to: from, .logLost(lastIndex: log.lastIndex))
+            if commit > confirmed {
+                // The leader caps `commit` at what we acknowledged, so we hold less than that
+                // (wiped storage), or we cannot vouch for it (a restart forgot which entries this
+                // leader confirmed). Say where our confirmed log ends: the leader probes from there,
+                // and its appends confirm (or replace) the rest.
+                send(to: from, .logLost(lastIndex: confirmed))
             }
         case .snapshot(let metadata):
             electionElapsed = 0
@@ -227,10 +234,12 @@ extension RaftNode {
     ) {
         if prevIndex < log.committed {
             // Everything through our commit index matches the leader's log (§5.4.3): say so.
+            confirmLeaderMatch(through: log.committed)
             send(to: from, .appendResponse(success: true, index: log.committed, rejectHint: .zero))
             return
         }
         if let last = log.maybeAppend(prevIndex: prevIndex, prevTerm: prevTerm, entries: entries, leaderCommit: commit) {
+            confirmLeaderMatch(through: last)
             send(to: from, .appendResponse(success: true, index: last, rejectHint: .zero))
         } else {
             let hint = log.findConflictByTerm(index: min(prevIndex, log.lastIndex), term: prevTerm)
@@ -238,16 +247,24 @@ extension RaftNode {
         }
     }
 
+    /// This term's leader's log and ours agree through `index`.
+    private mutating func confirmLeaderMatch(through index: LogIndex) {
+        leaderMatch = (term, leaderMatch.term == term ? max(leaderMatch.index, index) : index)
+    }
+
     /// InstallSnapshot receiver (§7). Snapshots at or below our commit index are stale; one whose
     /// last entry we already hold only moves the commit index.
     private mutating func handleSnapshot(from: NodeID, _ metadata: SnapshotMetadata) {
         if metadata.index <= log.committed {
+            confirmLeaderMatch(through: log.committed)
             send(to: from, .appendResponse(success: true, index: log.committed, rejectHint: .zero))
         } else if log.matchTerm(metadata.index, metadata.term) {
             log.commit(to: metadata.index)
+            confirmLeaderMatch(through: metadata.index)
             send(to: from, .appendResponse(success: true, index: log.committed, rejectHint: .zero))
         } else {
             log.restore(metadata)
+            confirmLeaderMatch(through: log.lastIndex)
             send(to: from, .appendResponse(success: true, index: log.lastIndex, rejectHint: .zero))
         }
     }

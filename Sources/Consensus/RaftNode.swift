@@ -38,6 +38,13 @@ package struct RaftNode: Sendable {
     /// The vote cast in `term`.
     package internal(set) var vote: NodeID?
     var log: RaftLog
+    /// Follower side: the last index an append of `term`'s leader was found to match here. A
+    /// heartbeat's commit index is applied only this far: an honest leader never sends more
+    /// (it caps the commit at what this member acknowledged in the term), and a frame that
+    /// claims a leader it did not come from (a forged or corrupted one on an unauthenticated
+    /// link) cannot make this member commit entries the real leader may overwrite. In memory
+    /// only: after a restart the member asks its leader to confirm its log (`logLost`).
+    var leaderMatch: (term: Term, index: LogIndex) = (.zero, .zero)
 
     /// Ticks since the last valid message from a leader (followers, candidates) or since the last
     /// check-quorum round (leaders).

@@ -121,7 +121,11 @@ import Testing
                 envelope(1, 3, 1, .heartbeat(commit: noop, context: 0)),
             ])
 
-        var follower = makeNode(2, persisted: PersistedRaftState(hardState: HardState(term: t(1)), entries: log(terms: [1, 1])))
+        // The follower commits what the heartbeat names, as far as this leader's appends
+        // confirmed its log (`ForgedFrameTests`): here both entries.
+        var follower = makeNode(2)
+        follower.receive(envelope(1, 2, 1, .append(prevIndex: .zero, prevTerm: .zero, entries: log(terms: [1, 1]), commit: .zero)))
+        follower.flush()
         follower.receive(heartbeats[0])
         #expect(follower.commitIndex == i(2))
         #expect(follower.flush().committed.map(\.index) == [i(1), i(2)])
