@@ -62,6 +62,7 @@ let package = Package(
             name: "KeeperReplica",
             dependencies: [
                 "Consensus", "KeeperCore", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
         ),

@@ -1,39 +1,26 @@
-import DequeModule
 package import Foundation
 package import KeeperCore
+import KeeperReplica
 package import Logging
 package import NIOCore
 package import ZooKeeperWire
 
-/// One client connection: handshake, four-letter words, and per-session request ordering.
+/// One client connection's I/O: framing, four-letter words, backpressure and writing what
+/// the server rules (`ServerCore`, through `ReplicaDriver`) answer.
 ///
-/// Replies leave in request order (ZooKeeper's FIFO client order): writes are submitted to the
-/// replica at once (pipelined) and leave a slot in `queue`; a read is executed only when every
-/// write ahead of it has been applied, which gives read-your-writes.
-///
-/// Bounded per connection (`ClientLimits`): queued requests (`globalOutstandingLimit`) and unread
-/// output (the channel's write-buffer water marks) both stop reading from the socket until they
-/// drain; reads are not answered while the channel is not writable; a connection without a session
+/// The rules, FIFO reply order included, live in the core: this handler decodes frames into
+/// core inputs and writes replies, notifications and ConnectResponses as the driver hands them
+/// over. Bounded per connection (`ClientLimits`): queued requests (`globalOutstandingLimit`) and
+/// unread output (the channel's write-buffer water marks) both stop reading from the socket until
+/// they drain; replies wait while the channel is not writable; a connection without a session
 /// is closed after `zookeeper.nio.sessionlessCnxnTimeout`.
 package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHandler {
     package typealias InboundIn = ZKServerInbound
     package typealias OutboundIn = ByteBuffer
     package typealias OutboundOut = ByteBuffer
 
-    private enum Slot {
-        case write(Xid, reply: (ReplyHeader, ZKResponse?)?)
-        case read(Xid, ZKRequest)
-    }
-
-    private enum State {
-        case awaitingConnect
-        case sessionPending
-        case active
-        case closing
-    }
-
     private let driver: ReplicaDriver
-    private var logger: Logger
+    package private(set) var logger: Logger
     private let fourLetterWords: FourLetterWords
     private let limits: ClientLimits
     /// A `read` the pipeline asked for while reading was paused.
@@ -41,15 +28,13 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     private var sessionlessTimer: Scheduled<Void>?
     package private(set) var id = WatcherID(rawValue: 0)
     private var context: ChannelHandlerContext?
-    private var state = State.awaitingConnect
-    private var queue = Deque<Slot>()
+    /// Set once this handler closes the connection: nothing more is read or written.
+    private var closing = false
     private var needsFlush = false
-    /// Set once a request broke a limit (a reply over `paddock.maxReplyBytes`, too many watches)
-    /// and the connection is closing because of it: nothing more is answered or sent.
+    /// Set once a reply broke `paddock.maxReplyBytes` and the connection is closing because of
+    /// it: nothing more is sent.
     private var replyRefused = false
 
-    package private(set) var sessionID: SessionID?
-    package private(set) var auth: [ZKId] = []
     package let remoteHost: String
     package let remoteDescription: String
     package let established = Date()
@@ -59,7 +44,8 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     package private(set) var lastXid: Int32 = -1
     package private(set) var lastZxid: Zxid = .zero
     package private(set) var latency = LatencyStats()
-    package var queuedCount: Int { queue.count }
+    package var sessionID: SessionID? { driver.core.client(id)?.session }
+    package var queuedCount: Int { driver.core.client(id)?.queuedCount ?? 0 }
 
     package init(
         driver: ReplicaDriver, remote: SocketAddress?, fourLetterWords: FourLetterWords,
@@ -72,8 +58,6 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
         self.remoteDescription = remote.map { "/\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "/unknown"
         self.logger = logger
         self.logger[metadataKey: "client"] = "\(remoteDescription)"
-        // ZooKeeper gives every connection its address as an "ip" identity.
-        self.auth = [ZKId(scheme: "ip", id: remoteHost)]
     }
 
     // MARK: - Channel events
@@ -87,17 +71,14 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     }
 
     private func sessionlessTimeout() {
-        guard sessionID == nil, context != nil else { return }
-        logger.info(
-            "closing client connection: no session after zookeeper.nio.sessionlessCnxnTimeout",
-            metadata: ["timeout_ms": "\(limits.sessionlessTimeoutMillis)"])
-        close()
+        guard context != nil else { return }
+        driver.sessionlessTimeout(id)
     }
 
     package func channelInactive(context: ChannelHandlerContext) {
         sessionlessTimer?.cancel()
         sessionlessTimer = nil
-        state = .closing
+        closing = true
         driver.connectionClosed(id)
         self.context = nil
         context.fireChannelInactive()
@@ -117,7 +98,7 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     /// Reading pauses while too many requests are queued or the client is not reading its replies.
     private var readingPaused: Bool {
         guard let context else { return false }
-        return queue.count >= limits.outstandingRequests || !context.channel.isWritable
+        return queuedCount >= limits.outstandingRequests || !context.channel.isWritable
     }
 
     package func read(context: ChannelHandlerContext) {
@@ -129,11 +110,9 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     }
 
     package func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
-            drain()
-            flushIfNeeded()
-            resumeReadingIfPossible()
-        }
+        driver.writabilityChanged(id, writable: context.channel.isWritable)
+        flushIfNeeded()
+        resumeReadingIfPossible()
         context.fireChannelWritabilityChanged()
     }
 
@@ -144,146 +123,61 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     }
 
     package func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard state != .closing else { return }
+        guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .fourLetterWord(let word):
             let text = fourLetterWords.respond(to: word, driver: driver)
             var buffer = context.channel.allocator.buffer(capacity: text.utf8.count)
             buffer.writeString(text)
-            state = .closing
+            closing = true
             context.writeAndFlush(wrapOutboundOut(buffer)).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         case .frame(var frame):
             received += 1
             driver.stats.packetsReceived += 1
-            if state == .awaitingConnect {
-                handleConnect(&frame)
+            if driver.expectsConnect(id) {
+                do {
+                    driver.connectReceived(id, try ConnectRequest(from: &frame))
+                } catch {
+                    logger.info("malformed connect request", metadata: ["error": "\(error)"])
+                    driver.malformedConnect(id)
+                }
             } else {
                 handleRequest(frame)
             }
+            resumeReadingIfPossible()
         }
-    }
-
-    private func handleConnect(_ frame: inout ByteBuffer) {
-        let request: ConnectRequest
-        do {
-            request = try ConnectRequest(from: &frame)
-        } catch {
-            logger.info("closing client connection: malformed connect request", metadata: ["error": "\(error)"])
-            close()
-            return
-        }
-        driver.handshake(self, request)
     }
 
     private func handleRequest(_ frame: ByteBuffer) {
-        guard state == .active || state == .sessionPending, let session = sessionID else {
-            logger.info("closing client connection: request before session established")
-            close()
-            return
-        }
         let xid: Xid
         let request: ZKRequest
         do {
             (xid, request) = try ZKRequestFrame.decode(frame)
         } catch .unknownOpCode(let rawXid, let opCode) {
-            // ZooKeeper answers server-internal op codes with its own errors, and anything else
-            // with UNIMPLEMENTED followed by closing the connection.
-            switch OpCode(rawValue: opCode) {
-            case .createSession?:
-                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .marshallingError), nil)
-            case .deleteContainer?:
-                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .badArguments), nil)
-            default:
-                logger.info("closing client connection: unknown op code", metadata: ["zk.op": "\(opCode)"])
-                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: Zxid(-1), err: .unimplemented), nil)
-                closeAfterFlush()
-            }
+            driver.unknownOpCode(id, xid: Xid(rawXid), opCode: opCode)
             return
         } catch {
             if frame.readableBytes >= 8, let rawXid = frame.getInteger(at: frame.readerIndex, as: Int32.self) {
                 logger.debug("malformed request", metadata: ["error": "\(error)"])
-                enqueueImmediate(Xid(rawXid), ReplyHeader(xid: Xid(rawXid), zxid: driver.lastZxid, err: .marshallingError), nil)
+                driver.malformedRequest(id, xid: Xid(rawXid))
             } else {
-                logger.info("closing client connection: malformed request header", metadata: ["error": "\(error)"])
-                close()
+                logger.info("malformed request header", metadata: ["error": "\(error)"])
+                driver.malformedRequest(id, xid: nil)
             }
             return
         }
         lastOp = Self.shortName(request.opCode)
         lastXid = xid.rawValue
-        guard state == .sessionPending || driver.touch(session) else {
-            // The session expired or is closing: ZooKeeper closes such connections.
-            if case .closeSession = request {} else {
-                enqueueImmediate(xid, ReplyHeader(xid: xid, zxid: driver.lastZxid, err: .sessionExpired), nil)
-                closeAfterFlush()
-                return
-            }
-            return
-        }
-        switch request {
-        case .auth(let packet):
-            // Processed on arrival, outside the ordered queue (ClientCnxn matches xid -4 apart).
-            if let ids = driver.authenticate(packet) {
-                var merged = auth
-                for id in ids where !merged.contains(id) { merged.append(id) }
-                let bytes = merged.reduce(0) { $0 + $1.scheme.utf8.count + $1.id.utf8.count }
-                guard merged.count <= limits.maxAuthIds, bytes <= limits.maxAuthBytes else {
-                    // Every write copies these ids into its replicated txn: keep them small.
-                    logger.info(
-                        "closing client connection: auth ids over paddock.maxAuthIds / paddock.maxAuthBytes",
-                        metadata: ["ids": "\(merged.count)", "bytes": "\(bytes)"])
-                    write(header: ReplyHeader(xid: xid, zxid: .zero, err: .authFailed), response: nil)
-                    closeAfterFlush()
-                    return
-                }
-                auth = merged
-                write(header: ReplyHeader(xid: xid, zxid: .zero, err: .ok), response: nil)
-            } else {
-                logger.info("authentication failed", metadata: ["scheme": "\(packet.scheme)"])
-                write(header: ReplyHeader(xid: xid, zxid: .zero, err: .authFailed), response: nil)
-                closeAfterFlush()
-            }
-        case _ where request.isWrite:
-            queue.append(.write(xid, reply: nil))
-            driver.submitWrite(request, xid: xid, from: self)
-        case .sync(let path):
-            // Ordered like a write: answered once the member caught up with the leader.
-            queue.append(.write(xid, reply: nil))
-            driver.submitSync(path: path, xid: xid, from: self)
-        default:
-            queue.append(.read(xid, request))
-            drain()
-        }
-    }
-
-    private func enqueueImmediate(_ xid: Xid, _ header: ReplyHeader, _ response: ZKResponse?) {
-        queue.append(.write(xid, reply: (header, response)))
-        drain()
+        driver.requestReceived(id, xid: xid, request)
     }
 
     // MARK: - From the driver
 
-    package func sessionPending(_ session: SessionID) {
-        sessionID = session
-        state = .sessionPending
-    }
-
-    package func sessionEstablished(_ session: SessionID) {
-        sessionID = session
-        state = .active
-        logger[metadataKey: "zk.session_id"] = "\(session)"
-    }
-
-    /// Called right after the ConnectResponse is written: answers what queued up behind it.
-    package func handshakeAnswered() {
-        drain()
-        flushIfNeeded()
-    }
-
     package func sendConnectResponse(_ response: ConnectResponse) {
         guard let context else { return }
+        if response.sessionID != .none { logger[metadataKey: "zk.session_id"] = "\(response.sessionID)" }
         var buffer = context.channel.allocator.buffer(capacity: 48)
         let lengthIndex = buffer.writerIndex
         buffer.writeInteger(Int32(0))
@@ -300,24 +194,14 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
         sent += 1
     }
 
-    /// The result of a write or sync this connection submitted. Results may arrive in any order
-    /// (a sync can finish before an earlier write); replies still leave in request order.
-    package func writeCompleted(xid: Xid, header: ReplyHeader, response: ZKResponse?) {
-        guard let index = queue.firstIndex(where: { if case .write(xid, nil) = $0 { true } else { false } }) else {
-            return
-        }
-        queue[index] = .write(xid, reply: (header, response))
-        drain()
-        flushIfNeeded()
-    }
-
     package func sendNotification(_ event: WatcherEvent, zxid: Zxid) {
-        guard let context, state != .closing else { return }
+        guard let context, !closing, !replyRefused else { return }
         var buffer = context.channel.allocator.buffer(capacity: 32 + event.path.utf8.count)
         do {
             try ZKReplyFrame.encodeNotification(event, zxid: zxid, into: &buffer)
         } catch {
             logger.info("closing client connection: notification too long", metadata: ["error": "\(error)"])
+            refuse()
             close()
             return
         }
@@ -328,58 +212,28 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
         scheduleFlush()
     }
 
-    /// Answers everything at the head of the queue that can be answered now.
-    private func drain() {
-        // Nothing is answered before the ConnectResponse of a new session has gone out.
-        guard state == .active || state == .closing else { return }
-        defer { resumeReadingIfPossible() }
-        while let head = queue.first {
-            // A client that does not read gets no more answers until it does (its requests stay
-            // queued, and past `globalOutstandingLimit` nothing more is read from it).
-            if replyRefused { return }
-            if let context, !context.channel.isWritable { return }
-            switch head {
-            case .write(_, nil):
-                return
-            case .write(_, let reply?):
-                queue.removeFirst()
-                write(header: reply.0, response: reply.1)
-            case .read(let xid, let request):
-                queue.removeFirst()
-                let start = DispatchTime.now().uptimeNanoseconds
-                // nil: the request broke a limit and the connection was aborted (no reply).
-                guard let (header, response) = driver.executeRead(request, xid: xid, from: self) else { return }
-                write(header: header, response: response)
-                let millis = Int64((DispatchTime.now().uptimeNanoseconds - start) / 1_000_000)
-                latency.record(millis)
-                driver.stats.latency.record(millis)
-            }
-        }
-    }
-
-    private func write(header: ReplyHeader, response: ZKResponse?) {
+    package func sendReply(header: ReplyHeader, response: ZKResponse?, latencyMillis: Int64?) {
         guard let context, !replyRefused else { return }
+        let maxReplyBytes = driver.config.maxReplyBytes
         let size = ReplyHeader.encodedSize + (header.err == .ok ? response?.encodedSize ?? 0 : 0)
-        guard size <= driver.config.maxReplyBytes else {
+        guard size <= maxReplyBytes else {
             // Reads share the tree's bytes, so the reply's size is known before it is copied into a frame.
             logger.warning(
                 "closing client connection: reply too large",
                 metadata: [
-                    "zk.xid": "\(header.xid.rawValue)", "bytes": "\(size)",
-                    "max_reply_bytes": "\(driver.config.maxReplyBytes)",
+                    "zk.xid": "\(header.xid.rawValue)", "bytes": "\(size)", "max_reply_bytes": "\(maxReplyBytes)",
                 ])
-            replyRefused = true
+            refuse()
             closeAfterFlush()
             return
         }
         var buffer = context.channel.allocator.buffer(capacity: 64)
         do {
-            try ZKReplyFrame.encode(
-                header: header, response: response, maxLength: driver.config.maxReplyBytes, into: &buffer)
+            try ZKReplyFrame.encode(header: header, response: response, maxLength: maxReplyBytes, into: &buffer)
         } catch {
             // Not reached (checked above); the encoder sizes every reply itself, so none can trap.
             logger.warning("closing client connection: reply not encodable", metadata: ["error": "\(error)"])
-            replyRefused = true
+            refuse()
             closeAfterFlush()
             return
         }
@@ -388,7 +242,17 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
         sent += 1
         driver.stats.packetsSent += 1
         if header.zxid.rawValue > 0 { lastZxid = header.zxid }
+        if let latencyMillis {
+            latency.record(latencyMillis)
+            driver.stats.latency.record(latencyMillis)
+        }
         scheduleFlush()
+        resumeReadingIfPossible()
+    }
+
+    private func refuse() {
+        replyRefused = true
+        driver.connectionRefused(id)
     }
 
     private var flushScheduled = false
@@ -412,23 +276,14 @@ package final class ClientConnection: ChannelDuplexHandler, RemovableChannelHand
     /// Closes the connection now.
     package func close() {
         guard let context else { return }
-        state = .closing
+        closing = true
         context.close(promise: nil)
-    }
-
-    /// Closes now because this client broke a limit: logs `message` once, answers nothing more
-    /// (the request that broke it included) and stops executing what it has queued.
-    package func abort(_ message: Logger.Message, metadata: Logger.Metadata) {
-        guard !replyRefused else { return }
-        logger.info(message, metadata: metadata)
-        replyRefused = true
-        close()
     }
 
     /// Closes once everything written so far has left.
     package func closeAfterFlush() {
         guard let context else { return }
-        state = .closing
+        closing = true
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).assumeIsolated()
             .whenComplete { _ in context.close(promise: nil) }
     }
