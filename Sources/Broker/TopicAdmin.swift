@@ -409,7 +409,10 @@ package struct TopicAdmin {
                 let plan = PartitionReassignment.Plan(
                     replicas: replicas, adding: assignment.addingReplicas[partition.partition] ?? [],
                     removing: assignment.removingReplicas[partition.partition] ?? [])
-                guard pending[partition] != nil || !plan.adding.isEmpty || !plan.removing.isEmpty else {
+                // As ListPartitionReassignments sees it: a requested target the partition already has
+                // (a cancellation the controller has not cleared yet) is no reassignment in progress.
+                let requested = pending[partition].map { $0 != replicas } ?? false
+                guard requested || !plan.adding.isEmpty || !plan.removing.isEmpty else {
                     refused[partition] = .noReassignmentInProgress("\(partition)")
                     continue
                 }
