@@ -556,11 +556,13 @@ package struct ServerCore: Sendable {
 
     /// Takes the node's outputs while the storage pipeline has room: answers what they applied,
     /// sends what may go now and hands each write to storage.
-    package mutating func process(at time: ServerTime) -> [ServerAction] {
+    /// `observe` sees each consensus output as it is taken (the simulator's checkers use it).
+    package mutating func process(at time: ServerTime, observe: (ReplicaOutput) -> Void = { _ in }) -> [ServerAction] {
         var actions: [ServerAction] = []
         guard !storageFailed else { return actions }
         while let step = pipeline.take(from: &node, monotonicMillis: time.monotonicMillis) {
             let output = step.output
+            observe(output)
             // A new leader invalidates requests forwarded to the old one: drop the connections
             // now, before anything else, so no later request of theirs can overtake a lost one.
             if let change = output.roleChange { roleChanged(change, into: &actions) }
@@ -670,7 +672,9 @@ package struct ServerCore: Sendable {
             if let origin = txn.origin, origin.member == configuration.member,
                 let pending = pendingWrites.removeValue(forKey: origin.request), pending.connection == owner
             {
-                answer(owner, xid: pending.xid, ReplyHeader(xid: pending.xid, zxid: txn.zxid, err: .ok), nil, at: time, into: &actions)
+                answer(
+                    owner, xid: pending.xid, ReplyHeader(xid: pending.xid, zxid: txn.zxid, err: applied.result.err),
+                    applied.result.response, at: time, into: &actions)
             }
             actions.append(.notice(.sessionClosed(txn.session)))
             actions += close(owner, .sessionClosed(txn.session), afterFlush: true)

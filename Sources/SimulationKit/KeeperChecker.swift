@@ -10,6 +10,8 @@ package import ZooKeeperWire
 package struct KeeperChecker: Sendable {
     /// The committed sequence as first observed (index -> txn and its result).
     private var committed: [Int64: (txn: Txn, result: TxnResult)] = [:]
+    /// The index of each committed txn, by zxid (replies name their txn by zxid).
+    private var indexByZxid: [Zxid: Int64] = [:]
     /// The reference tree: every committed txn through `referenceIndex` applied once.
     package private(set) var reference = DataTree()
     package private(set) var referenceIndex: LogIndex = .zero
@@ -49,6 +51,9 @@ package struct KeeperChecker: Sendable {
     package var committedCount: Int { committed.count }
 
     package func committedTxn(at index: LogIndex) -> Txn? { committed[index.rawValue]?.txn }
+
+    /// The committed txn with `zxid`, if any.
+    package func committedTxn(zxid: Zxid) -> Txn? { indexByZxid[zxid].flatMap { committed[$0]?.txn } }
 
     // MARK: - Observations
 
@@ -126,6 +131,7 @@ package struct KeeperChecker: Sendable {
     private mutating func feedReference(_ index: LogIndex, _ txn: Txn) {
         let result = reference.apply(txn)
         committed[index.rawValue] = (txn, result)
+        indexByZxid[txn.zxid] = index.rawValue
         referenceIndex = index
         switch txn.op {
         case .closeSession where result.err != .sessionMoved:
@@ -198,13 +204,12 @@ package struct KeeperChecker: Sendable {
     }
 
     /// A client saw `err`/`response` for its request committed at `index`.
-    package mutating func observeReply(
-        session: SessionID, xid: Int32, index: LogIndex, zxid: Zxid, err: ZKErrorCode, response: ZKResponse?
-    ) {
-        guard let known = committed[index.rawValue] else {
-            fail("reply to \(session)/xid \(xid) names index \(index), which is not in the committed sequence")
+    package mutating func observeReply(session: SessionID, xid: Int32, zxid: Zxid, err: ZKErrorCode, response: ZKResponse?) {
+        guard let raw = indexByZxid[zxid], let known = committed[raw] else {
+            fail("reply to \(session)/xid \(xid) names zxid \(zxid), which is not in the committed sequence")
             return
         }
+        let index = LogIndex(raw)
         if known.txn.session != session || known.txn.xid.rawValue != xid || known.txn.zxid != zxid {
             fail("reply to \(session)/xid \(xid) at \(index) carries \(Self.describe(known.txn))")
         }

@@ -3,27 +3,29 @@ import KeeperReplica
 import NIOCore
 package import ZooKeeperWire
 
-/// A request a simulated client is waiting on.
+/// A request a simulated client is waiting on (pings included: replies come in request order).
 struct OutstandingRequest: Sendable {
     var xid: Int32
     var sentAt: Int64
     var isClose: Bool
-    /// Answered while an earlier request is still unanswered: the connection holds the reply
-    /// back (`ClientConnection` writes replies in request order).
-    var heldReply: AppliedTxn?
+    var isPing = false
 }
 
 /// One simulated ZooKeeper client: a session (once created), the member it is connected to,
 /// its xid counter and the requests in flight. It behaves like the Java client: a new
-/// connection asks for a session or revalidates the one it has (with the last zxid it saw); a
-/// lost connection leaves its requests with unknown outcome; a reply for anything but the oldest
-/// request in flight is a protocol error.
+/// connection sends a ConnectRequest for a new session or for the one it has (with its password
+/// and the last zxid it saw); it pings while connected; a lost connection leaves its requests
+/// with unknown outcome; a reply for anything but the oldest request in flight is a protocol
+/// error (the server broke FIFO order).
 package struct SimulatedClient: Sendable, CustomStringConvertible {
     let id: Int
     var session: SessionID?
     /// The member and connection id while connected.
     var member: Int32?
     var connection: Int?
+    /// The member's id for the connection (`ServerCore.connectionOpened`).
+    var serverConnection: WatcherID?
+    var password: [UInt8] = []
     /// True once the session is bound on `connection` (handshake answered).
     var established = false
     var nextXid: Int32 = 1
@@ -103,7 +105,7 @@ extension KeeperEnsemble {
 
     /// Whether every client has nothing in flight (requests and handshakes).
     package var clientsIdle: Bool {
-        clients.allSatisfy { $0.outstanding.isEmpty && ($0.connection == nil || $0.established) }
+        clients.allSatisfy { c in c.outstanding.allSatisfy(\.isPing) && (c.connection == nil || c.established) }
     }
 
     // MARK: - Client steps
@@ -116,7 +118,7 @@ extension KeeperEnsemble {
     }
 
     private mutating func stepClient(_ c: Int) {
-        guard let member = clients[c].member, let connection = clients[c].connection else {
+        guard let member = clients[c].member, let id = clients[c].serverConnection else {
             if now >= clients[c].retryAt { connect(c) }
             return
         }
@@ -129,12 +131,12 @@ extension KeeperEnsemble {
             disconnect(c, reason: "timed out waiting for xid \(oldest.xid)")
             return
         }
-        // A ping: the connection renews its session, or learns it is gone.
-        guard let session = clients[c].session, members[k].node!.isSessionLive(session) else {
-            sessionExpiredOnClient(c, k, connection, reason: "ping: session not live on \(member)")
-            return
+        // A ping renews the session (or its answer says the session is gone).
+        if !clients[c].outstanding.contains(where: \.isPing) {
+            clients[c].outstanding.append(OutstandingRequest(xid: -2, sentAt: now, isClose: false, isPing: true))
+            perform(k, members[k].core!.requestReceived(id, xid: Xid(-2), .ping, at: time))
+            guard clients[c].established else { return }
         }
-        members[k].node!.sessionActive(session, monotonicMillis: monotonicMillis)
         guard workloadEnabled else { return }
         if random.chance(perMille: options.movePerMille) {
             let others = ids.filter { $0 != member && isUp($0) }
@@ -144,7 +146,7 @@ extension KeeperEnsemble {
                 return
             }
         }
-        guard clients[c].outstanding.count < options.clientPipeline,
+        guard clients[c].outstanding.filter({ !$0.isPing }).count < options.clientPipeline,
             clients[c].outstanding.last?.isClose != true,
             random.chance(perMille: options.requestPerMille)
         else { return }
@@ -155,7 +157,8 @@ extension KeeperEnsemble {
         }
     }
 
-    /// Opens a connection: a new session, or the existing one revalidated (`ReplicaDriver.handshake`).
+    /// Opens a connection and sends a ConnectRequest: for a new session, or for the one the
+    /// client holds (the member decides whether to revalidate or move it).
     private mutating func connect(_ c: Int) {
         let up = ids.filter { isUp($0) }
         guard !up.isEmpty else { return }
@@ -163,212 +166,144 @@ extension KeeperEnsemble {
         if let preferred = clients[c].preferred, isUp(preferred) { member = preferred }
         let k = index(member)
         clients[c].retryAt = now + Self.stepsPerTick * 3
-        let node = members[k].node!
-        guard node.leader != nil else { return }  // not serving: the connection is refused
-        guard clients[c].lastZxidSeen <= node.tree.lastZxid else { return }  // behind what the client saw
-        let connection = nextConnection
+        let id = members[k].core!.connectionOpened(remoteHost: "10.0.0.\(c)")
+        let number = nextConnection
         nextConnection += 1
-        members[k].connections[connection] = Connection(client: c, session: nil)
+        members[k].connections[id] = Connection(client: c, number: number)
         clients[c].member = member
-        clients[c].connection = connection
+        clients[c].connection = number
+        clients[c].serverConnection = id
         clients[c].established = false
-        if let session = clients[c].session {
-            guard node.tree.sessions[session] != nil, node.isSessionLive(session) else {
-                // ConnectResponse with an invalid session: the session is gone.
-                trace.append(now, .note("client \(c) session \(session) refused on \(member)"))
-                members[k].connections[connection] = nil
-                clients[c].member = nil
-                clients[c].connection = nil
-                sessionGone(c, expired: true)
-                clients[c].retryAt = now
-                return
-            }
-            if node.tree.sessions[session]?.owner != member || (!node.isLeader && members.count > 1) {
-                // `ReplicaDriver.handshake`: the session moves here through the log (on a
-                // follower also when it stays: revalidated with the leader), and the client
-                // hears it is connected only once the move applied.
-                let request = members[k].nextRequest
-                members[k].nextRequest += 1
-                let move = Txn(
-                    zxid: .zero, time: 0, session: session, op: .moveSession,
-                    origin: TxnOrigin(member: member, request: request))
-                members[k].pendingHandshakes[request] = connection
-                members[k].connections[connection]?.session = session
-                if !members[k].leaderIsCurrent || members[k].node!.submit(move, wallMillis: wallMillis) == .rejected {
-                    members[k].pendingHandshakes[request] = nil
-                    closeConnection(k, connection, sessionGone: false)
-                    return
-                }
-                trace.append(now, .note("client \(c) moves \(session) to \(member)#\(connection)"))
-                afterInput(k)
-                return
-            }
-            bind(k, session, to: connection)
-            members[k].node!.sessionActive(session, monotonicMillis: monotonicMillis)
-            clients[c].established = true
-            trace.append(now, .note("client \(c) reconnects \(session) on \(member)#\(connection)"))
-            afterInput(k)
-            return
-        }
-        var id = (Int64(member) << 56) | nextSession
-        nextSession += 1
-        while node.tree.sessions[SessionID(id)] != nil { id += 1 }
-        let session = SessionID(id)
-        let request = members[k].nextRequest
-        members[k].nextRequest += 1
-        members[k].pendingHandshakes[request] = connection
-        members[k].connections[connection]?.session = session
-        let password = (0..<16).map { UInt8(truncatingIfNeeded: id >> (($0 % 8) * 8)) }
-        let txn = Txn(
-            zxid: .zero, time: 0, session: session,
-            op: .createSession(timeout: options.sessionTimeoutMillis, password: password),
-            origin: TxnOrigin(member: member, request: request))
-        trace.append(now, .note("client \(c) asks \(member)#\(connection) for session \(session)"))
-        if !members[k].leaderIsCurrent || members[k].node!.submit(txn, wallMillis: wallMillis) == .rejected {
-            members[k].pendingHandshakes[request] = nil
-            closeConnection(k, connection, sessionGone: false)
-            return
-        }
+        let request = ConnectRequest(
+            lastZxidSeen: clients[c].lastZxidSeen, timeout: options.sessionTimeoutMillis,
+            sessionID: clients[c].session ?? .none,
+            password: clients[c].session == nil ? [UInt8](repeating: 0, count: 16) : clients[c].password)
+        trace.append(
+            now,
+            .note("client \(c) connects to \(member)#\(number) \(clients[c].session.map { "with \($0)" } ?? "for a new session")"))
+        var rng = random
+        let actions = members[k].core!.connectReceived(id, request, at: time, random: &rng)
+        random = rng
+        perform(k, actions)
         afterInput(k)
     }
 
-    /// The moveSession txn applied on the member holding the reconnect: the client is connected.
-    mutating func sessionMoved(connection: Int, session: SessionID) {
-        guard let c = clients.firstIndex(where: { $0.connection == connection }) else { return }
+    /// The member answered the handshake on `connection`.
+    mutating func connectAnswered(_ k: Int, _ connection: Connection, _ response: ConnectResponse) {
+        let c = connection.client
+        guard clients[c].connection == connection.number else { return }
+        let member = members[k].id
+        guard response.sessionID != .none else {
+            // An invalid session: it expired, or it is not what the member holds.
+            trace.append(now, .note("client \(c) session \(clients[c].session.map(String.init(describing:)) ?? "-") refused on \(member)"))
+            sessionGone(c, expired: true)
+            clients[c].retryAt = now
+            return
+        }
         clients[c].established = true
-        trace.append(now, .note("client \(c) reconnected \(session) on \(clients[c].member!)#\(connection)"))
-    }
-
-    /// The createSession txn applied on the member holding the handshake.
-    mutating func sessionEstablished(connection: Int, session: SessionID, zxid: Zxid) {
-        guard let c = clients.firstIndex(where: { $0.connection == connection }) else { return }
-        clients[c].session = session
-        clients[c].established = true
+        if clients[c].session == response.sessionID {
+            trace.append(now, .note("client \(c) reconnected \(response.sessionID) on \(member)#\(connection.number)"))
+            return
+        }
+        if let old = clients[c].session {
+            checker.fail("client \(c) asked for session \(old) on \(member) and got \(response.sessionID)")
+        }
+        clients[c].session = response.sessionID
+        clients[c].password = response.password
         clients[c].sessionsCreated += 1
         clients[c].nextXid = 1
         clients[c].versions = [:]
-        clients[c].lastZxidSeen = max(clients[c].lastZxidSeen, zxid)
         statistics.sessionsCreated += 1
-        trace.append(now, .note("client \(c) has session \(session) on \(clients[c].member!)#\(connection)"))
+        trace.append(now, .note("client \(c) has session \(response.sessionID) on \(member)#\(connection.number)"))
     }
 
-    /// A client request (`ReplicaDriver.submitWrite` behind `ClientConnection`'s touch check).
+    /// A client request, sent on the client's connection.
     mutating func submitRequest(_ c: Int, _ request: ZKRequest) {
-        guard let member = clients[c].member, let connection = clients[c].connection,
+        guard let member = clients[c].member, let id = clients[c].serverConnection, let number = clients[c].connection,
             let session = clients[c].session
         else { return }
         let k = index(member)
         let xid = clients[c].nextXid
         clients[c].nextXid += 1
-        guard members[k].node!.isSessionLive(session) else {
-            if case .closeSession = request {
-                sessionGone(c, expired: false)
-                disconnect(c, reason: "closing a session that is not live")
-            } else {
-                sessionExpiredOnClient(c, k, connection, reason: "xid \(xid): SESSIONEXPIRED from \(member)")
-            }
-            return
-        }
-        members[k].node!.sessionActive(session, monotonicMillis: monotonicMillis)
-        let op: TxnOp
-        if case .closeSession = request {
-            members[k].node!.sessionClosing(session)
-            op = .closeSession
-        } else {
-            op = .request(request)
-        }
-        let requestID = members[k].nextRequest
-        members[k].nextRequest += 1
-        members[k].pendingWrites[requestID] = (connection, xid)
-        clients[c].outstanding.append(OutstandingRequest(xid: xid, sentAt: now, isClose: op == .closeSession))
+        let isClose = request == .closeSession
+        clients[c].outstanding.append(OutstandingRequest(xid: xid, sentAt: now, isClose: isClose))
         statistics.submitted += 1
-        checker.observeSubmitted(session: session, xid: xid, connection: connection)
-        let txn = Txn(
-            zxid: .zero, time: 0, session: session, xid: Xid(xid), op: op,
-            origin: TxnOrigin(member: member, request: requestID))
-        trace.append(now, .note("client \(c) sends xid \(xid) on \(member)#\(connection): \(KeeperChecker.describe(txn))"))
-        // `ReplicaDriver.submit`: no current leader → the connection is closed, nothing queued.
-        if !members[k].leaderIsCurrent || members[k].node!.submit(txn, wallMillis: wallMillis) == .rejected {
-            members[k].pendingWrites[requestID] = nil
-            closeConnection(k, connection, sessionGone: false)
-            return
-        }
+        checker.observeSubmitted(session: session, xid: xid, connection: number)
+        trace.append(now, .note("client \(c) sends xid \(xid) on \(member)#\(number): \(KeeperChecker.describe(request))"))
+        perform(k, members[k].core!.requestReceived(id, xid: Xid(xid), request, at: time))
         afterInput(k)
     }
 
-    /// A reply reaches the client on `connection` (the member wrote it after applying).
-    mutating func replyToClient(_ k: Int, connection: Int, xid: Int32, applied: AppliedTxn) {
-        guard let info = members[k].connections[connection] else { return }
-        let c = info.client
-        guard clients[c].connection == connection else { return }
-        guard let position = clients[c].outstanding.firstIndex(where: { $0.xid == xid }),
-            clients[c].outstanding[position].heldReply == nil
-        else {
-            checker.fail("client \(c) got a reply for xid \(xid), which it is not waiting for (answered twice?)")
+    /// A reply reaches the client on `connection`: it must answer the oldest request in flight.
+    mutating func replyArrived(_ k: Int, _ connection: Connection, _ header: ReplyHeader, _ response: ZKResponse?) {
+        let c = connection.client
+        guard clients[c].connection == connection.number else { return }
+        guard let oldest = clients[c].outstanding.first, oldest.xid == header.xid.rawValue else {
+            checker.fail(
+                "client \(c) got a reply for xid \(header.xid.rawValue) on \(members[k].id)#\(connection.number) while "
+                    + "waiting for \(clients[c].outstanding.map(\.xid)) (replies out of request order, or answered twice)")
             return
         }
-        clients[c].outstanding[position].heldReply = applied
-        while let head = clients[c].outstanding.first, let reply = head.heldReply {
-            clients[c].outstanding.removeFirst()
-            acceptReply(c, xid: head.xid, reply)
+        clients[c].outstanding.removeFirst()
+        clients[c].lastZxidSeen = max(clients[c].lastZxidSeen, header.zxid)
+        guard let session = clients[c].session else { return }
+        if oldest.isPing {
+            if header.err == .sessionExpired {
+                trace.append(now, .note("client \(c): ping says \(session) expired on \(members[k].id)"))
+                statistics.sessionsExpiredOnClient += 1
+                sessionGone(c, expired: true)
+            }
+            return
         }
-    }
-
-    private mutating func acceptReply(_ c: Int, xid: Int32, _ applied: AppliedTxn) {
-        let result = applied.result
+        // A committed request carries its txn's zxid; SESSIONEXPIRED for a session that is no
+        // longer live is answered without one.
+        let committed = checker.committedTxn(zxid: header.zxid)
+        if header.err == .sessionExpired, committed?.session != session || committed?.xid.rawValue != oldest.xid {
+            trace.append(now, .note("client \(c) xid \(oldest.xid): SESSIONEXPIRED from \(members[k].id)"))
+            statistics.sessionsExpiredOnClient += 1
+            sessionGone(c, expired: true)
+            return
+        }
         statistics.answered += 1
         clients[c].answered += 1
-        if result.err != .ok { statistics.failedOk += 1 }
-        clients[c].lastZxidSeen = max(clients[c].lastZxidSeen, applied.txn.zxid)
-        checker.observeReply(
-            session: applied.txn.session, xid: xid, index: applied.index, zxid: applied.txn.zxid, err: result.err,
-            response: result.err == .ok ? result.response : nil)
-        learnVersions(c, applied.txn, result)
+        if header.err != .ok { statistics.failedOk += 1 }
+        checker.observeReply(session: session, xid: oldest.xid, zxid: header.zxid, err: header.err, response: response)
+        if let txn = committed { learnVersions(c, txn, err: header.err, response: response) }
     }
 
-    /// The member closed the client's connection: leader lost, session closed, crash, or a newer
-    /// connection took the session over.
-    mutating func connectionClosedByServer(client c: Int, connection: Int, sessionGone gone: Bool) {
+    /// The member closed the client's connection (`reason`; nil: the member crashed).
+    mutating func connectionClosedByServer(client c: Int, connection: Int, reason: ClientCloseReason?) {
         guard clients[c].connection == connection else { return }
-        trace.append(now, .note("client \(c) connection #\(connection) closed by \(clients[c].member!)\(gone ? " (session closed)" : "")"))
+        trace.append(
+            now, .note("client \(c) connection #\(connection) closed by \(clients[c].member!): \(reason.map { "\($0)" } ?? "crash")"))
         dropConnection(c)
-        if gone { sessionGone(c, expired: false) }
+        if case .sessionClosed? = reason { sessionGone(c, expired: false) }
     }
 
     /// The client closes its own connection (timeout, move).
     private mutating func disconnect(_ c: Int, reason: String) {
-        guard let member = clients[c].member, let connection = clients[c].connection else { return }
-        trace.append(now, .note("client \(c) drops #\(connection) on \(member): \(reason)"))
+        guard let member = clients[c].member, let id = clients[c].serverConnection else { return }
+        trace.append(now, .note("client \(c) drops #\(clients[c].connection ?? 0) on \(member): \(reason)"))
         let k = index(member)
-        // `ReplicaDriver.connectionClosed`: the session no longer has an owner connection here.
-        if let info = members[k].connections.removeValue(forKey: connection), let session = info.session,
-            members[k].sessionOwners[session] == connection
-        {
-            members[k].sessionOwners[session] = nil
-        }
+        if members[k].connections.removeValue(forKey: id) != nil { members[k].core?.connectionClosed(id) }
         dropConnection(c)
     }
 
     private mutating func dropConnection(_ c: Int) {
-        statistics.lostWithConnection += clients[c].outstanding.count
+        statistics.lostWithConnection += clients[c].outstanding.filter { !$0.isPing }.count
         clients[c].outstanding = []
         // (A handshake in flight is forgotten: its session may still be created, and expires.)
         clients[c].member = nil
         clients[c].connection = nil
+        clients[c].serverConnection = nil
         clients[c].established = false
         clients[c].retryAt = now + Self.stepsPerTick
-    }
-
-    private mutating func sessionExpiredOnClient(_ c: Int, _ k: Int, _ connection: Int, reason: String) {
-        trace.append(now, .note("client \(c): \(reason)"))
-        statistics.sessionsExpiredOnClient += 1
-        closeConnection(k, connection, sessionGone: false)
-        sessionGone(c, expired: true)
     }
 
     private mutating func sessionGone(_ c: Int, expired: Bool) {
         if !expired { statistics.sessionsClosed += 1 }
         clients[c].session = nil
+        clients[c].password = []
         clients[c].outstanding = []
         clients[c].versions = [:]
     }
@@ -422,9 +357,9 @@ extension KeeperEnsemble {
         }
     }
 
-    private mutating func learnVersions(_ c: Int, _ txn: Txn, _ result: TxnResult) {
+    private mutating func learnVersions(_ c: Int, _ txn: Txn, err: ZKErrorCode, response: ZKResponse?) {
         guard case .request(let request) = txn.op else { return }
-        switch (request, result.response) {
+        switch (request, response) {
         case (.setData(let r), .stat(let stat)?): clients[c].versions[r.path] = stat.version
         case (.create(let r), _), (.create2(let r), _): clients[c].versions[r.path] = 0
         default: break

@@ -55,15 +55,16 @@ package struct KeeperSimulationOptions: Sendable {
     package init() {}
 }
 
-/// A deterministic simulation of a whole replicated keeper (STYLE.md §7.3): per member a
-/// `ReplicaNode`, a simulated driver that follows `ReplicaDriver`'s contract (persist the hard
-/// state, entries, installed snapshot and dirty tree rows; send — a leader whose term and vote are
-/// durable sends first; then deliver `applied`; then `persisted()`), and a `KeeperDisk` that
-/// loses what was not yet durable when the member crashes. Peer links are FIFO (TCP) and lose
-/// messages while cut; snapshot streams deliver their chunks and then the `.snapshot` envelope in
-/// order on one link. Simulated clients create sessions, run a random write workload with
-/// increasing xids, move between members and close sessions. `KeeperChecker` and the consensus
-/// `InvariantChecker` run after every event; the same seed replays the same run.
+/// A deterministic simulation of a whole replicated keeper (STYLE.md §7.3): per member the
+/// production `ServerCore` (consensus, tree, sessions and every server rule for clients), driven
+/// as `ReplicaDriver` drives it — inputs in, actions performed in order — over a `FakeNetwork`
+/// and a `KeeperDisk` that loses what was not yet durable when the member crashes. Nothing here
+/// restates a server rule: the simulated clients speak to the core through the same inputs a
+/// client connection feeds it (ConnectRequest, decoded requests, pings, closes). Peer links are
+/// FIFO (TCP) and lose messages while cut; snapshot streams deliver their chunks and then the
+/// `.snapshot` envelope in order on one link. Simulated clients create sessions, run a random
+/// write workload with increasing xids, move between members and close sessions. `KeeperChecker`
+/// and the consensus `InvariantChecker` run after every event; the same seed replays the same run.
 package struct KeeperEnsemble: Sendable {
     package static let stepsPerTick = Ensemble.stepsPerTick
     /// A step is 10 ms: a consensus tick is 100 ms.
@@ -79,47 +80,26 @@ package struct KeeperEnsemble: Sendable {
         case clients
     }
 
-    /// A client connection as the member's driver sees it.
+    /// A client connection open on a member: the client behind it and the simulation's
+    /// connection number (unique across members, for the checker).
     struct Connection: Sendable {
         var client: Int
-        var session: SessionID?
+        var number: Int
     }
 
-    /// One member: the core when up, its disk, and its driver's state (`ReplicaDriver`'s fields).
+    /// One member: its core when up, its disk, and what its driver holds (connections, writes).
     struct Member: Sendable {
         let id: Int32
-        var node: ReplicaNode?
+        var core: ServerCore?
         var disk = KeeperDisk()
         var incarnation = 0
-        /// `ReplicaDriver.pipeline`; set when the member starts.
-        var pipeline: ReplicaPipeline?
         /// Writes handed to the disk and not yet durable, in order.
         var writes: [(ticket: UInt64, write: ReplicaWrite)] = []
         /// When the newest write becomes durable (the disk completes writes in order).
         var lastWriteDone: Int64 = 0
+        var connections: [WatcherID: Connection] = [:]
 
-        mutating func takeStep(monotonicMillis: Int64) -> ReplicaPipeline.Step? {
-            guard node != nil else { return nil }
-            return pipeline!.take(from: &node!, monotonicMillis: monotonicMillis)
-        }
-
-        mutating func completed(ticket: UInt64) -> [(to: Int32, message: PeerMessage)] {
-            pipeline!.completed(ticket: ticket, node: &node!)
-        }
-        /// The leader and term this member's connections were last valid under.
-        var knownLeader: (member: Int32, term: UInt64)?
-
-        /// `ReplicaDriver.leaderIsCurrent`.
-        var leaderIsCurrent: Bool {
-            guard let node, let leader = node.leader, let known = knownLeader else { return false }
-            return leader == known.member && node.term == known.term
-        }
-        var snapshotsInFlight: Set<Int32> = []
-        var nextRequest: UInt64 = 1
-        var connections: [Int: Connection] = [:]
-        var sessionOwners: [SessionID: Int] = [:]
-        var pendingWrites: [UInt64: (connection: Int, xid: Int32)] = [:]
-        var pendingHandshakes: [UInt64: Int] = [:]
+        var node: ReplicaNode? { core?.node }
     }
 
     package let seed: UInt64
@@ -137,7 +117,6 @@ package struct KeeperEnsemble: Sendable {
     /// Per directed link, the time of the last scheduled delivery (links are FIFO).
     private var linkClock: [Int64: Int64] = [:]
     var nextConnection = 1
-    var nextSession: Int64 = 1
     /// Whether clients submit new requests and move between members.
     package var workloadEnabled = true
     /// Whether clients give up on requests unanswered for `clientRequestTimeoutMillis` (off while
@@ -170,6 +149,10 @@ package struct KeeperEnsemble: Sendable {
         queue.schedule(.clients, at: Self.stepsPerTick)
     }
 
+    private func serverConfiguration(for id: Int32) -> ServerCoreConfiguration {
+        ServerCoreConfiguration(member: id, sessionTimeouts: options.sessionTimeoutMillis...options.sessionTimeoutMillis)
+    }
+
     private func configuration(for id: Int32) -> ReplicaConfiguration {
         ReplicaConfiguration(
             member: id, members: members.map(\.id), electionTicks: options.electionTicks, heartbeatTicks: 1,
@@ -181,6 +164,7 @@ package struct KeeperEnsemble: Sendable {
 
     var monotonicMillis: Int64 { 1_000 + now * Self.millisPerStep }
     var wallMillis: Int64 { Self.wallBase + now * Self.millisPerStep }
+    var time: ServerTime { ServerTime(monotonicMillis: monotonicMillis, wallMillis: wallMillis) }
 
     // MARK: - Observing
 
@@ -272,7 +256,9 @@ package struct KeeperEnsemble: Sendable {
         switch event {
         case .tick(let k, let incarnation):
             guard members[k].incarnation == incarnation, members[k].node != nil else { return }
-            members[k].node!.tick(wallMillis: wallMillis, monotonicMillis: monotonicMillis, random: &random)
+            var rng = random
+            members[k].core!.tick(at: time, random: &rng)
+            random = rng
             trace.append(now, .tick(NodeID(Int(members[k].id))))
             queue.schedule(
                 .tick(k, incarnation: incarnation), at: now + Self.stepsPerTick + Int64.random(in: -1...1, using: &random))
@@ -312,8 +298,7 @@ package struct KeeperEnsemble: Sendable {
 
         case .streamDone(let k, let incarnation, let peer, let succeeded):
             guard members[k].incarnation == incarnation, members[k].node != nil else { return }
-            members[k].snapshotsInFlight.remove(peer)
-            members[k].node!.snapshotSent(to: peer, succeeded: succeeded)
+            members[k].core!.snapshotSent(to: peer, succeeded: succeeded)
             trace.append(now, .note("\(members[k].id) snapshotSent(to: \(peer), \(succeeded))"))
             afterInput(k)
 
@@ -326,8 +311,7 @@ package struct KeeperEnsemble: Sendable {
             members[k].writes.removeFirst()
             members[k].disk.commit(first.write)
             trace.append(now, .note("\(members[k].id) durable: \(Self.describe(first.write))"))
-            let messages = members[k].completed(ticket: ticket)
-            send(k, messages)
+            perform(k, members[k].core!.persisted(ticket: ticket))
             afterInput(k)
 
         case .clients:
@@ -338,7 +322,7 @@ package struct KeeperEnsemble: Sendable {
 
     private mutating func receive(_ k: Int, _ message: PeerMessage, from: Int32) {
         do {
-            try members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+            try members[k].core!.peerMessageReceived(message, from: from, at: time)
         } catch {
             // Only correct members speak in the simulation: a rejected frame is a bug.
             checker.fail("\(members[k].id) rejected a frame from \(from): \(error)")
@@ -370,32 +354,16 @@ package struct KeeperEnsemble: Sendable {
         }
     }
 
-    // MARK: - The driver (ReplicaDriver.process / finish / deliver)
+    // MARK: - The driver (ReplicaDriver.process / run)
 
-    /// Takes outputs while the pipeline has room, as `ReplicaDriver.process()` does: answers
-    /// clients at once, sends what may go now, and hands each write to the disk, which completes
-    /// them in order after a random delay.
+    /// `ReplicaDriver`'s loop turn: takes the core's outputs while its pipeline has room and
+    /// performs the actions.
     mutating func process(_ k: Int) {
-        while let step = members[k].takeStep(monotonicMillis: monotonicMillis) {
-            let output = step.output
-            observeTaken(k, output)
-            // `ReplicaDriver.process`: a leader change closes connections before anything else.
-            if let change = output.roleChange { roleChanged(k, leader: change.leader, term: change.term) }
-            for applied in output.applied { deliver(k, applied) }
-            send(k, step.sendNow)
-            guard let write = step.write else { continue }
-            if (!write.nodes.isEmpty || !write.sessions.isEmpty) && write.applied == nil {
-                checker.fail("\(members[k].id) writes tree rows without an applied mark (applied \(members[k].node!.appliedIndex))")
-            }
-            members[k].writes.append((step.ticket, write))
-            let done = random.diskCompletion(
-                now: now, after: members[k].lastWriteDone, fast: options.persistDelay, slow: options.slowPersistDelay,
-                slowPerMille: options.slowPersistPerMille)
-            members[k].lastWriteDone = done
-            queue.schedule(.persist(k, incarnation: members[k].incarnation, ticket: step.ticket), at: done)
-            trace.append(
-                now, .note("\(members[k].id) writes \(Self.describe(write))\(step.sendNow.isEmpty ? "" : ", sent first")"))
-        }
+        guard members[k].core != nil else { return }
+        var outputs: [ReplicaOutput] = []
+        let actions = members[k].core!.process(at: time) { outputs.append($0) }
+        for output in outputs { observeTaken(k, output) }
+        perform(k, actions)
     }
 
     /// What the core did inside `takeOutput`: its tree changed then.
@@ -416,116 +384,80 @@ package struct KeeperEnsemble: Sendable {
         }
     }
 
-    private mutating func roleChanged(_ k: Int, leader: Int32?, term: UInt64) {
-        let previous = members[k].knownLeader
-        members[k].knownLeader = leader.map { ($0, term) }
-        if let previous, previous.member != leader || previous.term != term {
-            // Writes in flight may have been lost with the old leader: drop client connections.
-            if !members[k].connections.isEmpty {
-                connectionsClosedByLeaderChange += members[k].connections.count
-                trace.append(now, .note("\(members[k].id) lost leader \(previous.member): closes \(members[k].connections.count) connections"))
+    /// `ReplicaDriver.run`: performs member `k`'s actions in order. Client output reaches the
+    /// simulated client at once; a link that loses one message loses the rest of this batch on it
+    /// (the driver notices the broken link once).
+    mutating func perform(_ k: Int, _ actions: [ServerAction]) {
+        var broken: Set<Int32> = []
+        for action in actions {
+            guard members[k].core != nil else { return }
+            switch action {
+            case .connectResponse(let id, let response):
+                guard let connection = members[k].connections[id] else { continue }
+                connectAnswered(k, connection, response)
+            case .reply(let id, let header, let response, _):
+                guard let connection = members[k].connections[id] else { continue }
+                replyArrived(k, connection, header, response)
+            case .notify:
+                break
+            case .close(let id, let reason, _):
+                guard let connection = members[k].connections.removeValue(forKey: id) else { continue }
+                members[k].core!.connectionClosed(id)
+                connectionClosedByServer(client: connection.client, connection: connection.number, reason: reason)
+            case .send(let to, let message):
+                if broken.contains(to) {
+                    trace.append(now, .note("lost \(members[k].id)->\(to) (link broken) \(Self.describe(message))"))
+                    noteLostForward(message)
+                } else if !transmit(from: k, to: to, message) {
+                    broken.insert(to)
+                }
+            case .streamSnapshot(let to, let image, let metadata, let envelope):
+                streamSnapshot(k, to: to, image: image, metadata: metadata, envelope: envelope)
+            case .persist(let ticket, let write):
+                persist(k, ticket: ticket, write)
+            case .notice(let notice):
+                observe(k, notice)
             }
-            for connection in members[k].connections.keys.sorted() { closeConnection(k, connection, sessionGone: false) }
-            members[k].node!.cancelForwards(
-                requests: Set(members[k].pendingWrites.keys).union(members[k].pendingHandshakes.keys))
-            members[k].pendingWrites = [:]
-            members[k].pendingHandshakes = [:]
         }
     }
 
-    /// `ReplicaDriver.closeConnectionsWithPendingRequests`: the link to the leader dropped a
-    /// message, so requests forwarded on it may be lost.
-    private mutating func closeConnectionsWithPendingRequests(_ k: Int) {
-        var affected = Set(members[k].pendingWrites.values.map(\.connection))
-        affected.formUnion(members[k].pendingHandshakes.values)
-        guard !affected.isEmpty else { return }
-        var requests = Set(members[k].pendingWrites.filter { affected.contains($0.value.connection) }.keys)
-        requests.formUnion(members[k].pendingHandshakes.filter { affected.contains($0.value) }.keys)
-        members[k].node!.cancelForwards(requests: requests)
-        trace.append(now, .note("\(members[k].id) lost a message to its leader: closes \(affected.count) connections"))
-        for connection in affected.sorted() { closeConnection(k, connection, sessionGone: false) }
-        members[k].pendingWrites = members[k].pendingWrites.filter { !affected.contains($0.value.connection) }
-        members[k].pendingHandshakes = members[k].pendingHandshakes.filter { !affected.contains($0.value) }
+    /// Hands a write to the disk, which completes writes in order after a random delay.
+    private mutating func persist(_ k: Int, ticket: UInt64, _ write: ReplicaWrite) {
+        if (!write.nodes.isEmpty || !write.sessions.isEmpty) && write.applied == nil {
+            checker.fail("\(members[k].id) writes tree rows without an applied mark (applied \(members[k].node!.appliedIndex))")
+        }
+        members[k].writes.append((ticket, write))
+        let done = random.diskCompletion(
+            now: now, after: members[k].lastWriteDone, fast: options.persistDelay, slow: options.slowPersistDelay,
+            slowPerMille: options.slowPersistPerMille)
+        members[k].lastWriteDone = done
+        queue.schedule(.persist(k, incarnation: members[k].incarnation, ticket: ticket), at: done)
+        trace.append(now, .note("\(members[k].id) writes \(Self.describe(write))"))
     }
 
-    /// `ReplicaDriver.deliver`: the reply of the member holding the client.
-    private mutating func deliver(_ k: Int, _ applied: AppliedTxn) {
-        let txn = applied.txn
+    private mutating func observe(_ k: Int, _ notice: ServerNotice) {
         let member = members[k].id
-        if case .closeSession = txn.op, let owner = members[k].sessionOwners.removeValue(forKey: txn.session) {
-            if let origin = txn.origin, origin.member == member,
-                let pending = members[k].pendingWrites.removeValue(forKey: origin.request), pending.connection == owner
-            {
-                replyToClient(k, connection: owner, xid: pending.xid, applied: applied)
-            }
-            closeConnection(k, owner, sessionGone: true)
-            return
+        switch notice {
+        case .leaderLost(let count):
+            connectionsClosedByLeaderChange += count
+            trace.append(now, .note("\(member) lost its leader: closes \(count) connections"))
+        case .requestsLost(let count):
+            trace.append(now, .note("\(member) lost a message to its leader: closes \(count) connections"))
+        case .sessionExpired(let session):
+            trace.append(now, .note("\(member) expires \(session)"))
+        case .roleChanged, .snapshotInstalled, .sessionCreated, .sessionMovedHere, .sessionReconnected, .sessionClosed,
+            .malformedRequest:
+            break  // traced from the outputs, or by the client that hears of it
         }
-        guard let origin = txn.origin, origin.member == member else { return }
-        if case .moveSession = txn.op {
-            guard let connection = members[k].pendingHandshakes.removeValue(forKey: origin.request),
-                members[k].connections[connection] != nil
-            else { return }
-            guard applied.result.err == .ok else {
-                closeConnection(k, connection, sessionGone: true)
-                return
-            }
-            bind(k, txn.session, to: connection)
-            sessionMoved(connection: connection, session: txn.session)
-            return
-        }
-        if case .createSession = txn.op {
-            guard let connection = members[k].pendingHandshakes.removeValue(forKey: origin.request),
-                members[k].connections[connection] != nil
-            else { return }
-            bind(k, txn.session, to: connection)
-            sessionEstablished(connection: connection, session: txn.session, zxid: txn.zxid)
-            return
-        }
-        guard let pending = members[k].pendingWrites.removeValue(forKey: origin.request) else { return }
-        replyToClient(k, connection: pending.connection, xid: pending.xid, applied: applied)
     }
 
-    mutating func bind(_ k: Int, _ session: SessionID, to connection: Int) {
-        if let previous = members[k].sessionOwners[session], previous != connection,
-            members[k].connections[previous] != nil
-        {
-            closeConnection(k, previous, sessionGone: false)
+    private mutating func noteLostForward(_ message: PeerMessage) {
+        if case .forward(let txn, _) = message, txn.xid.rawValue > 0 {
+            lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
         }
-        members[k].sessionOwners[session] = connection
-        members[k].connections[connection]?.session = session
-    }
-
-    /// Closes a connection on the member's side; the client hears of it.
-    mutating func closeConnection(_ k: Int, _ connection: Int, sessionGone: Bool) {
-        guard let info = members[k].connections.removeValue(forKey: connection) else { return }
-        if let session = info.session, members[k].sessionOwners[session] == connection {
-            members[k].sessionOwners[session] = nil
-        }
-        connectionClosedByServer(client: info.client, connection: connection, sessionGone: sessionGone)
     }
 
     // MARK: - Sending
-
-    private mutating func send(_ k: Int, _ messages: [(to: Int32, message: PeerMessage)]) {
-        // A lost frame means a broken TCP link: everything written after it on the same link in
-        // this batch is lost too (the driver notices the broken link only once).
-        var broken: Set<Int32> = []
-        for (to, message) in messages {
-            if broken.contains(to) {
-                trace.append(now, .note("lost \(members[k].id)->\(to) (link broken) \(Self.describe(message))"))
-                if case .forward(let txn, _) = message, txn.xid.rawValue > 0 {
-                    lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
-                }
-                continue
-            }
-            if case .raft(let envelope) = message, case .snapshot(let requested) = envelope.message {
-                streamSnapshot(k, to: to, requested: requested, envelope: envelope)
-            } else if !transmit(from: k, to: to, message) {
-                broken.insert(to)
-            }
-        }
-    }
 
     /// The delivery time of a message sent now on `from -> to`: never before the link's previous
     /// one (TCP keeps order).
@@ -551,11 +483,8 @@ package struct KeeperEnsemble: Sendable {
         if lost {
             // The link is down: the transport drops the message and reports the peer unreachable.
             trace.append(now, .note("lost \(from)->\(to) \(Self.describe(message))"))
-            if case .forward(let txn, _) = message, txn.xid.rawValue > 0 {
-                lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
-            }
-            members[k].node!.peerUnreachable(to)
-            if to == members[k].node!.leader { closeConnectionsWithPendingRequests(k) }
+            noteLostForward(message)
+            perform(k, members[k].core!.peerUnreachable(to))
             return false
         }
         var delay = Int64.random(in: network.minDelay...network.maxDelay, using: &random)
@@ -569,20 +498,13 @@ package struct KeeperEnsemble: Sendable {
         return true
     }
 
-    /// `ReplicaDriver.streamSnapshot`: the current tree image in chunks, then the consensus
-    /// message renamed to the index the image stands at, in order on one link.
-    private mutating func streamSnapshot(_ k: Int, to: Int32, requested: SnapshotMetadata, envelope original: Envelope) {
+    /// `ReplicaDriver.streamSnapshot`: the tree image the core chose, in chunks, then the consensus
+    /// message naming the index the image stands at, in order on one link.
+    private mutating func streamSnapshot(
+        _ k: Int, to: Int32, image: DataTree, metadata: SnapshotMetadata, envelope: Envelope
+    ) {
         let from = members[k].id
-        guard !members[k].snapshotsInFlight.contains(to), let (image, metadata) = members[k].node!.snapshotImage,
-            metadata.index >= requested.index
-        else {
-            members[k].node!.snapshotSent(to: to, succeeded: false)
-            return
-        }
-        members[k].snapshotsInFlight.insert(to)
         snapshotsSent += 1
-        var envelope = original
-        envelope.message = .snapshot(metadata)
         raftChecker.observeSent(envelope)
         var bytes = ByteBuffer()
         do {
@@ -636,8 +558,9 @@ package struct KeeperEnsemble: Sendable {
             }
             last = txn.zxid
         }
+        let node: ReplicaNode
         do {
-            members[k].node = try ReplicaNode(
+            node = try ReplicaNode(
                 configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
                 appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
                 sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
@@ -645,9 +568,10 @@ package struct KeeperEnsemble: Sendable {
             checker.fail("\(id) refuses to start from its disk: \(error)")
             return
         }
-        members[k].pipeline = ReplicaPipeline(
+        let pipeline = ReplicaPipeline(
             loadedHardState: loaded.hardState, monotonicMillis: monotonicMillis, maxInFlight: options.writesInFlight,
             treeRowsWithEveryLogWrite: options.treeRowsWithEveryLogWrite)
+        members[k].core = ServerCore(configuration: serverConfiguration(for: id), node: node, pipeline: pipeline)
         members[k].writes = []
         checker.observeRestart(id, appliedIndex: loaded.appliedIndex, zxid: loaded.tree.lastZxid)
         raftChecker.observeRestart(NodeID(Int(id)), members[k].node!.raft)
@@ -663,7 +587,7 @@ package struct KeeperEnsemble: Sendable {
         guard let before = members[k].node else { return nil }
         trace.append(now, .note("inject into \(to) from \(from): \(Self.describe(message))"))
         do {
-            try members[k].node!.receive(message, from: from, wallMillis: wallMillis, monotonicMillis: monotonicMillis)
+            try members[k].core!.peerMessageReceived(message, from: from, at: time)
         } catch {
             let after = members[k].node!
             if after.raft.hardState != before.raft.hardState || after.raft.lastIndex != before.raft.lastIndex
@@ -682,16 +606,14 @@ package struct KeeperEnsemble: Sendable {
         let k = index(id)
         guard members[k].node != nil else { return }
         trace.append(now, .note("crash \(id)\(members[k].writes.isEmpty ? "" : " (losing \(members[k].writes.count) writes in flight)")"))
-        for connection in members[k].connections.keys.sorted() { closeConnection(k, connection, sessionGone: false) }
-        members[k].node = nil
+        let connections = members[k].connections
+        members[k].connections = [:]
+        members[k].core = nil
         members[k].writes = []
-        members[k].pipeline = nil
         members[k].incarnation += 1
-        members[k].knownLeader = nil
-        members[k].snapshotsInFlight = []
-        members[k].pendingWrites = [:]
-        members[k].pendingHandshakes = [:]
-        members[k].sessionOwners = [:]
+        for id in connections.keys.sorted() {
+            connectionClosedByServer(client: connections[id]!.client, connection: connections[id]!.number, reason: nil)
+        }
     }
 
     /// Starts a crashed member again from its disk.

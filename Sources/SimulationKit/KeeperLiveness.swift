@@ -27,7 +27,7 @@ extension KeeperEnsemble {
         }
         if !run(upTo: 300, until: { $0.clientsIdle }) {
             let stuck = clients.flatMap { c in
-                c.outstanding.filter { $0.heldReply == nil }.map { KeeperChecker.RequestKey(session: c.session ?? .none, xid: $0.xid) }
+                c.outstanding.filter { !$0.isPing }.map { KeeperChecker.RequestKey(session: c.session ?? .none, xid: $0.xid) }
             }
             let description = stuck.map { "\($0.session)/xid \($0.xid)" }.joined(separator: ", ")
             guard !options.lostForwardHangsAreFatal, stuck.allSatisfy({ lostForwards.contains($0) }) else {
