@@ -232,6 +232,10 @@ let package = Package(
             name: "SimulationTests", dependencies: ["SimulationKit", "Consensus", "Broker", "SegmentLog"],
             swiftSettings: strictSettings),
         .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KeeperReplicaTests",
+            dependencies: ["KeeperReplica", "KeeperCore", "Consensus", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: strictSettings),
         .testTarget(name: "KeeperStorageTests", dependencies: ["KeeperStorage"], swiftSettings: strictSettings),
         .testTarget(
             name: "KeeperServerTests",
