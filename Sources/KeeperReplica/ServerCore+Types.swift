@@ -148,6 +148,9 @@ package struct ClientState: Sendable {
     var writable = true
     /// Set once the connection broke a limit: nothing more is answered or executed.
     var refused = false
+    /// The client sent closeSession on this connection: what it sends after is dropped (as
+    /// ZooKeeper drops requests of a closing session), and the close's reply ends the connection.
+    var closeSent = false
 
     init(remoteHost: String) {
         self.remoteHost = remoteHost

@@ -32,6 +32,9 @@ package struct ServerCore: Sendable {
     private var knownLeader: (member: Int32, term: UInt64)?
     private var snapshotsInFlight: Set<Int32> = []
     package private(set) var storageFailed = false
+    /// While an output's applied txns are delivered: the connections to drain once all of them
+    /// are (see `process`), in the order they were first answered.
+    private var drainAfterDelivery: [WatcherID]?
 
     package init(configuration: ServerCoreConfiguration, node: ReplicaNode, pipeline: ReplicaPipeline) {
         self.configuration = configuration
@@ -229,6 +232,7 @@ package struct ServerCore: Sendable {
             // Any traffic renews the session; an expired or closing one ends the connection.
             guard node.isSessionLive(session) else {
                 if case .closeSession = request { return [] }
+                if client.closeSent { return [] }
                 var actions: [ServerAction] = []
                 enqueueAnswered(id, xid, ReplyHeader(xid: xid, zxid: node.tree.lastZxid, err: .sessionExpired), nil, at: time, into: &actions)
                 return actions + close(id, .sessionExpired(session), afterFlush: true)
@@ -253,6 +257,7 @@ package struct ServerCore: Sendable {
             clients[id]!.auth = merged
             actions.append(.reply(id, ReplyHeader(xid: xid, zxid: .zero, err: .ok), nil, latencyMillis: nil))
         case _ where request.isWrite:
+            if case .closeSession = request { clients[id]!.closeSent = true }
             clients[id]!.slots.append(.write(xid, reply: nil, arrival: time.monotonicMillis))
             actions += submitWrite(request, xid: xid, session: session, from: id, at: time)
         case .sync(let path):
@@ -331,14 +336,24 @@ package struct ServerCore: Sendable {
     /// (a sync can finish before an earlier write); replies still leave in request order.
     private mutating func answer(
         _ id: WatcherID, xid: Xid, _ header: ReplyHeader, _ response: ZKResponse?, at time: ServerTime,
-        into actions: inout [ServerAction]
+        into actions: inout [ServerAction], drainNow: Bool = false
     ) {
         guard let slots = clients[id]?.slots,
             let index = slots.firstIndex(where: { if case .write(xid, nil, _) = $0 { true } else { false } }),
             case .write(_, _, let arrival) = slots[index]
         else { return }
         clients[id]!.slots[index] = .write(xid, reply: (header, response), arrival: arrival)
-        drain(id, at: time, into: &actions)
+        if drainNow { drain(id, at: time, into: &actions) } else { drainSoon(id, at: time, into: &actions) }
+    }
+
+    /// Drains now, or once the output being delivered has fired all its watches.
+    private mutating func drainSoon(_ id: WatcherID, at time: ServerTime, into actions: inout [ServerAction]) {
+        guard var pending = drainAfterDelivery else {
+            drain(id, at: time, into: &actions)
+            return
+        }
+        if !pending.contains(id) { pending.append(id) }
+        drainAfterDelivery = pending
     }
 
     /// Answers everything at the head of the connection's queue that can be answered now.
@@ -570,7 +585,11 @@ package struct ServerCore: Sendable {
                 actions.append(.notice(.snapshotInstalled(index: metadata.index, zxid: node.tree.lastZxid)))
             }
             // Committed entries are durable on a majority already: answer their clients now
-            // rather than after this output's own write (which holds newer entries).
+            // rather than after this output's own write (which holds newer entries). The tree
+            // already holds every txn of the output, so reads queued behind these replies run
+            // only once all of its watches have fired: a read must not set a watch that a change
+            // it already sees then fires (it would miss the next change).
+            drainAfterDelivery = []
             for applied in output.applied { deliver(applied, at: time, into: &actions) }
             for request in output.completedReads {
                 guard let sync = pendingSyncs.removeValue(forKey: request) else { continue }
@@ -583,6 +602,9 @@ package struct ServerCore: Sendable {
                 guard let sync = pendingSyncs.removeValue(forKey: request) else { continue }
                 actions += close(sync.connection, .syncFailed)
             }
+            let answered = drainAfterDelivery ?? []
+            drainAfterDelivery = nil
+            for id in answered { drain(id, at: time, into: &actions) }
             for session in output.expiredSessions { actions.append(.notice(.sessionExpired(session))) }
             send(step.sendNow, into: &actions)
             if let write = step.write { actions.append(.persist(ticket: step.ticket, write)) }
@@ -672,9 +694,10 @@ package struct ServerCore: Sendable {
             if let origin = txn.origin, origin.member == configuration.member,
                 let pending = pendingWrites.removeValue(forKey: origin.request), pending.connection == owner
             {
+                // Answered now: the connection closes right after its reply.
                 answer(
                     owner, xid: pending.xid, ReplyHeader(xid: pending.xid, zxid: txn.zxid, err: applied.result.err),
-                    applied.result.response, at: time, into: &actions)
+                    applied.result.response, at: time, into: &actions, drainNow: true)
             }
             actions.append(.notice(.sessionClosed(txn.session)))
             actions += close(owner, .sessionClosed(txn.session), afterFlush: true)
@@ -699,7 +722,7 @@ package struct ServerCore: Sendable {
                     ConnectResponse(
                         timeout: record.timeout, sessionID: txn.session, password: record.password,
                         readOnly: move.readOnly.map { _ in false })))
-            drain(move.connection, at: time, into: &actions)
+            drainSoon(move.connection, at: time, into: &actions)
             return
         }
         if case .createSession(let timeout, let password) = txn.op {
@@ -713,7 +736,7 @@ package struct ServerCore: Sendable {
                     ConnectResponse(
                         timeout: timeout, sessionID: txn.session, password: password,
                         readOnly: handshake.readOnly.map { _ in false })))
-            drain(handshake.connection, at: time, into: &actions)
+            drainSoon(handshake.connection, at: time, into: &actions)
             return
         }
         guard let pending = pendingWrites.removeValue(forKey: origin.request) else { return }

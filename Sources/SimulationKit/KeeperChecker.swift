@@ -52,6 +52,23 @@ package struct KeeperChecker: Sendable {
 
     package func committedTxn(at index: LogIndex) -> Txn? { committed[index.rawValue]?.txn }
 
+    /// The first committed change after `zxid` that fires a data watch on `path` (created, data
+    /// changed, deleted), as far as the reference has seen: its index, zxid and event type.
+    package func firstDataEvent(on path: String, after zxid: Zxid) -> (index: LogIndex, zxid: Zxid, type: EventType)? {
+        var i = zxid == .zero ? 0 : (indexByZxid[zxid] ?? referenceIndex.rawValue)
+        while i < referenceIndex.rawValue {
+            i += 1
+            guard let known = committed[i] else { continue }
+            for event in known.result.events where event.path == path {
+                switch event.type {
+                case .nodeCreated, .nodeDataChanged, .nodeDeleted: return (LogIndex(i), known.txn.zxid, event.type)
+                default: continue
+                }
+            }
+        }
+        return nil
+    }
+
     /// The committed txn with `zxid`, if any.
     package func committedTxn(zxid: Zxid) -> Txn? { indexByZxid[zxid].flatMap { committed[$0]?.txn } }
 

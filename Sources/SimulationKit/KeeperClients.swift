@@ -1,3 +1,4 @@
+import Consensus
 import KeeperCore
 import KeeperReplica
 import NIOCore
@@ -5,10 +6,23 @@ package import ZooKeeperWire
 
 /// A request a simulated client is waiting on (pings included: replies come in request order).
 struct OutstandingRequest: Sendable {
+    enum Kind: Sendable {
+        case write
+        case close
+        case ping
+        case sync
+        /// A read that sets a data watch on `path` (`exists`: also on a missing node); `floor`: it
+        /// follows a sync sent when the ensemble had committed through this index, so it must
+        /// see at least that.
+        case read(path: String, exists: Bool, floor: LogIndex?)
+    }
+
     var xid: Int32
     var sentAt: Int64
-    var isClose: Bool
-    var isPing = false
+    var kind: Kind
+
+    var isClose: Bool { if case .close = kind { true } else { false } }
+    var isPing: Bool { if case .ping = kind { true } else { false } }
 }
 
 /// One simulated ZooKeeper client: a session (once created), the member it is connected to,
@@ -26,6 +40,8 @@ package struct SimulatedClient: Sendable, CustomStringConvertible {
     /// The member's id for the connection (`ServerCore.connectionOpened`).
     var serverConnection: WatcherID?
     var password: [UInt8] = []
+    /// Data watches this connection holds: path -> the zxid the member stood at when it set it.
+    var watches: [String: Zxid] = [:]
     /// True once the session is bound on `connection` (handshake answered).
     var established = false
     var nextXid: Int32 = 1
@@ -61,11 +77,15 @@ package struct KeeperClientStatistics: Sendable, CustomStringConvertible {
     package var sessionsClosed = 0
     package var sessionsExpiredOnClient = 0
     package var moves = 0
+    package var reads = 0
+    package var syncs = 0
+    package var watchesFired = 0
 
     package var description: String {
         "submitted \(submitted), answered \(answered) (\(failedOk) with an error), lost \(lostWithConnection), "
             + "client timeouts \(clientTimeouts), sessions created \(sessionsCreated) closed \(sessionsClosed) "
-            + "expired \(sessionsExpiredOnClient), moves \(moves)"
+            + "expired \(sessionsExpiredOnClient), moves \(moves), reads \(reads) (after sync \(syncs)), "
+            + "watches fired \(watchesFired)"
     }
 }
 
@@ -133,7 +153,7 @@ extension KeeperEnsemble {
         }
         // A ping renews the session (or its answer says the session is gone).
         if !clients[c].outstanding.contains(where: \.isPing) {
-            clients[c].outstanding.append(OutstandingRequest(xid: -2, sentAt: now, isClose: false, isPing: true))
+            clients[c].outstanding.append(OutstandingRequest(xid: -2, sentAt: now, kind: .ping))
             perform(k, members[k].core!.requestReceived(id, xid: Xid(-2), .ping, at: time))
             guard clients[c].established else { return }
         }
@@ -152,6 +172,19 @@ extension KeeperEnsemble {
         else { return }
         if random.chance(perMille: options.closePerMille) {
             submitRequest(c, .closeSession)
+        } else if random.chance(perMille: options.readPerMille) {
+            let key = Int.random(in: 0..<5, using: &random)
+            let path = Bool.random(using: &random) ? "/k\(key)" : "/e\(key)"
+            let exists = Bool.random(using: &random)
+            var floor: LogIndex?
+            if random.chance(perMille: options.syncPerMille) {
+                // sync, then a read that must see everything committed before the sync was sent.
+                floor = members.compactMap { $0.node?.raft.commitIndex }.max()
+                submitRequest(c, .sync(path: path))
+            }
+            submitRequest(
+                c, exists ? .exists(PathWatchRequest(path: path, watch: true)) : .getData(PathWatchRequest(path: path, watch: true)),
+                kind: .read(path: path, exists: exists, floor: floor))
         } else {
             submitRequest(c, randomRequest(c))
         }
@@ -218,17 +251,27 @@ extension KeeperEnsemble {
     }
 
     /// A client request, sent on the client's connection.
-    mutating func submitRequest(_ c: Int, _ request: ZKRequest) {
+    mutating func submitRequest(_ c: Int, _ request: ZKRequest, kind given: OutstandingRequest.Kind? = nil) {
         guard let member = clients[c].member, let id = clients[c].serverConnection, let number = clients[c].connection,
             let session = clients[c].session
         else { return }
         let k = index(member)
         let xid = clients[c].nextXid
         clients[c].nextXid += 1
-        let isClose = request == .closeSession
-        clients[c].outstanding.append(OutstandingRequest(xid: xid, sentAt: now, isClose: isClose))
-        statistics.submitted += 1
-        checker.observeSubmitted(session: session, xid: xid, connection: number)
+        let kind: OutstandingRequest.Kind
+        switch request {
+        case .closeSession: kind = .close
+        case .sync: kind = .sync
+        default: kind = given ?? .write
+        }
+        clients[c].outstanding.append(OutstandingRequest(xid: xid, sentAt: now, kind: kind))
+        if case .write = kind {
+            statistics.submitted += 1
+            checker.observeSubmitted(session: session, xid: xid, connection: number)
+        } else if case .close = kind {
+            statistics.submitted += 1
+            checker.observeSubmitted(session: session, xid: xid, connection: number)
+        }
         trace.append(now, .note("client \(c) sends xid \(xid) on \(member)#\(number): \(KeeperChecker.describe(request))"))
         perform(k, members[k].core!.requestReceived(id, xid: Xid(xid), request, at: time))
         afterInput(k)
@@ -247,11 +290,18 @@ extension KeeperEnsemble {
         clients[c].outstanding.removeFirst()
         clients[c].lastZxidSeen = max(clients[c].lastZxidSeen, header.zxid)
         guard let session = clients[c].session else { return }
-        if oldest.isPing {
+        switch oldest.kind {
+        case .write, .close:
+            break
+        case .ping, .sync, .read:
             if header.err == .sessionExpired {
-                trace.append(now, .note("client \(c): ping says \(session) expired on \(members[k].id)"))
+                trace.append(now, .note("client \(c): xid \(oldest.xid) says \(session) expired on \(members[k].id)"))
                 statistics.sessionsExpiredOnClient += 1
                 sessionGone(c, expired: true)
+                return
+            }
+            if case .read(let path, let exists, let floor) = oldest.kind {
+                readAnswered(c, k, connection, header, path: path, exists: exists, floor: floor)
             }
             return
         }
@@ -269,6 +319,64 @@ extension KeeperEnsemble {
         if header.err != .ok { statistics.failedOk += 1 }
         checker.observeReply(session: session, xid: oldest.xid, zxid: header.zxid, err: header.err, response: response)
         if let txn = committed { learnVersions(c, txn, err: header.err, response: response) }
+    }
+
+    /// A read came back: it sees what a sync before it promised, and it set its watch.
+    private mutating func readAnswered(
+        _ c: Int, _ k: Int, _ connection: Connection, _ header: ReplyHeader, path: String, exists: Bool, floor: LogIndex?
+    ) {
+        statistics.reads += 1
+        if let floor {
+            statistics.syncs += 1
+            let required = checker.zxid(through: floor)
+            if header.zxid < required {
+                checker.fail(
+                    "client \(c): a read after sync on \(members[k].id)#\(connection.number) stood at zxid \(header.zxid), "
+                        + "before \(required), committed (index \(floor)) when the sync was sent")
+            }
+        }
+        guard header.err == .ok || (exists && header.err == .noNode) else { return }
+        if clients[c].watches[path] == nil { clients[c].watches[path] = header.zxid }
+    }
+
+    /// A watch event on `connection`: the client holds a watch on its path, and it is the first
+    /// change after the watch was set, delivered before anything newer.
+    mutating func eventArrived(_ k: Int, _ connection: Connection, _ event: WatcherEvent, zxid: Zxid) {
+        let c = connection.client
+        guard clients[c].connection == connection.number else { return }
+        guard let since = clients[c].watches.removeValue(forKey: event.path) else {
+            checker.fail(
+                "client \(c) got \(event.type) \(event.path) at zxid \(zxid) on \(members[k].id)#\(connection.number) "
+                    + "without holding a watch there (a watch fired twice?)")
+            return
+        }
+        guard let expected = checker.firstDataEvent(on: event.path, after: since), expected.zxid == zxid,
+            expected.type == event.type
+        else {
+            checker.fail(
+                "client \(c) got \(event.type) \(event.path) at zxid \(zxid) for a watch set at \(since); the first "
+                    + "change after it is \(checker.firstDataEvent(on: event.path, after: since).map { "\($0.type) at \($0.zxid)" } ?? "none")")
+            return
+        }
+        if zxid <= clients[c].lastZxidSeen {
+            checker.fail("client \(c) got \(event.type) \(event.path) at zxid \(zxid) after a reply at \(clients[c].lastZxidSeen)")
+        }
+        statistics.watchesFired += 1
+    }
+
+    /// Every watch whose change its member has applied has fired (called between events).
+    mutating func checkWatchesFired() {
+        for c in clients.indices where clients[c].established {
+            guard let member = clients[c].member, let node = members[index(member)].node else { continue }
+            for (path, since) in clients[c].watches.sorted(by: { $0.key < $1.key }) {
+                if let due = checker.firstDataEvent(on: path, after: since), due.index <= node.appliedIndex {
+                    checker.fail(
+                        "client \(c)'s watch on \(path) (set at \(since)) did not fire: \(member) applied its \(due.type) "
+                            + "at \(due.zxid) (index \(due.index))")
+                    return
+                }
+            }
+        }
     }
 
     /// The member closed the client's connection (`reason`; nil: the member crashed).
@@ -297,6 +405,7 @@ extension KeeperEnsemble {
         clients[c].connection = nil
         clients[c].serverConnection = nil
         clients[c].established = false
+        clients[c].watches = [:]  // (a real client sets them again with setWatches)
         clients[c].retryAt = now + Self.stepsPerTick
     }
 

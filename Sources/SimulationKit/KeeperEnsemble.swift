@@ -30,6 +30,9 @@ package struct KeeperSimulationOptions: Sendable {
     package var clientPipeline = 3
     /// Per mille per client step: submit a request / move to another member / close the session.
     package var requestPerMille = 400
+    /// Per mille of requests that are reads setting a data watch, and of those, reads after a sync.
+    package var readPerMille = 200
+    package var syncPerMille = 250
     package var movePerMille = 0
     package var closePerMille = 8
     /// Whether random loss (`network.dropPerMille`) also hits keeper messages (forwards, touches,
@@ -343,6 +346,7 @@ package struct KeeperEnsemble: Sendable {
             raftChecker.checkCommittedPrefix(node.raft)
             checker.checkTree(m.id, node.tree)
         }
+        checkWatchesFired()
     }
 
     /// Checks every live member in full (the end of a scenario).
@@ -398,8 +402,9 @@ package struct KeeperEnsemble: Sendable {
             case .reply(let id, let header, let response, _):
                 guard let connection = members[k].connections[id] else { continue }
                 replyArrived(k, connection, header, response)
-            case .notify:
-                break
+            case .notify(let id, let event, let zxid):
+                guard let connection = members[k].connections[id] else { continue }
+                eventArrived(k, connection, event, zxid: zxid)
             case .close(let id, let reason, _):
                 guard let connection = members[k].connections.removeValue(forKey: id) else { continue }
                 members[k].core!.connectionClosed(id)

@@ -7,9 +7,11 @@ import Glibc
 import Darwin
 #endif
 
-/// The whole replicated keeper in the simulator (STYLE.md §7.3): `ReplicaNode`s with simulated
-/// drivers and disks, simulated clients running a write workload. Safety is checked after every
-/// event by `KeeperChecker` and the consensus `InvariantChecker`; liveness after healing. Three-
+/// The whole replicated keeper in the simulator (STYLE.md §7.3): the production `ServerCore`s
+/// with simulated disks and network, simulated clients running writes, watched reads and syncs.
+/// Safety is checked after every event by `KeeperChecker`, the clients (FIFO replies, one event
+/// per watch for the first change after it, reads after a sync) and the consensus
+/// `InvariantChecker`; liveness after healing. Three-
 /// and five-member ensembles alternate by seed; `SIM_SEED=n` replays one run, `SIM_SEEDS=n`
 /// runs more.
 @Suite struct KeeperScenarioTests {
@@ -23,6 +25,20 @@ import Darwin
         if let text = getenv("SIM_WRITES"), let n = Int(String(cString: text)), n >= 1 { options.writesInFlight = n }
         if let text = getenv("SIM_TRACE"), let n = Int(String(cString: text)) { options.traceCapacity = n }
         return options
+    }
+
+    /// Without faults the workload exercises the client-visible rules the checkers watch: every
+    /// client gets a session, watches fire, reads follow syncs.
+    @Test(arguments: SimulationSeeds.seeds(scenario: 20, defaultCount: 4))
+    func workloadExercisesWatchesSyncsAndSessions(seed: UInt64) {
+        var ensemble = KeeperEnsemble(seed: seed, size: ensembleSize(for: seed), options: Self.options())
+        ensemble.addClients(4)
+        ensemble.run(ticks: 300)
+        expectKeeperSafe(ensemble)
+        let stats = ensemble.statistics
+        #expect(stats.answered > 100 && stats.reads > 20 && stats.syncs > 3 && stats.watchesFired > 5, "\(stats)")
+        #expect(stats.sessionsCreated >= 4, "\(stats)")
+        expectKeeperLiveAfterHealing(&ensemble)
     }
 
     /// Random faults — crashes and restarts (leaders more often), partitions, isolation, loss,
