@@ -77,6 +77,10 @@ package enum ClientCloseReason: Sendable, Equatable {
     case leaderChanged
     /// The link to the leader dropped: requests forwarded on it may be lost.
     case leaderLinkDown
+    /// The member replaced its tree with the leader's snapshot: watches set on the old tree would
+    /// miss the changes inside it, so clients reconnect and set them again (setWatches fires what
+    /// changed), as ZooKeeper's clients do when their member resyncs with its leader.
+    case snapshotInstalled
     /// A sync could not confirm the read point.
     case syncFailed
     /// A newer connection took the session over.

@@ -583,6 +583,9 @@ package struct ServerCore: Sendable {
             if let change = output.roleChange { roleChanged(change, into: &actions) }
             if let metadata = output.installedSnapshot {
                 actions.append(.notice(.snapshotInstalled(index: metadata.index, zxid: node.tree.lastZxid)))
+                for id in clients.filter({ $0.value.phase != .closing }).keys.sorted() {
+                    actions += close(id, .snapshotInstalled)
+                }
             }
             // Committed entries are durable on a majority already: answer their clients now
             // rather than after this output's own write (which holds newer entries). The tree

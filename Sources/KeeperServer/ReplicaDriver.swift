@@ -336,6 +336,7 @@ package final class ReplicaDriver: @unchecked Sendable {
         case .sessionInvalid(let id): log.debug("session reconnect refused", metadata: ["zk.session_id": "\(id)"])
         case .noLeader: log.debug("no current leader for a write, closing its connection")
         case .leaderChanged, .leaderLinkDown, .sessionClosed, .storageFailed, .shutdown: break
+        case .snapshotInstalled: log.debug("closing client connection: this member installed a snapshot")
         case .syncFailed: log.debug("closing client connection: sync found no leader")
         case .sessionTakenOver(let id):
             log.debug("session moved to another connection", metadata: ["zk.session_id": "\(id)"])
