@@ -7,7 +7,7 @@ package struct FakeNetwork: Sendable {
     package var dropPerMille = 0
     /// Probability (per mille) that a message is delivered twice.
     package var duplicatePerMille = 0
-    /// Delivery delay in simulation steps (a tick is `Ensemble.stepsPerTick` steps).
+    /// Delivery delay in simulation steps (a tick is `RaftSimulation.stepsPerTick` steps).
     package var minDelay: Int64 = 1
     package var maxDelay: Int64 = 8
     /// Probability (per mille) that a message is held back much longer (up to `longDelay`).

@@ -1,7 +1,7 @@
 package import Consensus
 
 /// Raft's safety properties (Raft §5.2, §5.4, Figure 3), checked by the simulator after every
-/// event. The first violation is kept; `Ensemble` stops there and reports it with its seed.
+/// event. The first violation is kept; `RaftSimulation` stops there and reports it with its seed.
 package struct InvariantChecker: Sendable {
     /// What is known about one committed log position.
     struct CommittedEntry: Sendable {

@@ -3,7 +3,7 @@ package import KeeperCore
 package import KeeperReplica
 package import ZooKeeperWire
 
-/// The keeper-level invariants of a `KeeperEnsemble` (STYLE.md §7.3), on top of the consensus
+/// The keeper-level invariants of a `KeeperSimulation` (STYLE.md §7.3), on top of the consensus
 /// ones `InvariantChecker` keeps: a reference `DataTree` fed the committed sequence once, against
 /// which every member's applied transactions, results and trees, and every client reply, are
 /// compared. The first violation is kept.

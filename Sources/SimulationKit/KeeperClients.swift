@@ -89,7 +89,7 @@ package struct KeeperClientStatistics: Sendable, CustomStringConvertible {
     }
 }
 
-extension KeeperEnsemble {
+extension KeeperSimulation {
     // MARK: - Scenario controls
 
     /// Adds `count` clients; each connects at the next client step (to `member`, or anywhere).

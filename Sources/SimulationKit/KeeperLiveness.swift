@@ -4,7 +4,7 @@ import KeeperReplica
 import NIOCore
 import ZooKeeperWire
 
-extension KeeperEnsemble {
+extension KeeperSimulation {
     /// Liveness after healing: every member restarted and reachable, the network reliable, new
     /// workload stopped. Within bounded ticks a leader is followed by everyone; every request in
     /// flight is answered or its connection closed by its member (a client giving up on a request

@@ -71,7 +71,7 @@ import ZooKeeperWire
     func malformedFramesAreRefusedAndTheEnsembleKeepsCommitting(seed: UInt64) {
         var options = KeeperScenarioTests.options()
         options.dropKeeperMessages = false
-        var ensemble = KeeperEnsemble(seed: seed, size: 3, options: options)
+        var ensemble = KeeperSimulation(seed: seed, size: 3, options: options)
         ensemble.addClients(3)
         ensemble.run(ticks: 40)
         var rejected = 0
@@ -120,7 +120,7 @@ import ZooKeeperWire
     static func runRollover(seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) {
         var options = KeeperScenarioTests.options()
         options.zxidCounterLimit = 24
-        var ensemble = KeeperEnsemble(seed: seed, size: 3, options: options)
+        var ensemble = KeeperSimulation(seed: seed, size: 3, options: options)
         ensemble.addClients(3)
         ensemble.run(ticks: 30)
         let startTerm = ensemble.leader.flatMap { ensemble.node($0)?.term } ?? 0
@@ -144,7 +144,7 @@ import ZooKeeperWire
     @Test func leaderDropsForwardsAddressedToAnEarlierTerm() {
         var options = KeeperScenarioTests.options()
         options.dropKeeperMessages = false
-        var ensemble = KeeperEnsemble(seed: 2_600_777, size: 3, options: options)
+        var ensemble = KeeperSimulation(seed: 2_600_777, size: 3, options: options)
         #expect(ensemble.run(upTo: 100) { $0.stableLeader != nil }, "\(ensemble.report)")
         // A second term: the first leader crashes, another takes over, the first comes back.
         guard let first = ensemble.stableLeader else { return }

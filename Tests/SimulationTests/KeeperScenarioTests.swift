@@ -31,7 +31,7 @@ import Darwin
     /// client gets a session, watches fire, reads follow syncs.
     @Test(arguments: SimulationSeeds.seeds(scenario: 20, defaultCount: 4))
     func workloadExercisesWatchesSyncsAndSessions(seed: UInt64) {
-        var ensemble = KeeperEnsemble(seed: seed, size: ensembleSize(for: seed), options: Self.options())
+        var ensemble = KeeperSimulation(seed: seed, size: ensembleSize(for: seed), options: Self.options())
         ensemble.addClients(4)
         ensemble.run(ticks: 300)
         expectKeeperSafe(ensemble)
@@ -50,7 +50,7 @@ import Darwin
         options.movePerMille = 15
         // Every third seed writes one output at a time, the others pipeline (unless SIM_WRITES).
         if getenv("SIM_WRITES") == nil && seed % 3 == 0 { options.writesInFlight = 1 }
-        var ensemble = KeeperEnsemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = KeeperSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x4B_EE9E_4000)
         ensemble.addClients(4)
         ensemble.run(ticks: 40)
@@ -96,12 +96,12 @@ import Darwin
 
     /// Five rounds of: a stable leader under a busy workload with slow disks, killed a few
     /// steps after taking writes, restarted later.
-    static func leaderCrashes(seed: UInt64, options base: KeeperSimulationOptions) -> KeeperEnsemble {
+    static func leaderCrashes(seed: UInt64, options base: KeeperSimulationOptions) -> KeeperSimulation {
         var options = base
         options.slowPersistPerMille = 400
         options.slowPersistDelay = 20...80
         options.requestPerMille = 700
-        var ensemble = KeeperEnsemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = KeeperSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x1EAD_E4C4)
         ensemble.addClients(5)
         for _ in 0..<5 {
@@ -123,7 +123,7 @@ import Darwin
     func wipedFollowerIsRebuiltFromItsPeers(seed: UInt64) {
         var options = Self.options()
         options.requestPerMille = 800
-        var ensemble = KeeperEnsemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = KeeperSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         ensemble.addClients(4)
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         ensemble.run(ticks: 30)
@@ -159,7 +159,7 @@ import Darwin
     func sessionsMoveBetweenMembersWithTheirEphemerals(seed: UInt64) {
         var options = Self.options()
         options.closePerMille = 3
-        var ensemble = KeeperEnsemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = KeeperSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x5E55_1011)
         let ids = ensemble.ids
         ensemble.addClients(ids.count)
@@ -189,13 +189,13 @@ import Darwin
 }
 
 /// Expects no invariant violation, printing the seed and the last events otherwise.
-func expectKeeperSafe(_ ensemble: KeeperEnsemble, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectKeeperSafe(_ ensemble: KeeperSimulation, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(ensemble.violation == nil, "\(ensemble.report)", sourceLocation: sourceLocation)
 }
 
-/// Liveness after healing (see `KeeperEnsemble.checkLiveAfterHealing`), then the known issues
+/// Liveness after healing (see `KeeperSimulation.checkLiveAfterHealing`), then the known issues
 /// the run met, reported as such.
-func expectKeeperLiveAfterHealing(_ ensemble: inout KeeperEnsemble, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectKeeperLiveAfterHealing(_ ensemble: inout KeeperSimulation, sourceLocation: SourceLocation = #_sourceLocation) {
     guard ensemble.violation == nil else { return }
     let failure = ensemble.checkLiveAfterHealing()
     #expect(failure == nil, "\(failure ?? "")\n\(ensemble.report)", sourceLocation: sourceLocation)

@@ -40,7 +40,7 @@ import Testing
             options.requestPerMille = 1000
             options.closePerMille = 0
             options.slowPersistPerMille = 0
-            var ensemble = KeeperEnsemble(seed: 7, size: 3, options: options)
+            var ensemble = KeeperSimulation(seed: 7, size: 3, options: options)
             #expect(ensemble.run(upTo: 100) { $0.stableLeader != nil })
             let leader = ensemble.stableLeader ?? 1
             let follower = ensemble.ids.first { $0 != leader }!

@@ -11,7 +11,7 @@ import Testing
         var options = SimulationOptions()
         options.leaderSendsBeforePersisting = seed % 3 != 0
         options.readiesInFlight = seed % 2 == 0 ? 1 : 4
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x5EED_CA05)
         ensemble.run(ticks: 30)
         for _ in 0..<14 {

@@ -9,7 +9,7 @@ import Testing
     /// old leader steps down within an election timeout; repeated, with writes in flight.
     @Test(arguments: SimulationSeeds.seeds(scenario: 2, defaultCount: 16))
     func isolatedLeaderIsReplaced(seed: UInt64) {
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed))
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed))
         #expect(ensemble.run(upTo: 100) { $0.stableLeader != nil }, "\(ensemble.report)")
         for _ in 0..<3 {
             guard let old = ensemble.stableLeader else { break }
@@ -31,7 +31,7 @@ import Testing
     /// nothing new; after healing the minority catches up.
     @Test(arguments: SimulationSeeds.seeds(scenario: 3, defaultCount: 16))
     func majorityCommitsWhileMinorityStalls(seed: UInt64) {
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed))
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed))
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x5B11_7000)
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         for _ in 0..<3 {
@@ -65,7 +65,7 @@ import Testing
     /// Heavy duplication, reordering (long delays) and loss, with crashes: the log still agrees.
     @Test(arguments: SimulationSeeds.seeds(scenario: 4, defaultCount: 16))
     func duplicationAndReorderingKeepLogsConsistent(seed: UInt64) {
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed))
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed))
         var chaos = Xoshiro256StarStar(seed: seed ^ 0xD0_0B1E)
         ensemble.network.duplicatePerMille = 300
         ensemble.network.longDelayPerMille = 200
@@ -90,7 +90,7 @@ import Testing
     /// catches up through a snapshot, then through appends.
     @Test(arguments: SimulationSeeds.seeds(scenario: 5, defaultCount: 16))
     func longDownMemberCatchesUpBySnapshot(seed: UInt64) {
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed))
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed))
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         let followers = ensemble.ids.filter { $0 != ensemble.leader }
         let victim = followers[Int(seed % UInt64(followers.count))]
@@ -121,7 +121,7 @@ import Testing
         // random-fault scenarios.
         var options = SimulationOptions()
         options.slowPersistPerMille = 0
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0x7A45_FE00)
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         for _ in 0..<3 {
@@ -146,7 +146,7 @@ import Testing
     /// nor disrupts the stable leader when it returns.
     @Test(arguments: SimulationSeeds.seeds(scenario: 7, defaultCount: 16))
     func rejoiningMemberDoesNotDisruptLeader(seed: UInt64) {
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed))
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed))
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         guard let leader = ensemble.stableLeader, let term = ensemble.node(leader)?.term else {
             Issue.record("no stable leader\n\(ensemble.report)")
@@ -168,7 +168,7 @@ import Testing
     /// keep being confirmed on followers and leaders.
     @Test(arguments: SimulationSeeds.seeds(scenario: 8, defaultCount: 16))
     func readIndexIsLinearizable(seed: UInt64) {
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed))
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed))
         ensemble.network.dropPerMille = 20
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         for round in 0..<12 {
@@ -194,7 +194,7 @@ import Testing
     func isolatedLeaderConfirmsNoStaleReads(seed: UInt64) {
         var options = SimulationOptions()
         options.checkQuorum = seed % 4 < 2
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }
         guard let old = ensemble.stableLeader else {
             Issue.record("no stable leader\n\(ensemble.report)")
@@ -220,7 +220,7 @@ import Testing
         var options = SimulationOptions()
         options.slowPersistPerMille = 400
         options.slowPersistDelay = 20...80
-        var ensemble = Ensemble(seed: seed, size: ensembleSize(for: seed), options: options)
+        var ensemble = RaftSimulation(seed: seed, size: ensembleSize(for: seed), options: options)
         var chaos = Xoshiro256StarStar(seed: seed ^ 0xC4A5_0000)
         for _ in 0..<8 {
             _ = ensemble.run(upTo: 100) { $0.stableLeader != nil }

@@ -28,13 +28,13 @@ enum SimulationSeeds {
 func ensembleSize(for seed: UInt64) -> Int { seed % 2 == 0 ? 3 : 5 }
 
 /// Expects no invariant violation, printing the seed and the last events otherwise.
-func expectSafe(_ ensemble: Ensemble, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectSafe(_ ensemble: RaftSimulation, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(ensemble.violation == nil, "\(ensemble.report)", sourceLocation: sourceLocation)
 }
 
 /// Liveness after healing: every member restarted and reachable, the network reliable; within a
 /// bounded number of ticks a leader is followed by everyone and fresh proposals commit on all.
-func expectLiveAfterHealing(_ ensemble: inout Ensemble, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectLiveAfterHealing(_ ensemble: inout RaftSimulation, sourceLocation: SourceLocation = #_sourceLocation) {
     guard ensemble.violation == nil else { return }
     ensemble.heal()
     ensemble.network.dropPerMille = 0

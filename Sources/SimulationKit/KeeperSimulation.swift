@@ -68,8 +68,8 @@ package struct KeeperSimulationOptions: Sendable {
 /// `.snapshot` envelope in order on one link. Simulated clients create sessions, run a random
 /// write workload with increasing xids, move between members and close sessions. `KeeperChecker`
 /// and the consensus `InvariantChecker` run after every event; the same seed replays the same run.
-package struct KeeperEnsemble: Sendable {
-    package static let stepsPerTick = Ensemble.stepsPerTick
+package struct KeeperSimulation: Sendable {
+    package static let stepsPerTick = RaftSimulation.stepsPerTick
     /// A step is 10 ms: a consensus tick is 100 ms.
     package static let millisPerStep: Int64 = 10
     static let wallBase: Int64 = 1_700_000_000_000
@@ -246,7 +246,7 @@ package struct KeeperEnsemble: Sendable {
     }
 
     /// Runs tick by tick until `condition` holds; returns whether it did within `maxTicks`.
-    package mutating func run(upTo maxTicks: Int, until condition: (KeeperEnsemble) -> Bool) -> Bool {
+    package mutating func run(upTo maxTicks: Int, until condition: (KeeperSimulation) -> Bool) -> Bool {
         for _ in 0..<maxTicks {
             if condition(self) { return true }
             run(ticks: 1)

@@ -35,7 +35,7 @@ package struct SimulationOptions: Sendable {
 /// a fake clock, a `FakeNetwork`, a `FakeDisk` per member, a driver loop per member that mirrors
 /// the production one (persist the `Ready`, then send, then apply, then `advance()`), and an
 /// `InvariantChecker` run after every event. The same seed replays the same run.
-package struct Ensemble: Sendable {
+package struct RaftSimulation: Sendable {
     /// Simulation steps per logical tick; message delays are a few steps.
     package static let stepsPerTick: Int64 = 10
 
@@ -201,7 +201,7 @@ package struct Ensemble: Sendable {
     }
 
     /// Runs tick by tick until `condition` holds; returns whether it did within `maxTicks`.
-    package mutating func run(upTo maxTicks: Int, until condition: (Ensemble) -> Bool) -> Bool {
+    package mutating func run(upTo maxTicks: Int, until condition: (RaftSimulation) -> Bool) -> Bool {
         for _ in 0..<maxTicks {
             if condition(self) { return true }
             run(ticks: 1)
