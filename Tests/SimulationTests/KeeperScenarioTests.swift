@@ -56,28 +56,7 @@ import Darwin
         ensemble.run(ticks: 40)
         for _ in 0..<12 {
             guard ensemble.violation == nil else { break }
-            let ids = ensemble.ids
-            let pick = ids[Int.random(in: 0..<ids.count, using: &chaos)]
-            switch Int.random(in: 0..<10, using: &chaos) {
-            case 0, 1:
-                ensemble.crash(ensemble.leader ?? pick)
-            case 2:
-                ensemble.crash(pick)
-            case 3, 4:
-                for id in ids where !ensemble.isUp(id) { ensemble.restart(id) }
-            case 5:
-                if let leader = ensemble.leader { ensemble.isolate(leader) }
-            case 6:
-                let shuffled = ids.shuffled(using: &chaos)
-                let cut = Int.random(in: 1..<ids.count, using: &chaos)
-                ensemble.partition([Array(shuffled[..<cut]), Array(shuffled[cut...])])
-            case 7:
-                ensemble.heal()
-            default:
-                ensemble.network.dropPerMille = [0, 10, 50].randomElement(using: &chaos)!
-                ensemble.network.duplicatePerMille = [0, 50, 200].randomElement(using: &chaos)!
-                ensemble.network.longDelayPerMille = [0, 30, 100].randomElement(using: &chaos)!
-            }
+            ensemble.injectRandomFault(FaultMix(dropRates: [0, 10, 50]), using: &chaos)
             ensemble.run(ticks: Int.random(in: 5...40, using: &chaos))
         }
         expectKeeperSafe(ensemble)
