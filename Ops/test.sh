@@ -17,8 +17,8 @@ echo "== swift build"
 swift build
 echo "== swift test"
 swift test
-echo "== keeper simulation: ${SIM_KEEPER_SEEDS:-170} seeds per scenario (the production ServerCore under faults)"
-SIM_SEEDS=${SIM_KEEPER_SEEDS:-170} swift test --skip-build --filter "KeeperScenarioTests|HostilePeerTests"
+echo "== keeper simulation: ${SIM_KEEPER_SEEDS:-150} seeds per scenario (the production ServerCore under faults)"
+SIM_SEEDS=${SIM_KEEPER_SEEDS:-150} swift test --skip-build --filter "KeeperScenarioTests|HostilePeerTests"
 
 echo "== compat suite against Apache ZooKeeper 3.8 (the oracle)"
 (cd Tests/Compat && "$VENV/bin/python" -m pytest -q)

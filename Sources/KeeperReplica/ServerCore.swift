@@ -36,10 +36,15 @@ package struct ServerCore: Sendable {
     /// are (see `process`), in the order they were first answered.
     private var drainAfterDelivery: [WatcherID]?
 
-    package init(configuration: ServerCoreConfiguration, node: ReplicaNode, pipeline: ReplicaPipeline) {
+    /// `firstRequestID`: where this incarnation's request ids start. Txns carry their origin
+    /// (member, request id) through the log, and one proposed before a restart may commit after
+    /// it: a new incarnation must not count from where an earlier one did, or that txn would
+    /// answer a new request of the same id. Drivers pass a random value (a 63-bit draw).
+    package init(configuration: ServerCoreConfiguration, node: ReplicaNode, pipeline: ReplicaPipeline, firstRequestID: UInt64) {
         self.configuration = configuration
         self.node = node
         self.pipeline = pipeline
+        self.nextRequest = firstRequestID
     }
 
     // MARK: - Introspection
@@ -195,7 +200,7 @@ package struct ServerCore: Sendable {
     }
 
     private mutating func takeRequestID() -> UInt64 {
-        defer { nextRequest += 1 }
+        defer { nextRequest &+= 1 }
         return nextRequest
     }
 

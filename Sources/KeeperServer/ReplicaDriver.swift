@@ -114,7 +114,7 @@ package final class ReplicaDriver: @unchecked Sendable {
                 sessionTimeouts: Int32(clamping: config.effectiveMinSessionTimeout)...Int32(clamping: config.effectiveMaxSessionTimeout),
                 watchLimits: config.watchLimits, superDigest: config.superDigest, maxAuthIds: limits.maxAuthIds,
                 maxAuthBytes: limits.maxAuthBytes),
-            node: node, pipeline: pipeline)
+            node: node, pipeline: pipeline, firstRequestID: UInt64.random(in: 1...(UInt64.max >> 1)))
         logger.info(
             "keeper state loaded",
             metadata: [

@@ -576,7 +576,9 @@ package struct KeeperSimulation: Sendable {
         let pipeline = ReplicaPipeline(
             loadedHardState: loaded.hardState, monotonicMillis: monotonicMillis, maxInFlight: options.writesInFlight,
             treeRowsWithEveryLogWrite: options.treeRowsWithEveryLogWrite)
-        members[k].core = ServerCore(configuration: serverConfiguration(for: id), node: node, pipeline: pipeline)
+        members[k].core = ServerCore(
+            configuration: serverConfiguration(for: id), node: node, pipeline: pipeline,
+            firstRequestID: UInt64.random(in: 1...(UInt64.max >> 1), using: &random))
         members[k].writes = []
         checker.observeRestart(id, appliedIndex: loaded.appliedIndex, zxid: loaded.tree.lastZxid)
         raftChecker.observeRestart(NodeID(Int(id)), members[k].node!.raft)

@@ -34,7 +34,7 @@ struct TestServer {
         core = ServerCore(
             configuration: ServerCoreConfiguration(
                 member: 1, sessionTimeouts: 4_000...40_000, watchLimits: watchLimits, superDigest: superDigest),
-            node: node, pipeline: ReplicaPipeline(loadedHardState: HardState(), monotonicMillis: 1_000))
+            node: node, pipeline: ReplicaPipeline(loadedHardState: HardState(), monotonicMillis: 1_000), firstRequestID: 1)
         for _ in 0..<30 where core.node.leader == nil { tick() }
     }
 
