@@ -1,18 +1,18 @@
 import Foundation
 import KeeperCore
 import KeeperStorage
-public import Logging
+package import Logging
 import NIOCore
 import ServerSupport
 import NIOHTTP1
 import NIOPosix
-public import ServiceLifecycle
+import ServiceLifecycle
 import ZooKeeperWire
 
 /// One keeper member: storage, replica driver, client listener and admin endpoint, as a
 /// swift-service-lifecycle `Service`. Graceful shutdown closes client connections (clients fail
 /// over and keep their sessions) and checkpoints the database.
-public final class KeeperServer: Service {
+package final class KeeperServer: Service {
     let config: KeeperConfiguration
     let logger: Logger
 
@@ -22,7 +22,7 @@ public final class KeeperServer: Service {
     }
 
     /// Reads and validates `path` (zoo.cfg format).
-    public static func load(configPath: String, logger: Logger) throws -> KeeperServer {
+    package static func load(configPath: String, logger: Logger) throws -> KeeperServer {
         guard let text = KeeperConfiguration.readFile(configPath) else {
             throw KeeperConfiguration.Problem("cannot read config file \(configPath)")
         }
@@ -35,7 +35,7 @@ public final class KeeperServer: Service {
         return KeeperServer(config: config, logger: logger)
     }
 
-    public func run() async throws {
+    package func run() async throws {
         var logger = self.logger
         logger[metadataKey: "peer.id"] = "\(config.myid)"
         try FileManager.default.createDirectory(atPath: config.dataDir, withIntermediateDirectories: true)

@@ -1,25 +1,25 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// Turns an input line into a `ShellCommand` (pure). Flags are zkCli's (`ls -s -R -w`, `set -v 3`,
 /// `create -e -s -t 500`); single-letter flags may be combined (`ls -sw`) and may come before or after
 /// the operands; `--` ends the flags. Words are split at blanks; single or double quotes keep blanks
 /// (`set /a "two words"`). Every read command also takes `--json`.
-public enum CommandParser {
+package enum CommandParser {
     /// Every command name, for completion and `help`.
-    public static let commandNames: [String] = specs.map(\.name)
+    package static let commandNames: [String] = specs.map(\.name)
 
     /// The `help` text: one usage line per command.
-    public static var helpText: String {
+    package static var helpText: String {
         specs.map { "\t\($0.usage)" }.joined(separator: "\n")
     }
 
     /// The command on `line`, or nil for a blank line or a `#` comment.
-    public static func parse(_ line: String) throws(UsageError) -> ParsedLine? {
+    package static func parse(_ line: String) throws(UsageError) -> ParsedLine? {
         try parse(words: try tokenize(line))
     }
 
     /// The command `words` spell (already split, as a shell passes arguments), or nil for none.
-    public static func parse(words: [String]) throws(UsageError) -> ParsedLine? {
+    package static func parse(words: [String]) throws(UsageError) -> ParsedLine? {
         guard let name = words.first, !name.hasPrefix("#") else { return nil }
         guard let spec = specs.first(where: { $0.name.lowercased() == name.lowercased() }) else {
             throw UsageError("Unknown command: \(name) (help lists the commands)")
@@ -41,7 +41,7 @@ public enum CommandParser {
 
     /// Splits `line` into words: blanks separate, quotes group, a backslash escapes the next character
     /// outside single quotes.
-    public static func tokenize(_ line: String) throws(UsageError) -> [String] {
+    package static func tokenize(_ line: String) throws(UsageError) -> [String] {
         var words: [String] = []
         var current = ""
         var inWord = false
@@ -75,7 +75,7 @@ public enum CommandParser {
     }
 
     /// `words` as one line that `tokenize` splits back into the same words (quoted where needed).
-    public static func quote(_ words: [String]) -> String {
+    package static func quote(_ words: [String]) -> String {
         words.map { word in
             guard word.isEmpty || word.contains(where: { " \t\"'\\#".contains($0) }) else { return word }
             return "'" + word.replacing("'", with: "'\\''") + "'"
@@ -84,7 +84,7 @@ public enum CommandParser {
 
     /// zkCli's ACL syntax: `scheme:id:perms[,scheme:id:perms...]`, perms from `cdrwa`
     /// (`world:anyone:cdrwa`, `digest:user:hash:r`, `ip:10.0.0.0/8:rw`).
-    public static func parseACL(_ text: String) throws(UsageError) -> [ACL] {
+    package static func parseACL(_ text: String) throws(UsageError) -> [ACL] {
         var acl: [ACL] = []
         for entry in text.split(separator: ",") {
             guard let first = entry.firstIndex(of: ":"), let last = entry.lastIndex(of: ":"), first != last else {

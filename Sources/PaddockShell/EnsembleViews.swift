@@ -1,14 +1,14 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// What one member answered to the four-letter words a command asked it (nil: no usable answer).
-public struct MemberAnswers: Sendable {
-    public var member: String
+package struct MemberAnswers: Sendable {
+    package var member: String
     /// The word → the text it returned; a word missing here failed.
-    public var replies: [String: String]
+    package var replies: [String: String]
     /// Why the member could not be asked (unreachable), if so.
-    public var failure: String?
+    package var failure: String?
 
-    public init(member: String, replies: [String: String], failure: String? = nil) {
+    package init(member: String, replies: [String: String], failure: String? = nil) {
         self.member = member
         self.replies = replies
         self.failure = failure
@@ -24,11 +24,11 @@ public struct MemberAnswers: Sendable {
 }
 
 /// A printable result: text for people, JSON for scripts.
-public struct Rendered: Sendable {
-    public var text: String
-    public var json: JSONDocument
+package struct Rendered: Sendable {
+    package var text: String
+    package var json: JSONDocument
 
-    public init(text: String, json: JSONDocument) {
+    package init(text: String, json: JSONDocument) {
         self.text = text
         self.json = json
     }
@@ -36,22 +36,22 @@ public struct Rendered: Sendable {
 
 /// The watch kinds this shell's own session set (`get -w`, `ls -w`, `addWatch`...), which the
 /// four-letter words do not tell; other sessions' kinds are unknown. Pure bookkeeping.
-public struct OwnWatches: Sendable {
-    public enum Kind: String, Sendable, Comparable {
+package struct OwnWatches: Sendable {
+    package enum Kind: String, Sendable, Comparable {
         case data, child, exist, persistent, persistentRecursive = "persistent-recursive"
-        public static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue < rhs.rawValue }
+        package static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.rawValue < rhs.rawValue }
     }
 
-    public private(set) var kinds: [String: Set<Kind>] = [:]
+    package private(set) var kinds: [String: Set<Kind>] = [:]
 
-    public init() {}
+    package init() {}
 
-    public mutating func added(_ kind: Kind, on path: String) {
+    package mutating func added(_ kind: Kind, on path: String) {
         kinds[path, default: []].insert(kind)
     }
 
     /// A one-shot watch fired (or was removed) with `event`: forget what it consumed.
-    public mutating func eventReceived(_ event: EventType, path: String) {
+    package mutating func eventReceived(_ event: EventType, path: String) {
         var set = kinds[path] ?? []
         switch event {
         case .nodeDataChanged, .nodeCreated: set.subtract([.data, .exist])
@@ -66,14 +66,14 @@ public struct OwnWatches: Sendable {
     }
 
     /// All of them, e.g. after the session is gone.
-    public mutating func removeAll() { kinds = [:] }
+    package mutating func removeAll() { kinds = [:] }
 }
 
 /// The tables of `ensemble`, `watches` and `sessions`, built from the members' answers (pure).
-public enum EnsembleViews {
+package enum EnsembleViews {
     /// `ensemble`: each member's role, zxid, connections, latency and lag behind the leader (zxid
     /// counter difference within the leader's epoch).
-    public static func ensemble(_ answers: [MemberAnswers]) -> Rendered {
+    package static func ensemble(_ answers: [MemberAnswers]) -> Rendered {
         let reports = answers.map { answer in answer.reply("srvr").flatMap { ServerReport(srvr: $0) } }
         let leader = reports.compactMap { $0 }.first(where: { $0.mode == "leader" || $0.mode == "standalone" })
         var rows: [[String]] = []
@@ -117,7 +117,7 @@ public enum EnsembleViews {
 
     /// `watches [PATH]`: every (member, session, path) from `wchc` and `wchp`, with the client address
     /// from `cons` and the kind where known (this shell's own watches).
-    public static func watches(
+    package static func watches(
         _ answers: [MemberAnswers], filter: String?, ownSession: SessionID?, own: OwnWatches
     ) -> Rendered {
         var rows: [[String]] = []
@@ -152,7 +152,7 @@ public enum EnsembleViews {
 
     /// `sessions [PATH]`: connected sessions per member (`cons`) with timeouts and the ephemerals each
     /// owns (`dump`); with a path, only the sessions owning ephemerals at or under it, and those paths.
-    public static func sessions(_ answers: [MemberAnswers], filter: String?) -> Rendered {
+    package static func sessions(_ answers: [MemberAnswers], filter: String?) -> Rendered {
         var ephemerals: [SessionID: Set<String>] = [:]
         var timeouts: [SessionID: Int] = [:]
         for answer in answers {

@@ -1,22 +1,22 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 // Parsers for the four-letter words' text (ZooKeeper's `server/command/*Command.java` formats, which
 // Paddock's keeper writes too). Pure: text in, values out; unknown lines are skipped, so newer servers
 // with extra fields still parse.
 
 /// `srvr`: one member's role, zxid, load and latency.
-public struct ServerReport: Hashable, Sendable {
-    public var version: String
-    public var mode: String
-    public var zxid: Int64
-    public var connections: Int
-    public var outstanding: Int
-    public var nodeCount: Int
+package struct ServerReport: Hashable, Sendable {
+    package var version: String
+    package var mode: String
+    package var zxid: Int64
+    package var connections: Int
+    package var outstanding: Int
+    package var nodeCount: Int
     /// Request latency in ms as the server prints it (`min/avg/max`).
-    public var latency: String
+    package var latency: String
 
     /// Nil when the text is not a serving member's `srvr` (not serving, not whitelisted, ...).
-    public init?(srvr text: String) {
+    package init?(srvr text: String) {
         var fields: [String: String] = [:]
         for line in text.split(whereSeparator: \.isNewline) {
             guard let colon = line.firstIndex(of: ":") else { continue }
@@ -44,23 +44,23 @@ public struct ServerReport: Hashable, Sendable {
 }
 
 /// `mntr`: `key<TAB>value` lines, in the server's order.
-public struct MonitorReport: Hashable, Sendable {
-    public var entries: [(key: String, value: String)]
+package struct MonitorReport: Hashable, Sendable {
+    package var entries: [(key: String, value: String)]
 
-    public init(mntr text: String) {
+    package init(mntr text: String) {
         entries = text.split(whereSeparator: \.isNewline).compactMap { line in
             guard let tab = line.firstIndex(of: "\t") else { return nil }
             return (String(line[..<tab]), String(line[line.index(after: tab)...]))
         }
     }
 
-    public subscript(key: String) -> String? { entries.first(where: { $0.key == key })?.value }
+    package subscript(key: String) -> String? { entries.first(where: { $0.key == key })?.value }
 
-    public static func == (lhs: MonitorReport, rhs: MonitorReport) -> Bool {
+    package static func == (lhs: MonitorReport, rhs: MonitorReport) -> Bool {
         lhs.entries.map(\.key) == rhs.entries.map(\.key) && lhs.entries.map(\.value) == rhs.entries.map(\.value)
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         for entry in entries {
             hasher.combine(entry.key)
             hasher.combine(entry.value)
@@ -69,19 +69,19 @@ public struct MonitorReport: Hashable, Sendable {
 }
 
 /// One line of `cons`: a client connection and, once it has one, its session.
-public struct ConnectionReport: Hashable, Sendable {
-    public var remote: String
-    public var session: SessionID?
+package struct ConnectionReport: Hashable, Sendable {
+    package var remote: String
+    package var session: SessionID?
     /// Negotiated session timeout, ms.
-    public var timeout: Int?
-    public var lastOperation: String?
-    public var lastZxid: Int64?
-    public var received: Int
-    public var sent: Int
-    public var averageLatency: Int?
+    package var timeout: Int?
+    package var lastOperation: String?
+    package var lastZxid: Int64?
+    package var received: Int
+    package var sent: Int
+    package var averageLatency: Int?
 
     /// Every connection `cons` lists (` /127.0.0.1:51258[1](queued=0,recved=8,sent=8,sid=0x1...)`).
-    public static func parse(cons text: String) -> [ConnectionReport] {
+    package static func parse(cons text: String) -> [ConnectionReport] {
         text.split(whereSeparator: \.isNewline).compactMap { line in
             let trimmed = line.trimming(" ")
             guard let bracket = trimmed.firstIndex(of: "["), let open = trimmed.firstIndex(of: "("),
@@ -109,13 +109,13 @@ public struct ConnectionReport: Hashable, Sendable {
 }
 
 /// `dump`: the sessions a member tracks and the ephemeral nodes each owns.
-public struct DumpReport: Hashable, Sendable {
+package struct DumpReport: Hashable, Sendable {
     /// Session ids, ascending; with their timeouts where the server prints them (Paddock does,
     /// ZooKeeper's leader prints expiry buckets instead).
-    public var sessions: [SessionID: Int?]
-    public var ephemerals: [SessionID: [String]]
+    package var sessions: [SessionID: Int?]
+    package var ephemerals: [SessionID: [String]]
 
-    public init(dump text: String) {
+    package init(dump text: String) {
         sessions = [:]
         ephemerals = [:]
         enum Section { case sessions, ephemerals, connections, other }
@@ -158,30 +158,30 @@ public struct DumpReport: Hashable, Sendable {
 }
 
 /// `wchc` (session → paths) and `wchp` (path → sessions) read into (session, path) pairs.
-public enum WatchDump {
-    public struct Entry: Hashable, Sendable, Comparable {
-        public var session: SessionID
-        public var path: String
+package enum WatchDump {
+    package struct Entry: Hashable, Sendable, Comparable {
+        package var session: SessionID
+        package var path: String
 
-        public init(session: SessionID, path: String) {
+        package init(session: SessionID, path: String) {
             self.session = session
             self.path = path
         }
 
-        public static func < (lhs: Entry, rhs: Entry) -> Bool {
+        package static func < (lhs: Entry, rhs: Entry) -> Bool {
             (lhs.path, lhs.session.rawValue) < (rhs.path, rhs.session.rawValue)
         }
     }
 
     /// `wchc`: a session id line, then its watched paths indented.
-    public static func parse(wchc text: String) -> [Entry] {
+    package static func parse(wchc text: String) -> [Entry] {
         parseGroups(text) { head, item in
             ServerReport.parseHex(head).map { Entry(session: SessionID($0), path: item) }
         }
     }
 
     /// `wchp`: a path line, then the watching session ids indented.
-    public static func parse(wchp text: String) -> [Entry] {
+    package static func parse(wchp text: String) -> [Entry] {
         parseGroups(text) { head, item in
             ServerReport.parseHex(item).map { Entry(session: SessionID($0), path: head) }
         }

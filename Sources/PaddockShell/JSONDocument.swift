@@ -4,7 +4,7 @@ import ServerSupport
 /// indented, with the keys where the writer put them) and built for `--json` output.
 ///
 /// Numbers keep their source text, so `1e3` or a 64-bit id prints exactly as written.
-public indirect enum JSONDocument: Hashable, Sendable {
+package indirect enum JSONDocument: Hashable, Sendable {
     case null
     case bool(Bool)
     case number(String)
@@ -13,30 +13,30 @@ public indirect enum JSONDocument: Hashable, Sendable {
     case object([Member])
 
     /// One `"key": value` member of an object.
-    public struct Member: Hashable, Sendable {
-        public var key: String
-        public var value: JSONDocument
+    package struct Member: Hashable, Sendable {
+        package var key: String
+        package var value: JSONDocument
 
-        public init(_ key: String, _ value: JSONDocument) {
+        package init(_ key: String, _ value: JSONDocument) {
             self.key = key
             self.value = value
         }
     }
 
     /// An integer number.
-    public static func int<I: BinaryInteger>(_ value: I) -> JSONDocument { .number(String(value)) }
+    package static func int<I: BinaryInteger>(_ value: I) -> JSONDocument { .number(String(value)) }
 
     /// A string, or `null` when absent.
-    public static func optional(_ value: String?) -> JSONDocument { value.map(JSONDocument.string) ?? .null }
+    package static func optional(_ value: String?) -> JSONDocument { value.map(JSONDocument.string) ?? .null }
 
     /// The value of `key` in an object (the first member of that name).
-    public subscript(key: String) -> JSONDocument? {
+    package subscript(key: String) -> JSONDocument? {
         guard case .object(let members) = self else { return nil }
         return members.first(where: { $0.key == key })?.value
     }
 
     /// The string a `.string`, or the text of a `.number`.
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .string(let value), .number(let value): value
         default: nil
@@ -44,12 +44,12 @@ public indirect enum JSONDocument: Hashable, Sendable {
     }
 
     /// The integer a `.number` or numeric `.string` holds (Kafka writes some numbers as strings).
-    public var integer: Int64? { text.flatMap { Int64($0) } }
+    package var integer: Int64? { text.flatMap { Int64($0) } }
 
     // MARK: - Parsing
 
     /// The document `text` holds, or nil if it is not exactly one JSON value (whitespace around allowed).
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         var parser = Parser(Array(text.utf8))
         guard let value = parser.value(depth: 0) else { return nil }
         parser.skipBlanks()
@@ -193,7 +193,7 @@ public indirect enum JSONDocument: Hashable, Sendable {
 
     /// The JSON text: two-space indentation with one member or item per line when `pretty`,
     /// compact otherwise. Empty objects and arrays print as `{}` and `[]`.
-    public func rendered(pretty: Bool = true) -> String {
+    package func rendered(pretty: Bool = true) -> String {
         var out = ""
         render(into: &out, pretty: pretty, level: 0)
         return out

@@ -1,14 +1,14 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// Summaries of the znodes a Kafka cluster keeps in the ensemble (`/brokers`, `/controller`,
 /// `/controller_epoch`; layout in Kafka's `ZkData.scala`). Pure: znode contents in, tables out.
-public enum KafkaViews {
+package enum KafkaViews {
     /// One znode as read: its data and Stat.
-    public struct Node: Sendable {
-        public var data: [UInt8]
-        public var stat: Stat
+    package struct Node: Sendable {
+        package var data: [UInt8]
+        package var stat: Stat
 
-        public init(data: [UInt8], stat: Stat) {
+        package init(data: [UInt8], stat: Stat) {
             self.data = data
             self.stat = stat
         }
@@ -17,12 +17,12 @@ public enum KafkaViews {
     }
 
     /// A topic: its assignment node and its partitions' `state` nodes (nil where missing).
-    public struct Topic: Sendable {
-        public var name: String
-        public var node: Node
-        public var states: [String: Node]
+    package struct Topic: Sendable {
+        package var name: String
+        package var node: Node
+        package var states: [String: Node]
 
-        public init(name: String, node: Node, states: [String: Node]) {
+        package init(name: String, node: Node, states: [String: Node]) {
             self.name = name
             self.node = node
             self.states = states
@@ -30,7 +30,7 @@ public enum KafkaViews {
     }
 
     /// `host:port` of every registered broker's first endpoint, for a Kafka client's bootstrap list.
-    public static func bootstrap(_ nodes: [(id: String, node: Node)]) -> [String] {
+    package static func bootstrap(_ nodes: [(id: String, node: Node)]) -> [String] {
         nodes.compactMap { _, node in
             guard let endpoint = node.json?["endpoints"].flatMap(strings)?.first,
                 let scheme = endpoint.firstRange(of: "://")
@@ -40,7 +40,7 @@ public enum KafkaViews {
     }
 
     /// `groups`: each consumer group's state, member count and total lag (from the brokers).
-    public static func groups(_ groups: [GroupSummary]) -> Rendered {
+    package static func groups(_ groups: [GroupSummary]) -> Rendered {
         let sorted = groups.sorted { $0.group < $1.group }
         let rows = sorted.map { [$0.group, $0.state, String($0.members), $0.lag.map(String.init) ?? "-"] }
         let json = sorted.map { group in
@@ -55,7 +55,7 @@ public enum KafkaViews {
 
     /// `brokers`: `/brokers/ids/<id>` (ephemeral): endpoints, rack, registration time, the session that
     /// owns the registration and the broker epoch (the znode's czxid).
-    public static func brokers(_ nodes: [(id: String, node: Node)]) -> Rendered {
+    package static func brokers(_ nodes: [(id: String, node: Node)]) -> Rendered {
         var rows: [[String]] = []
         var json: [JSONDocument] = []
         for (id, node) in nodes.sorted(by: { (Int($0.id) ?? .max, $0.id) < (Int($1.id) ?? .max, $1.id) }) {
@@ -85,7 +85,7 @@ public enum KafkaViews {
 
     /// `topics`: one row per partition with its replicas (first = preferred leader), leader, ISR and
     /// leader epoch from `/brokers/topics/<t>` and `.../partitions/<p>/state`.
-    public static func topics(_ topics: [Topic]) -> Rendered {
+    package static func topics(_ topics: [Topic]) -> Rendered {
         var rows: [[String]] = []
         var json: [JSONDocument] = []
         for topic in topics.sorted(by: { $0.name < $1.name }) {
@@ -125,7 +125,7 @@ public enum KafkaViews {
 
     /// `controller`: the broker holding `/controller` (ephemeral), since when, its session, and
     /// `/controller_epoch` (ASCII integer) with its zkVersion (the fencing token's version).
-    public static func controller(controller: Node?, epoch: Node?) -> Rendered {
+    package static func controller(controller: Node?, epoch: Node?) -> Rendered {
         let registration = controller?.json
         let broker = registration?["brokerid"]?.text
         let since = registration?["timestamp"]?.integer.map { Render.javaDate(milliseconds: $0) }
@@ -161,14 +161,14 @@ public enum KafkaViews {
 }
 
 /// One consumer group as the shell's `groups` view shows it.
-public struct GroupSummary: Sendable, Hashable {
-    public var group: String
-    public var state: String
-    public var members: Int
+package struct GroupSummary: Sendable, Hashable {
+    package var group: String
+    package var state: String
+    package var members: Int
     /// The group's lag summed over its partitions; nil when unknown.
-    public var lag: Int64?
+    package var lag: Int64?
 
-    public init(group: String, state: String, members: Int, lag: Int64?) {
+    package init(group: String, state: String, members: Int, lag: Int64?) {
         self.group = group
         self.state = state
         self.members = members
@@ -177,4 +177,4 @@ public struct GroupSummary: Sendable, Hashable {
 }
 
 /// Lists consumer groups given the brokers' `host:port` addresses.
-public typealias GroupLister = @Sendable ([String]) async throws -> [GroupSummary]
+package typealias GroupLister = @Sendable ([String]) async throws -> [GroupSummary]

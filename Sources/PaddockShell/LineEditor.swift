@@ -3,8 +3,8 @@
 /// history navigation and a tab-completion hook. Bytes may arrive in any chunks (escape sequences and
 /// UTF-8 split across reads are held until complete); after a submitted line the rest of the chunk is
 /// kept for the next line, and after a Tab the rest waits for the completion (`hasPendingInput`).
-public struct LineEditor: Sendable {
-    public enum Action: Hashable, Sendable {
+package struct LineEditor: Sendable {
+    package enum Action: Hashable, Sendable {
         /// The line changed: draw the prompt and `buffer` again, cursor at `cursor`.
         case redraw
         /// Enter: the line to run (already added to the history when not blank).
@@ -21,9 +21,9 @@ public struct LineEditor: Sendable {
         case bell
     }
 
-    public private(set) var buffer: [Character] = []
-    public private(set) var cursor = 0
-    public private(set) var history: [String]
+    package private(set) var buffer: [Character] = []
+    package private(set) var cursor = 0
+    package private(set) var history: [String]
     /// Index into `history` while browsing it; nil on the line being typed.
     private var historyIndex: Int?
     /// The line being typed, kept while browsing the history.
@@ -33,17 +33,17 @@ public struct LineEditor: Sendable {
     private var lastWasReturn = false
     private let historyLimit: Int
 
-    public init(history: [String] = [], historyLimit: Int = 1000) {
+    package init(history: [String] = [], historyLimit: Int = 1000) {
         self.history = Array(history.suffix(historyLimit))
         self.historyLimit = historyLimit
     }
 
-    public var line: String { String(buffer) }
-    public var hasPendingInput: Bool { !pending.isEmpty }
+    package var line: String { String(buffer) }
+    package var hasPendingInput: Bool { !pending.isEmpty }
 
     /// Key bytes from the terminal. Stops after a submitted line or a Tab (the rest stays pending:
     /// call again with no bytes once the line ran or the completion was applied).
-    public mutating func received(_ bytes: [UInt8]) -> [Action] {
+    package mutating func received(_ bytes: [UInt8]) -> [Action] {
         pending += bytes
         var actions: [Action] = []
         while !pending.isEmpty {
@@ -61,7 +61,7 @@ public struct LineEditor: Sendable {
     }
 
     /// Replaces `buffer[start..<cursor]` with `text` (a completion) and puts the cursor after it.
-    public mutating func replaceWord(from start: Int, with text: String) -> [Action] {
+    package mutating func replaceWord(from start: Int, with text: String) -> [Action] {
         precondition(start >= 0 && start <= cursor, "completion start \(start) outside 0...\(cursor)")
         buffer.replaceSubrange(start..<cursor, with: Array(text))
         cursor = start + text.count
@@ -70,7 +70,7 @@ public struct LineEditor: Sendable {
 
     /// What to write to show `prompt` and the line, with the terminal cursor at `cursor` (one column per
     /// character; lines wider than the terminal wrap without being redrawn cleanly).
-    public func rendering(prompt: String) -> String {
+    package func rendering(prompt: String) -> String {
         var out = "\r" + prompt + String(buffer) + "\u{1B}[K"
         let back = buffer.count - cursor
         if back > 0 { out += "\u{1B}[\(back)D" }
@@ -257,8 +257,8 @@ public struct LineEditor: Sendable {
 }
 
 /// Tab completion (pure): which word the cursor ends, and what to put there.
-public enum Completion {
-    public enum Target: Hashable, Sendable {
+package enum Completion {
+    package enum Target: Hashable, Sendable {
         /// The first word: a command name starting with `prefix`.
         case command(prefix: String, start: Int)
         /// A word starting with `/`: children of `parent` starting with `prefix`, replacing from `start`.
@@ -266,7 +266,7 @@ public enum Completion {
         case none
     }
 
-    public static func target(_ buffer: [Character], cursor: Int) -> Target {
+    package static func target(_ buffer: [Character], cursor: Int) -> Target {
         var start = cursor
         while start > 0, buffer[start - 1] != " " { start -= 1 }
         let word = String(buffer[start..<cursor])
@@ -279,7 +279,7 @@ public enum Completion {
 
     /// The text to put in place of `prefix`, and the candidates to list when it is ambiguous.
     /// `complete` (a unique match) is followed by `terminator` (a blank after a command name).
-    public static func resolve(prefix: String, among names: [String], terminator: String) -> (text: String, listing: [String]) {
+    package static func resolve(prefix: String, among names: [String], terminator: String) -> (text: String, listing: [String]) {
         let matches = names.filter { $0.hasPrefix(prefix) }.sorted()
         guard let first = matches.first else { return (prefix, []) }
         if matches.count == 1 { return (first + terminator, []) }

@@ -1,12 +1,12 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// How zkCli prints things, and Paddock's tables and JSON for the same values (pure).
-public enum Render {
+package enum Render {
     /// `0x` + lowercase hex, as ZooKeeper prints zxids and session ids.
-    public static func hex(_ value: Int64) -> String { "0x" + String(UInt64(bitPattern: value), radix: 16) }
+    package static func hex(_ value: Int64) -> String { "0x" + String(UInt64(bitPattern: value), radix: 16) }
 
     /// Epoch milliseconds as Java's `Date.toString()` in UTC: `Thu Jan 01 00:00:00 UTC 1970`.
-    public static func javaDate(milliseconds: Int64) -> String {
+    package static func javaDate(milliseconds: Int64) -> String {
         let seconds = milliseconds >= 0 ? milliseconds / 1000 : (milliseconds - 999) / 1000
         let days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
         let secondOfDay = seconds - days * 86_400
@@ -29,7 +29,7 @@ public enum Render {
     }
 
     /// A Stat the way zkCli prints it (`stat`, `get -s`, `ls -s`).
-    public static func statText(_ stat: Stat) -> String {
+    package static func statText(_ stat: Stat) -> String {
         """
         cZxid = \(hex(stat.czxid))
         ctime = \(javaDate(milliseconds: stat.ctime))
@@ -46,7 +46,7 @@ public enum Render {
     }
 
     /// A Stat as a JSON object, with zkCli's field names; zxids and the owner in hex.
-    public static func statJSON(_ stat: Stat) -> JSONDocument {
+    package static func statJSON(_ stat: Stat) -> JSONDocument {
         .object([
             .init("cZxid", .string(hex(stat.czxid))), .init("ctime", .int(stat.ctime)),
             .init("mZxid", .string(hex(stat.mzxid))), .init("mtime", .int(stat.mtime)),
@@ -59,18 +59,18 @@ public enum Render {
 
     /// Who owns a node, from its `ephemeralOwner`: a session id, or nothing for persistent nodes
     /// (containers and TTL nodes carry markers there, not sessions).
-    public static func ephemeralOwner(_ stat: Stat) -> SessionID? {
+    package static func ephemeralOwner(_ stat: Stat) -> SessionID? {
         let owner = stat.ephemeralOwner
         guard owner != 0, owner != EphemeralOwner.container, EphemeralOwner.ttl(of: owner) == nil else { return nil }
         return SessionID(owner)
     }
 
     /// zkCli's list: `[a, b, c]`.
-    public static func list(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
+    package static func list(_ items: [String]) -> String { "[" + items.joined(separator: ", ") + "]" }
 
     /// Node data for people: JSON objects and arrays indented, other UTF-8 text as it is, anything
     /// else as hex.
-    public static func data(_ bytes: [UInt8]) -> String {
+    package static func data(_ bytes: [UInt8]) -> String {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return "<\(bytes.count) bytes> " + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         }
@@ -85,7 +85,7 @@ public enum Render {
 
     /// Node data in JSON output: the parsed document when the data is JSON, else a string (UTF-8)
     /// or null for no data.
-    public static func dataJSON(_ bytes: [UInt8]) -> JSONDocument {
+    package static func dataJSON(_ bytes: [UInt8]) -> JSONDocument {
         guard !bytes.isEmpty else { return .null }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return .object([.init("base64", .string(base64(bytes)))])
@@ -107,18 +107,18 @@ public enum Render {
     }
 
     /// An ACL as zkCli prints it: `'world,'anyone` then `: cdrwa`, one pair of lines per entry.
-    public static func aclText(_ acl: [ACL]) -> String {
+    package static func aclText(_ acl: [ACL]) -> String {
         acl.map { "'\($0.id.scheme),'\($0.id.id)\n: \(perms($0.perms))" }.joined(separator: "\n")
     }
 
-    public static func aclJSON(_ acl: [ACL]) -> JSONDocument {
+    package static func aclJSON(_ acl: [ACL]) -> JSONDocument {
         .array(acl.map {
             .object([.init("scheme", .string($0.id.scheme)), .init("id", .string($0.id.id)), .init("perms", .string(perms($0.perms)))])
         })
     }
 
     /// Permissions in zkCli's letters, in zkCli's order: `cdrwa`.
-    public static func perms(_ perms: Perms) -> String {
+    package static func perms(_ perms: Perms) -> String {
         var out = ""
         if perms.contains(.create) { out += "c" }
         if perms.contains(.delete) { out += "d" }
@@ -129,11 +129,11 @@ public enum Render {
     }
 
     /// A watch notification, in zkCli's words.
-    public static func watchEvent(type: EventType, path: String) -> String {
+    package static func watchEvent(type: EventType, path: String) -> String {
         "WATCHER:: WatchedEvent state:SyncConnected type:\(eventName(type)) path:\(path)"
     }
 
-    public static func eventName(_ type: EventType) -> String {
+    package static func eventName(_ type: EventType) -> String {
         switch type {
         case .none: "None"
         case .nodeCreated: "NodeCreated"
@@ -147,7 +147,7 @@ public enum Render {
     }
 
     /// Columns padded to their widest cell, two spaces apart, no trailing blanks.
-    public static func table(_ headers: [String], _ rows: [[String]]) -> String {
+    package static func table(_ headers: [String], _ rows: [[String]]) -> String {
         var widths = headers.map(\.count)
         for row in rows {
             for (column, cell) in row.enumerated() where column < widths.count {

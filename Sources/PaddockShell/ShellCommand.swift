@@ -1,8 +1,8 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// One shell command, parsed (`CommandParser`). zkCli's commands keep zkCli's names and flags; the
 /// rest (`tree`, `watches`, `sessions`, `ensemble`, `brokers`, `topics`, `controller`, `groups`) are Paddock's.
-public enum ShellCommand: Hashable, Sendable {
+package enum ShellCommand: Hashable, Sendable {
     case ls(path: String, stat: Bool, recursive: Bool, watch: Bool)
     case get(path: String, stat: Bool, watch: Bool)
     case set(path: String, data: String, stat: Bool, version: Int32?)
@@ -38,7 +38,7 @@ public enum ShellCommand: Hashable, Sendable {
     case groups
 
     /// Commands that only read: they accept `--json`.
-    public var isRead: Bool {
+    package var isRead: Bool {
         switch self {
         case .ls, .get, .stat, .getAcl, .getEphemerals, .getAllChildrenNumber, .whoami, .config, .tree, .watches,
             .sessions, .ensemble, .brokers, .topics, .controller, .groups, .history:
@@ -51,27 +51,27 @@ public enum ShellCommand: Hashable, Sendable {
 }
 
 /// A parsed input line: the command, and whether its output is JSON.
-public struct ParsedLine: Hashable, Sendable {
-    public var command: ShellCommand
-    public var json: Bool
+package struct ParsedLine: Hashable, Sendable {
+    package var command: ShellCommand
+    package var json: Bool
 
-    public init(command: ShellCommand, json: Bool = false) {
+    package init(command: ShellCommand, json: Bool = false) {
         self.command = command
         self.json = json
     }
 }
 
 /// A line the parser rejects, with the command's usage when the command is known.
-public struct UsageError: Error, Hashable, Sendable, CustomStringConvertible {
-    public var message: String
-    public var usage: String?
+package struct UsageError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var message: String
+    package var usage: String?
 
-    public init(_ message: String, usage: String? = nil) {
+    package init(_ message: String, usage: String? = nil) {
         self.message = message
         self.usage = usage
     }
 
-    public var description: String {
+    package var description: String {
         if let usage { "\(message)\nusage: \(usage)" } else { message }
     }
 }

@@ -1,8 +1,8 @@
-public import KeeperClient
-public import ZooKeeperWire
+package import KeeperClient
+package import ZooKeeperWire
 
 /// Why a command failed, as the shell tells it: one sentence, never a stack trace (pure).
-public enum ShellError: Error, Hashable, Sendable, CustomStringConvertible {
+package enum ShellError: Error, Hashable, Sendable, CustomStringConvertible {
     /// What the server (or the client library) answered.
     case zookeeper(ZooKeeperError)
     /// BADVERSION for a request that named `expected`; `found` is the node's version read afterwards
@@ -12,7 +12,7 @@ public enum ShellError: Error, Hashable, Sendable, CustomStringConvertible {
     /// Anything else, already a sentence.
     case message(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .zookeeper(let error): Self.sentence(error.code, path: error.path)
         case .versionMismatch(let path, let expected, let found?):
@@ -25,7 +25,7 @@ public enum ShellError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 
     /// zkCli's wording where it has one (`Node does not exist: /a`), plain sentences elsewhere.
-    public static func sentence(_ code: ZKErrorCode, path: String?) -> String {
+    package static func sentence(_ code: ZKErrorCode, path: String?) -> String {
         let on = path.map { ": \($0)" } ?? ""
         switch code {
         case .noNode: return "Node does not exist\(on)"

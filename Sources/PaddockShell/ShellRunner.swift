@@ -7,20 +7,20 @@ import Darwin
 #endif
 
 /// What `paddock shell` was asked to do.
-public struct ShellOptions: Sendable {
+package struct ShellOptions: Sendable {
     /// `host:port[,host:port...][/chroot]`: the ensemble's members.
-    public var servers: String
+    package var servers: String
     /// One command to run (already split into words); empty for a script or an interactive session.
-    public var command: [String]
+    package var command: [String]
     /// Print every read command's output as JSON.
-    public var json: Bool
-    public var connectTimeout: Duration
+    package var json: Bool
+    package var connectTimeout: Duration
     /// The history file; nil for the default (`$PADDOCK_SHELL_HISTORY`, else `~/.paddock_history`).
-    public var historyPath: String?
+    package var historyPath: String?
     /// Answers `groups` from the brokers (the executable wires in the Kafka client); nil: not available.
-    public var groupLister: GroupLister?
+    package var groupLister: GroupLister?
 
-    public init(servers: String, command: [String] = [], json: Bool = false, connectTimeout: Duration = .seconds(10), historyPath: String? = nil) {
+    package init(servers: String, command: [String] = [], json: Bool = false, connectTimeout: Duration = .seconds(10), historyPath: String? = nil) {
         self.servers = servers
         self.command = command
         self.json = json
@@ -31,8 +31,8 @@ public struct ShellOptions: Sendable {
 
 /// `paddock shell`: runs one command, a script from stdin, or an interactive session on a terminal,
 /// and returns the exit status (0 when every command succeeded).
-public enum ShellRunner {
-    public static func run(_ options: ShellOptions) async -> Int32 {
+package enum ShellRunner {
+    package static func run(_ options: ShellOptions) async -> Int32 {
         if !options.command.isEmpty {
             return await runOnce(options)
         }

@@ -3,7 +3,7 @@ import NIOCore
 import ZooKeeperWire
 
 /// Where the shell's text goes. Implementations decide about terminals; the session only says what.
-public protocol ShellOutput: Sendable {
+package protocol ShellOutput: Sendable {
     /// A command's result (standard output).
     func write(_ text: String)
     /// Why a command failed (standard error).
@@ -14,9 +14,9 @@ public protocol ShellOutput: Sendable {
 
 /// One shell: a `ZooKeeperClient` session and the commands run on it (the driver of `CommandParser`
 /// and the renderers). Lines in, text out through a `ShellOutput`; knows nothing about terminals.
-public actor ShellSession {
+package actor ShellSession {
     /// How a line ended.
-    public enum Outcome: Sendable, Equatable {
+    package enum Outcome: Sendable, Equatable {
         case succeeded, failed, quit
     }
 
@@ -34,9 +34,9 @@ public actor ShellSession {
     private var own = OwnWatches()
     private let groupLister: GroupLister?
     /// Every line run, for `history` and `redo` (numbered from 0, like zkCli's).
-    public private(set) var commands: [String] = []
+    package private(set) var commands: [String] = []
 
-    public init(
+    package init(
         servers: String, output: any ShellOutput, json: Bool = false, connectTimeout: Duration = .seconds(10),
         groupLister: GroupLister? = nil
     ) {
@@ -49,13 +49,13 @@ public actor ShellSession {
 
     /// zkCli's prompt: `[paddock: 127.0.0.1:2181(CONNECTED) 3] `, the member this session is on (the
     /// server list while there is none), the connection state and the next command number.
-    public var prompt: String {
+    package var prompt: String {
         "[paddock: \(client?.connectedServer ?? servers)(\(state)) \(commands.count)] "
     }
 
     /// Opens a session on the ensemble in `servers`. On failure says why and returns false.
     @discardableResult
-    public func connect() async -> Bool {
+    package func connect() async -> Bool {
         await dropClient()
         let client: ZooKeeperClient
         do {
@@ -91,7 +91,7 @@ public actor ShellSession {
     }
 
     /// Closes the session (its ephemerals go) and stops listening to it.
-    public func close() async {
+    package func close() async {
         await dropClient()
     }
 
@@ -144,7 +144,7 @@ public actor ShellSession {
     // MARK: - Lines
 
     /// Runs one input line: parses it, runs it, prints the result or the error.
-    public func run(_ line: String) async -> Outcome {
+    package func run(_ line: String) async -> Outcome {
         let parsed: ParsedLine?
         do {
             parsed = try CommandParser.parse(line)
@@ -181,7 +181,7 @@ public actor ShellSession {
     }
 
     /// The names that complete `target` (command names, or children of a znode).
-    public func completions(for target: Completion.Target) async -> [String] {
+    package func completions(for target: Completion.Target) async -> [String] {
         switch target {
         case .command: return CommandParser.commandNames
         case .path(let parent, _, _):

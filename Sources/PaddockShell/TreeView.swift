@@ -1,14 +1,14 @@
-public import ZooKeeperWire
+package import ZooKeeperWire
 
 /// A subtree as `tree` shows it: every node with its data size, child count and ephemeral owner.
-public struct TreeNode: Sendable {
-    public var path: String
-    public var stat: Stat
-    public var children: [TreeNode]
+package struct TreeNode: Sendable {
+    package var path: String
+    package var stat: Stat
+    package var children: [TreeNode]
     /// Children exist below the depth limit (or the node budget) but were not read.
-    public var truncated: Bool
+    package var truncated: Bool
 
-    public init(path: String, stat: Stat, children: [TreeNode] = [], truncated: Bool = false) {
+    package init(path: String, stat: Stat, children: [TreeNode] = [], truncated: Bool = false) {
         self.path = path
         self.stat = stat
         self.children = children
@@ -21,7 +21,7 @@ public struct TreeNode: Sendable {
 
     /// The subtree drawn with box characters, one node a line:
     /// `├── 1  (42 B, ephemeral 0x1000...)`.
-    public func rendered() -> String {
+    package func rendered() -> String {
         var lines = [path + "  " + summary]
         appendChildren(to: &lines, indent: "")
         return lines.joined(separator: "\n")
@@ -47,7 +47,7 @@ public struct TreeNode: Sendable {
         return "(" + parts.joined(separator: ", ") + ")"
     }
 
-    public var json: JSONDocument {
+    package var json: JSONDocument {
         .object([
             .init("path", .string(path)), .init("dataLength", .int(stat.dataLength)),
             .init("numChildren", .int(stat.numChildren)),

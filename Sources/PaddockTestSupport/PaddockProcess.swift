@@ -1,4 +1,4 @@
-public import Foundation
+package import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -9,30 +9,30 @@ import Darwin
 /// A `paddock keeper` process for loopback integration tests: one member in a temporary directory
 /// on free ports, started through a small shell wrapper that SIGKILLs the server when the test process
 /// closes the wrapper's stdin (or dies), so no server outlives the tests.
-public final class PaddockProcess: @unchecked Sendable {
+package final class PaddockProcess: @unchecked Sendable {
     // @unchecked: the mutable fields are touched only by the test that owns the process, serially.
-    public enum Failure: Error, CustomStringConvertible {
+    package enum Failure: Error, CustomStringConvertible {
         case binaryNotFound(String)
         case didNotStart(String)
-        public var description: String {
+        package var description: String {
             switch self {
             case .binaryNotFound(let message), .didNotStart(let message): message
             }
         }
     }
 
-    public let directory: URL
-    public let clientPort: Int
-    public let quorumPort: Int
-    public let electionPort: Int
+    package let directory: URL
+    package let clientPort: Int
+    package let quorumPort: Int
+    package let electionPort: Int
     /// The wrapper shell and the write end of its stdin pipe (closing it stops the server).
     private var wrapper: (pid: pid_t, stdin: Int32)?
 
-    public var connectString: String { "127.0.0.1:\(clientPort)" }
-    public var logPath: String { directory.appendingPathComponent("paddock.log").path }
+    package var connectString: String { "127.0.0.1:\(clientPort)" }
+    package var logPath: String { directory.appendingPathComponent("paddock.log").path }
 
     /// The binary: `$PADDOCK_BIN`, else `.build/debug/paddock` under the package root.
-    public static func binary() throws -> String {
+    package static func binary() throws -> String {
         if let path = ProcessInfo.processInfo.environment["PADDOCK_BIN"], !path.isEmpty {
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw Failure.binaryNotFound("PADDOCK_BIN=\(path) is not an executable file")
@@ -58,7 +58,7 @@ public final class PaddockProcess: @unchecked Sendable {
     }
 
     /// Starts a fresh single-member keeper and waits until it answers `ruok`.
-    public static func start(tickTime: Int = 500, removeDirectoryOnExit: Bool = false) async throws -> PaddockProcess {
+    package static func start(tickTime: Int = 500, removeDirectoryOnExit: Bool = false) async throws -> PaddockProcess {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)")
         let data = directory.appendingPathComponent("data")
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -82,14 +82,14 @@ public final class PaddockProcess: @unchecked Sendable {
 
     /// Set for a server nobody stops explicitly (the shared one): the wrapper deletes the directory
     /// once the test process is gone.
-    public var removeDirectoryOnExit = false
+    package var removeDirectoryOnExit = false
 
     /// Starts the server process (again) on the same directory and ports.
     ///
     /// Spawned with posix_spawn rather than Foundation's `Process`, which leaks the test process's
     /// descriptors into the child, inherits its blocked signals, and on Linux reaps concurrently
     /// running children one at a time (a `waitUntilExit` can hang behind another child).
-    public func launch() async throws {
+    package func launch() async throws {
         let binary = try Self.binary()
         // Closes inherited descriptors above 2, starts the server, and SIGKILLs it once stdin
         // reaches EOF: when the test closes the pipe, or when the test process dies.
@@ -139,7 +139,7 @@ public final class PaddockProcess: @unchecked Sendable {
     }
 
     /// SIGKILLs the server and waits until its port is free (the wrapper exits too).
-    public func kill() {
+    package func kill() {
         if let pid = serverPID {
             _ = sendSignal(pid, SIGKILL)
         }
@@ -151,7 +151,7 @@ public final class PaddockProcess: @unchecked Sendable {
     }
 
     /// Stops the server and removes its directory.
-    public func stop() {
+    package func stop() {
         kill()
         try? FileManager.default.removeItem(at: directory)
     }
@@ -175,7 +175,7 @@ private func sendSignal(_ pid: pid_t, _ signal: Int32) -> Int32 {
 
 /// posix_spawn `argv` with stdin from a new pipe, stdout/stderr to /dev/null, an empty signal mask
 /// and default signal handlers. Returns the child's pid and the pipe's write end (close-on-exec).
-public func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: Int32) {
+package func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: Int32) {
     var fds: [Int32] = [0, 0]
     guard pipe(&fds) == 0 else { throw PaddockProcess.Failure.didNotStart("pipe: errno \(errno)") }
     _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
@@ -199,7 +199,7 @@ public func spawnWithStdinPipe(_ argv: [String]) throws -> (pid: pid_t, stdin: I
 
 /// posix_spawn `argv` with `fileActions`, an empty signal mask, default signal handlers and
 /// `environment` (this process's when nil); `flags` adds posix_spawn flags (e.g. POSIX_SPAWN_SETSID).
-public func spawn(
+package func spawn(
     _ argv: [String], fileActions: inout posix_spawn_file_actions_t, environment: [String]? = nil, flags: Int32 = 0
 ) throws -> pid_t {
     var attributes = posix_spawnattr_t()
@@ -228,7 +228,7 @@ public func spawn(
 }
 
 /// Sends a four-letter word and returns the reply, or nil when nothing listens.
-public func fourLetterWord(_ word: String, port: Int) -> String? {
+package func fourLetterWord(_ word: String, port: Int) -> String? {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { return nil }
     defer { close(fd) }
@@ -255,7 +255,7 @@ public func fourLetterWord(_ word: String, port: Int) -> String? {
 }
 
 /// Ports nothing listens on right now (bound to port 0, then released).
-public func freePorts(_ count: Int) throws -> [Int] {
+package func freePorts(_ count: Int) throws -> [Int] {
     var sockets: [Int32] = []
     defer { for fd in sockets { close(fd) } }
     var ports: [Int] = []
@@ -280,16 +280,16 @@ public func freePorts(_ count: Int) throws -> [Int] {
 }
 
 /// One keeper shared by the tests that do not kill it; each test works under its own root path.
-public enum SharedPaddock {
-    public static let server = Task { try await PaddockProcess.start(removeDirectoryOnExit: true) }
+package enum SharedPaddock {
+    package static let server = Task { try await PaddockProcess.start(removeDirectoryOnExit: true) }
 
-    public static func get() async throws -> PaddockProcess {
+    package static func get() async throws -> PaddockProcess {
         try await server.value
     }
 }
 
 /// Polls `condition` until it holds or `timeout` passes (no fixed sleeps in assertions).
-public func eventually(
+package func eventually(
     timeout: Duration = .seconds(10),
     _ condition: () async throws -> Bool
 ) async throws -> Bool {

@@ -1,59 +1,59 @@
 /// A request's `api_key` (`RequestHeader.RequestApiKey`). A struct rather than an enum so that keys this
 /// broker does not implement can still be carried in a header and answered.
-public struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
-    public var rawValue: Int16
+package struct APIKey: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    package var rawValue: Int16
 
-    public init(rawValue: Int16) {
+    package init(rawValue: Int16) {
         self.rawValue = rawValue
     }
 
-    public static func < (lhs: APIKey, rhs: APIKey) -> Bool { lhs.rawValue < rhs.rawValue }
+    package static func < (lhs: APIKey, rhs: APIKey) -> Bool { lhs.rawValue < rhs.rawValue }
 
     /// The API's name from `SupportedAPIs`, or its number for keys this broker does not implement.
-    public var description: String { SupportedAPIs.api(self)?.name ?? "ApiKey(\(self.rawValue))" }
+    package var description: String { SupportedAPIs.api(self)?.name ?? "ApiKey(\(self.rawValue))" }
 
     // Keys from `clients/src/main/resources/common/message/*Request.json` ("apiKey").
-    public static let produce = APIKey(rawValue: 0)
-    public static let fetch = APIKey(rawValue: 1)
-    public static let listOffsets = APIKey(rawValue: 2)
-    public static let metadata = APIKey(rawValue: 3)
-    public static let controlledShutdown = APIKey(rawValue: 7)
-    public static let offsetCommit = APIKey(rawValue: 8)
-    public static let offsetFetch = APIKey(rawValue: 9)
-    public static let findCoordinator = APIKey(rawValue: 10)
-    public static let joinGroup = APIKey(rawValue: 11)
-    public static let heartbeat = APIKey(rawValue: 12)
-    public static let leaveGroup = APIKey(rawValue: 13)
-    public static let syncGroup = APIKey(rawValue: 14)
-    public static let describeGroups = APIKey(rawValue: 15)
-    public static let listGroups = APIKey(rawValue: 16)
-    public static let apiVersions = APIKey(rawValue: 18)
-    public static let createTopics = APIKey(rawValue: 19)
-    public static let deleteTopics = APIKey(rawValue: 20)
-    public static let initProducerID = APIKey(rawValue: 22)
-    public static let offsetForLeaderEpoch = APIKey(rawValue: 23)
-    public static let describeConfigs = APIKey(rawValue: 32)
-    public static let createPartitions = APIKey(rawValue: 37)
-    public static let deleteGroups = APIKey(rawValue: 42)
-    public static let electLeaders = APIKey(rawValue: 43)
-    public static let alterPartitionReassignments = APIKey(rawValue: 45)
-    public static let listPartitionReassignments = APIKey(rawValue: 46)
-    public static let offsetDelete = APIKey(rawValue: 47)
+    package static let produce = APIKey(rawValue: 0)
+    package static let fetch = APIKey(rawValue: 1)
+    package static let listOffsets = APIKey(rawValue: 2)
+    package static let metadata = APIKey(rawValue: 3)
+    package static let controlledShutdown = APIKey(rawValue: 7)
+    package static let offsetCommit = APIKey(rawValue: 8)
+    package static let offsetFetch = APIKey(rawValue: 9)
+    package static let findCoordinator = APIKey(rawValue: 10)
+    package static let joinGroup = APIKey(rawValue: 11)
+    package static let heartbeat = APIKey(rawValue: 12)
+    package static let leaveGroup = APIKey(rawValue: 13)
+    package static let syncGroup = APIKey(rawValue: 14)
+    package static let describeGroups = APIKey(rawValue: 15)
+    package static let listGroups = APIKey(rawValue: 16)
+    package static let apiVersions = APIKey(rawValue: 18)
+    package static let createTopics = APIKey(rawValue: 19)
+    package static let deleteTopics = APIKey(rawValue: 20)
+    package static let initProducerID = APIKey(rawValue: 22)
+    package static let offsetForLeaderEpoch = APIKey(rawValue: 23)
+    package static let describeConfigs = APIKey(rawValue: 32)
+    package static let createPartitions = APIKey(rawValue: 37)
+    package static let deleteGroups = APIKey(rawValue: 42)
+    package static let electLeaders = APIKey(rawValue: 43)
+    package static let alterPartitionReassignments = APIKey(rawValue: 45)
+    package static let listPartitionReassignments = APIKey(rawValue: 46)
+    package static let offsetDelete = APIKey(rawValue: 47)
 }
 
 /// One API this broker implements: its key, its name in Kafka's specs, and the inclusive range of
 /// versions it advertises in `ApiVersions` and accepts.
-public struct SupportedAPI: Hashable, Sendable {
-    public var key: APIKey
-    public var name: String
-    public var minVersion: Int16
-    public var maxVersion: Int16
+package struct SupportedAPI: Hashable, Sendable {
+    package var key: APIKey
+    package var name: String
+    package var minVersion: Int16
+    package var maxVersion: Int16
     /// Kafka's first flexible version of this API (`flexibleVersions` in the JSON spec, Kafka 3.9): from
     /// it on a request uses header v2 and a response header v1. Every supported version is below it.
-    public var firstFlexibleVersion: Int16
+    package var firstFlexibleVersion: Int16
 
     /// Whether `version` is within `minVersion...maxVersion`.
-    public func supports(_ version: Int16) -> Bool {
+    package func supports(_ version: Int16) -> Bool {
         self.minVersion <= version && version <= self.maxVersion
     }
 }
@@ -61,9 +61,9 @@ public struct SupportedAPI: Hashable, Sendable {
 /// The APIs and versions this broker implements: the single source the `ApiVersions` response is built
 /// from and requests are checked against. Phase 1 of reference/kafka.md §3.5: no flexible versions;
 /// ApiVersions v3+ is answered through the KIP-511 downgrade.
-public enum SupportedAPIs {
+package enum SupportedAPIs {
     /// Every implemented API, ordered by key.
-    public static let all: [SupportedAPI] = [
+    package static let all: [SupportedAPI] = [
         // Advertises 0–8 although the broker rejects 0–2 (no RecordBatch v2 before 3): librdkafka < 2.11.1
         // enables compression only if the range contains 0 (reference/kafka.md §3.4 #1).
         SupportedAPI(key: .produce, name: "Produce", minVersion: 0, maxVersion: 8, firstFlexibleVersion: 9),
@@ -148,5 +148,5 @@ public enum SupportedAPIs {
     private static let byKey: [APIKey: SupportedAPI] = Dictionary(uniqueKeysWithValues: all.map { ($0.key, $0) })
 
     /// The entry for `key`, or nil if this broker does not implement it.
-    public static func api(_ key: APIKey) -> SupportedAPI? { self.byKey[key] }
+    package static func api(_ key: APIKey) -> SupportedAPI? { self.byKey[key] }
 }

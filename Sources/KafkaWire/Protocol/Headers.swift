@@ -18,14 +18,14 @@
 // know the broker's versions can read them (`ApiMessageTypeGenerator.java`).
 
 /// The header in front of every request body.
-public struct RequestHeader: Hashable, Sendable {
-    public var apiKey: APIKey
-    public var apiVersion: Int16
+package struct RequestHeader: Hashable, Sendable {
+    package var apiKey: APIKey
+    package var apiVersion: Int16
     /// Echoed in the response header so the client can match responses to requests.
-    public var correlationID: Int32
-    public var clientID: String?
+    package var correlationID: Int32
+    package var clientID: String?
 
-    public init(apiKey: APIKey, apiVersion: Int16, correlationID: Int32, clientID: String?) {
+    package init(apiKey: APIKey, apiVersion: Int16, correlationID: Int32, clientID: String?) {
         self.apiKey = apiKey
         self.apiVersion = apiVersion
         self.correlationID = correlationID
@@ -34,16 +34,16 @@ public struct RequestHeader: Hashable, Sendable {
 
     /// The header version a request of `apiKey` at `apiVersion` uses: 2 from the API's first flexible
     /// version on, 1 before it and for APIs this broker does not implement.
-    public static func version(apiKey: APIKey, apiVersion: Int16) -> Int16 {
+    package static func version(apiKey: APIKey, apiVersion: Int16) -> Int16 {
         guard let api = SupportedAPIs.api(apiKey), apiVersion >= api.firstFlexibleVersion else { return 1 }
         return 2
     }
 
     /// The header version this header is encoded in (`version(apiKey:apiVersion:)`).
-    public var version: Int16 { Self.version(apiKey: self.apiKey, apiVersion: self.apiVersion) }
+    package var version: Int16 { Self.version(apiKey: self.apiKey, apiVersion: self.apiVersion) }
 
     /// Reads a header: v1, or v2 with its tagged fields when the API version is flexible in Kafka's spec.
-    public init(from reader: inout KafkaReader) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader) throws(KafkaWireError) {
         self.apiKey = APIKey(rawValue: try reader.readInt16(field: "RequestHeader.RequestApiKey"))
         self.apiVersion = try reader.readInt16(field: "RequestHeader.RequestApiVersion")
         self.correlationID = try reader.readInt32(field: "RequestHeader.CorrelationId")
@@ -54,7 +54,7 @@ public struct RequestHeader: Hashable, Sendable {
     }
 
     /// Writes the header in its version (`version`): v2 ends with an empty tagged-field section.
-    public func write(to writer: inout KafkaWriter) {
+    package func write(to writer: inout KafkaWriter) {
         writer.writeInt16(self.apiKey.rawValue)
         writer.writeInt16(self.apiVersion)
         writer.writeInt32(self.correlationID)
@@ -66,16 +66,16 @@ public struct RequestHeader: Hashable, Sendable {
 }
 
 /// The header in front of every response body: the request's correlation id.
-public enum ResponseHeader {
+package enum ResponseHeader {
     /// The header version of a response to `apiKey` at `apiVersion`: always 0 for ApiVersions, 1 from the
     /// API's first flexible version on, 0 otherwise.
-    public static func version(apiKey: APIKey, apiVersion: Int16) -> Int16 {
+    package static func version(apiKey: APIKey, apiVersion: Int16) -> Int16 {
         guard apiKey != .apiVersions else { return 0 }
         return RequestHeader.version(apiKey: apiKey, apiVersion: apiVersion) - 1
     }
 
     /// Writes a response header of `version` 0 or 1 (an empty tagged-field section for 1).
-    public static func write(correlationID: Int32, version: Int16, to writer: inout KafkaWriter) {
+    package static func write(correlationID: Int32, version: Int16, to writer: inout KafkaWriter) {
         writer.writeInt32(correlationID)
         if version >= 1 {
             writer.writeEmptyTaggedFields()
@@ -83,7 +83,7 @@ public enum ResponseHeader {
     }
 
     /// Reads a response header of `version` 0 or 1 and returns its correlation id.
-    public static func read(version: Int16, from reader: inout KafkaReader) throws(KafkaWireError) -> Int32 {
+    package static func read(version: Int16, from reader: inout KafkaReader) throws(KafkaWireError) -> Int32 {
         let correlationID = try reader.readInt32(field: "ResponseHeader.CorrelationId")
         if version >= 1 {
             try reader.skipTaggedFields(field: "ResponseHeader._tagged_fields")

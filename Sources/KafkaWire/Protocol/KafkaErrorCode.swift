@@ -3,7 +3,7 @@
 /// which is `noError` so that it never reads as `Optional.none`.
 ///
 /// Client-visible outcomes travel as these values inside responses (STYLE.md §5, kind 1).
-public enum KafkaErrorCode: Int16, Hashable, Sendable, CaseIterable, Error {
+package enum KafkaErrorCode: Int16, Hashable, Sendable, CaseIterable, Error {
     case unknownServerError = -1  // UNKNOWN_SERVER_ERROR
     case noError = 0  // NONE
     case offsetOutOfRange = 1  // OFFSET_OUT_OF_RANGE

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 /// Splits a byte stream into Kafka frames: `int32 size` (big-endian) + `size` bytes.
 ///
@@ -9,21 +9,21 @@ public import NIOCore
 /// `decode` returns nil and leaves the reader index where it was.
 ///
 /// Used on both sides: `ByteToMessageHandler(KafkaFrameDecoder())`.
-public struct KafkaFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
-    public typealias InboundOut = ByteBuffer
+package struct KafkaFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
+    package typealias InboundOut = ByteBuffer
 
     /// Kafka's default `socket.request.max.bytes`: 104,857,600 (100 MiB).
-    public static let defaultMaxFrameSize = 104_857_600
+    package static let defaultMaxFrameSize = 104_857_600
 
     /// The largest size accepted (the 4-byte size itself is not counted).
-    public let maxFrameSize: Int
+    package let maxFrameSize: Int
 
-    public init(maxFrameSize: Int = KafkaFrameDecoder.defaultMaxFrameSize) {
+    package init(maxFrameSize: Int = KafkaFrameDecoder.defaultMaxFrameSize) {
         precondition(maxFrameSize >= 0, "maxFrameSize must not be negative, got \(maxFrameSize)")
         self.maxFrameSize = maxFrameSize
     }
 
-    public mutating func decode(buffer: inout ByteBuffer) throws(KafkaWireError) -> ByteBuffer? {
+    package mutating func decode(buffer: inout ByteBuffer) throws(KafkaWireError) -> ByteBuffer? {
         guard let size = buffer.getInteger(at: buffer.readerIndex, as: Int32.self) else { return nil }
         guard size >= 0, Int(size) <= self.maxFrameSize else {
             throw .frameSizeInvalid(size: size, limit: self.maxFrameSize)
@@ -36,7 +36,7 @@ public struct KafkaFrameDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
 
     /// Emits the frames that are complete; a partial frame left at end of stream is dropped without an
     /// error (the peer went away mid-frame; there is nobody to answer).
-    public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws(KafkaWireError) -> ByteBuffer? {
+    package mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws(KafkaWireError) -> ByteBuffer? {
         if let frame = try self.decode(buffer: &buffer) {
             return frame
         }

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 // Kafka's primitive types (https://kafka.apache.org/protocol#protocol_types, `common/protocol/types/Type.java`):
 //
@@ -18,20 +18,20 @@ public import NIOCore
 /// Every read is bounds-checked and throws `KafkaWireError` naming the field; nothing traps on input.
 /// Lengths and counts are checked against the bytes that remain before anything is allocated, so the
 /// frame limit caps every string, byte field and array.
-public struct KafkaReader: Sendable {
+package struct KafkaReader: Sendable {
     /// The bytes not yet read.
-    public private(set) var buffer: ByteBuffer
+    package private(set) var buffer: ByteBuffer
 
     /// A reader over the readable bytes of `buffer`.
-    public init(_ buffer: ByteBuffer) {
+    package init(_ buffer: ByteBuffer) {
         self.buffer = buffer
     }
 
     /// How many bytes remain.
-    public var readableBytes: Int { self.buffer.readableBytes }
+    package var readableBytes: Int { self.buffer.readableBytes }
 
     /// Throws `.trailingBytes` unless every byte has been read.
-    public func expectEnd(context: String) throws(KafkaWireError) {
+    package func expectEnd(context: String) throws(KafkaWireError) {
         guard self.buffer.readableBytes == 0 else {
             throw .trailingBytes(context: context, count: self.buffer.readableBytes)
         }
@@ -47,32 +47,32 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads an `int8`.
-    public mutating func readInt8(field: String) throws(KafkaWireError) -> Int8 {
+    package mutating func readInt8(field: String) throws(KafkaWireError) -> Int8 {
         try self.readInteger(as: Int8.self, field: field)
     }
 
     /// Reads an `int16`.
-    public mutating func readInt16(field: String) throws(KafkaWireError) -> Int16 {
+    package mutating func readInt16(field: String) throws(KafkaWireError) -> Int16 {
         try self.readInteger(as: Int16.self, field: field)
     }
 
     /// Reads an `int32`.
-    public mutating func readInt32(field: String) throws(KafkaWireError) -> Int32 {
+    package mutating func readInt32(field: String) throws(KafkaWireError) -> Int32 {
         try self.readInteger(as: Int32.self, field: field)
     }
 
     /// Reads an `int64`.
-    public mutating func readInt64(field: String) throws(KafkaWireError) -> Int64 {
+    package mutating func readInt64(field: String) throws(KafkaWireError) -> Int64 {
         try self.readInteger(as: Int64.self, field: field)
     }
 
     /// Reads a `bool`: one byte, any non-zero value is true (Java's `ByteBuffer.get() != 0`).
-    public mutating func readBool(field: String) throws(KafkaWireError) -> Bool {
+    package mutating func readBool(field: String) throws(KafkaWireError) -> Bool {
         try self.readInteger(as: UInt8.self, field: field) != 0
     }
 
     /// Reads an `int16` error code; a code Kafka does not define is `.invalidValue`.
-    public mutating func readErrorCode(field: String) throws(KafkaWireError) -> KafkaErrorCode {
+    package mutating func readErrorCode(field: String) throws(KafkaWireError) -> KafkaErrorCode {
         let raw = try self.readInt16(field: field)
         guard let code = KafkaErrorCode(rawValue: raw) else { throw .invalidValue(field: field, value: Int64(raw)) }
         return code
@@ -101,18 +101,18 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads an `unsigned_varint` (at most 5 bytes).
-    public mutating func readUnsignedVarInt(field: String) throws(KafkaWireError) -> UInt32 {
+    package mutating func readUnsignedVarInt(field: String) throws(KafkaWireError) -> UInt32 {
         try self.readUnsignedVarInteger(as: UInt32.self, field: field)
     }
 
     /// Reads a `varint`: a zigzag-encoded `int32`.
-    public mutating func readVarInt(field: String) throws(KafkaWireError) -> Int32 {
+    package mutating func readVarInt(field: String) throws(KafkaWireError) -> Int32 {
         let raw = try self.readUnsignedVarInteger(as: UInt32.self, field: field)
         return Int32(bitPattern: raw >> 1) ^ -Int32(bitPattern: raw & 1)
     }
 
     /// Reads a `varlong`: a zigzag-encoded `int64` (at most 10 bytes).
-    public mutating func readVarLong(field: String) throws(KafkaWireError) -> Int64 {
+    package mutating func readVarLong(field: String) throws(KafkaWireError) -> Int64 {
         let raw = try self.readUnsignedVarInteger(as: UInt64.self, field: field)
         return Int64(bitPattern: raw >> 1) ^ -Int64(bitPattern: raw & 1)
     }
@@ -152,13 +152,13 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads a `string` (int16 length); null (-1) is `.invalidLength`.
-    public mutating func readString(field: String) throws(KafkaWireError) -> String {
+    package mutating func readString(field: String) throws(KafkaWireError) -> String {
         // Cannot be nil: not nullable.
         try self.readString(nullable: false, field: field)!
     }
 
     /// Reads a `nullable_string` (int16 length, -1 is null).
-    public mutating func readNullableString(field: String) throws(KafkaWireError) -> String? {
+    package mutating func readNullableString(field: String) throws(KafkaWireError) -> String? {
         try self.readString(nullable: true, field: field)
     }
 
@@ -171,13 +171,13 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads a `compact_string`; null (length 0) is `.invalidLength`.
-    public mutating func readCompactString(field: String) throws(KafkaWireError) -> String {
+    package mutating func readCompactString(field: String) throws(KafkaWireError) -> String {
         // Cannot be nil: not nullable.
         try self.readCompactString(nullable: false, field: field)!
     }
 
     /// Reads a `compact_nullable_string`.
-    public mutating func readCompactNullableString(field: String) throws(KafkaWireError) -> String? {
+    package mutating func readCompactNullableString(field: String) throws(KafkaWireError) -> String? {
         try self.readCompactString(nullable: true, field: field)
     }
 
@@ -191,18 +191,18 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads `bytes` (int32 length) as a slice of the frame, without copying; null is `.invalidLength`.
-    public mutating func readBytes(field: String) throws(KafkaWireError) -> ByteBuffer {
+    package mutating func readBytes(field: String) throws(KafkaWireError) -> ByteBuffer {
         // Cannot be nil: not nullable.
         try self.readBytes(nullable: false, field: field)!
     }
 
     /// Reads `nullable_bytes` or `records` (int32 length, -1 is null) as a slice of the frame.
-    public mutating func readNullableBytes(field: String) throws(KafkaWireError) -> ByteBuffer? {
+    package mutating func readNullableBytes(field: String) throws(KafkaWireError) -> ByteBuffer? {
         try self.readBytes(nullable: true, field: field)
     }
 
     /// Reads `compact_nullable_bytes` (or `compact_bytes`, whose null is rejected when `nullable` is false).
-    public mutating func readCompactBytes(nullable: Bool, field: String) throws(KafkaWireError) -> ByteBuffer? {
+    package mutating func readCompactBytes(nullable: Bool, field: String) throws(KafkaWireError) -> ByteBuffer? {
         guard let length = try self.readCompactLength(nullable: nullable, field: field) else { return nil }
         // Cannot fail: readCompactLength compared `length` with readableBytes.
         return self.buffer.readSlice(length: length)!
@@ -249,7 +249,7 @@ public struct KafkaReader: Sendable {
 
     /// Reads an `array` of structs (int32 count); null (-1) is `.invalidLength`. `minimumElementSize` is the
     /// fewest bytes one element takes (every struct has at least one field, hence at least one byte).
-    public mutating func readArray<Element: KafkaStruct>(
+    package mutating func readArray<Element: KafkaStruct>(
         of: Element.Type = Element.self,
         version: Int16,
         minimumElementSize: Int = 1,
@@ -262,7 +262,7 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads a nullable `array` of structs (int32 count, -1 is null).
-    public mutating func readNullableArray<Element: KafkaStruct>(
+    package mutating func readNullableArray<Element: KafkaStruct>(
         of: Element.Type = Element.self,
         version: Int16,
         minimumElementSize: Int = 1,
@@ -274,7 +274,7 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads an `array` of `int32`.
-    public mutating func readInt32Array(field: String) throws(KafkaWireError) -> [Int32] {
+    package mutating func readInt32Array(field: String) throws(KafkaWireError) -> [Int32] {
         // Cannot be nil: not nullable.
         try self.readArray(nullable: false, minimumElementSize: 4, field: field) { (reader) throws(KafkaWireError) in
             try reader.readInt32(field: field)
@@ -288,18 +288,18 @@ public struct KafkaReader: Sendable {
     }
 
     /// Reads an `array` of `string`; null is `.invalidLength`.
-    public mutating func readStringArray(field: String) throws(KafkaWireError) -> [String] {
+    package mutating func readStringArray(field: String) throws(KafkaWireError) -> [String] {
         // Cannot be nil: not nullable.
         try self.readStringArray(nullable: false, field: field)!
     }
 
     /// Reads a nullable `array` of `string`.
-    public mutating func readNullableStringArray(field: String) throws(KafkaWireError) -> [String]? {
+    package mutating func readNullableStringArray(field: String) throws(KafkaWireError) -> [String]? {
         try self.readStringArray(nullable: true, field: field)
     }
 
     /// Reads a `compact_array` (unsigned_varint count + 1; 0 is null unless `nullable` is false).
-    public mutating func readCompactArray<Element>(
+    package mutating func readCompactArray<Element>(
         nullable: Bool,
         minimumElementSize: Int,
         field: String,
@@ -313,7 +313,7 @@ public struct KafkaReader: Sendable {
 
     /// Reads a tagged-field section and skips every field in it: this module knows no tags yet (phase 1
     /// has no flexible message versions; the request header v2 has none).
-    public mutating func skipTaggedFields(field: String) throws(KafkaWireError) {
+    package mutating func skipTaggedFields(field: String) throws(KafkaWireError) {
         let count = try self.readUnsignedVarInt(field: field)
         // Each field is at least 2 bytes (tag and size), which caps the loop by the frame.
         guard Int(count) <= self.buffer.readableBytes / 2 else {

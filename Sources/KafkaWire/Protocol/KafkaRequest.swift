@@ -1,7 +1,7 @@
-public import NIOCore
+package import NIOCore
 
 /// A decoded request body of one of the APIs in `SupportedAPIs`.
-public enum KafkaRequest: Hashable, Sendable {
+package enum KafkaRequest: Hashable, Sendable {
     case produce(ProduceRequest)
     case fetch(FetchRequest)
     case listOffsets(ListOffsetsRequest)
@@ -30,7 +30,7 @@ public enum KafkaRequest: Hashable, Sendable {
     case offsetDelete(OffsetDeleteRequest)
 
     /// The wrapped body.
-    public var message: any KafkaMessage {
+    package var message: any KafkaMessage {
         switch self {
         case .produce(let body): body
         case .fetch(let body): body
@@ -62,11 +62,11 @@ public enum KafkaRequest: Hashable, Sendable {
     }
 
     /// The API the body belongs to.
-    public var apiKey: APIKey { type(of: self.message).apiKey }
+    package var apiKey: APIKey { type(of: self.message).apiKey }
 
     /// Decodes a request body of `apiKey` at `version`; nil for an API this module does not implement.
     /// Does not check the version against `SupportedAPIs` or for trailing bytes (`KafkaRequestFrame` does).
-    public static func decode(
+    package static func decode(
         apiKey: APIKey,
         version: Int16,
         from reader: inout KafkaReader
@@ -108,7 +108,7 @@ public enum KafkaRequest: Hashable, Sendable {
 }
 
 /// What `KafkaRequestFrame.decode(_:)` made of one frame.
-public enum KafkaRequestDecodeResult: Hashable, Sendable {
+package enum KafkaRequestDecodeResult: Hashable, Sendable {
     /// A request of a supported API and version.
     case request(RequestHeader, KafkaRequest)
     /// An API key not in `SupportedAPIs`. Kafka closes the connection; the header says what was asked.
@@ -121,10 +121,10 @@ public enum KafkaRequestDecodeResult: Hashable, Sendable {
 }
 
 /// Request frames: `int32 size` + request header + body.
-public enum KafkaRequestFrame {
+package enum KafkaRequestFrame {
     /// Decodes one frame payload (the bytes after the size, as `KafkaFrameDecoder` emits them). Never
     /// throws: every outcome the server must react to is a case of the result.
-    public static func decode(_ frame: ByteBuffer) -> KafkaRequestDecodeResult {
+    package static func decode(_ frame: ByteBuffer) -> KafkaRequestDecodeResult {
         var reader = KafkaReader(frame)
         let header: RequestHeader
         do {
@@ -148,7 +148,7 @@ public enum KafkaRequestFrame {
     /// test picks it; a version this module cannot encode is a bug). Returns false, and leaves `buffer` as
     /// it was, when the frame would not fit an `int32` size (`KafkaWriter.overflowed`).
     @discardableResult
-    public static func encode(
+    package static func encode(
         _ request: KafkaRequest,
         version: Int16,
         correlationID: Int32,

@@ -1,7 +1,7 @@
-public import NIOCore
+package import NIOCore
 
 /// A response body of one of the APIs in `SupportedAPIs`.
-public enum KafkaResponse: Hashable, Sendable {
+package enum KafkaResponse: Hashable, Sendable {
     case produce(ProduceResponse)
     case fetch(FetchResponse)
     case listOffsets(ListOffsetsResponse)
@@ -30,7 +30,7 @@ public enum KafkaResponse: Hashable, Sendable {
     case offsetDelete(OffsetDeleteResponse)
 
     /// The wrapped body.
-    public var message: any KafkaMessage {
+    package var message: any KafkaMessage {
         switch self {
         case .produce(let body): body
         case .fetch(let body): body
@@ -62,10 +62,10 @@ public enum KafkaResponse: Hashable, Sendable {
     }
 
     /// The API the body belongs to.
-    public var apiKey: APIKey { type(of: self.message).apiKey }
+    package var apiKey: APIKey { type(of: self.message).apiKey }
 
     /// Decodes a response body of `apiKey` at `version`; nil for an API this module does not implement.
-    public static func decode(
+    package static func decode(
         apiKey: APIKey,
         version: Int16,
         from reader: inout KafkaReader
@@ -108,13 +108,13 @@ public enum KafkaResponse: Hashable, Sendable {
 
 /// Response frames: `int32 size` + response header (v0, or v1 for flexible versions; always v0 for
 /// ApiVersions) + body.
-public enum KafkaResponseFrame {
+package enum KafkaResponseFrame {
     /// Writes a complete size-prefixed response frame at `version`, the request's version (0 for the
     /// KIP-511 ApiVersions answer). A version outside the API's supported range is a bug. Returns false,
     /// and leaves `buffer` as it was, when the frame would not fit an `int32` size: the caller fails that
     /// one request (the broker closes the connection with one log line).
     @discardableResult
-    public static func encode(
+    package static func encode(
         _ response: KafkaResponse,
         version: Int16,
         correlationID: Int32,
@@ -148,7 +148,7 @@ public enum KafkaResponseFrame {
     /// Decodes one response frame payload (after the size) to a request of `apiKey` at `version`, which
     /// the caller knows from the correlation id it sent; an API or version this module does not implement
     /// is a bug.
-    public static func decode(
+    package static func decode(
         _ frame: ByteBuffer,
         apiKey: APIKey,
         version: Int16

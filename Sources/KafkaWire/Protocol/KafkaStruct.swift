@@ -5,7 +5,7 @@
 /// fills fields absent at `version` with the spec's defaults, so `init(from:version:)` after
 /// `write(to:version:)` gives back the value for every field the version carries. This module implements
 /// non-flexible versions only (reference/kafka.md §3.5, phase 1).
-public protocol KafkaStruct: Hashable, Sendable {
+package protocol KafkaStruct: Hashable, Sendable {
     /// Reads the struct's fields for `version`.
     init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError)
 
@@ -14,7 +14,7 @@ public protocol KafkaStruct: Hashable, Sendable {
 }
 
 /// A top-level request or response body of one API.
-public protocol KafkaMessage: KafkaStruct {
+package protocol KafkaMessage: KafkaStruct {
     /// The API this message belongs to.
     static var apiKey: APIKey { get }
 }

@@ -2,7 +2,7 @@
 ///
 /// Client-visible outcomes are `KafkaErrorCode` values inside responses, never these. Each case names the
 /// field that could not be read, as the Kafka JSON message specs spell it (`"Topics.Partitions.Records"`).
-public enum KafkaWireError: Error, Hashable, Sendable {
+package enum KafkaWireError: Error, Hashable, Sendable {
     /// A frame's `int32` size is negative or above the limit (`socket.request.max.bytes`).
     case frameSizeInvalid(size: Int32, limit: Int)
     /// Fewer bytes than a field needs inside a complete frame.

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 /// Writes Kafka's primitive types (the table at the top of `KafkaReader.swift`).
 ///
@@ -9,22 +9,22 @@ public import NIOCore
 /// frame size), or a bytes or array length does not fit its field, the writer stops writing and sets
 /// `overflowed`; the frame encoders then refuse the frame, leave their buffer as it was, and the caller
 /// fails that one request. Nothing here traps on a size.
-public struct KafkaWriter: Sendable {
+package struct KafkaWriter: Sendable {
     /// Everything written so far (after whatever the buffer held when the writer was made).
-    public private(set) var buffer: ByteBuffer
+    package private(set) var buffer: ByteBuffer
 
     /// True once a value did not fit (see the type's comment); fixed-width values, lengths, bytes and
     /// array elements are not written after that.
-    public private(set) var overflowed = false
+    package private(set) var overflowed = false
 
     /// The most bytes a writer's buffer may hold by default: a frame's `int32` size must count them.
-    public static let maxBufferBytes = Int(Int32.max)
+    package static let maxBufferBytes = Int(Int32.max)
 
     /// The most bytes this writer's buffer may hold (`maxBufferBytes` but in tests).
     let bufferLimit: Int
 
     /// A writer that appends to `buffer`.
-    public init(buffer: ByteBuffer = ByteBuffer()) {
+    package init(buffer: ByteBuffer = ByteBuffer()) {
         self.init(buffer: buffer, bufferLimit: Self.maxBufferBytes)
     }
 
@@ -65,7 +65,7 @@ public struct KafkaWriter: Sendable {
 
     /// Writes an `int32` size and then whatever `body` writes; the size counts the bytes `body` wrote
     /// (Kafka's frame size, which does not count itself). A body past `Int32.max` bytes sets `overflowed`.
-    public mutating func writeSizePrefixed(_ body: (inout KafkaWriter) -> Void) {
+    package mutating func writeSizePrefixed(_ body: (inout KafkaWriter) -> Void) {
         let sizeIndex = self.buffer.writerIndex
         self.writeInt32(0)
         body(&self)
@@ -94,22 +94,22 @@ public struct KafkaWriter: Sendable {
     }
 
     /// Writes an `int8`.
-    public mutating func writeInt8(_ value: Int8) { self.writeFixed(value) }
+    package mutating func writeInt8(_ value: Int8) { self.writeFixed(value) }
 
     /// Writes an `int16`.
-    public mutating func writeInt16(_ value: Int16) { self.writeFixed(value) }
+    package mutating func writeInt16(_ value: Int16) { self.writeFixed(value) }
 
     /// Writes an `int32`.
-    public mutating func writeInt32(_ value: Int32) { self.writeFixed(value) }
+    package mutating func writeInt32(_ value: Int32) { self.writeFixed(value) }
 
     /// Writes an `int64`.
-    public mutating func writeInt64(_ value: Int64) { self.writeFixed(value) }
+    package mutating func writeInt64(_ value: Int64) { self.writeFixed(value) }
 
     /// Writes a `bool` as one byte, 0 or 1.
-    public mutating func writeBool(_ value: Bool) { self.writeFixed(UInt8(value ? 1 : 0)) }
+    package mutating func writeBool(_ value: Bool) { self.writeFixed(UInt8(value ? 1 : 0)) }
 
     /// Writes an `int16` error code.
-    public mutating func writeErrorCode(_ code: KafkaErrorCode) { self.writeInt16(code.rawValue) }
+    package mutating func writeErrorCode(_ code: KafkaErrorCode) { self.writeInt16(code.rawValue) }
 
     // MARK: - Varints
 
@@ -124,15 +124,15 @@ public struct KafkaWriter: Sendable {
     }
 
     /// Writes an `unsigned_varint`.
-    public mutating func writeUnsignedVarInt(_ value: UInt32) { self.writeUnsignedVarInteger(value) }
+    package mutating func writeUnsignedVarInt(_ value: UInt32) { self.writeUnsignedVarInteger(value) }
 
     /// Writes a `varint` (zigzag).
-    public mutating func writeVarInt(_ value: Int32) {
+    package mutating func writeVarInt(_ value: Int32) {
         self.writeUnsignedVarInteger(UInt32(bitPattern: (value << 1) ^ (value >> 31)))
     }
 
     /// Writes a `varlong` (zigzag).
-    public mutating func writeVarLong(_ value: Int64) {
+    package mutating func writeVarLong(_ value: Int64) {
         self.writeUnsignedVarInteger(UInt64(bitPattern: (value << 1) ^ (value >> 63)))
     }
 
@@ -171,7 +171,7 @@ public struct KafkaWriter: Sendable {
 
     /// Writes a `string` (int16 length), cut to its first `Int16.max` bytes (on a character boundary)
     /// if it is longer.
-    public mutating func writeString(_ string: String) {
+    package mutating func writeString(_ string: String) {
         let fitted = Self.prefix(of: string, maxUTF8Bytes: Int(Int16.max))
         self.writeInt16Length(fitted.utf8.count)
         self.buffer.writeSubstring(fitted)
@@ -194,20 +194,20 @@ public struct KafkaWriter: Sendable {
     }
 
     /// Writes a `nullable_string`; nil is the length -1.
-    public mutating func writeNullableString(_ string: String?) {
+    package mutating func writeNullableString(_ string: String?) {
         guard let string else { return self.writeInt16(-1) }
         self.writeString(string)
     }
 
     /// Writes a `compact_string`, cut to its first `Int16.max` bytes as `writeString` cuts.
-    public mutating func writeCompactString(_ string: String) {
+    package mutating func writeCompactString(_ string: String) {
         let fitted = Self.prefix(of: string, maxUTF8Bytes: Int(Int16.max))
         guard self.writeCompactLength(fitted.utf8.count), self.hasRoom(for: fitted.utf8.count) else { return }
         self.buffer.writeSubstring(fitted)
     }
 
     /// Writes a `compact_nullable_string`; nil is the length 0.
-    public mutating func writeCompactNullableString(_ string: String?) {
+    package mutating func writeCompactNullableString(_ string: String?) {
         guard let string else { return self.writeUnsignedVarInt(0) }
         self.writeCompactString(string)
     }
@@ -218,19 +218,19 @@ public struct KafkaWriter: Sendable {
     }
 
     /// Writes `bytes` (int32 length).
-    public mutating func writeBytes(_ bytes: ByteBuffer) {
+    package mutating func writeBytes(_ bytes: ByteBuffer) {
         guard self.writeInt32Length(bytes.readableBytes) else { return }
         self.writeBuffer(bytes)
     }
 
     /// Writes `nullable_bytes` or `records`; nil is the length -1.
-    public mutating func writeNullableBytes(_ bytes: ByteBuffer?) {
+    package mutating func writeNullableBytes(_ bytes: ByteBuffer?) {
         guard let bytes else { return self.writeInt32(-1) }
         self.writeBytes(bytes)
     }
 
     /// Writes `compact_nullable_bytes` (`compact_bytes` when never nil); nil is the length 0.
-    public mutating func writeCompactBytes(_ bytes: ByteBuffer?) {
+    package mutating func writeCompactBytes(_ bytes: ByteBuffer?) {
         guard let bytes else { return self.writeUnsignedVarInt(0) }
         guard self.writeCompactLength(bytes.readableBytes) else { return }
         self.writeBuffer(bytes)
@@ -239,37 +239,37 @@ public struct KafkaWriter: Sendable {
     // MARK: - Arrays
 
     /// Writes an `array` of structs.
-    public mutating func writeArray<Element: KafkaStruct>(_ elements: [Element], version: Int16) {
+    package mutating func writeArray<Element: KafkaStruct>(_ elements: [Element], version: Int16) {
         guard self.writeInt32Length(elements.count) else { return }
         for element in elements where !self.overflowed { element.write(to: &self, version: version) }
     }
 
     /// Writes a nullable `array` of structs; nil is the count -1.
-    public mutating func writeNullableArray<Element: KafkaStruct>(_ elements: [Element]?, version: Int16) {
+    package mutating func writeNullableArray<Element: KafkaStruct>(_ elements: [Element]?, version: Int16) {
         guard let elements else { return self.writeInt32(-1) }
         self.writeArray(elements, version: version)
     }
 
     /// Writes an `array` of `int32`.
-    public mutating func writeInt32Array(_ elements: [Int32]) {
+    package mutating func writeInt32Array(_ elements: [Int32]) {
         guard self.writeInt32Length(elements.count) else { return }
         for element in elements where !self.overflowed { self.writeInt32(element) }
     }
 
     /// Writes an `array` of `string`.
-    public mutating func writeStringArray(_ elements: [String]) {
+    package mutating func writeStringArray(_ elements: [String]) {
         guard self.writeInt32Length(elements.count) else { return }
         for element in elements where !self.overflowed { self.writeString(element) }
     }
 
     /// Writes a nullable `array` of `string`; nil is the count -1.
-    public mutating func writeNullableStringArray(_ elements: [String]?) {
+    package mutating func writeNullableStringArray(_ elements: [String]?) {
         guard let elements else { return self.writeInt32(-1) }
         self.writeStringArray(elements)
     }
 
     /// Writes a `compact_array` (nil is the count 0) with `writeElement` for each element.
-    public mutating func writeCompactArray<Element>(
+    package mutating func writeCompactArray<Element>(
         _ elements: [Element]?,
         _ writeElement: (inout KafkaWriter, Element) -> Void
     ) {
@@ -281,5 +281,5 @@ public struct KafkaWriter: Sendable {
     // MARK: - Tagged fields
 
     /// Writes an empty tagged-field section (count 0): this module sends no tagged fields.
-    public mutating func writeEmptyTaggedFields() { self.writeUnsignedVarInt(0) }
+    package mutating func writeEmptyTaggedFields() { self.writeUnsignedVarInt(0) }
 }

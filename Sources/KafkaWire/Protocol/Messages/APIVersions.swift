@@ -16,79 +16,79 @@
 // librdkafka then retries with min(its version - 1, our max).
 
 /// ApiVersions request, v0–2: an empty body.
-public struct APIVersionsRequest: KafkaMessage {
-    public static let apiKey = APIKey.apiVersions
+package struct APIVersionsRequest: KafkaMessage {
+    package static let apiKey = APIKey.apiVersions
 
-    public init() {}
+    package init() {}
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {}
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {}
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {}
+    package func write(to writer: inout KafkaWriter, version: Int16) {}
 }
 
 /// ApiVersions response.
-public struct APIVersionsResponse: KafkaMessage {
-    public static let apiKey = APIKey.apiVersions
+package struct APIVersionsResponse: KafkaMessage {
+    package static let apiKey = APIKey.apiVersions
 
     /// One `ApiVersion` entry: a key and its inclusive version range.
-    public struct APIVersion: KafkaStruct {
-        public var apiKey: APIKey
-        public var minVersion: Int16
-        public var maxVersion: Int16
+    package struct APIVersion: KafkaStruct {
+        package var apiKey: APIKey
+        package var minVersion: Int16
+        package var maxVersion: Int16
 
-        public init(apiKey: APIKey, minVersion: Int16, maxVersion: Int16) {
+        package init(apiKey: APIKey, minVersion: Int16, maxVersion: Int16) {
             self.apiKey = apiKey
             self.minVersion = minVersion
             self.maxVersion = maxVersion
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.apiKey = APIKey(rawValue: try reader.readInt16(field: "ApiVersionsResponse.ApiKeys.ApiKey"))
             self.minVersion = try reader.readInt16(field: "ApiVersionsResponse.ApiKeys.MinVersion")
             self.maxVersion = try reader.readInt16(field: "ApiVersionsResponse.ApiKeys.MaxVersion")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt16(self.apiKey.rawValue)
             writer.writeInt16(self.minVersion)
             writer.writeInt16(self.maxVersion)
         }
     }
 
-    public var errorCode: KafkaErrorCode
-    public var apiKeys: [APIVersion]
+    package var errorCode: KafkaErrorCode
+    package var apiKeys: [APIVersion]
     /// v1+; 0 when absent.
-    public var throttleTimeMs: Int32
+    package var throttleTimeMs: Int32
 
-    public init(errorCode: KafkaErrorCode, apiKeys: [APIVersion], throttleTimeMs: Int32 = 0) {
+    package init(errorCode: KafkaErrorCode, apiKeys: [APIVersion], throttleTimeMs: Int32 = 0) {
         self.errorCode = errorCode
         self.apiKeys = apiKeys
         self.throttleTimeMs = throttleTimeMs
     }
 
     /// The ranges of `SupportedAPIs.all`.
-    public static var supportedAPIVersions: [APIVersion] {
+    package static var supportedAPIVersions: [APIVersion] {
         SupportedAPIs.all.map { APIVersion(apiKey: $0.key, minVersion: $0.minVersion, maxVersion: $0.maxVersion) }
     }
 
     /// The answer to a supported ApiVersions request: no error and every supported range.
-    public static func supported(throttleTimeMs: Int32 = 0) -> APIVersionsResponse {
+    package static func supported(throttleTimeMs: Int32 = 0) -> APIVersionsResponse {
         APIVersionsResponse(errorCode: .noError, apiKeys: Self.supportedAPIVersions, throttleTimeMs: throttleTimeMs)
     }
 
     /// The KIP-511 answer to an ApiVersions request of a version above ours: UNSUPPORTED_VERSION with
     /// every supported range. Encode it as version 0.
-    public static func unsupportedVersion() -> APIVersionsResponse {
+    package static func unsupportedVersion() -> APIVersionsResponse {
         APIVersionsResponse(errorCode: .unsupportedVersion, apiKeys: Self.supportedAPIVersions)
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.errorCode = try reader.readErrorCode(field: "ApiVersionsResponse.ErrorCode")
         self.apiKeys = try reader.readArray(version: version, field: "ApiVersionsResponse.ApiKeys")
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "ApiVersionsResponse.ThrottleTimeMs") : 0
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeErrorCode(self.errorCode)
         writer.writeArray(self.apiKeys, version: version)
         if version >= 1 {

@@ -23,60 +23,60 @@
 // ```
 
 /// CreateTopics request.
-public struct CreateTopicsRequest: KafkaMessage {
-    public static let apiKey = APIKey.createTopics
+package struct CreateTopicsRequest: KafkaMessage {
+    package static let apiKey = APIKey.createTopics
 
     /// One `CreatableReplicaAssignment`.
-    public struct Assignment: KafkaStruct {
-        public var partitionIndex: Int32
-        public var brokerIDs: [Int32]
+    package struct Assignment: KafkaStruct {
+        package var partitionIndex: Int32
+        package var brokerIDs: [Int32]
 
-        public init(partitionIndex: Int32, brokerIDs: [Int32]) {
+        package init(partitionIndex: Int32, brokerIDs: [Int32]) {
             self.partitionIndex = partitionIndex
             self.brokerIDs = brokerIDs
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionIndex = try reader.readInt32(field: "CreateTopicsRequest.Topics.Assignments.PartitionIndex")
             self.brokerIDs = try reader.readInt32Array(field: "CreateTopicsRequest.Topics.Assignments.BrokerIds")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeInt32Array(self.brokerIDs)
         }
     }
 
     /// One `CreatableTopicConfig`.
-    public struct Config: KafkaStruct {
-        public var name: String
-        public var value: String?
+    package struct Config: KafkaStruct {
+        package var name: String
+        package var value: String?
 
-        public init(name: String, value: String?) {
+        package init(name: String, value: String?) {
             self.name = name
             self.value = value
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "CreateTopicsRequest.Topics.Configs.Name")
             self.value = try reader.readNullableString(field: "CreateTopicsRequest.Topics.Configs.Value")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeNullableString(self.value)
         }
     }
 
     /// One `CreatableTopic`.
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var numPartitions: Int32
-        public var replicationFactor: Int16
-        public var assignments: [Assignment]
-        public var configs: [Config]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var numPartitions: Int32
+        package var replicationFactor: Int16
+        package var assignments: [Assignment]
+        package var configs: [Config]
 
-        public init(
+        package init(
             name: String,
             numPartitions: Int32,
             replicationFactor: Int16,
@@ -90,7 +90,7 @@ public struct CreateTopicsRequest: KafkaMessage {
             self.configs = configs
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "CreateTopicsRequest.Topics.Name")
             self.numPartitions = try reader.readInt32(field: "CreateTopicsRequest.Topics.NumPartitions")
             self.replicationFactor = try reader.readInt16(field: "CreateTopicsRequest.Topics.ReplicationFactor")
@@ -98,7 +98,7 @@ public struct CreateTopicsRequest: KafkaMessage {
             self.configs = try reader.readArray(version: version, field: "CreateTopicsRequest.Topics.Configs")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeInt32(self.numPartitions)
             writer.writeInt16(self.replicationFactor)
@@ -107,24 +107,24 @@ public struct CreateTopicsRequest: KafkaMessage {
         }
     }
 
-    public var topics: [Topic]
-    public var timeoutMs: Int32
+    package var topics: [Topic]
+    package var timeoutMs: Int32
     /// v1+; false when absent.
-    public var validateOnly: Bool
+    package var validateOnly: Bool
 
-    public init(topics: [Topic], timeoutMs: Int32, validateOnly: Bool = false) {
+    package init(topics: [Topic], timeoutMs: Int32, validateOnly: Bool = false) {
         self.topics = topics
         self.timeoutMs = timeoutMs
         self.validateOnly = validateOnly
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.topics = try reader.readArray(version: version, field: "CreateTopicsRequest.Topics")
         self.timeoutMs = try reader.readInt32(field: "CreateTopicsRequest.TimeoutMs")
         self.validateOnly = try version >= 1 ? reader.readBool(field: "CreateTopicsRequest.ValidateOnly") : false
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeArray(self.topics, version: version)
         writer.writeInt32(self.timeoutMs)
         if version >= 1 {
@@ -134,30 +134,30 @@ public struct CreateTopicsRequest: KafkaMessage {
 }
 
 /// CreateTopics response.
-public struct CreateTopicsResponse: KafkaMessage {
-    public static let apiKey = APIKey.createTopics
+package struct CreateTopicsResponse: KafkaMessage {
+    package static let apiKey = APIKey.createTopics
 
     /// One `CreatableTopicResult`.
-    public struct TopicResult: KafkaStruct {
-        public var name: String
-        public var errorCode: KafkaErrorCode
+    package struct TopicResult: KafkaStruct {
+        package var name: String
+        package var errorCode: KafkaErrorCode
         /// v1+; nil when absent.
-        public var errorMessage: String?
+        package var errorMessage: String?
 
-        public init(name: String, errorCode: KafkaErrorCode, errorMessage: String? = nil) {
+        package init(name: String, errorCode: KafkaErrorCode, errorMessage: String? = nil) {
             self.name = name
             self.errorCode = errorCode
             self.errorMessage = errorMessage
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "CreateTopicsResponse.Topics.Name")
             self.errorCode = try reader.readErrorCode(field: "CreateTopicsResponse.Topics.ErrorCode")
             self.errorMessage =
                 try version >= 1 ? reader.readNullableString(field: "CreateTopicsResponse.Topics.ErrorMessage") : nil
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeErrorCode(self.errorCode)
             if version >= 1 {
@@ -167,20 +167,20 @@ public struct CreateTopicsResponse: KafkaMessage {
     }
 
     /// v2+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var topics: [TopicResult]
+    package var throttleTimeMs: Int32
+    package var topics: [TopicResult]
 
-    public init(throttleTimeMs: Int32 = 0, topics: [TopicResult]) {
+    package init(throttleTimeMs: Int32 = 0, topics: [TopicResult]) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try version >= 2 ? reader.readInt32(field: "CreateTopicsResponse.ThrottleTimeMs") : 0
         self.topics = try reader.readArray(version: version, field: "CreateTopicsResponse.Topics")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         if version >= 2 {
             writer.writeInt32(self.throttleTimeMs)
         }

@@ -12,24 +12,24 @@
 // ```
 
 /// DeleteGroups request.
-public struct DeleteGroupsRequest: KafkaMessage {
-    public static let apiKey = APIKey.deleteGroups
+package struct DeleteGroupsRequest: KafkaMessage {
+    package static let apiKey = APIKey.deleteGroups
     static let firstFlexibleVersion: Int16 = 2
 
     /// `GroupsNames`: the group ids to delete.
-    public var groupNames: [String]
+    package var groupNames: [String]
 
-    public init(groupNames: [String]) {
+    package init(groupNames: [String]) {
         self.groupNames = groupNames
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.groupNames = try reader.readStringArray(flexible: flexible, field: "DeleteGroupsRequest.GroupsNames")
         try reader.skipTaggedFields(flexible: flexible, field: "DeleteGroupsRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeStringArray(self.groupNames, flexible: flexible)
         writer.writeEmptyTaggedFields(flexible: flexible)
@@ -37,40 +37,40 @@ public struct DeleteGroupsRequest: KafkaMessage {
 }
 
 /// DeleteGroups response.
-public struct DeleteGroupsResponse: KafkaMessage {
-    public static let apiKey = APIKey.deleteGroups
+package struct DeleteGroupsResponse: KafkaMessage {
+    package static let apiKey = APIKey.deleteGroups
 
     /// One `DeletableGroupResult`.
-    public struct Result: KafkaStruct {
-        public var groupID: String
-        public var errorCode: KafkaErrorCode
+    package struct Result: KafkaStruct {
+        package var groupID: String
+        package var errorCode: KafkaErrorCode
 
-        public init(groupID: String, errorCode: KafkaErrorCode) {
+        package init(groupID: String, errorCode: KafkaErrorCode) {
             self.groupID = groupID
             self.errorCode = errorCode
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= DeleteGroupsRequest.firstFlexibleVersion
             self.groupID = try reader.readString(flexible: flexible, field: "DeleteGroupsResponse.Results.GroupId")
             self.errorCode = try reader.readErrorCode(field: "DeleteGroupsResponse.Results.ErrorCode")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.groupID, flexible: version >= DeleteGroupsRequest.firstFlexibleVersion)
             writer.writeErrorCode(self.errorCode)
         }
     }
 
-    public var throttleTimeMs: Int32
-    public var results: [Result]
+    package var throttleTimeMs: Int32
+    package var results: [Result]
 
-    public init(throttleTimeMs: Int32 = 0, results: [Result]) {
+    package init(throttleTimeMs: Int32 = 0, results: [Result]) {
         self.throttleTimeMs = throttleTimeMs
         self.results = results
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= DeleteGroupsRequest.firstFlexibleVersion
         self.throttleTimeMs = try reader.readInt32(field: "DeleteGroupsResponse.ThrottleTimeMs")
         self.results = try reader.readArray(
@@ -78,7 +78,7 @@ public struct DeleteGroupsResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "DeleteGroupsResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= DeleteGroupsRequest.firstFlexibleVersion
         writer.writeInt32(self.throttleTimeMs)
         writer.writeArray(self.results, version: version, flexible: flexible)

@@ -31,23 +31,23 @@
 // ```
 
 /// DescribeConfigs request.
-public struct DescribeConfigsRequest: KafkaMessage {
-    public static let apiKey = APIKey.describeConfigs
+package struct DescribeConfigsRequest: KafkaMessage {
+    package static let apiKey = APIKey.describeConfigs
 
     /// One `DescribeConfigsResource`.
-    public struct Resource: KafkaStruct {
-        public var resourceType: Int8
-        public var resourceName: String
+    package struct Resource: KafkaStruct {
+        package var resourceType: Int8
+        package var resourceName: String
         /// nil asks for every configuration key.
-        public var configurationKeys: [String]?
+        package var configurationKeys: [String]?
 
-        public init(resourceType: Int8, resourceName: String, configurationKeys: [String]?) {
+        package init(resourceType: Int8, resourceName: String, configurationKeys: [String]?) {
             self.resourceType = resourceType
             self.resourceName = resourceName
             self.configurationKeys = configurationKeys
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.resourceType = try reader.readInt8(field: "DescribeConfigsRequest.Resources.ResourceType")
             self.resourceName = try reader.readString(field: "DescribeConfigsRequest.Resources.ResourceName")
             self.configurationKeys = try reader.readNullableStringArray(
@@ -55,26 +55,26 @@ public struct DescribeConfigsRequest: KafkaMessage {
             )
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt8(self.resourceType)
             writer.writeString(self.resourceName)
             writer.writeNullableStringArray(self.configurationKeys)
         }
     }
 
-    public var resources: [Resource]
+    package var resources: [Resource]
     /// v1+; false when absent.
-    public var includeSynonyms: Bool
+    package var includeSynonyms: Bool
     /// v3+; false when absent.
-    public var includeDocumentation: Bool
+    package var includeDocumentation: Bool
 
-    public init(resources: [Resource], includeSynonyms: Bool = false, includeDocumentation: Bool = false) {
+    package init(resources: [Resource], includeSynonyms: Bool = false, includeDocumentation: Bool = false) {
         self.resources = resources
         self.includeSynonyms = includeSynonyms
         self.includeDocumentation = includeDocumentation
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.resources = try reader.readArray(version: version, field: "DescribeConfigsRequest.Resources")
         self.includeSynonyms =
             try version >= 1 ? reader.readBool(field: "DescribeConfigsRequest.IncludeSynonyms") : false
@@ -82,7 +82,7 @@ public struct DescribeConfigsRequest: KafkaMessage {
             try version >= 3 ? reader.readBool(field: "DescribeConfigsRequest.IncludeDocumentation") : false
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeArray(self.resources, version: version)
         if version >= 1 {
             writer.writeBool(self.includeSynonyms)
@@ -94,28 +94,28 @@ public struct DescribeConfigsRequest: KafkaMessage {
 }
 
 /// DescribeConfigs response.
-public struct DescribeConfigsResponse: KafkaMessage {
-    public static let apiKey = APIKey.describeConfigs
+package struct DescribeConfigsResponse: KafkaMessage {
+    package static let apiKey = APIKey.describeConfigs
 
     /// One `DescribeConfigsSynonym` (v1+).
-    public struct Synonym: KafkaStruct {
-        public var name: String
-        public var value: String?
-        public var source: Int8
+    package struct Synonym: KafkaStruct {
+        package var name: String
+        package var value: String?
+        package var source: Int8
 
-        public init(name: String, value: String?, source: Int8) {
+        package init(name: String, value: String?, source: Int8) {
             self.name = name
             self.value = value
             self.source = source
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "DescribeConfigsResponse.Results.Configs.Synonyms.Name")
             self.value = try reader.readNullableString(field: "DescribeConfigsResponse.Results.Configs.Synonyms.Value")
             self.source = try reader.readInt8(field: "DescribeConfigsResponse.Results.Configs.Synonyms.Source")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeNullableString(self.value)
             writer.writeInt8(self.source)
@@ -123,23 +123,23 @@ public struct DescribeConfigsResponse: KafkaMessage {
     }
 
     /// One `DescribeConfigsResourceResult`.
-    public struct Config: KafkaStruct {
-        public var name: String
-        public var value: String?
-        public var readOnly: Bool
+    package struct Config: KafkaStruct {
+        package var name: String
+        package var value: String?
+        package var readOnly: Bool
         /// v0 only; false when absent (v1+ says the same with `configSource`).
-        public var isDefault: Bool
+        package var isDefault: Bool
         /// v1+; -1 when absent. 5 is DEFAULT_CONFIG, 1 DYNAMIC_TOPIC_CONFIG, 4 STATIC_BROKER_CONFIG.
-        public var configSource: Int8
-        public var isSensitive: Bool
+        package var configSource: Int8
+        package var isSensitive: Bool
         /// v1+; empty when absent.
-        public var synonyms: [Synonym]
+        package var synonyms: [Synonym]
         /// v3+; 0 (UNKNOWN) when absent.
-        public var configType: Int8
+        package var configType: Int8
         /// v3+; nil when absent.
-        public var documentation: String?
+        package var documentation: String?
 
-        public init(
+        package init(
             name: String,
             value: String?,
             readOnly: Bool,
@@ -161,7 +161,7 @@ public struct DescribeConfigsResponse: KafkaMessage {
             self.documentation = documentation
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "DescribeConfigsResponse.Results.Configs.Name")
             self.value = try reader.readNullableString(field: "DescribeConfigsResponse.Results.Configs.Value")
             self.readOnly = try reader.readBool(field: "DescribeConfigsResponse.Results.Configs.ReadOnly")
@@ -185,7 +185,7 @@ public struct DescribeConfigsResponse: KafkaMessage {
             }
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeNullableString(self.value)
             writer.writeBool(self.readOnly)
@@ -207,14 +207,14 @@ public struct DescribeConfigsResponse: KafkaMessage {
     }
 
     /// One `DescribeConfigsResult`.
-    public struct Result: KafkaStruct {
-        public var errorCode: KafkaErrorCode
-        public var errorMessage: String?
-        public var resourceType: Int8
-        public var resourceName: String
-        public var configs: [Config]
+    package struct Result: KafkaStruct {
+        package var errorCode: KafkaErrorCode
+        package var errorMessage: String?
+        package var resourceType: Int8
+        package var resourceName: String
+        package var configs: [Config]
 
-        public init(
+        package init(
             errorCode: KafkaErrorCode,
             errorMessage: String? = nil,
             resourceType: Int8,
@@ -228,7 +228,7 @@ public struct DescribeConfigsResponse: KafkaMessage {
             self.configs = configs
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.errorCode = try reader.readErrorCode(field: "DescribeConfigsResponse.Results.ErrorCode")
             self.errorMessage = try reader.readNullableString(field: "DescribeConfigsResponse.Results.ErrorMessage")
             self.resourceType = try reader.readInt8(field: "DescribeConfigsResponse.Results.ResourceType")
@@ -236,7 +236,7 @@ public struct DescribeConfigsResponse: KafkaMessage {
             self.configs = try reader.readArray(version: version, field: "DescribeConfigsResponse.Results.Configs")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeErrorCode(self.errorCode)
             writer.writeNullableString(self.errorMessage)
             writer.writeInt8(self.resourceType)
@@ -245,20 +245,20 @@ public struct DescribeConfigsResponse: KafkaMessage {
         }
     }
 
-    public var throttleTimeMs: Int32
-    public var results: [Result]
+    package var throttleTimeMs: Int32
+    package var results: [Result]
 
-    public init(throttleTimeMs: Int32 = 0, results: [Result]) {
+    package init(throttleTimeMs: Int32 = 0, results: [Result]) {
         self.throttleTimeMs = throttleTimeMs
         self.results = results
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try reader.readInt32(field: "DescribeConfigsResponse.ThrottleTimeMs")
         self.results = try reader.readArray(version: version, field: "DescribeConfigsResponse.Results")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.throttleTimeMs)
         writer.writeArray(self.results, version: version)
     }

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 // DescribeGroups (key 15), `DescribeGroupsRequest.json` / `DescribeGroupsResponse.json`, versions 0–5
 // (flexible from 5):
@@ -26,20 +26,20 @@ public import NIOCore
 // ```
 
 /// DescribeGroups request.
-public struct DescribeGroupsRequest: KafkaMessage {
-    public static let apiKey = APIKey.describeGroups
+package struct DescribeGroupsRequest: KafkaMessage {
+    package static let apiKey = APIKey.describeGroups
     static let firstFlexibleVersion: Int16 = 5
 
-    public var groups: [String]
+    package var groups: [String]
     /// v3+; false when absent.
-    public var includeAuthorizedOperations: Bool
+    package var includeAuthorizedOperations: Bool
 
-    public init(groups: [String], includeAuthorizedOperations: Bool = false) {
+    package init(groups: [String], includeAuthorizedOperations: Bool = false) {
         self.groups = groups
         self.includeAuthorizedOperations = includeAuthorizedOperations
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.groups = try reader.readStringArray(flexible: flexible, field: "DescribeGroupsRequest.Groups")
         self.includeAuthorizedOperations =
@@ -47,7 +47,7 @@ public struct DescribeGroupsRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "DescribeGroupsRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeStringArray(self.groups, flexible: flexible)
         if version >= 3 {
@@ -58,22 +58,22 @@ public struct DescribeGroupsRequest: KafkaMessage {
 }
 
 /// DescribeGroups response.
-public struct DescribeGroupsResponse: KafkaMessage {
-    public static let apiKey = APIKey.describeGroups
+package struct DescribeGroupsResponse: KafkaMessage {
+    package static let apiKey = APIKey.describeGroups
 
     /// One `DescribedGroupMember`.
-    public struct Member: KafkaStruct {
-        public var memberID: String
+    package struct Member: KafkaStruct {
+        package var memberID: String
         /// v4+; nil when absent.
-        public var groupInstanceID: String?
-        public var clientID: String
-        public var clientHost: String
+        package var groupInstanceID: String?
+        package var clientID: String
+        package var clientHost: String
         /// The member's metadata for the chosen protocol (Stable groups only).
-        public var memberMetadata: ByteBuffer
+        package var memberMetadata: ByteBuffer
         /// The member's assignment from the leader (Stable groups only).
-        public var memberAssignment: ByteBuffer
+        package var memberAssignment: ByteBuffer
 
-        public init(
+        package init(
             memberID: String,
             groupInstanceID: String? = nil,
             clientID: String,
@@ -89,7 +89,7 @@ public struct DescribeGroupsResponse: KafkaMessage {
             self.memberAssignment = memberAssignment
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= DescribeGroupsRequest.firstFlexibleVersion
             let field = "DescribeGroupsResponse.Groups.Members"
             self.memberID = try reader.readString(flexible: flexible, field: field + ".MemberId")
@@ -102,7 +102,7 @@ public struct DescribeGroupsResponse: KafkaMessage {
             self.memberAssignment = try reader.readBytes(flexible: flexible, field: field + ".MemberAssignment")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= DescribeGroupsRequest.firstFlexibleVersion
             writer.writeString(self.memberID, flexible: flexible)
             if version >= 4 {
@@ -116,23 +116,23 @@ public struct DescribeGroupsResponse: KafkaMessage {
     }
 
     /// One `DescribedGroup`.
-    public struct Group: KafkaStruct {
+    package struct Group: KafkaStruct {
         /// The value of `authorizedOperations` when they were not asked for (INT32_MIN).
-        public static let authorizedOperationsOmitted = Int32.min
+        package static let authorizedOperationsOmitted = Int32.min
 
-        public var errorCode: KafkaErrorCode
-        public var groupID: String
+        package var errorCode: KafkaErrorCode
+        package var groupID: String
         /// Kafka's state name ("Stable", "Empty", "Dead", …), or "".
-        public var groupState: String
-        public var protocolType: String
+        package var groupState: String
+        package var protocolType: String
         /// The chosen protocol's name (Stable groups only), or "".
-        public var protocolData: String
-        public var members: [Member]
+        package var protocolData: String
+        package var members: [Member]
         /// v3+: a bit field of the ACL operations the caller may perform on the group;
         /// `authorizedOperationsOmitted` when absent.
-        public var authorizedOperations: Int32
+        package var authorizedOperations: Int32
 
-        public init(
+        package init(
             errorCode: KafkaErrorCode,
             groupID: String,
             groupState: String = "",
@@ -150,7 +150,7 @@ public struct DescribeGroupsResponse: KafkaMessage {
             self.authorizedOperations = authorizedOperations
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= DescribeGroupsRequest.firstFlexibleVersion
             self.errorCode = try reader.readErrorCode(field: "DescribeGroupsResponse.Groups.ErrorCode")
             self.groupID = try reader.readString(flexible: flexible, field: "DescribeGroupsResponse.Groups.GroupId")
@@ -169,7 +169,7 @@ public struct DescribeGroupsResponse: KafkaMessage {
                 : Self.authorizedOperationsOmitted
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= DescribeGroupsRequest.firstFlexibleVersion
             writer.writeErrorCode(self.errorCode)
             writer.writeString(self.groupID, flexible: flexible)
@@ -184,15 +184,15 @@ public struct DescribeGroupsResponse: KafkaMessage {
     }
 
     /// v1+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var groups: [Group]
+    package var throttleTimeMs: Int32
+    package var groups: [Group]
 
-    public init(throttleTimeMs: Int32 = 0, groups: [Group]) {
+    package init(throttleTimeMs: Int32 = 0, groups: [Group]) {
         self.throttleTimeMs = throttleTimeMs
         self.groups = groups
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= DescribeGroupsRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "DescribeGroupsResponse.ThrottleTimeMs") : 0
         self.groups = try reader.readArray(
@@ -200,7 +200,7 @@ public struct DescribeGroupsResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "DescribeGroupsResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= DescribeGroupsRequest.firstFlexibleVersion
         if version >= 1 {
             writer.writeInt32(self.throttleTimeMs)

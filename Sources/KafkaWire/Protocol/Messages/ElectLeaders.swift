@@ -20,49 +20,49 @@
 // ```
 
 /// ElectLeaders request.
-public struct ElectLeadersRequest: KafkaMessage {
-    public static let apiKey = APIKey.electLeaders
+package struct ElectLeadersRequest: KafkaMessage {
+    package static let apiKey = APIKey.electLeaders
 
     /// One `TopicPartitions`.
-    public struct TopicPartitions: KafkaStruct {
-        public var topic: String
-        public var partitions: [Int32]
+    package struct TopicPartitions: KafkaStruct {
+        package var topic: String
+        package var partitions: [Int32]
 
-        public init(topic: String, partitions: [Int32]) {
+        package init(topic: String, partitions: [Int32]) {
             self.topic = topic
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.topic = try reader.readString(field: "ElectLeadersRequest.TopicPartitions.Topic")
             self.partitions = try reader.readInt32Array(field: "ElectLeadersRequest.TopicPartitions.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.topic)
             writer.writeInt32Array(self.partitions)
         }
     }
 
     /// v1+; 0 (preferred) when absent.
-    public var electionType: Int8
+    package var electionType: Int8
     /// Nil: every partition.
-    public var topicPartitions: [TopicPartitions]?
-    public var timeoutMs: Int32
+    package var topicPartitions: [TopicPartitions]?
+    package var timeoutMs: Int32
 
-    public init(electionType: Int8 = 0, topicPartitions: [TopicPartitions]?, timeoutMs: Int32 = 60_000) {
+    package init(electionType: Int8 = 0, topicPartitions: [TopicPartitions]?, timeoutMs: Int32 = 60_000) {
         self.electionType = electionType
         self.topicPartitions = topicPartitions
         self.timeoutMs = timeoutMs
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.electionType = try version >= 1 ? reader.readInt8(field: "ElectLeadersRequest.ElectionType") : 0
         self.topicPartitions = try reader.readNullableArray(version: version, field: "ElectLeadersRequest.TopicPartitions")
         self.timeoutMs = try reader.readInt32(field: "ElectLeadersRequest.TimeoutMs")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         if version >= 1 {
             writer.writeInt8(self.electionType)
         }
@@ -72,28 +72,28 @@ public struct ElectLeadersRequest: KafkaMessage {
 }
 
 /// ElectLeaders response.
-public struct ElectLeadersResponse: KafkaMessage {
-    public static let apiKey = APIKey.electLeaders
+package struct ElectLeadersResponse: KafkaMessage {
+    package static let apiKey = APIKey.electLeaders
 
     /// One `PartitionResult`.
-    public struct PartitionResult: KafkaStruct {
-        public var partitionID: Int32
-        public var errorCode: KafkaErrorCode
-        public var errorMessage: String?
+    package struct PartitionResult: KafkaStruct {
+        package var partitionID: Int32
+        package var errorCode: KafkaErrorCode
+        package var errorMessage: String?
 
-        public init(partitionID: Int32, errorCode: KafkaErrorCode, errorMessage: String? = nil) {
+        package init(partitionID: Int32, errorCode: KafkaErrorCode, errorMessage: String? = nil) {
             self.partitionID = partitionID
             self.errorCode = errorCode
             self.errorMessage = errorMessage
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionID = try reader.readInt32(field: "ElectLeadersResponse.PartitionResult.PartitionId")
             self.errorCode = try reader.readErrorCode(field: "ElectLeadersResponse.PartitionResult.ErrorCode")
             self.errorMessage = try reader.readNullableString(field: "ElectLeadersResponse.PartitionResult.ErrorMessage")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionID)
             writer.writeErrorCode(self.errorCode)
             writer.writeNullableString(self.errorMessage)
@@ -101,46 +101,46 @@ public struct ElectLeadersResponse: KafkaMessage {
     }
 
     /// One `ReplicaElectionResult`.
-    public struct ReplicaElectionResult: KafkaStruct {
-        public var topic: String
-        public var partitionResult: [PartitionResult]
+    package struct ReplicaElectionResult: KafkaStruct {
+        package var topic: String
+        package var partitionResult: [PartitionResult]
 
-        public init(topic: String, partitionResult: [PartitionResult]) {
+        package init(topic: String, partitionResult: [PartitionResult]) {
             self.topic = topic
             self.partitionResult = partitionResult
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.topic = try reader.readString(field: "ElectLeadersResponse.ReplicaElectionResults.Topic")
             self.partitionResult = try reader.readArray(
                 version: version, field: "ElectLeadersResponse.ReplicaElectionResults.PartitionResult")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.topic)
             writer.writeArray(self.partitionResult, version: version)
         }
     }
 
-    public var throttleTimeMs: Int32
+    package var throttleTimeMs: Int32
     /// v1+; 0 when absent.
-    public var errorCode: KafkaErrorCode
-    public var replicaElectionResults: [ReplicaElectionResult]
+    package var errorCode: KafkaErrorCode
+    package var replicaElectionResults: [ReplicaElectionResult]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, replicaElectionResults: [ReplicaElectionResult]) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, replicaElectionResults: [ReplicaElectionResult]) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.replicaElectionResults = replicaElectionResults
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try reader.readInt32(field: "ElectLeadersResponse.ThrottleTimeMs")
         self.errorCode = try version >= 1 ? reader.readErrorCode(field: "ElectLeadersResponse.ErrorCode") : .noError
         self.replicaElectionResults = try reader.readArray(
             version: version, field: "ElectLeadersResponse.ReplicaElectionResults")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.throttleTimeMs)
         if version >= 1 {
             writer.writeErrorCode(self.errorCode)

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 // Fetch (key 1), `FetchRequest.json` / `FetchResponse.json`, versions 4–11 here:
 //
@@ -46,20 +46,20 @@ public import NIOCore
 // AbortedTransactions) are read and written unconditionally.
 
 /// Fetch request.
-public struct FetchRequest: KafkaMessage {
-    public static let apiKey = APIKey.fetch
+package struct FetchRequest: KafkaMessage {
+    package static let apiKey = APIKey.fetch
 
     /// One `FetchPartition`.
-    public struct Partition: KafkaStruct {
-        public var partition: Int32
+    package struct Partition: KafkaStruct {
+        package var partition: Int32
         /// v9+; -1 when absent.
-        public var currentLeaderEpoch: Int32
-        public var fetchOffset: Int64
+        package var currentLeaderEpoch: Int32
+        package var fetchOffset: Int64
         /// v5+; -1 when absent. Only followers send a real value.
-        public var logStartOffset: Int64
-        public var partitionMaxBytes: Int32
+        package var logStartOffset: Int64
+        package var partitionMaxBytes: Int32
 
-        public init(
+        package init(
             partition: Int32,
             currentLeaderEpoch: Int32 = -1,
             fetchOffset: Int64,
@@ -73,7 +73,7 @@ public struct FetchRequest: KafkaMessage {
             self.partitionMaxBytes = partitionMaxBytes
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partition = try reader.readInt32(field: "FetchRequest.Topics.Partitions.Partition")
             self.currentLeaderEpoch =
                 try version >= 9 ? reader.readInt32(field: "FetchRequest.Topics.Partitions.CurrentLeaderEpoch") : -1
@@ -83,7 +83,7 @@ public struct FetchRequest: KafkaMessage {
             self.partitionMaxBytes = try reader.readInt32(field: "FetchRequest.Topics.Partitions.PartitionMaxBytes")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partition)
             if version >= 9 {
                 writer.writeInt32(self.currentLeaderEpoch)
@@ -97,65 +97,65 @@ public struct FetchRequest: KafkaMessage {
     }
 
     /// One `FetchTopic`.
-    public struct Topic: KafkaStruct {
-        public var topic: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var topic: String
+        package var partitions: [Partition]
 
-        public init(topic: String, partitions: [Partition]) {
+        package init(topic: String, partitions: [Partition]) {
             self.topic = topic
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.topic = try reader.readString(field: "FetchRequest.Topics.Topic")
             self.partitions = try reader.readArray(version: version, field: "FetchRequest.Topics.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.topic)
             writer.writeArray(self.partitions, version: version)
         }
     }
 
     /// One `ForgottenTopic` (v7+): partitions to remove from an incremental fetch session.
-    public struct ForgottenTopic: KafkaStruct {
-        public var topic: String
-        public var partitions: [Int32]
+    package struct ForgottenTopic: KafkaStruct {
+        package var topic: String
+        package var partitions: [Int32]
 
-        public init(topic: String, partitions: [Int32]) {
+        package init(topic: String, partitions: [Int32]) {
             self.topic = topic
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.topic = try reader.readString(field: "FetchRequest.ForgottenTopicsData.Topic")
             self.partitions = try reader.readInt32Array(field: "FetchRequest.ForgottenTopicsData.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.topic)
             writer.writeInt32Array(self.partitions)
         }
     }
 
     /// -1 for consumers, the broker id for followers.
-    public var replicaID: Int32
-    public var maxWaitMs: Int32
-    public var minBytes: Int32
-    public var maxBytes: Int32
+    package var replicaID: Int32
+    package var maxWaitMs: Int32
+    package var minBytes: Int32
+    package var maxBytes: Int32
     /// 0 READ_UNCOMMITTED, 1 READ_COMMITTED.
-    public var isolationLevel: Int8
+    package var isolationLevel: Int8
     /// v7+ (KIP-227 fetch sessions); 0 when absent.
-    public var sessionID: Int32
+    package var sessionID: Int32
     /// v7+; -1 when absent.
-    public var sessionEpoch: Int32
-    public var topics: [Topic]
+    package var sessionEpoch: Int32
+    package var topics: [Topic]
     /// v7+; empty when absent.
-    public var forgottenTopicsData: [ForgottenTopic]
+    package var forgottenTopicsData: [ForgottenTopic]
     /// v11+; "" when absent.
-    public var rackID: String
+    package var rackID: String
 
-    public init(
+    package init(
         replicaID: Int32 = -1,
         maxWaitMs: Int32,
         minBytes: Int32,
@@ -179,7 +179,7 @@ public struct FetchRequest: KafkaMessage {
         self.rackID = rackID
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.replicaID = try reader.readInt32(field: "FetchRequest.ReplicaId")
         self.maxWaitMs = try reader.readInt32(field: "FetchRequest.MaxWaitMs")
         self.minBytes = try reader.readInt32(field: "FetchRequest.MinBytes")
@@ -198,7 +198,7 @@ public struct FetchRequest: KafkaMessage {
         self.rackID = try version >= 11 ? reader.readString(field: "FetchRequest.RackId") : ""
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.replicaID)
         writer.writeInt32(self.maxWaitMs)
         writer.writeInt32(self.minBytes)
@@ -219,20 +219,20 @@ public struct FetchRequest: KafkaMessage {
 }
 
 /// Fetch response.
-public struct FetchResponse: KafkaMessage {
-    public static let apiKey = APIKey.fetch
+package struct FetchResponse: KafkaMessage {
+    package static let apiKey = APIKey.fetch
 
     /// One `AbortedTransaction`.
-    public struct AbortedTransaction: KafkaStruct {
-        public var producerID: Int64
-        public var firstOffset: Int64
+    package struct AbortedTransaction: KafkaStruct {
+        package var producerID: Int64
+        package var firstOffset: Int64
 
-        public init(producerID: Int64, firstOffset: Int64) {
+        package init(producerID: Int64, firstOffset: Int64) {
             self.producerID = producerID
             self.firstOffset = firstOffset
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.producerID = try reader.readInt64(
                 field: "FetchResponse.Responses.Partitions.AbortedTransactions.ProducerId"
             )
@@ -241,28 +241,28 @@ public struct FetchResponse: KafkaMessage {
             )
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt64(self.producerID)
             writer.writeInt64(self.firstOffset)
         }
     }
 
     /// One `PartitionData`.
-    public struct PartitionData: KafkaStruct {
-        public var partitionIndex: Int32
-        public var errorCode: KafkaErrorCode
-        public var highWatermark: Int64
-        public var lastStableOffset: Int64
+    package struct PartitionData: KafkaStruct {
+        package var partitionIndex: Int32
+        package var errorCode: KafkaErrorCode
+        package var highWatermark: Int64
+        package var lastStableOffset: Int64
         /// v5+; -1 when absent.
-        public var logStartOffset: Int64
+        package var logStartOffset: Int64
         /// nil when the fetch is READ_UNCOMMITTED or no transaction was aborted in range.
-        public var abortedTransactions: [AbortedTransaction]?
+        package var abortedTransactions: [AbortedTransaction]?
         /// v11+; -1 when absent (fetch from the leader).
-        public var preferredReadReplica: Int32
+        package var preferredReadReplica: Int32
         /// Whole record batches, passed through from the log; nil for null.
-        public var records: ByteBuffer?
+        package var records: ByteBuffer?
 
-        public init(
+        package init(
             partitionIndex: Int32,
             errorCode: KafkaErrorCode,
             highWatermark: Int64,
@@ -282,7 +282,7 @@ public struct FetchResponse: KafkaMessage {
             self.records = records
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionIndex = try reader.readInt32(field: "FetchResponse.Responses.Partitions.PartitionIndex")
             self.errorCode = try reader.readErrorCode(field: "FetchResponse.Responses.Partitions.ErrorCode")
             self.highWatermark = try reader.readInt64(field: "FetchResponse.Responses.Partitions.HighWatermark")
@@ -299,7 +299,7 @@ public struct FetchResponse: KafkaMessage {
             self.records = try reader.readNullableBytes(field: "FetchResponse.Responses.Partitions.Records")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeErrorCode(self.errorCode)
             writer.writeInt64(self.highWatermark)
@@ -316,34 +316,34 @@ public struct FetchResponse: KafkaMessage {
     }
 
     /// One `FetchableTopicResponse`.
-    public struct TopicResponse: KafkaStruct {
-        public var topic: String
-        public var partitions: [PartitionData]
+    package struct TopicResponse: KafkaStruct {
+        package var topic: String
+        package var partitions: [PartitionData]
 
-        public init(topic: String, partitions: [PartitionData]) {
+        package init(topic: String, partitions: [PartitionData]) {
             self.topic = topic
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.topic = try reader.readString(field: "FetchResponse.Responses.Topic")
             self.partitions = try reader.readArray(version: version, field: "FetchResponse.Responses.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.topic)
             writer.writeArray(self.partitions, version: version)
         }
     }
 
-    public var throttleTimeMs: Int32
+    package var throttleTimeMs: Int32
     /// v7+; NONE when absent. Fetch-session errors (FETCH_SESSION_ID_NOT_FOUND, ...) go here.
-    public var errorCode: KafkaErrorCode
+    package var errorCode: KafkaErrorCode
     /// v7+; 0 when absent or when the response is not part of a fetch session.
-    public var sessionID: Int32
-    public var responses: [TopicResponse]
+    package var sessionID: Int32
+    package var responses: [TopicResponse]
 
-    public init(
+    package init(
         throttleTimeMs: Int32 = 0,
         errorCode: KafkaErrorCode = .noError,
         sessionID: Int32 = 0,
@@ -355,7 +355,7 @@ public struct FetchResponse: KafkaMessage {
         self.responses = responses
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try reader.readInt32(field: "FetchResponse.ThrottleTimeMs")
         if version >= 7 {
             self.errorCode = try reader.readErrorCode(field: "FetchResponse.ErrorCode")
@@ -367,7 +367,7 @@ public struct FetchResponse: KafkaMessage {
         self.responses = try reader.readArray(version: version, field: "FetchResponse.Responses")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.throttleTimeMs)
         if version >= 7 {
             writer.writeErrorCode(self.errorCode)

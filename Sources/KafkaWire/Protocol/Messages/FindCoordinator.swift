@@ -27,34 +27,34 @@
 // at any version.
 
 /// FindCoordinator request.
-public struct FindCoordinatorRequest: KafkaMessage {
-    public static let apiKey = APIKey.findCoordinator
+package struct FindCoordinatorRequest: KafkaMessage {
+    package static let apiKey = APIKey.findCoordinator
     static let firstFlexibleVersion: Int16 = 3
 
     /// The group ids or transactional ids: `CoordinatorKeys` in v4+, the single `Key` before (a request
     /// written at v0–3 carries the first key, or "" if there is none).
-    public var keys: [String]
+    package var keys: [String]
     /// v1+; 0 (group) when absent.
-    public var keyType: Int8
+    package var keyType: Int8
 
     /// The first key: v0–3's `Key`. Setting it makes it the only key.
-    public var key: String {
+    package var key: String {
         get { self.keys.first ?? "" }
         set { self.keys = [newValue] }
     }
 
     /// A request for one key (any version).
-    public init(key: String, keyType: Int8 = 0) {
+    package init(key: String, keyType: Int8 = 0) {
         self.init(keys: [key], keyType: keyType)
     }
 
     /// A request for several keys (v4+; earlier versions carry only the first).
-    public init(keys: [String], keyType: Int8 = 0) {
+    package init(keys: [String], keyType: Int8 = 0) {
         self.keys = keys
         self.keyType = keyType
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         if version < 4 {
             self.keys = [try reader.readString(flexible: flexible, field: "FindCoordinatorRequest.Key")]
@@ -68,7 +68,7 @@ public struct FindCoordinatorRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "FindCoordinatorRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         if version < 4 {
             writer.writeString(self.key, flexible: flexible)
@@ -84,22 +84,22 @@ public struct FindCoordinatorRequest: KafkaMessage {
 }
 
 /// FindCoordinator response.
-public struct FindCoordinatorResponse: KafkaMessage {
-    public static let apiKey = APIKey.findCoordinator
+package struct FindCoordinatorResponse: KafkaMessage {
+    package static let apiKey = APIKey.findCoordinator
 
     /// One `Coordinator`: the answer for one key. v0–3 write the first one's fields at the top level,
     /// without `key`.
-    public struct Coordinator: KafkaStruct {
+    package struct Coordinator: KafkaStruct {
         /// v4+; "" when read from v0–3.
-        public var key: String
-        public var nodeID: Int32
-        public var host: String
-        public var port: Int32
-        public var errorCode: KafkaErrorCode
+        package var key: String
+        package var nodeID: Int32
+        package var host: String
+        package var port: Int32
+        package var errorCode: KafkaErrorCode
         /// v1+; nil when absent.
-        public var errorMessage: String?
+        package var errorMessage: String?
 
-        public init(
+        package init(
             key: String,
             nodeID: Int32,
             host: String,
@@ -116,7 +116,7 @@ public struct FindCoordinatorResponse: KafkaMessage {
         }
 
         /// The `Coordinators` element of v4+ (always flexible).
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.key = try reader.readCompactString(field: "FindCoordinatorResponse.Coordinators.Key")
             self.nodeID = try reader.readInt32(field: "FindCoordinatorResponse.Coordinators.NodeId")
             self.host = try reader.readCompactString(field: "FindCoordinatorResponse.Coordinators.Host")
@@ -126,7 +126,7 @@ public struct FindCoordinatorResponse: KafkaMessage {
                 try reader.readCompactNullableString(field: "FindCoordinatorResponse.Coordinators.ErrorMessage")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeCompactString(self.key)
             writer.writeInt32(self.nodeID)
             writer.writeCompactString(self.host)
@@ -137,10 +137,10 @@ public struct FindCoordinatorResponse: KafkaMessage {
     }
 
     /// v1+; 0 when absent.
-    public var throttleTimeMs: Int32
+    package var throttleTimeMs: Int32
     /// One per key asked, in order; v0–3 carry exactly one (read with key ""). Written at v0–3 with no
     /// coordinator, the response says COORDINATOR_NOT_AVAILABLE with node -1.
-    public var coordinators: [Coordinator]
+    package var coordinators: [Coordinator]
 
     /// The coordinator v0–3 write: the first, or none available.
     private var single: Coordinator {
@@ -149,25 +149,25 @@ public struct FindCoordinatorResponse: KafkaMessage {
     }
 
     /// The first coordinator's error code (v0–3's top-level `ErrorCode`).
-    public var errorCode: KafkaErrorCode { self.single.errorCode }
+    package var errorCode: KafkaErrorCode { self.single.errorCode }
     /// The first coordinator's error message (v1–3's top-level `ErrorMessage`).
-    public var errorMessage: String? { self.single.errorMessage }
+    package var errorMessage: String? { self.single.errorMessage }
     /// The first coordinator's node (v0–3's top-level `NodeId`).
-    public var nodeID: Int32 { self.single.nodeID }
+    package var nodeID: Int32 { self.single.nodeID }
     /// The first coordinator's host (v0–3's top-level `Host`).
-    public var host: String { self.single.host }
+    package var host: String { self.single.host }
     /// The first coordinator's port (v0–3's top-level `Port`).
-    public var port: Int32 { self.single.port }
+    package var port: Int32 { self.single.port }
 
     /// A response with one coordinator per key asked (any version).
-    public init(throttleTimeMs: Int32 = 0, coordinators: [Coordinator]) {
+    package init(throttleTimeMs: Int32 = 0, coordinators: [Coordinator]) {
         self.throttleTimeMs = throttleTimeMs
         self.coordinators = coordinators
     }
 
     /// A response with one coordinator of key "": what v0–3 carry. At v4 it answers the key "", so a
     /// v4 answer is built from the request's `keys` with `init(throttleTimeMs:coordinators:)`.
-    public init(
+    package init(
         throttleTimeMs: Int32 = 0,
         errorCode: KafkaErrorCode,
         errorMessage: String? = nil,
@@ -180,7 +180,7 @@ public struct FindCoordinatorResponse: KafkaMessage {
         self.init(throttleTimeMs: throttleTimeMs, coordinators: [coordinator])
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= FindCoordinatorRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "FindCoordinatorResponse.ThrottleTimeMs") : 0
         if version >= 4 {
@@ -203,7 +203,7 @@ public struct FindCoordinatorResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "FindCoordinatorResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= FindCoordinatorRequest.firstFlexibleVersion
         if version >= 1 {
             writer.writeInt32(self.throttleTimeMs)

@@ -12,24 +12,24 @@
 // ```
 
 /// Heartbeat request.
-public struct HeartbeatRequest: KafkaMessage {
-    public static let apiKey = APIKey.heartbeat
+package struct HeartbeatRequest: KafkaMessage {
+    package static let apiKey = APIKey.heartbeat
     static let firstFlexibleVersion: Int16 = 4
 
-    public var groupID: String
-    public var generationID: Int32
-    public var memberID: String
+    package var groupID: String
+    package var generationID: Int32
+    package var memberID: String
     /// v3+; nil when absent.
-    public var groupInstanceID: String?
+    package var groupInstanceID: String?
 
-    public init(groupID: String, generationID: Int32, memberID: String, groupInstanceID: String? = nil) {
+    package init(groupID: String, generationID: Int32, memberID: String, groupInstanceID: String? = nil) {
         self.groupID = groupID
         self.generationID = generationID
         self.memberID = memberID
         self.groupInstanceID = groupInstanceID
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.groupID = try reader.readString(flexible: flexible, field: "HeartbeatRequest.GroupId")
         self.generationID = try reader.readInt32(field: "HeartbeatRequest.GenerationId")
@@ -40,7 +40,7 @@ public struct HeartbeatRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "HeartbeatRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeString(self.groupID, flexible: flexible)
         writer.writeInt32(self.generationID)
@@ -53,26 +53,26 @@ public struct HeartbeatRequest: KafkaMessage {
 }
 
 /// Heartbeat response.
-public struct HeartbeatResponse: KafkaMessage {
-    public static let apiKey = APIKey.heartbeat
+package struct HeartbeatResponse: KafkaMessage {
+    package static let apiKey = APIKey.heartbeat
 
     /// v1+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var errorCode: KafkaErrorCode
+    package var throttleTimeMs: Int32
+    package var errorCode: KafkaErrorCode
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= HeartbeatRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "HeartbeatResponse.ThrottleTimeMs") : 0
         self.errorCode = try reader.readErrorCode(field: "HeartbeatResponse.ErrorCode")
         try reader.skipTaggedFields(flexible: flexible, field: "HeartbeatResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         if version >= 1 {
             writer.writeInt32(self.throttleTimeMs)
         }

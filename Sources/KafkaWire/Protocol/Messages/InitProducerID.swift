@@ -16,18 +16,18 @@
 // ```
 
 /// InitProducerId request.
-public struct InitProducerIDRequest: KafkaMessage {
-    public static let apiKey = APIKey.initProducerID
+package struct InitProducerIDRequest: KafkaMessage {
+    package static let apiKey = APIKey.initProducerID
     static let firstFlexibleVersion: Int16 = 2
 
-    public var transactionalID: String?
-    public var transactionTimeoutMs: Int32
+    package var transactionalID: String?
+    package var transactionTimeoutMs: Int32
     /// v3+: the id the producer holds, to resume after an error (KIP-360); -1 for none or when absent.
-    public var producerID: Int64
+    package var producerID: Int64
     /// v3+: the epoch the producer holds; -1 for none or when absent.
-    public var producerEpoch: Int16
+    package var producerEpoch: Int16
 
-    public init(
+    package init(
         transactionalID: String?, transactionTimeoutMs: Int32, producerID: Int64 = -1, producerEpoch: Int16 = -1
     ) {
         self.transactionalID = transactionalID
@@ -36,7 +36,7 @@ public struct InitProducerIDRequest: KafkaMessage {
         self.producerEpoch = producerEpoch
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.transactionalID = try reader.readNullableString(
             flexible: flexible, field: "InitProducerIdRequest.TransactionalId")
@@ -46,7 +46,7 @@ public struct InitProducerIDRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "InitProducerIdRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeNullableString(self.transactionalID, flexible: flexible)
         writer.writeInt32(self.transactionTimeoutMs)
@@ -59,22 +59,22 @@ public struct InitProducerIDRequest: KafkaMessage {
 }
 
 /// InitProducerId response.
-public struct InitProducerIDResponse: KafkaMessage {
-    public static let apiKey = APIKey.initProducerID
+package struct InitProducerIDResponse: KafkaMessage {
+    package static let apiKey = APIKey.initProducerID
 
-    public var throttleTimeMs: Int32
-    public var errorCode: KafkaErrorCode
-    public var producerID: Int64
-    public var producerEpoch: Int16
+    package var throttleTimeMs: Int32
+    package var errorCode: KafkaErrorCode
+    package var producerID: Int64
+    package var producerEpoch: Int16
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, producerID: Int64, producerEpoch: Int16) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, producerID: Int64, producerEpoch: Int16) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.producerID = producerID
         self.producerEpoch = producerEpoch
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= InitProducerIDRequest.firstFlexibleVersion
         self.throttleTimeMs = try reader.readInt32(field: "InitProducerIdResponse.ThrottleTimeMs")
         self.errorCode = try reader.readErrorCode(field: "InitProducerIdResponse.ErrorCode")
@@ -83,7 +83,7 @@ public struct InitProducerIDResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "InitProducerIdResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.throttleTimeMs)
         writer.writeErrorCode(self.errorCode)
         writer.writeInt64(self.producerID)

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 // JoinGroup (key 11), `JoinGroupRequest.json` / `JoinGroupResponse.json`, versions 0–9 (flexible from 6:
 // compact strings, bytes and arrays, tagged fields):
@@ -31,47 +31,47 @@ public import NIOCore
 // ```
 
 /// JoinGroup request.
-public struct JoinGroupRequest: KafkaMessage {
-    public static let apiKey = APIKey.joinGroup
+package struct JoinGroupRequest: KafkaMessage {
+    package static let apiKey = APIKey.joinGroup
     static let firstFlexibleVersion: Int16 = 6
 
     /// One `JoinGroupRequestProtocol`: an assignor the member supports and its subscription metadata.
-    public struct GroupProtocol: KafkaStruct {
-        public var name: String
-        public var metadata: ByteBuffer
+    package struct GroupProtocol: KafkaStruct {
+        package var name: String
+        package var metadata: ByteBuffer
 
-        public init(name: String, metadata: ByteBuffer) {
+        package init(name: String, metadata: ByteBuffer) {
             self.name = name
             self.metadata = metadata
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= JoinGroupRequest.firstFlexibleVersion
             self.name = try reader.readString(flexible: flexible, field: "JoinGroupRequest.Protocols.Name")
             self.metadata = try reader.readBytes(flexible: flexible, field: "JoinGroupRequest.Protocols.Metadata")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= JoinGroupRequest.firstFlexibleVersion
             writer.writeString(self.name, flexible: flexible)
             writer.writeBytes(self.metadata, flexible: flexible)
         }
     }
 
-    public var groupID: String
-    public var sessionTimeoutMs: Int32
+    package var groupID: String
+    package var sessionTimeoutMs: Int32
     /// v1+; -1 when absent (the session timeout applies).
-    public var rebalanceTimeoutMs: Int32
+    package var rebalanceTimeoutMs: Int32
     /// "" on a member's first join.
-    public var memberID: String
+    package var memberID: String
     /// v5+; nil when absent (a dynamic member).
-    public var groupInstanceID: String?
-    public var protocolType: String
-    public var protocols: [GroupProtocol]
+    package var groupInstanceID: String?
+    package var protocolType: String
+    package var protocols: [GroupProtocol]
     /// v8+; nil when absent.
-    public var reason: String?
+    package var reason: String?
 
-    public init(
+    package init(
         groupID: String,
         sessionTimeoutMs: Int32,
         rebalanceTimeoutMs: Int32 = -1,
@@ -91,7 +91,7 @@ public struct JoinGroupRequest: KafkaMessage {
         self.reason = reason
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.groupID = try reader.readString(flexible: flexible, field: "JoinGroupRequest.GroupId")
         self.sessionTimeoutMs = try reader.readInt32(field: "JoinGroupRequest.SessionTimeoutMs")
@@ -108,7 +108,7 @@ public struct JoinGroupRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "JoinGroupRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeString(self.groupID, flexible: flexible)
         writer.writeInt32(self.sessionTimeoutMs)
@@ -129,24 +129,24 @@ public struct JoinGroupRequest: KafkaMessage {
 }
 
 /// JoinGroup response.
-public struct JoinGroupResponse: KafkaMessage {
-    public static let apiKey = APIKey.joinGroup
+package struct JoinGroupResponse: KafkaMessage {
+    package static let apiKey = APIKey.joinGroup
 
     /// One `JoinGroupResponseMember`: sent to the leader only, one per member, with its metadata for the
     /// chosen protocol.
-    public struct Member: KafkaStruct {
-        public var memberID: String
+    package struct Member: KafkaStruct {
+        package var memberID: String
         /// v5+; nil when absent.
-        public var groupInstanceID: String?
-        public var metadata: ByteBuffer
+        package var groupInstanceID: String?
+        package var metadata: ByteBuffer
 
-        public init(memberID: String, groupInstanceID: String? = nil, metadata: ByteBuffer) {
+        package init(memberID: String, groupInstanceID: String? = nil, metadata: ByteBuffer) {
             self.memberID = memberID
             self.groupInstanceID = groupInstanceID
             self.metadata = metadata
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= JoinGroupRequest.firstFlexibleVersion
             self.memberID = try reader.readString(flexible: flexible, field: "JoinGroupResponse.Members.MemberId")
             self.groupInstanceID =
@@ -156,7 +156,7 @@ public struct JoinGroupResponse: KafkaMessage {
             self.metadata = try reader.readBytes(flexible: flexible, field: "JoinGroupResponse.Members.Metadata")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= JoinGroupRequest.firstFlexibleVersion
             writer.writeString(self.memberID, flexible: flexible)
             if version >= 5 {
@@ -167,21 +167,21 @@ public struct JoinGroupResponse: KafkaMessage {
     }
 
     /// v2+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var errorCode: KafkaErrorCode
-    public var generationID: Int32
+    package var throttleTimeMs: Int32
+    package var errorCode: KafkaErrorCode
+    package var generationID: Int32
     /// v7+; nil when absent.
-    public var protocolType: String?
+    package var protocolType: String?
     /// Nullable from v7; nil is written as "" before.
-    public var protocolName: String?
-    public var leader: String
+    package var protocolName: String?
+    package var leader: String
     /// v9+; false when absent.
-    public var skipAssignment: Bool
-    public var memberID: String
+    package var skipAssignment: Bool
+    package var memberID: String
     /// Every member for the leader, empty for the others.
-    public var members: [Member]
+    package var members: [Member]
 
-    public init(
+    package init(
         throttleTimeMs: Int32 = 0,
         errorCode: KafkaErrorCode,
         generationID: Int32 = -1,
@@ -203,7 +203,7 @@ public struct JoinGroupResponse: KafkaMessage {
         self.members = members
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= JoinGroupRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 2 ? reader.readInt32(field: "JoinGroupResponse.ThrottleTimeMs") : 0
         self.errorCode = try reader.readErrorCode(field: "JoinGroupResponse.ErrorCode")
@@ -225,7 +225,7 @@ public struct JoinGroupResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "JoinGroupResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= JoinGroupRequest.firstFlexibleVersion
         if version >= 2 {
             writer.writeInt32(self.throttleTimeMs)

@@ -22,26 +22,26 @@
 // response's `Members` are not on the wire before v3, where a member's error must be the top-level one.
 
 /// LeaveGroup request.
-public struct LeaveGroupRequest: KafkaMessage {
-    public static let apiKey = APIKey.leaveGroup
+package struct LeaveGroupRequest: KafkaMessage {
+    package static let apiKey = APIKey.leaveGroup
     static let firstFlexibleVersion: Int16 = 4
 
     /// One `MemberIdentity`.
-    public struct Member: KafkaStruct {
-        public var memberID: String
+    package struct Member: KafkaStruct {
+        package var memberID: String
         /// v3+; nil when absent.
-        public var groupInstanceID: String?
+        package var groupInstanceID: String?
         /// v5+; nil when absent.
-        public var reason: String?
+        package var reason: String?
 
-        public init(memberID: String, groupInstanceID: String? = nil, reason: String? = nil) {
+        package init(memberID: String, groupInstanceID: String? = nil, reason: String? = nil) {
             self.memberID = memberID
             self.groupInstanceID = groupInstanceID
             self.reason = reason
         }
 
         /// The `Members` element of v3+.
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= LeaveGroupRequest.firstFlexibleVersion
             self.memberID = try reader.readString(flexible: flexible, field: "LeaveGroupRequest.Members.MemberId")
             self.groupInstanceID = try reader.readNullableString(
@@ -51,7 +51,7 @@ public struct LeaveGroupRequest: KafkaMessage {
                 ? reader.readNullableString(flexible: flexible, field: "LeaveGroupRequest.Members.Reason") : nil
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= LeaveGroupRequest.firstFlexibleVersion
             writer.writeString(self.memberID, flexible: flexible)
             writer.writeNullableString(self.groupInstanceID, flexible: flexible)
@@ -61,22 +61,22 @@ public struct LeaveGroupRequest: KafkaMessage {
         }
     }
 
-    public var groupID: String
+    package var groupID: String
     /// The leaving members: `Members` in v3+, the single `MemberId` before (a request written at v0–2
     /// carries the first member's id, or "" if there is none).
-    public var members: [Member]
+    package var members: [Member]
 
-    public init(groupID: String, members: [Member]) {
+    package init(groupID: String, members: [Member]) {
         self.groupID = groupID
         self.members = members
     }
 
     /// A request for one dynamic member (any version).
-    public init(groupID: String, memberID: String) {
+    package init(groupID: String, memberID: String) {
         self.init(groupID: groupID, members: [Member(memberID: memberID)])
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.groupID = try reader.readString(flexible: flexible, field: "LeaveGroupRequest.GroupId")
         if version >= 3 {
@@ -88,7 +88,7 @@ public struct LeaveGroupRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "LeaveGroupRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeString(self.groupID, flexible: flexible)
         if version >= 3 {
@@ -101,22 +101,22 @@ public struct LeaveGroupRequest: KafkaMessage {
 }
 
 /// LeaveGroup response.
-public struct LeaveGroupResponse: KafkaMessage {
-    public static let apiKey = APIKey.leaveGroup
+package struct LeaveGroupResponse: KafkaMessage {
+    package static let apiKey = APIKey.leaveGroup
 
     /// One `MemberResponse`.
-    public struct Member: KafkaStruct {
-        public var memberID: String
-        public var groupInstanceID: String?
-        public var errorCode: KafkaErrorCode
+    package struct Member: KafkaStruct {
+        package var memberID: String
+        package var groupInstanceID: String?
+        package var errorCode: KafkaErrorCode
 
-        public init(memberID: String, groupInstanceID: String? = nil, errorCode: KafkaErrorCode) {
+        package init(memberID: String, groupInstanceID: String? = nil, errorCode: KafkaErrorCode) {
             self.memberID = memberID
             self.groupInstanceID = groupInstanceID
             self.errorCode = errorCode
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= LeaveGroupRequest.firstFlexibleVersion
             self.memberID = try reader.readString(flexible: flexible, field: "LeaveGroupResponse.Members.MemberId")
             self.groupInstanceID = try reader.readNullableString(
@@ -124,7 +124,7 @@ public struct LeaveGroupResponse: KafkaMessage {
             self.errorCode = try reader.readErrorCode(field: "LeaveGroupResponse.Members.ErrorCode")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= LeaveGroupRequest.firstFlexibleVersion
             writer.writeString(self.memberID, flexible: flexible)
             writer.writeNullableString(self.groupInstanceID, flexible: flexible)
@@ -133,19 +133,19 @@ public struct LeaveGroupResponse: KafkaMessage {
     }
 
     /// v1+; 0 when absent.
-    public var throttleTimeMs: Int32
+    package var throttleTimeMs: Int32
     /// The group-level error; before v3 also the one member's.
-    public var errorCode: KafkaErrorCode
+    package var errorCode: KafkaErrorCode
     /// v3+; empty when absent.
-    public var members: [Member]
+    package var members: [Member]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, members: [Member] = []) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, members: [Member] = []) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.members = members
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= LeaveGroupRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "LeaveGroupResponse.ThrottleTimeMs") : 0
         self.errorCode = try reader.readErrorCode(field: "LeaveGroupResponse.ErrorCode")
@@ -157,7 +157,7 @@ public struct LeaveGroupResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "LeaveGroupResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= LeaveGroupRequest.firstFlexibleVersion
         if version >= 1 {
             writer.writeInt32(self.throttleTimeMs)

@@ -13,26 +13,26 @@
 // ```
 
 /// ListGroups request.
-public struct ListGroupsRequest: KafkaMessage {
-    public static let apiKey = APIKey.listGroups
+package struct ListGroupsRequest: KafkaMessage {
+    package static let apiKey = APIKey.listGroups
     static let firstFlexibleVersion: Int16 = 3
 
     /// v4+: the states to list (Kafka's names: "Stable", "Empty", …); empty when absent, which lists every
     /// group.
-    public var statesFilter: [String]
+    package var statesFilter: [String]
 
-    public init(statesFilter: [String] = []) {
+    package init(statesFilter: [String] = []) {
         self.statesFilter = statesFilter
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.statesFilter =
             try version >= 4 ? reader.readStringArray(flexible: flexible, field: "ListGroupsRequest.StatesFilter") : []
         try reader.skipTaggedFields(flexible: flexible, field: "ListGroupsRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         if version >= 4 {
             writer.writeStringArray(self.statesFilter, flexible: flexible)
@@ -42,23 +42,23 @@ public struct ListGroupsRequest: KafkaMessage {
 }
 
 /// ListGroups response.
-public struct ListGroupsResponse: KafkaMessage {
-    public static let apiKey = APIKey.listGroups
+package struct ListGroupsResponse: KafkaMessage {
+    package static let apiKey = APIKey.listGroups
 
     /// One `ListedGroup`.
-    public struct Group: KafkaStruct {
-        public var groupID: String
-        public var protocolType: String
+    package struct Group: KafkaStruct {
+        package var groupID: String
+        package var protocolType: String
         /// v4+; "" when absent.
-        public var groupState: String
+        package var groupState: String
 
-        public init(groupID: String, protocolType: String, groupState: String = "") {
+        package init(groupID: String, protocolType: String, groupState: String = "") {
             self.groupID = groupID
             self.protocolType = protocolType
             self.groupState = groupState
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= ListGroupsRequest.firstFlexibleVersion
             self.groupID = try reader.readString(flexible: flexible, field: "ListGroupsResponse.Groups.GroupId")
             self.protocolType = try reader.readString(
@@ -68,7 +68,7 @@ public struct ListGroupsResponse: KafkaMessage {
                 ? reader.readString(flexible: flexible, field: "ListGroupsResponse.Groups.GroupState") : ""
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= ListGroupsRequest.firstFlexibleVersion
             writer.writeString(self.groupID, flexible: flexible)
             writer.writeString(self.protocolType, flexible: flexible)
@@ -79,17 +79,17 @@ public struct ListGroupsResponse: KafkaMessage {
     }
 
     /// v1+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var errorCode: KafkaErrorCode
-    public var groups: [Group]
+    package var throttleTimeMs: Int32
+    package var errorCode: KafkaErrorCode
+    package var groups: [Group]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .noError, groups: [Group]) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .noError, groups: [Group]) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.groups = groups
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= ListGroupsRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "ListGroupsResponse.ThrottleTimeMs") : 0
         self.errorCode = try reader.readErrorCode(field: "ListGroupsResponse.ErrorCode")
@@ -98,7 +98,7 @@ public struct ListGroupsResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "ListGroupsResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= ListGroupsRequest.firstFlexibleVersion
         if version >= 1 {
             writer.writeInt32(self.throttleTimeMs)

@@ -27,23 +27,23 @@
 // Timestamp -1 asks for the latest offset, -2 for the earliest.
 
 /// ListOffsets request.
-public struct ListOffsetsRequest: KafkaMessage {
-    public static let apiKey = APIKey.listOffsets
+package struct ListOffsetsRequest: KafkaMessage {
+    package static let apiKey = APIKey.listOffsets
 
     /// One `ListOffsetsPartition`.
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
         /// v4+; -1 when absent.
-        public var currentLeaderEpoch: Int32
-        public var timestamp: Int64
+        package var currentLeaderEpoch: Int32
+        package var timestamp: Int64
 
-        public init(partitionIndex: Int32, currentLeaderEpoch: Int32 = -1, timestamp: Int64) {
+        package init(partitionIndex: Int32, currentLeaderEpoch: Int32 = -1, timestamp: Int64) {
             self.partitionIndex = partitionIndex
             self.currentLeaderEpoch = currentLeaderEpoch
             self.timestamp = timestamp
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionIndex = try reader.readInt32(field: "ListOffsetsRequest.Topics.Partitions.PartitionIndex")
             self.currentLeaderEpoch =
                 try version >= 4
@@ -51,7 +51,7 @@ public struct ListOffsetsRequest: KafkaMessage {
             self.timestamp = try reader.readInt64(field: "ListOffsetsRequest.Topics.Partitions.Timestamp")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             if version >= 4 {
                 writer.writeInt32(self.currentLeaderEpoch)
@@ -61,45 +61,45 @@ public struct ListOffsetsRequest: KafkaMessage {
     }
 
     /// One `ListOffsetsTopic`.
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "ListOffsetsRequest.Topics.Name")
             self.partitions = try reader.readArray(version: version, field: "ListOffsetsRequest.Topics.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeArray(self.partitions, version: version)
         }
     }
 
     /// -1 for consumers.
-    public var replicaID: Int32
+    package var replicaID: Int32
     /// v2+; 0 (READ_UNCOMMITTED) when absent.
-    public var isolationLevel: Int8
-    public var topics: [Topic]
+    package var isolationLevel: Int8
+    package var topics: [Topic]
 
-    public init(replicaID: Int32 = -1, isolationLevel: Int8 = 0, topics: [Topic]) {
+    package init(replicaID: Int32 = -1, isolationLevel: Int8 = 0, topics: [Topic]) {
         self.replicaID = replicaID
         self.isolationLevel = isolationLevel
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.replicaID = try reader.readInt32(field: "ListOffsetsRequest.ReplicaId")
         self.isolationLevel = try version >= 2 ? reader.readInt8(field: "ListOffsetsRequest.IsolationLevel") : 0
         self.topics = try reader.readArray(version: version, field: "ListOffsetsRequest.Topics")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.replicaID)
         if version >= 2 {
             writer.writeInt8(self.isolationLevel)
@@ -109,19 +109,19 @@ public struct ListOffsetsRequest: KafkaMessage {
 }
 
 /// ListOffsets response.
-public struct ListOffsetsResponse: KafkaMessage {
-    public static let apiKey = APIKey.listOffsets
+package struct ListOffsetsResponse: KafkaMessage {
+    package static let apiKey = APIKey.listOffsets
 
     /// One `ListOffsetsPartitionResponse`.
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
-        public var errorCode: KafkaErrorCode
-        public var timestamp: Int64
-        public var offset: Int64
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
+        package var errorCode: KafkaErrorCode
+        package var timestamp: Int64
+        package var offset: Int64
         /// v4+; -1 when absent.
-        public var leaderEpoch: Int32
+        package var leaderEpoch: Int32
 
-        public init(
+        package init(
             partitionIndex: Int32,
             errorCode: KafkaErrorCode,
             timestamp: Int64 = -1,
@@ -135,7 +135,7 @@ public struct ListOffsetsResponse: KafkaMessage {
             self.leaderEpoch = leaderEpoch
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionIndex = try reader.readInt32(field: "ListOffsetsResponse.Topics.Partitions.PartitionIndex")
             self.errorCode = try reader.readErrorCode(field: "ListOffsetsResponse.Topics.Partitions.ErrorCode")
             self.timestamp = try reader.readInt64(field: "ListOffsetsResponse.Topics.Partitions.Timestamp")
@@ -144,7 +144,7 @@ public struct ListOffsetsResponse: KafkaMessage {
                 try version >= 4 ? reader.readInt32(field: "ListOffsetsResponse.Topics.Partitions.LeaderEpoch") : -1
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeErrorCode(self.errorCode)
             writer.writeInt64(self.timestamp)
@@ -156,41 +156,41 @@ public struct ListOffsetsResponse: KafkaMessage {
     }
 
     /// One `ListOffsetsTopicResponse`.
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "ListOffsetsResponse.Topics.Name")
             self.partitions = try reader.readArray(version: version, field: "ListOffsetsResponse.Topics.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeArray(self.partitions, version: version)
         }
     }
 
     /// v2+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var topics: [Topic]
+    package var throttleTimeMs: Int32
+    package var topics: [Topic]
 
-    public init(throttleTimeMs: Int32 = 0, topics: [Topic]) {
+    package init(throttleTimeMs: Int32 = 0, topics: [Topic]) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try version >= 2 ? reader.readInt32(field: "ListOffsetsResponse.ThrottleTimeMs") : 0
         self.topics = try reader.readArray(version: version, field: "ListOffsetsResponse.Topics")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         if version >= 2 {
             writer.writeInt32(self.throttleTimeMs)
         }

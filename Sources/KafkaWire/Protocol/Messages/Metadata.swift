@@ -29,38 +29,38 @@
 // ```
 
 /// Metadata request.
-public struct MetadataRequest: KafkaMessage {
-    public static let apiKey = APIKey.metadata
+package struct MetadataRequest: KafkaMessage {
+    package static let apiKey = APIKey.metadata
 
     /// One `MetadataRequestTopic`.
-    public struct Topic: KafkaStruct {
-        public var name: String
+    package struct Topic: KafkaStruct {
+        package var name: String
 
-        public init(name: String) {
+        package init(name: String) {
             self.name = name
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "MetadataRequest.Topics.Name")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
         }
     }
 
     /// The topics to describe; nil means all topics. In v0 "all" is an empty array on the wire (null is
     /// not allowed there), so a v0 empty array decodes as nil and nil encodes as an empty array.
-    public var topics: [Topic]?
+    package var topics: [Topic]?
     /// v4+; true when absent, as the spec's default.
-    public var allowAutoTopicCreation: Bool
+    package var allowAutoTopicCreation: Bool
 
-    public init(topics: [Topic]?, allowAutoTopicCreation: Bool = true) {
+    package init(topics: [Topic]?, allowAutoTopicCreation: Bool = true) {
         self.topics = topics
         self.allowAutoTopicCreation = allowAutoTopicCreation
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         if version >= 1 {
             self.topics = try reader.readNullableArray(version: version, field: "MetadataRequest.Topics")
         } else {
@@ -71,7 +71,7 @@ public struct MetadataRequest: KafkaMessage {
             try version >= 4 ? reader.readBool(field: "MetadataRequest.AllowAutoTopicCreation") : true
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         if version >= 1 {
             writer.writeNullableArray(self.topics, version: version)
         } else {
@@ -84,32 +84,32 @@ public struct MetadataRequest: KafkaMessage {
 }
 
 /// Metadata response.
-public struct MetadataResponse: KafkaMessage {
-    public static let apiKey = APIKey.metadata
+package struct MetadataResponse: KafkaMessage {
+    package static let apiKey = APIKey.metadata
 
     /// One `MetadataResponseBroker`.
-    public struct Broker: KafkaStruct {
-        public var nodeID: Int32
-        public var host: String
-        public var port: Int32
+    package struct Broker: KafkaStruct {
+        package var nodeID: Int32
+        package var host: String
+        package var port: Int32
         /// v1+; nil when absent.
-        public var rack: String?
+        package var rack: String?
 
-        public init(nodeID: Int32, host: String, port: Int32, rack: String? = nil) {
+        package init(nodeID: Int32, host: String, port: Int32, rack: String? = nil) {
             self.nodeID = nodeID
             self.host = host
             self.port = port
             self.rack = rack
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.nodeID = try reader.readInt32(field: "MetadataResponse.Brokers.NodeId")
             self.host = try reader.readString(field: "MetadataResponse.Brokers.Host")
             self.port = try reader.readInt32(field: "MetadataResponse.Brokers.Port")
             self.rack = try version >= 1 ? reader.readNullableString(field: "MetadataResponse.Brokers.Rack") : nil
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.nodeID)
             writer.writeString(self.host)
             writer.writeInt32(self.port)
@@ -120,18 +120,18 @@ public struct MetadataResponse: KafkaMessage {
     }
 
     /// One `MetadataResponsePartition`.
-    public struct Partition: KafkaStruct {
-        public var errorCode: KafkaErrorCode
-        public var partitionIndex: Int32
-        public var leaderID: Int32
+    package struct Partition: KafkaStruct {
+        package var errorCode: KafkaErrorCode
+        package var partitionIndex: Int32
+        package var leaderID: Int32
         /// v7+; -1 when absent.
-        public var leaderEpoch: Int32
-        public var replicaNodes: [Int32]
-        public var isrNodes: [Int32]
+        package var leaderEpoch: Int32
+        package var replicaNodes: [Int32]
+        package var isrNodes: [Int32]
         /// v5+; empty when absent.
-        public var offlineReplicas: [Int32]
+        package var offlineReplicas: [Int32]
 
-        public init(
+        package init(
             errorCode: KafkaErrorCode,
             partitionIndex: Int32,
             leaderID: Int32,
@@ -149,7 +149,7 @@ public struct MetadataResponse: KafkaMessage {
             self.offlineReplicas = offlineReplicas
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.errorCode = try reader.readErrorCode(field: "MetadataResponse.Topics.Partitions.ErrorCode")
             self.partitionIndex = try reader.readInt32(field: "MetadataResponse.Topics.Partitions.PartitionIndex")
             self.leaderID = try reader.readInt32(field: "MetadataResponse.Topics.Partitions.LeaderId")
@@ -162,7 +162,7 @@ public struct MetadataResponse: KafkaMessage {
                 ? reader.readInt32Array(field: "MetadataResponse.Topics.Partitions.OfflineReplicas") : []
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeErrorCode(self.errorCode)
             writer.writeInt32(self.partitionIndex)
             writer.writeInt32(self.leaderID)
@@ -178,28 +178,28 @@ public struct MetadataResponse: KafkaMessage {
     }
 
     /// One `MetadataResponseTopic`.
-    public struct Topic: KafkaStruct {
-        public var errorCode: KafkaErrorCode
-        public var name: String
+    package struct Topic: KafkaStruct {
+        package var errorCode: KafkaErrorCode
+        package var name: String
         /// v1+; false when absent.
-        public var isInternal: Bool
-        public var partitions: [Partition]
+        package var isInternal: Bool
+        package var partitions: [Partition]
 
-        public init(errorCode: KafkaErrorCode, name: String, isInternal: Bool = false, partitions: [Partition]) {
+        package init(errorCode: KafkaErrorCode, name: String, isInternal: Bool = false, partitions: [Partition]) {
             self.errorCode = errorCode
             self.name = name
             self.isInternal = isInternal
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.errorCode = try reader.readErrorCode(field: "MetadataResponse.Topics.ErrorCode")
             self.name = try reader.readString(field: "MetadataResponse.Topics.Name")
             self.isInternal = try version >= 1 ? reader.readBool(field: "MetadataResponse.Topics.IsInternal") : false
             self.partitions = try reader.readArray(version: version, field: "MetadataResponse.Topics.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeErrorCode(self.errorCode)
             writer.writeString(self.name)
             if version >= 1 {
@@ -210,15 +210,15 @@ public struct MetadataResponse: KafkaMessage {
     }
 
     /// v3+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var brokers: [Broker]
+    package var throttleTimeMs: Int32
+    package var brokers: [Broker]
     /// v2+; nil when absent.
-    public var clusterID: String?
+    package var clusterID: String?
     /// v1+; -1 when absent.
-    public var controllerID: Int32
-    public var topics: [Topic]
+    package var controllerID: Int32
+    package var topics: [Topic]
 
-    public init(
+    package init(
         throttleTimeMs: Int32 = 0,
         brokers: [Broker],
         clusterID: String? = nil,
@@ -232,7 +232,7 @@ public struct MetadataResponse: KafkaMessage {
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try version >= 3 ? reader.readInt32(field: "MetadataResponse.ThrottleTimeMs") : 0
         self.brokers = try reader.readArray(version: version, field: "MetadataResponse.Brokers")
         self.clusterID = try version >= 2 ? reader.readNullableString(field: "MetadataResponse.ClusterId") : nil
@@ -240,7 +240,7 @@ public struct MetadataResponse: KafkaMessage {
         self.topics = try reader.readArray(version: version, field: "MetadataResponse.Topics")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         if version >= 3 {
             writer.writeInt32(self.throttleTimeMs)
         }

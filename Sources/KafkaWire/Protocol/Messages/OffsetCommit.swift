@@ -26,21 +26,21 @@
 // ```
 
 /// OffsetCommit request.
-public struct OffsetCommitRequest: KafkaMessage {
-    public static let apiKey = APIKey.offsetCommit
+package struct OffsetCommitRequest: KafkaMessage {
+    package static let apiKey = APIKey.offsetCommit
     static let firstFlexibleVersion: Int16 = 8
 
     /// One `OffsetCommitRequestPartition`.
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
-        public var committedOffset: Int64
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
+        package var committedOffset: Int64
         /// v6+; -1 when absent.
-        public var committedLeaderEpoch: Int32
+        package var committedLeaderEpoch: Int32
         /// v1 only; -1 when absent.
-        public var commitTimestamp: Int64
-        public var committedMetadata: String?
+        package var commitTimestamp: Int64
+        package var committedMetadata: String?
 
-        public init(
+        package init(
             partitionIndex: Int32,
             committedOffset: Int64,
             committedLeaderEpoch: Int32 = -1,
@@ -54,7 +54,7 @@ public struct OffsetCommitRequest: KafkaMessage {
             self.committedMetadata = committedMetadata
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= OffsetCommitRequest.firstFlexibleVersion
             let field = "OffsetCommitRequest.Topics.Partitions"
             self.partitionIndex = try reader.readInt32(field: field + ".PartitionIndex")
@@ -65,7 +65,7 @@ public struct OffsetCommitRequest: KafkaMessage {
                 flexible: flexible, field: field + ".CommittedMetadata")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeInt64(self.committedOffset)
             if version >= 6 {
@@ -80,16 +80,16 @@ public struct OffsetCommitRequest: KafkaMessage {
     }
 
     /// One `OffsetCommitRequestTopic`.
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= OffsetCommitRequest.firstFlexibleVersion
             self.name = try reader.readString(flexible: flexible, field: "OffsetCommitRequest.Topics.Name")
             self.partitions = try reader.readArray(
@@ -97,26 +97,26 @@ public struct OffsetCommitRequest: KafkaMessage {
                 field: "OffsetCommitRequest.Topics.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= OffsetCommitRequest.firstFlexibleVersion
             writer.writeString(self.name, flexible: flexible)
             writer.writeArray(self.partitions, version: version, flexible: flexible)
         }
     }
 
-    public var groupID: String
+    package var groupID: String
     /// `GenerationIdOrMemberEpoch`, v1+: the classic group's generation; -1 when absent (a v0 commit, or a
     /// commit from outside the group's membership).
-    public var generationID: Int32
+    package var generationID: Int32
     /// v1+; "" when absent.
-    public var memberID: String
+    package var memberID: String
     /// v7+; nil when absent.
-    public var groupInstanceID: String?
+    package var groupInstanceID: String?
     /// v2–4; -1 when absent (the broker's retention applies).
-    public var retentionTimeMs: Int64
-    public var topics: [Topic]
+    package var retentionTimeMs: Int64
+    package var topics: [Topic]
 
-    public init(
+    package init(
         groupID: String,
         generationID: Int32 = -1,
         memberID: String = "",
@@ -132,7 +132,7 @@ public struct OffsetCommitRequest: KafkaMessage {
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.groupID = try reader.readString(flexible: flexible, field: "OffsetCommitRequest.GroupId")
         self.generationID =
@@ -149,7 +149,7 @@ public struct OffsetCommitRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "OffsetCommitRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeString(self.groupID, flexible: flexible)
         if version >= 1 {
@@ -168,41 +168,41 @@ public struct OffsetCommitRequest: KafkaMessage {
 }
 
 /// OffsetCommit response.
-public struct OffsetCommitResponse: KafkaMessage {
-    public static let apiKey = APIKey.offsetCommit
+package struct OffsetCommitResponse: KafkaMessage {
+    package static let apiKey = APIKey.offsetCommit
 
     /// One `OffsetCommitResponsePartition`.
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
-        public var errorCode: KafkaErrorCode
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
+        package var errorCode: KafkaErrorCode
 
-        public init(partitionIndex: Int32, errorCode: KafkaErrorCode) {
+        package init(partitionIndex: Int32, errorCode: KafkaErrorCode) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionIndex = try reader.readInt32(field: "OffsetCommitResponse.Topics.Partitions.PartitionIndex")
             self.errorCode = try reader.readErrorCode(field: "OffsetCommitResponse.Topics.Partitions.ErrorCode")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeErrorCode(self.errorCode)
         }
     }
 
     /// One `OffsetCommitResponseTopic`.
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= OffsetCommitRequest.firstFlexibleVersion
             self.name = try reader.readString(flexible: flexible, field: "OffsetCommitResponse.Topics.Name")
             self.partitions = try reader.readArray(
@@ -210,7 +210,7 @@ public struct OffsetCommitResponse: KafkaMessage {
                 field: "OffsetCommitResponse.Topics.Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= OffsetCommitRequest.firstFlexibleVersion
             writer.writeString(self.name, flexible: flexible)
             writer.writeArray(self.partitions, version: version, flexible: flexible)
@@ -218,15 +218,15 @@ public struct OffsetCommitResponse: KafkaMessage {
     }
 
     /// v3+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var topics: [Topic]
+    package var throttleTimeMs: Int32
+    package var topics: [Topic]
 
-    public init(throttleTimeMs: Int32 = 0, topics: [Topic]) {
+    package init(throttleTimeMs: Int32 = 0, topics: [Topic]) {
         self.throttleTimeMs = throttleTimeMs
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= OffsetCommitRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 3 ? reader.readInt32(field: "OffsetCommitResponse.ThrottleTimeMs") : 0
         self.topics = try reader.readArray(
@@ -234,7 +234,7 @@ public struct OffsetCommitResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "OffsetCommitResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= OffsetCommitRequest.firstFlexibleVersion
         if version >= 3 {
             writer.writeInt32(self.throttleTimeMs)

@@ -43,28 +43,28 @@
 // no group-level error code: there a group's error must go into each partition's.
 
 /// OffsetFetch request.
-public struct OffsetFetchRequest: KafkaMessage {
-    public static let apiKey = APIKey.offsetFetch
+package struct OffsetFetchRequest: KafkaMessage {
+    package static let apiKey = APIKey.offsetFetch
     static let firstFlexibleVersion: Int16 = 6
 
     /// One `OffsetFetchRequestTopic` (v0–7) or `OffsetFetchRequestTopics` (v8+).
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitionIndexes: [Int32]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitionIndexes: [Int32]
 
-        public init(name: String, partitionIndexes: [Int32]) {
+        package init(name: String, partitionIndexes: [Int32]) {
             self.name = name
             self.partitionIndexes = partitionIndexes
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= OffsetFetchRequest.firstFlexibleVersion
             let field = version >= 8 ? "OffsetFetchRequest.Groups.Topics" : "OffsetFetchRequest.Topics"
             self.name = try reader.readString(flexible: flexible, field: field + ".Name")
             self.partitionIndexes = try reader.readInt32Array(flexible: flexible, field: field + ".PartitionIndexes")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= OffsetFetchRequest.firstFlexibleVersion
             writer.writeString(self.name, flexible: flexible)
             writer.writeInt32Array(self.partitionIndexes, flexible: flexible)
@@ -72,24 +72,24 @@ public struct OffsetFetchRequest: KafkaMessage {
     }
 
     /// One `OffsetFetchRequestGroup`; v0–7's top-level `GroupId` and `Topics`.
-    public struct Group: KafkaStruct {
-        public var groupID: String
+    package struct Group: KafkaStruct {
+        package var groupID: String
         /// Nil: every partition the group has committed (v2+; a v0–1 request writes nil as no topics).
-        public var topics: [Topic]?
+        package var topics: [Topic]?
 
-        public init(groupID: String, topics: [Topic]?) {
+        package init(groupID: String, topics: [Topic]?) {
             self.groupID = groupID
             self.topics = topics
         }
 
         /// The `Groups` element of v8+ (always flexible).
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.groupID = try reader.readCompactString(field: "OffsetFetchRequest.Groups.GroupId")
             self.topics = try reader.readFlexibleArray(
                 version: version, nullable: true, minimumElementSize: 3, field: "OffsetFetchRequest.Groups.Topics")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeCompactString(self.groupID)
             writer.writeFlexibleArray(self.topics, version: version)
         }
@@ -97,21 +97,21 @@ public struct OffsetFetchRequest: KafkaMessage {
 
     /// The groups asked about: `Groups` in v8+, the single `GroupId`/`Topics` before (a request written at
     /// v0–7 carries the first group, or group "" with no topics if there is none).
-    public var groups: [Group]
+    package var groups: [Group]
     /// v7+; false when absent.
-    public var requireStable: Bool
+    package var requireStable: Bool
 
-    public init(groups: [Group], requireStable: Bool = false) {
+    package init(groups: [Group], requireStable: Bool = false) {
         self.groups = groups
         self.requireStable = requireStable
     }
 
     /// A request for one group (any version).
-    public init(groupID: String, topics: [Topic]?, requireStable: Bool = false) {
+    package init(groupID: String, topics: [Topic]?, requireStable: Bool = false) {
         self.init(groups: [Group(groupID: groupID, topics: topics)], requireStable: requireStable)
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         if version >= 8 {
             self.groups = try reader.readArray(
@@ -127,7 +127,7 @@ public struct OffsetFetchRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "OffsetFetchRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         if version >= 8 {
             writer.writeArray(self.groups, version: version, flexible: flexible)
@@ -144,20 +144,20 @@ public struct OffsetFetchRequest: KafkaMessage {
 }
 
 /// OffsetFetch response.
-public struct OffsetFetchResponse: KafkaMessage {
-    public static let apiKey = APIKey.offsetFetch
+package struct OffsetFetchResponse: KafkaMessage {
+    package static let apiKey = APIKey.offsetFetch
 
     /// One `OffsetFetchResponsePartition(s)`.
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
         /// -1: no committed offset.
-        public var committedOffset: Int64
+        package var committedOffset: Int64
         /// v5+; -1 when absent.
-        public var committedLeaderEpoch: Int32
-        public var metadata: String?
-        public var errorCode: KafkaErrorCode
+        package var committedLeaderEpoch: Int32
+        package var metadata: String?
+        package var errorCode: KafkaErrorCode
 
-        public init(
+        package init(
             partitionIndex: Int32,
             committedOffset: Int64,
             committedLeaderEpoch: Int32 = -1,
@@ -171,7 +171,7 @@ public struct OffsetFetchResponse: KafkaMessage {
             self.errorCode = errorCode
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= OffsetFetchRequest.firstFlexibleVersion
             let field =
                 version >= 8 ? "OffsetFetchResponse.Groups.Topics.Partitions" : "OffsetFetchResponse.Topics.Partitions"
@@ -182,7 +182,7 @@ public struct OffsetFetchResponse: KafkaMessage {
             self.errorCode = try reader.readErrorCode(field: field + ".ErrorCode")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeInt64(self.committedOffset)
             if version >= 5 {
@@ -194,16 +194,16 @@ public struct OffsetFetchResponse: KafkaMessage {
     }
 
     /// One `OffsetFetchResponseTopic(s)`.
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= OffsetFetchRequest.firstFlexibleVersion
             let field = version >= 8 ? "OffsetFetchResponse.Groups.Topics" : "OffsetFetchResponse.Topics"
             self.name = try reader.readString(flexible: flexible, field: field + ".Name")
@@ -211,7 +211,7 @@ public struct OffsetFetchResponse: KafkaMessage {
                 version: version, flexible: flexible, minimumElementSize: 16, field: field + ".Partitions")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= OffsetFetchRequest.firstFlexibleVersion
             writer.writeString(self.name, flexible: flexible)
             writer.writeArray(self.partitions, version: version, flexible: flexible)
@@ -219,21 +219,21 @@ public struct OffsetFetchResponse: KafkaMessage {
     }
 
     /// One `OffsetFetchResponseGroup`; v0–7's top-level `Topics` and `ErrorCode`.
-    public struct Group: KafkaStruct {
+    package struct Group: KafkaStruct {
         /// v8+; "" when read from v0–7.
-        public var groupID: String
-        public var topics: [Topic]
+        package var groupID: String
+        package var topics: [Topic]
         /// The group-level error (v2+; not on the wire in v0–1).
-        public var errorCode: KafkaErrorCode
+        package var errorCode: KafkaErrorCode
 
-        public init(groupID: String, topics: [Topic], errorCode: KafkaErrorCode = .noError) {
+        package init(groupID: String, topics: [Topic], errorCode: KafkaErrorCode = .noError) {
             self.groupID = groupID
             self.topics = topics
             self.errorCode = errorCode
         }
 
         /// The `Groups` element of v8+ (always flexible).
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.groupID = try reader.readCompactString(field: "OffsetFetchResponse.Groups.GroupId")
             self.topics =
                 try reader.readFlexibleArray(
@@ -241,7 +241,7 @@ public struct OffsetFetchResponse: KafkaMessage {
             self.errorCode = try reader.readErrorCode(field: "OffsetFetchResponse.Groups.ErrorCode")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeCompactString(self.groupID)
             writer.writeFlexibleArray(self.topics, version: version)
             writer.writeErrorCode(self.errorCode)
@@ -249,22 +249,22 @@ public struct OffsetFetchResponse: KafkaMessage {
     }
 
     /// v3+; 0 when absent.
-    public var throttleTimeMs: Int32
+    package var throttleTimeMs: Int32
     /// One per group asked, in order: `Groups` in v8+; v0–7 carry exactly one (a response written at v0–7
     /// carries the first group, or no topics and no error if there is none).
-    public var groups: [Group]
+    package var groups: [Group]
 
-    public init(throttleTimeMs: Int32 = 0, groups: [Group]) {
+    package init(throttleTimeMs: Int32 = 0, groups: [Group]) {
         self.throttleTimeMs = throttleTimeMs
         self.groups = groups
     }
 
     /// A response for one group: what v0–7 carry (its group id is "", which v8 would carry).
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .noError, topics: [Topic]) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode = .noError, topics: [Topic]) {
         self.init(throttleTimeMs: throttleTimeMs, groups: [Group(groupID: "", topics: topics, errorCode: errorCode)])
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= OffsetFetchRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 3 ? reader.readInt32(field: "OffsetFetchResponse.ThrottleTimeMs") : 0
         if version >= 8 {
@@ -279,7 +279,7 @@ public struct OffsetFetchResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "OffsetFetchResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= OffsetFetchRequest.firstFlexibleVersion
         if version >= 3 {
             writer.writeInt32(self.throttleTimeMs)

@@ -75,68 +75,68 @@ extension KafkaWriter {
 }
 
 /// AlterPartitionReassignments request.
-public struct AlterPartitionReassignmentsRequest: KafkaMessage {
-    public static let apiKey = APIKey.alterPartitionReassignments
+package struct AlterPartitionReassignmentsRequest: KafkaMessage {
+    package static let apiKey = APIKey.alterPartitionReassignments
 
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
         /// Nil: cancel the reassignment in progress.
-        public var replicas: [Int32]?
+        package var replicas: [Int32]?
 
-        public init(partitionIndex: Int32, replicas: [Int32]?) {
+        package init(partitionIndex: Int32, replicas: [Int32]?) {
             self.partitionIndex = partitionIndex
             self.replicas = replicas
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionIndex = try reader.readInt32(field: "AlterPartitionReassignmentsRequest.Topics.Partitions.PartitionIndex")
             self.replicas = try reader.readCompactInt32Array(
                 nullable: true, field: "AlterPartitionReassignmentsRequest.Topics.Partitions.Replicas")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeCompactInt32Array(self.replicas)
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readCompactString(field: "AlterPartitionReassignmentsRequest.Topics.Name")
             self.partitions = try reader.readFlexibleArray(
                 version: version, minimumElementSize: 6, field: "AlterPartitionReassignmentsRequest.Topics.Partitions") ?? []
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeCompactString(self.name)
             writer.writeFlexibleArray(self.partitions, version: version)
         }
     }
 
-    public var timeoutMs: Int32
-    public var topics: [Topic]
+    package var timeoutMs: Int32
+    package var topics: [Topic]
 
-    public init(timeoutMs: Int32 = 60_000, topics: [Topic]) {
+    package init(timeoutMs: Int32 = 60_000, topics: [Topic]) {
         self.timeoutMs = timeoutMs
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.timeoutMs = try reader.readInt32(field: "AlterPartitionReassignmentsRequest.TimeoutMs")
         self.topics = try reader.readFlexibleArray(
             version: version, minimumElementSize: 3, field: "AlterPartitionReassignmentsRequest.Topics") ?? []
         try reader.skipTaggedFields(field: "AlterPartitionReassignmentsRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.timeoutMs)
         writer.writeFlexibleArray(self.topics, version: version)
         writer.writeEmptyTaggedFields()
@@ -144,68 +144,68 @@ public struct AlterPartitionReassignmentsRequest: KafkaMessage {
 }
 
 /// AlterPartitionReassignments response.
-public struct AlterPartitionReassignmentsResponse: KafkaMessage {
-    public static let apiKey = APIKey.alterPartitionReassignments
+package struct AlterPartitionReassignmentsResponse: KafkaMessage {
+    package static let apiKey = APIKey.alterPartitionReassignments
 
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
-        public var errorCode: KafkaErrorCode
-        public var errorMessage: String?
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
+        package var errorCode: KafkaErrorCode
+        package var errorMessage: String?
 
-        public init(partitionIndex: Int32, errorCode: KafkaErrorCode, errorMessage: String? = nil) {
+        package init(partitionIndex: Int32, errorCode: KafkaErrorCode, errorMessage: String? = nil) {
             self.partitionIndex = partitionIndex
             self.errorCode = errorCode
             self.errorMessage = errorMessage
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.partitionIndex = try reader.readInt32(field: "AlterPartitionReassignmentsResponse.Responses.Partitions.PartitionIndex")
             self.errorCode = try reader.readErrorCode(field: "AlterPartitionReassignmentsResponse.Responses.Partitions.ErrorCode")
             self.errorMessage = try reader.readCompactNullableString(
                 field: "AlterPartitionReassignmentsResponse.Responses.Partitions.ErrorMessage")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeErrorCode(self.errorCode)
             writer.writeCompactNullableString(self.errorMessage)
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readCompactString(field: "AlterPartitionReassignmentsResponse.Responses.Name")
             self.partitions = try reader.readFlexibleArray(
                 version: version, minimumElementSize: 8, field: "AlterPartitionReassignmentsResponse.Responses.Partitions") ?? []
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeCompactString(self.name)
             writer.writeFlexibleArray(self.partitions, version: version)
         }
     }
 
-    public var throttleTimeMs: Int32
-    public var errorCode: KafkaErrorCode
-    public var errorMessage: String?
-    public var responses: [Topic]
+    package var throttleTimeMs: Int32
+    package var errorCode: KafkaErrorCode
+    package var errorMessage: String?
+    package var responses: [Topic]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, errorMessage: String? = nil, responses: [Topic]) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, errorMessage: String? = nil, responses: [Topic]) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.errorMessage = errorMessage
         self.responses = responses
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try reader.readInt32(field: "AlterPartitionReassignmentsResponse.ThrottleTimeMs")
         self.errorCode = try reader.readErrorCode(field: "AlterPartitionReassignmentsResponse.ErrorCode")
         self.errorMessage = try reader.readCompactNullableString(field: "AlterPartitionReassignmentsResponse.ErrorMessage")
@@ -214,7 +214,7 @@ public struct AlterPartitionReassignmentsResponse: KafkaMessage {
         try reader.skipTaggedFields(field: "AlterPartitionReassignmentsResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.throttleTimeMs)
         writer.writeErrorCode(self.errorCode)
         writer.writeCompactNullableString(self.errorMessage)
@@ -224,47 +224,47 @@ public struct AlterPartitionReassignmentsResponse: KafkaMessage {
 }
 
 /// ListPartitionReassignments request.
-public struct ListPartitionReassignmentsRequest: KafkaMessage {
-    public static let apiKey = APIKey.listPartitionReassignments
+package struct ListPartitionReassignmentsRequest: KafkaMessage {
+    package static let apiKey = APIKey.listPartitionReassignments
 
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitionIndexes: [Int32]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitionIndexes: [Int32]
 
-        public init(name: String, partitionIndexes: [Int32]) {
+        package init(name: String, partitionIndexes: [Int32]) {
             self.name = name
             self.partitionIndexes = partitionIndexes
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readCompactString(field: "ListPartitionReassignmentsRequest.Topics.Name")
             self.partitionIndexes = try reader.readCompactInt32Array(
                 field: "ListPartitionReassignmentsRequest.Topics.PartitionIndexes") ?? []
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeCompactString(self.name)
             writer.writeCompactInt32Array(self.partitionIndexes)
         }
     }
 
-    public var timeoutMs: Int32
+    package var timeoutMs: Int32
     /// Nil: every reassignment in progress.
-    public var topics: [Topic]?
+    package var topics: [Topic]?
 
-    public init(timeoutMs: Int32 = 60_000, topics: [Topic]?) {
+    package init(timeoutMs: Int32 = 60_000, topics: [Topic]?) {
         self.timeoutMs = timeoutMs
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.timeoutMs = try reader.readInt32(field: "ListPartitionReassignmentsRequest.TimeoutMs")
         self.topics = try reader.readFlexibleArray(
             version: version, nullable: true, minimumElementSize: 3, field: "ListPartitionReassignmentsRequest.Topics")
         try reader.skipTaggedFields(field: "ListPartitionReassignmentsRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.timeoutMs)
         writer.writeFlexibleArray(self.topics, version: version)
         writer.writeEmptyTaggedFields()
@@ -272,23 +272,23 @@ public struct ListPartitionReassignmentsRequest: KafkaMessage {
 }
 
 /// ListPartitionReassignments response.
-public struct ListPartitionReassignmentsResponse: KafkaMessage {
-    public static let apiKey = APIKey.listPartitionReassignments
+package struct ListPartitionReassignmentsResponse: KafkaMessage {
+    package static let apiKey = APIKey.listPartitionReassignments
 
-    public struct Partition: KafkaStruct {
-        public var partitionIndex: Int32
-        public var replicas: [Int32]
-        public var addingReplicas: [Int32]
-        public var removingReplicas: [Int32]
+    package struct Partition: KafkaStruct {
+        package var partitionIndex: Int32
+        package var replicas: [Int32]
+        package var addingReplicas: [Int32]
+        package var removingReplicas: [Int32]
 
-        public init(partitionIndex: Int32, replicas: [Int32], addingReplicas: [Int32], removingReplicas: [Int32]) {
+        package init(partitionIndex: Int32, replicas: [Int32], addingReplicas: [Int32], removingReplicas: [Int32]) {
             self.partitionIndex = partitionIndex
             self.replicas = replicas
             self.addingReplicas = addingReplicas
             self.removingReplicas = removingReplicas
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let field = "ListPartitionReassignmentsResponse.Topics.Partitions"
             self.partitionIndex = try reader.readInt32(field: field + ".PartitionIndex")
             self.replicas = try reader.readCompactInt32Array(field: field + ".Replicas") ?? []
@@ -296,7 +296,7 @@ public struct ListPartitionReassignmentsResponse: KafkaMessage {
             self.removingReplicas = try reader.readCompactInt32Array(field: field + ".RemovingReplicas") ?? []
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.partitionIndex)
             writer.writeCompactInt32Array(self.replicas)
             writer.writeCompactInt32Array(self.addingReplicas)
@@ -304,40 +304,40 @@ public struct ListPartitionReassignmentsResponse: KafkaMessage {
         }
     }
 
-    public struct Topic: KafkaStruct {
-        public var name: String
-        public var partitions: [Partition]
+    package struct Topic: KafkaStruct {
+        package var name: String
+        package var partitions: [Partition]
 
-        public init(name: String, partitions: [Partition]) {
+        package init(name: String, partitions: [Partition]) {
             self.name = name
             self.partitions = partitions
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readCompactString(field: "ListPartitionReassignmentsResponse.Topics.Name")
             self.partitions = try reader.readFlexibleArray(
                 version: version, minimumElementSize: 8, field: "ListPartitionReassignmentsResponse.Topics.Partitions") ?? []
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeCompactString(self.name)
             writer.writeFlexibleArray(self.partitions, version: version)
         }
     }
 
-    public var throttleTimeMs: Int32
-    public var errorCode: KafkaErrorCode
-    public var errorMessage: String?
-    public var topics: [Topic]
+    package var throttleTimeMs: Int32
+    package var errorCode: KafkaErrorCode
+    package var errorMessage: String?
+    package var topics: [Topic]
 
-    public init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, errorMessage: String? = nil, topics: [Topic]) {
+    package init(throttleTimeMs: Int32 = 0, errorCode: KafkaErrorCode, errorMessage: String? = nil, topics: [Topic]) {
         self.throttleTimeMs = throttleTimeMs
         self.errorCode = errorCode
         self.errorMessage = errorMessage
         self.topics = topics
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.throttleTimeMs = try reader.readInt32(field: "ListPartitionReassignmentsResponse.ThrottleTimeMs")
         self.errorCode = try reader.readErrorCode(field: "ListPartitionReassignmentsResponse.ErrorCode")
         self.errorMessage = try reader.readCompactNullableString(field: "ListPartitionReassignmentsResponse.ErrorMessage")
@@ -346,7 +346,7 @@ public struct ListPartitionReassignmentsResponse: KafkaMessage {
         try reader.skipTaggedFields(field: "ListPartitionReassignmentsResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeInt32(self.throttleTimeMs)
         writer.writeErrorCode(self.errorCode)
         writer.writeCompactNullableString(self.errorMessage)

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 // Produce (key 0), `ProduceRequest.json` / `ProduceResponse.json`, versions 0–8 here:
 //
@@ -33,67 +33,67 @@ public import NIOCore
 // here: RecordBatch parsing lives in `Records/`.
 
 /// Produce request.
-public struct ProduceRequest: KafkaMessage {
-    public static let apiKey = APIKey.produce
+package struct ProduceRequest: KafkaMessage {
+    package static let apiKey = APIKey.produce
 
     /// One `PartitionProduceData`.
-    public struct PartitionData: KafkaStruct {
-        public var index: Int32
+    package struct PartitionData: KafkaStruct {
+        package var index: Int32
         /// The record batches, a slice of the request frame; nil if the client sent null.
-        public var records: ByteBuffer?
+        package var records: ByteBuffer?
 
-        public init(index: Int32, records: ByteBuffer?) {
+        package init(index: Int32, records: ByteBuffer?) {
             self.index = index
             self.records = records
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.index = try reader.readInt32(field: "ProduceRequest.TopicData.PartitionData.Index")
             self.records = try reader.readNullableBytes(field: "ProduceRequest.TopicData.PartitionData.Records")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.index)
             writer.writeNullableBytes(self.records)
         }
     }
 
     /// One `TopicProduceData`.
-    public struct TopicData: KafkaStruct {
-        public var name: String
-        public var partitionData: [PartitionData]
+    package struct TopicData: KafkaStruct {
+        package var name: String
+        package var partitionData: [PartitionData]
 
-        public init(name: String, partitionData: [PartitionData]) {
+        package init(name: String, partitionData: [PartitionData]) {
             self.name = name
             self.partitionData = partitionData
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "ProduceRequest.TopicData.Name")
             self.partitionData = try reader.readArray(version: version, field: "ProduceRequest.TopicData.PartitionData")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeArray(self.partitionData, version: version)
         }
     }
 
     /// v3+; nil when absent.
-    public var transactionalID: String?
+    package var transactionalID: String?
     /// 0: no acknowledgement (the broker sends no response), 1: the leader, -1: the full ISR.
-    public var acks: Int16
-    public var timeoutMs: Int32
-    public var topicData: [TopicData]
+    package var acks: Int16
+    package var timeoutMs: Int32
+    package var topicData: [TopicData]
 
-    public init(transactionalID: String? = nil, acks: Int16, timeoutMs: Int32, topicData: [TopicData]) {
+    package init(transactionalID: String? = nil, acks: Int16, timeoutMs: Int32, topicData: [TopicData]) {
         self.transactionalID = transactionalID
         self.acks = acks
         self.timeoutMs = timeoutMs
         self.topicData = topicData
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.transactionalID =
             try version >= 3 ? reader.readNullableString(field: "ProduceRequest.TransactionalId") : nil
         self.acks = try reader.readInt16(field: "ProduceRequest.Acks")
@@ -101,7 +101,7 @@ public struct ProduceRequest: KafkaMessage {
         self.topicData = try reader.readArray(version: version, field: "ProduceRequest.TopicData")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         if version >= 3 {
             writer.writeNullableString(self.transactionalID)
         }
@@ -112,20 +112,20 @@ public struct ProduceRequest: KafkaMessage {
 }
 
 /// Produce response.
-public struct ProduceResponse: KafkaMessage {
-    public static let apiKey = APIKey.produce
+package struct ProduceResponse: KafkaMessage {
+    package static let apiKey = APIKey.produce
 
     /// One `BatchIndexAndErrorMessage` (v8+): a record that caused its batch to be dropped.
-    public struct RecordError: KafkaStruct {
-        public var batchIndex: Int32
-        public var batchIndexErrorMessage: String?
+    package struct RecordError: KafkaStruct {
+        package var batchIndex: Int32
+        package var batchIndexErrorMessage: String?
 
-        public init(batchIndex: Int32, batchIndexErrorMessage: String?) {
+        package init(batchIndex: Int32, batchIndexErrorMessage: String?) {
             self.batchIndex = batchIndex
             self.batchIndexErrorMessage = batchIndexErrorMessage
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.batchIndex = try reader.readInt32(
                 field: "ProduceResponse.Responses.PartitionResponses.RecordErrors.BatchIndex"
             )
@@ -134,27 +134,27 @@ public struct ProduceResponse: KafkaMessage {
             )
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.batchIndex)
             writer.writeNullableString(self.batchIndexErrorMessage)
         }
     }
 
     /// One `PartitionProduceResponse`.
-    public struct PartitionResponse: KafkaStruct {
-        public var index: Int32
-        public var errorCode: KafkaErrorCode
-        public var baseOffset: Int64
+    package struct PartitionResponse: KafkaStruct {
+        package var index: Int32
+        package var errorCode: KafkaErrorCode
+        package var baseOffset: Int64
         /// v2+; -1 when absent (and for topics using CreateTime).
-        public var logAppendTimeMs: Int64
+        package var logAppendTimeMs: Int64
         /// v5+; -1 when absent.
-        public var logStartOffset: Int64
+        package var logStartOffset: Int64
         /// v8+; empty when absent.
-        public var recordErrors: [RecordError]
+        package var recordErrors: [RecordError]
         /// v8+; nil when absent.
-        public var errorMessage: String?
+        package var errorMessage: String?
 
-        public init(
+        package init(
             index: Int32,
             errorCode: KafkaErrorCode,
             baseOffset: Int64,
@@ -172,7 +172,7 @@ public struct ProduceResponse: KafkaMessage {
             self.errorMessage = errorMessage
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.index = try reader.readInt32(field: "ProduceResponse.Responses.PartitionResponses.Index")
             self.errorCode = try reader.readErrorCode(field: "ProduceResponse.Responses.PartitionResponses.ErrorCode")
             self.baseOffset = try reader.readInt64(field: "ProduceResponse.Responses.PartitionResponses.BaseOffset")
@@ -196,7 +196,7 @@ public struct ProduceResponse: KafkaMessage {
             }
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeInt32(self.index)
             writer.writeErrorCode(self.errorCode)
             writer.writeInt64(self.baseOffset)
@@ -214,16 +214,16 @@ public struct ProduceResponse: KafkaMessage {
     }
 
     /// One `TopicProduceResponse`.
-    public struct TopicResponse: KafkaStruct {
-        public var name: String
-        public var partitionResponses: [PartitionResponse]
+    package struct TopicResponse: KafkaStruct {
+        package var name: String
+        package var partitionResponses: [PartitionResponse]
 
-        public init(name: String, partitionResponses: [PartitionResponse]) {
+        package init(name: String, partitionResponses: [PartitionResponse]) {
             self.name = name
             self.partitionResponses = partitionResponses
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             self.name = try reader.readString(field: "ProduceResponse.Responses.Name")
             self.partitionResponses = try reader.readArray(
                 version: version,
@@ -231,27 +231,27 @@ public struct ProduceResponse: KafkaMessage {
             )
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             writer.writeString(self.name)
             writer.writeArray(self.partitionResponses, version: version)
         }
     }
 
-    public var responses: [TopicResponse]
+    package var responses: [TopicResponse]
     /// v1+; 0 when absent. Comes after `responses` on the wire.
-    public var throttleTimeMs: Int32
+    package var throttleTimeMs: Int32
 
-    public init(responses: [TopicResponse], throttleTimeMs: Int32 = 0) {
+    package init(responses: [TopicResponse], throttleTimeMs: Int32 = 0) {
         self.responses = responses
         self.throttleTimeMs = throttleTimeMs
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         self.responses = try reader.readArray(version: version, field: "ProduceResponse.Responses")
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "ProduceResponse.ThrottleTimeMs") : 0
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         writer.writeArray(self.responses, version: version)
         if version >= 1 {
             writer.writeInt32(self.throttleTimeMs)

@@ -1,4 +1,4 @@
-public import NIOCore
+package import NIOCore
 
 // SyncGroup (key 14), `SyncGroupRequest.json` / `SyncGroupResponse.json`, versions 0–5 (flexible from 4):
 //
@@ -22,46 +22,46 @@ public import NIOCore
 // ```
 
 /// SyncGroup request.
-public struct SyncGroupRequest: KafkaMessage {
-    public static let apiKey = APIKey.syncGroup
+package struct SyncGroupRequest: KafkaMessage {
+    package static let apiKey = APIKey.syncGroup
     static let firstFlexibleVersion: Int16 = 4
 
     /// One `SyncGroupRequestAssignment`: the leader's assignment for one member.
-    public struct Assignment: KafkaStruct {
-        public var memberID: String
-        public var assignment: ByteBuffer
+    package struct Assignment: KafkaStruct {
+        package var memberID: String
+        package var assignment: ByteBuffer
 
-        public init(memberID: String, assignment: ByteBuffer) {
+        package init(memberID: String, assignment: ByteBuffer) {
             self.memberID = memberID
             self.assignment = assignment
         }
 
-        public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+        package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
             let flexible = version >= SyncGroupRequest.firstFlexibleVersion
             self.memberID = try reader.readString(flexible: flexible, field: "SyncGroupRequest.Assignments.MemberId")
             self.assignment = try reader.readBytes(
                 flexible: flexible, field: "SyncGroupRequest.Assignments.Assignment")
         }
 
-        public func write(to writer: inout KafkaWriter, version: Int16) {
+        package func write(to writer: inout KafkaWriter, version: Int16) {
             let flexible = version >= SyncGroupRequest.firstFlexibleVersion
             writer.writeString(self.memberID, flexible: flexible)
             writer.writeBytes(self.assignment, flexible: flexible)
         }
     }
 
-    public var groupID: String
-    public var generationID: Int32
-    public var memberID: String
+    package var groupID: String
+    package var generationID: Int32
+    package var memberID: String
     /// v3+; nil when absent.
-    public var groupInstanceID: String?
+    package var groupInstanceID: String?
     /// v5+; nil when absent.
-    public var protocolType: String?
+    package var protocolType: String?
     /// v5+; nil when absent.
-    public var protocolName: String?
-    public var assignments: [Assignment]
+    package var protocolName: String?
+    package var assignments: [Assignment]
 
-    public init(
+    package init(
         groupID: String,
         generationID: Int32,
         memberID: String,
@@ -79,7 +79,7 @@ public struct SyncGroupRequest: KafkaMessage {
         self.assignments = assignments
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= Self.firstFlexibleVersion
         self.groupID = try reader.readString(flexible: flexible, field: "SyncGroupRequest.GroupId")
         self.generationID = try reader.readInt32(field: "SyncGroupRequest.GenerationId")
@@ -98,7 +98,7 @@ public struct SyncGroupRequest: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "SyncGroupRequest._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= Self.firstFlexibleVersion
         writer.writeString(self.groupID, flexible: flexible)
         writer.writeInt32(self.generationID)
@@ -116,20 +116,20 @@ public struct SyncGroupRequest: KafkaMessage {
 }
 
 /// SyncGroup response.
-public struct SyncGroupResponse: KafkaMessage {
-    public static let apiKey = APIKey.syncGroup
+package struct SyncGroupResponse: KafkaMessage {
+    package static let apiKey = APIKey.syncGroup
 
     /// v1+; 0 when absent.
-    public var throttleTimeMs: Int32
-    public var errorCode: KafkaErrorCode
+    package var throttleTimeMs: Int32
+    package var errorCode: KafkaErrorCode
     /// v5+; nil when absent.
-    public var protocolType: String?
+    package var protocolType: String?
     /// v5+; nil when absent.
-    public var protocolName: String?
+    package var protocolName: String?
     /// This member's assignment (empty on an error).
-    public var assignment: ByteBuffer
+    package var assignment: ByteBuffer
 
-    public init(
+    package init(
         throttleTimeMs: Int32 = 0,
         errorCode: KafkaErrorCode,
         protocolType: String? = nil,
@@ -143,7 +143,7 @@ public struct SyncGroupResponse: KafkaMessage {
         self.assignment = assignment
     }
 
-    public init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
+    package init(from reader: inout KafkaReader, version: Int16) throws(KafkaWireError) {
         let flexible = version >= SyncGroupRequest.firstFlexibleVersion
         self.throttleTimeMs = try version >= 1 ? reader.readInt32(field: "SyncGroupResponse.ThrottleTimeMs") : 0
         self.errorCode = try reader.readErrorCode(field: "SyncGroupResponse.ErrorCode")
@@ -157,7 +157,7 @@ public struct SyncGroupResponse: KafkaMessage {
         try reader.skipTaggedFields(flexible: flexible, field: "SyncGroupResponse._tagged_fields")
     }
 
-    public func write(to writer: inout KafkaWriter, version: Int16) {
+    package func write(to writer: inout KafkaWriter, version: Int16) {
         let flexible = version >= SyncGroupRequest.firstFlexibleVersion
         if version >= 1 {
             writer.writeInt32(self.throttleTimeMs)
