@@ -64,10 +64,17 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Pure helpers shared by the seeded tests, simulators and fuzz targets: the deterministic
+        // generators and `TreeSnapshot`.
+        .target(
+            name: "TestSupport",
+            dependencies: ["KeeperCore", "ZooKeeperWire"],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "SimulationKit",
             dependencies: [
-                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", "Broker", "SegmentLog",
+                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", "Broker", "SegmentLog", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -84,7 +91,9 @@ let package = Package(
             name: "KeeperStorage",
             dependencies: [
                 "CSQLite",
+                "Consensus",
                 "KeeperCore",
+                "KeeperReplica",
                 "ZooKeeperWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -123,7 +132,8 @@ let package = Package(
             dependencies: ["KeeperClient", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
-        // Test-only helpers shared by the test targets that start real `paddock` processes.
+        // Test-only helpers shared by the test targets that start real `paddock` processes (the
+        // pure ones are in TestSupport).
         .target(name: "PaddockTestSupport", swiftSettings: strictSettings),
         .target(
             name: "PaddockBench",
@@ -188,7 +198,7 @@ let package = Package(
             name: "FuzzTargets",
             dependencies: [
                 "ZooKeeperWire", "KeeperCore", "Consensus", "KeeperReplica", "KafkaWire", "RecordCompression",
-                "SegmentLog", "Broker", .product(name: "NIOCore", package: "swift-nio"),
+                "SegmentLog", "Broker", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -220,14 +230,20 @@ let package = Package(
         ),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"], swiftSettings: strictSettings),
         .testTarget(
-            name: "SimulationTests", dependencies: ["SimulationKit", "Consensus", "Broker", "SegmentLog"],
+            name: "SimulationTests",
+            dependencies: [
+                "SimulationKit", "TestSupport", "Consensus", "Broker", "SegmentLog", "KeeperCore", "KeeperReplica",
+                "KeeperStorage", "ZooKeeperWire",
+            ],
             swiftSettings: strictSettings),
-        .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore"], swiftSettings: strictSettings),
+        .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "KeeperReplicaTests",
             dependencies: ["KeeperReplica", "KeeperCore", "Consensus", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings),
-        .testTarget(name: "KeeperStorageTests", dependencies: ["KeeperStorage"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KeeperStorageTests", dependencies: ["KeeperStorage", "KeeperReplica", "Consensus", "TestSupport"],
+            swiftSettings: strictSettings),
         .testTarget(
             name: "KeeperServerTests",
             dependencies: ["KeeperServer", "KeeperClient", .product(name: "NIOEmbedded", package: "swift-nio")],
@@ -264,6 +280,7 @@ let package = Package(
             name: "BrokerTests",
             dependencies: [
                 "Broker", "KafkaWire", "SegmentLog", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", "SimulationKit",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -2,6 +2,7 @@ import Consensus
 import KeeperCore
 import KeeperReplica
 import NIOCore
+import TestSupport
 import ZooKeeperWire
 
 /// The input is what arrives on one quorum-port link of member 1 in a three-member ensemble: frames

@@ -14,7 +14,7 @@ package struct ReplicaWrite: Sendable {
     /// A snapshot install: every tree row, session and log row is replaced by this write's.
     package var replaceTree = false
     /// How far the tree rows in this write (and all earlier ones) reflect the log.
-    package var applied: (index: LogIndex, term: Term, zxid: Zxid)?
+    package var applied: AppliedMark?
     /// Log rows at or below this index may be dropped (the tree rows reflect them).
     package var compactThrough: LogIndex?
 
@@ -95,7 +95,7 @@ package struct ReplicaPipeline: Sendable {
             write.replaceTree = true
             write.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.row($0)) }
             write.sessions = node.tree.sessions.keys.sorted().map { ($0, node.tree.sessions[$0]) }
-            write.applied = (metadata.index, metadata.term, node.tree.lastZxid)
+            write.applied = AppliedMark(index: metadata.index, term: metadata.term, zxid: node.tree.lastZxid)
         } else if (durable && treeRowsWithEveryLogWrite) || now - lastTreeFlushMillis >= 1_000 {
             addDirtyRows(from: &node, to: &write, now: now)
         }
@@ -142,7 +142,7 @@ package struct ReplicaPipeline: Sendable {
         write.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
         let applied = node.appliedIndex
         if let term = node.term(at: applied) {
-            write.applied = (applied, term, node.tree.lastZxid)
+            write.applied = AppliedMark(index: applied, term: term, zxid: node.tree.lastZxid)
             write.compactThrough = min(node.snapshotIndex, applied)
         }
     }

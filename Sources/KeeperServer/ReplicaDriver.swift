@@ -3,7 +3,7 @@ import Crypto
 package import Foundation
 package import KeeperCore
 package import KeeperReplica
-package import KeeperStorage
+import KeeperStorage
 package import Logging
 package import NIOCore
 import NIOPosix
@@ -71,42 +71,23 @@ package final class ReplicaDriver: @unchecked Sendable {
         self.logger = logger
         self.snapshotPool = NIOThreadPool(numberOfThreads: 1)
         snapshotPool.start()
-        var tree = loaded.tree
-        tree.setConfigData(Self.dynamicConfig(config))
+        var state = loaded
+        state.tree.setConfigData(Self.dynamicConfig(config))
         let members = config.servers.filter { $0.role == "participant" }.map { Int32($0.id) }
         let replicaConfig = ReplicaConfiguration(
             member: Int32(config.myid), members: members, electionTicks: config.electionTicks,
             heartbeatTicks: 1, maxAppendBytes: config.peerMaxAppendBytes)
-        let path = storage.path
-        func term(_ value: Int64, _ field: String) throws -> Term {
-            guard let raw = UInt64(exactly: value) else {
-                throw KeeperStorageError.badRecord(path: path, detail: "\(field): negative term \(value)")
-            }
-            return Term(raw)
-        }
-        guard let vote = Int(exactly: loaded.hardState.vote), vote >= 0 else {
-            throw KeeperStorageError.badRecord(path: path, detail: "hs_vote: \(loaded.hardState.vote)")
-        }
-        let hard = HardState(
-            term: try term(loaded.hardState.term, "hs_term"), vote: vote == 0 ? nil : NodeID(vote),
-            commit: LogIndex(loaded.hardState.commit))
-        var entries: [LogEntry] = []
-        for row in loaded.tail {
-            entries.append(
-                LogEntry(index: LogIndex(row.index), term: try term(row.term, "log row \(row.index) term"), payload: row.payload))
-        }
         let node: ReplicaNode
         do {
             node = try ReplicaNode(
-                configuration: replicaConfig, tree: tree, appliedIndex: LogIndex(loaded.applied.index),
-                appliedTerm: try term(loaded.applied.term, "applied_term"), hardState: hard, entries: entries,
-                sessionTickMillis: Int64(config.tickTime), monotonicMillis: Self.monotonicMillis())
-        } catch let error as MalformedConsensusInput {
-            let column = Self.storageColumn(of: error.field, entries: entries)
-            throw KeeperStorageError.badRecord(path: path, detail: "\(column) (\(error.field)): \(error.detail)")
+                configuration: replicaConfig, loaded: state, sessionTickMillis: Int64(config.tickTime),
+                monotonicMillis: Self.monotonicMillis())
+        } catch {
+            let column = Self.storageColumn(of: error.field, entries: loaded.tail)
+            throw KeeperStorageError.badRecord(path: storage.path, detail: "\(column) (\(error.field)): \(error.detail)")
         }
         let pipeline = ReplicaPipeline(
-            loadedHardState: hard, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight)
+            loadedHardState: loaded.hardState, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight)
         let limits = config.clientLimits
         self.core = ServerCore(
             configuration: ServerCoreConfiguration(
@@ -120,7 +101,7 @@ package final class ReplicaDriver: @unchecked Sendable {
             metadata: [
                 "zk.zxid": "\(loaded.tree.lastZxid)", "znodes": "\(loaded.tree.nodeCount)",
                 "sessions": "\(loaded.tree.sessions.count)", "log_tail": "\(loaded.tail.count)",
-                "consensus.epoch": "\(loaded.hardState.term)",
+                "consensus.epoch": "\(loaded.hardState.term.rawValue)",
             ])
     }
 
@@ -234,7 +215,7 @@ package final class ReplicaDriver: @unchecked Sendable {
     }
 
     private func persist(ticket: UInt64, _ write: ReplicaWrite) {
-        storage.commit(Self.persistBatch(write), on: eventLoop).whenComplete { [self] result in
+        storage.commit(write, on: eventLoop).whenComplete { [self] result in
             switch result {
             case .success:
                 run(core.persisted(ticket: ticket))
@@ -246,25 +227,6 @@ package final class ReplicaDriver: @unchecked Sendable {
                 transport?.stop()
             }
         }
-    }
-
-    /// The SQLite rows of a replica write.
-    private static func persistBatch(_ write: ReplicaWrite) -> PersistBatch {
-        var batch = PersistBatch()
-        batch.entries = write.entries.map {
-            StoredEntry(index: $0.index.rawValue, term: Int64($0.term.rawValue), payload: $0.payload)
-        }
-        batch.hardState = write.hardState.map {
-            StoredHardState(term: Int64($0.term.rawValue), vote: Int64($0.vote?.rawValue ?? 0), commit: $0.commit.rawValue)
-        }
-        batch.nodes = write.nodes
-        batch.sessions = write.sessions
-        batch.replaceTree = write.replaceTree
-        batch.applied = write.applied.map {
-            AppliedMark(index: $0.index.rawValue, term: Int64($0.term.rawValue), zxid: $0.zxid)
-        }
-        batch.compactThrough = write.compactThrough?.rawValue
-        return batch
     }
 
     /// Serializes the tree image off the loop and streams it to a lagging peer, then the

@@ -1,4 +1,5 @@
 package import KeeperCore
+package import KeeperReplica
 package import KeeperStorage
 package import Logging
 package import NIOCore
@@ -55,7 +56,7 @@ package final class StorageDriver: @unchecked Sendable {
     }
 
     /// Commits `batch` durably; the future completes on `eventLoop`.
-    package func commit(_ batch: PersistBatch, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+    package func commit(_ batch: ReplicaWrite, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
         let database = self.database
         return pool.runIfActive(eventLoop: eventLoop) { try database.commit(batch) }
     }

@@ -1,6 +1,8 @@
+import Consensus
 import CSQLite
 package import KeeperCore
-package import NIOCore
+package import KeeperReplica
+import NIOCore
 package import ZooKeeperWire
 
 /// Operational storage failures (STYLE.md §5): thrown, carrying the file and what was wrong.
@@ -21,101 +23,13 @@ package enum KeeperStorageError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// One log row: a consensus entry. `payload` is an encoded `Txn`, or empty for the no-op a new
-/// leader appends.
-package struct StoredEntry: Sendable {
-    package var index: Int64
-    package var term: Int64
-    package var payload: ByteBuffer
-
-    package init(index: Int64, term: Int64, payload: ByteBuffer) {
-        self.index = index
-        self.term = term
-        self.payload = payload
-    }
-
-    package init(index: Int64, term: Int64, txn: Txn?) {
-        var payload = ByteBuffer()
-        txn?.write(to: &payload)
-        self.init(index: index, term: term, payload: payload)
-    }
-
-    /// The transaction this entry carries (nil for a no-op); throws on a damaged record.
-    package func decodeTxn() throws(ZooKeeperWireError) -> Txn? {
-        guard payload.readableBytes > 0 else { return nil }
-        var copy = payload
-        return try Txn(from: &copy)
-    }
-}
-
-/// Consensus state that must survive a crash: current term, vote, commit index.
-package struct StoredHardState: Hashable, Sendable {
-    package var term: Int64
-    /// 0 when no vote was cast in `term`.
-    package var vote: Int64
-    package var commit: Int64
-
-    package init(term: Int64, vote: Int64, commit: Int64) {
-        self.term = term
-        self.vote = vote
-        self.commit = commit
-    }
-
-    package static let initial = StoredHardState(term: 0, vote: 0, commit: 0)
-}
-
-/// How far the tree rows reflect the log.
-package struct AppliedMark: Hashable, Sendable {
-    package var index: Int64
-    package var term: Int64
-    package var zxid: Zxid
-
-    package init(index: Int64, term: Int64, zxid: Zxid) {
-        self.index = index
-        self.term = term
-        self.zxid = zxid
-    }
-}
-
-/// One write to the database, committed as one SQLite transaction.
-package struct PersistBatch: Sendable {
-    /// New log rows; rows at and after the first one's index are replaced (conflict truncation).
-    package var entries: [StoredEntry] = []
-    package var hardState: StoredHardState?
-    /// Tree rows changed by already-applied entries (nil node: deleted).
-    package var nodes: [(path: String, node: ZNode?)] = []
-    package var sessions: [(id: SessionID, record: SessionRecord?)] = []
-    /// A snapshot install: every tree row, session and log row is replaced by this batch's.
-    package var replaceTree = false
-    /// How far the tree rows in this batch (and all earlier ones) reflect the log.
-    package var applied: AppliedMark?
-    /// Log rows at or below this index may be dropped (they are reflected in the tree rows).
-    package var compactThrough: Int64?
-
-    package init() {}
-
-    package var isEmpty: Bool {
-        entries.isEmpty && hardState == nil && nodes.isEmpty && sessions.isEmpty && !replaceTree && applied == nil
-            && compactThrough == nil
-    }
-}
-
-/// What a member finds on disk at start-up.
-package struct LoadedState: Sendable {
-    /// The tree as of `applied`.
-    package var tree: DataTree
-    package var applied: AppliedMark
-    package var hardState: StoredHardState
-    /// Log entries after `applied.index`, in order.
-    package var tail: [StoredEntry]
-    package var lastIndex: Int64
-}
-
-/// The keeper member's SQLite database (schema in `Schemas/keeper.sql`). Blocking.
+/// The keeper member's SQLite database (schema in `Schemas/keeper.sql`): the server's
+/// `ReplicaStorage`. Blocking. Columns are SQLite integers; the replica's typed values are
+/// converted here, checked on the way in, so a damaged row is one `badRecord`, never a trap.
 ///
 /// @unchecked Sendable: it is handed to `StorageDriver`, which calls it only from its single
 /// thread-pool thread, one call at a time; SQLite is opened with NOMUTEX for that reason.
-package final class KeeperDatabase: @unchecked Sendable {
+package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     package static let fileName = "paddock-keeper.db"
     package static let applicationID: Int64 = 0x5044_4B31
     package static let schemaVersion: Int64 = 1
@@ -169,11 +83,17 @@ package final class KeeperDatabase: @unchecked Sendable {
 
     package func load(config: TreeConfig) throws -> LoadedState {
         let meta = try readMeta()
-        let appliedIndex = meta["applied_index"] ?? 0
+        let appliedIndex = try logIndex(meta["applied_index"] ?? 0, "applied_index")
         let applied = AppliedMark(
-            index: appliedIndex, term: meta["applied_term"] ?? 0, zxid: Zxid(meta["applied_zxid"] ?? 0))
-        let hardState = StoredHardState(
-            term: meta["hs_term"] ?? 0, vote: meta["hs_vote"] ?? 0, commit: meta["hs_commit"] ?? 0)
+            index: appliedIndex, term: try term(meta["applied_term"] ?? 0, "applied_term"),
+            zxid: Zxid(meta["applied_zxid"] ?? 0))
+        let storedVote = meta["hs_vote"] ?? 0
+        guard let vote = Int(exactly: storedVote), vote >= 0 else {
+            throw KeeperStorageError.badRecord(path: path, detail: "hs_vote: \(storedVote)")
+        }
+        let hardState = HardState(
+            term: try term(meta["hs_term"] ?? 0, "hs_term"), vote: vote == 0 ? nil : NodeID(vote),
+            commit: LogIndex(meta["hs_commit"] ?? 0))
 
         var rows: [(path: String, node: ZNode)] = []
         let nodes = try connection.prepare(
@@ -221,35 +141,52 @@ package final class KeeperDatabase: @unchecked Sendable {
                 password: sessionRows.blob(2) ?? [], owner: try int32(sessionRows.int64(3), "owner of session \(id)"))
         }
 
-        var tail: [StoredEntry] = []
+        var tail: [LogEntry] = []
         let log = try connection.prepare("SELECT idx, term, entry FROM log WHERE idx > ? ORDER BY idx")
-        try log.bind(1, appliedIndex)
+        try log.bind(1, appliedIndex.rawValue)
         var lastIndex = appliedIndex
         while try log.step() {
-            let index = log.int64(0)
-            let term = log.int64(1)
-            let entry: StoredEntry = try log.withBlob(2) { bytes in
-                guard let bytes else { throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index) is NULL") }
-                return StoredEntry(index: index, term: term, payload: ByteBuffer(bytes: bytes))
+            let index = LogIndex(log.int64(0))
+            let entryTerm = try term(log.int64(1), "log row \(index.rawValue) term")
+            let payload: ByteBuffer = try log.withBlob(2) { bytes in
+                guard let bytes else { throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index.rawValue) is NULL") }
+                return ByteBuffer(bytes: bytes)
             }
-            do {
-                _ = try entry.decodeTxn()
-            } catch {
-                throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index): \(error)")
+            if payload.readableBytes > 0 {  // empty: the no-op a new leader appends
+                var copy = payload
+                do {
+                    _ = try Txn(from: &copy)
+                } catch {
+                    throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index.rawValue): \(error)")
+                }
             }
-            guard index == lastIndex + 1 else {
-                throw KeeperStorageError.badRecord(path: path, detail: "log gap: entry \(index) follows \(lastIndex)")
+            guard index == lastIndex.next else {
+                throw KeeperStorageError.badRecord(
+                    path: path, detail: "log gap: entry \(index.rawValue) follows \(lastIndex.rawValue)")
             }
-            tail.append(entry)
+            tail.append(LogEntry(index: index, term: entryTerm, payload: payload))
             lastIndex = index
         }
         if lastIndex == appliedIndex {
             let last = try connection.prepare("SELECT max(idx) FROM log")
-            if try last.step(), !last.isNull(0) { lastIndex = max(lastIndex, last.int64(0)) }
+            if try last.step(), !last.isNull(0) { lastIndex = max(lastIndex, LogIndex(last.int64(0))) }
             last.reset()
         }
         let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: applied.zxid, config: config)
         return LoadedState(tree: tree, applied: applied, hardState: hardState, tail: tail, lastIndex: lastIndex)
+    }
+
+    /// A term column: this code writes terms below `Int64.max` only (`commit` refuses larger ones).
+    private func term(_ value: Int64, _ field: String) throws -> Term {
+        guard let raw = UInt64(exactly: value) else {
+            throw KeeperStorageError.badRecord(path: path, detail: "\(field): negative term \(value)")
+        }
+        return Term(raw)
+    }
+
+    private func logIndex(_ value: Int64, _ field: String) throws -> LogIndex {
+        guard value >= 0 else { throw KeeperStorageError.badRecord(path: path, detail: "\(field): negative index \(value)") }
+        return LogIndex(value)
     }
 
     /// A column this code writes from an `Int32`: any other value is a damaged or foreign row,
@@ -271,7 +208,7 @@ package final class KeeperDatabase: @unchecked Sendable {
     // MARK: - Write
 
     /// Writes `batch` in one SQLite transaction; durable (fsynced) when this returns.
-    package func commit(_ batch: PersistBatch) throws {
+    package func commit(_ batch: ReplicaWrite) throws {
         guard !batch.isEmpty else { return }
         try connection.transaction {
             if batch.replaceTree {
@@ -279,7 +216,7 @@ package final class KeeperDatabase: @unchecked Sendable {
             }
             if let first = batch.entries.first {
                 let truncate = try connection.prepare("DELETE FROM log WHERE idx >= ?")
-                try truncate.bind(1, first.index)
+                try truncate.bind(1, first.index.rawValue)
                 try truncate.step()
                 truncate.reset()
                 let insert = try connection.prepare("INSERT INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
@@ -287,8 +224,8 @@ package final class KeeperDatabase: @unchecked Sendable {
                     // The zxid is the record's second field (after the version), kept in its own
                     // column for inspection with the sqlite3 tool; 0 for a no-op.
                     let zxid = entry.payload.getInteger(at: entry.payload.readerIndex + 4, as: Int64.self) ?? 0
-                    try insert.bind(1, entry.index)
-                    try insert.bind(2, entry.term)
+                    try insert.bind(1, entry.index.rawValue)
+                    try insert.bind(2, try storedTerm(entry.term))
                     try insert.bind(3, zxid)
                     try entry.payload.withUnsafeReadableBytes { try insert.bind(4, bytes: $0) }
                     try insert.step()
@@ -296,9 +233,9 @@ package final class KeeperDatabase: @unchecked Sendable {
                 }
             }
             if let hard = batch.hardState {
-                try setMeta("hs_term", hard.term)
-                try setMeta("hs_vote", hard.vote)
-                try setMeta("hs_commit", hard.commit)
+                try setMeta("hs_term", try storedTerm(hard.term))
+                try setMeta("hs_vote", Int64(hard.vote?.rawValue ?? 0))
+                try setMeta("hs_commit", hard.commit.rawValue)
             }
             if !batch.nodes.isEmpty {
                 let upsert = try connection.prepare(
@@ -354,16 +291,25 @@ package final class KeeperDatabase: @unchecked Sendable {
                 }
             }
             if let applied = batch.applied {
-                try setMeta("applied_index", applied.index)
-                try setMeta("applied_term", applied.term)
+                try setMeta("applied_index", applied.index.rawValue)
+                try setMeta("applied_term", try storedTerm(applied.term))
                 try setMeta("applied_zxid", applied.zxid.rawValue)
             }
             if let through = batch.compactThrough {
                 let compact = try connection.prepare("DELETE FROM log WHERE idx <= ?")
-                try compact.bind(1, through)
+                try compact.bind(1, through.rawValue)
                 try compact.step()
             }
         }
+    }
+
+    /// A term as its SQLite integer. Terms count elections from 0; one past `Int64.max` would
+    /// load back negative, so the write is refused (the member stops serving) instead.
+    private func storedTerm(_ term: Term) throws -> Int64 {
+        guard let value = Int64(exactly: term.rawValue) else {
+            throw KeeperStorageError.badRecord(path: path, detail: "term \(term.rawValue) does not fit a column")
+        }
+        return value
     }
 
     private func resetForReuse(_ statement: SQLiteStatement) throws {

@@ -1,6 +1,7 @@
 package import Broker
 import Consensus
 package import SegmentLog
+package import TestSupport
 
 /// A deterministic simulation of Kafka-style replication of one partition (STYLE.md §7.3): three
 /// brokers, a controller, a fake ZooKeeper holding the partition state znode, producers (acks=all)
@@ -14,7 +15,7 @@ package import SegmentLog
 ///
 /// Faults: SIGKILL and restart (the log survives, memory and the fresh high watermark do not),
 /// SIGSTOP/SIGCONT, a broker cut off from the ensemble, network partitions, delays and losses.
-package struct BrokerReplicationSimulation: Sendable {
+package struct BrokerReplicationSimulation: DiscreteEventSimulation, Sendable {
     // MARK: - Messages and events
 
     /// The leader and leader epoch a follower follows (`PartitionManager.Following`).
@@ -45,14 +46,14 @@ package struct BrokerReplicationSimulation: Sendable {
         case consumerFetchAnswer(id: Int, Result<[SimulatedRecord], KafkaError>)
     }
 
-    struct Envelope: Sendable {
+    package struct Envelope: Sendable {
         var from: NodeID
         var to: NodeID
         var message: Message
     }
 
     /// A leader's ISR write on its way to the ensemble (`BrokerServer.writeISR`).
-    struct ISRWrite: Sendable {
+    package struct ISRWrite: Sendable {
         var broker: BrokerID
         var incarnation: Int
         var session: Int
@@ -62,7 +63,7 @@ package struct BrokerReplicationSimulation: Sendable {
     }
 
     /// Something that happens inside one broker process.
-    enum BrokerEvent: Sendable {
+    package enum BrokerEvent: Sendable {
         case metadataRefresh
         case lagCheck
         case checkpoint
@@ -72,7 +73,7 @@ package struct BrokerReplicationSimulation: Sendable {
         case isrWriteResult(ISRWrite, BrokerServer.ISRWriteResult)
     }
 
-    enum Event: Sendable {
+    package enum Event: Sendable {
         case deliver(Envelope)
         case broker(BrokerID, incarnation: Int, BrokerEvent)
         case isrWriteArrives(ISRWrite)
@@ -167,10 +168,8 @@ package struct BrokerReplicationSimulation: Sendable {
     package let options: BrokerReplicationOptions
     package var random: Xoshiro256StarStar
     package var network = FakeNetwork()
-    package private(set) var now: Int64 = 0
-    package private(set) var eventCount = 0
     package private(set) var checker = BrokerReplicationChecker()
-    private var queue = EventQueue<Event>()
+    package var loop = SimulationLoop<Event>()
     private var brokers: [SimulatedBroker]
     private var producers: [Producer]
     private var consumers: [Consumer]
@@ -210,11 +209,11 @@ package struct BrokerReplicationSimulation: Sendable {
         self.producers = Array(repeating: Producer(), count: options.producers)
         self.consumers = Array(repeating: Consumer(), count: options.consumers)
         for k in brokers.indices {
-            queue.schedule(.brokerStarts(brokers[k].id, incarnation: 0), at: Int64(k + 1))
+            loop.schedule(.brokerStarts(brokers[k].id, incarnation: 0), at: Int64(k + 1))
         }
-        queue.schedule(.controllerRefresh, at: 10)
-        for p in producers.indices { queue.schedule(.producer(p, generation: 0), at: 20 + Int64(p)) }
-        for c in consumers.indices { queue.schedule(.consumer(c, generation: 0), at: 25 + Int64(c)) }
+        loop.schedule(.controllerRefresh, at: 10)
+        for p in producers.indices { loop.schedule(.producer(p, generation: 0), at: 20 + Int64(p)) }
+        for c in consumers.indices { loop.schedule(.consumer(c, generation: 0), at: 25 + Int64(c)) }
     }
 
     // MARK: - Observing
@@ -293,26 +292,16 @@ package struct BrokerReplicationSimulation: Sendable {
     // MARK: - Running
 
     /// Runs for `ms` milliseconds of simulated time (or until an invariant fails).
-    package mutating func run(ms: Int64) {
-        let end = now + ms
-        while violation == nil, let time = queue.nextTime, time <= end {
-            let (t, event) = queue.pop()!
-            now = t
-            eventCount += 1
-            handle(event)
-            check()
-        }
-        if violation == nil { now = end }
-    }
+    package mutating func run(ms: Int64) { run(steps: ms) }
 
     /// Runs until `condition` holds (checked every 10 ms), at most `ms`; whether it held.
     package mutating func run(upTo ms: Int64, until condition: (BrokerReplicationSimulation) -> Bool) -> Bool {
-        let end = now + ms
-        while now < end, violation == nil {
-            if condition(self) { return true }
-            run(ms: 10)
-        }
-        return condition(self)
+        run(upTo: ms, every: 10, until: condition)
+    }
+
+    package mutating func handle(_ event: Event) {
+        perform(event)
+        check()
     }
 
     private mutating func check() {
@@ -328,12 +317,12 @@ package struct BrokerReplicationSimulation: Sendable {
     }
 
     private mutating func schedule(_ event: Event, after delay: Int64) {
-        queue.schedule(event, at: now + max(delay, 0))
+        loop.schedule(event, at: now + max(delay, 0))
     }
 
     private mutating func delay(_ range: ClosedRange<Int64>) -> Int64 { Int64.random(in: range, using: &random) }
 
-    private mutating func handle(_ event: Event) {
+    private mutating func perform(_ event: Event) {
         switch event {
         case .deliver(let envelope):
             deliver(envelope)

@@ -2,6 +2,7 @@ import Consensus
 import KeeperCore
 import KeeperReplica
 import NIOCore
+import TestSupport
 package import ZooKeeperWire
 
 /// A request a simulated client is waiting on (pings included: replies come in request order).

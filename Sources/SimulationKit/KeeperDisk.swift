@@ -4,35 +4,24 @@ package import KeeperReplica
 import NIOCore
 package import ZooKeeperWire
 
-/// What a restarting keeper member reads back (`KeeperStorage.LoadedState`).
-package struct KeeperLoadedState: Sendable {
-    package var tree: DataTree
-    package var appliedIndex: LogIndex
-    package var appliedTerm: Term
-    package var hardState: HardState
-    /// Log entries after the applied index, contiguous.
-    package var tail: [LogEntry]
-}
-
-/// A keeper member's simulated database (`KeeperDatabase` without SQLite): log rows, hard state,
-/// tree rows and session rows, and the applied mark. Only committed batches survive a crash;
-/// `load()` rebuilds exactly what `KeeperDatabase.load(config:)` would.
-package struct KeeperDisk: Sendable {
+/// A keeper member's simulated storage (`KeeperDatabase` without SQLite): log rows, hard state,
+/// tree rows and session rows, and the applied mark, behind the same `ReplicaStorage` contract.
+/// Only committed batches survive a crash; `load(config:)` rebuilds what `KeeperDatabase` would.
+package struct KeeperDisk: ReplicaStorage, Sendable {
     package private(set) var hardState = HardState()
     /// Log rows, sorted by index (not necessarily contiguous: `load()` refuses a gap, as the
     /// database does).
     package private(set) var log: [LogEntry] = []
     package private(set) var nodes: [String: ZNode] = [:]
     package private(set) var sessions: [SessionID: SessionRecord] = [:]
-    package private(set) var appliedIndex: LogIndex = .zero
-    package private(set) var appliedTerm: Term = .zero
-    package private(set) var appliedZxid: Zxid = .zero
+    package private(set) var applied = AppliedMark.zero
     /// Batches committed (for reports).
     package private(set) var commits = 0
 
     package init() {}
 
-    package var lastIndex: LogIndex { max(log.last?.index ?? .zero, appliedIndex) }
+    package var appliedIndex: LogIndex { applied.index }
+    package var lastIndex: LogIndex { max(log.last?.index ?? .zero, applied.index) }
 
     /// Commits `batch` atomically, in `KeeperDatabase.commit`'s order.
     package mutating func commit(_ batch: ReplicaWrite) {
@@ -50,49 +39,43 @@ package struct KeeperDisk: Sendable {
         if let hard = batch.hardState { hardState = hard }
         for (path, node) in batch.nodes { nodes[path] = node }
         for (id, record) in batch.sessions { sessions[id] = record }
-        if let applied = batch.applied {
-            appliedIndex = applied.index
-            appliedTerm = applied.term
-            appliedZxid = applied.zxid
-        }
+        if let mark = batch.applied { applied = mark }
         if let through = batch.compactThrough {
             log.removeAll { $0.index <= through }
         }
     }
 
-    /// What a member starting on this disk loads; a description of the damage if it would refuse
-    /// to start (a log gap, an undecodable row).
-    package func load() -> Result<KeeperLoadedState, KeeperDiskError> {
+    /// What a member starting on this disk loads; throws a description of the damage if it would
+    /// refuse to start (a log gap, an undecodable row).
+    package func load(config: TreeConfig) throws(KeeperDiskError) -> LoadedState {
         var rows = nodes.keys.sorted().map { (path: $0, node: nodes[$0]!) }
         if !rows.isEmpty {
             // As `KeeperDatabase.load`: built-in nodes without a row come from a fresh tree.
-            let fresh = DataTree()
+            let fresh = DataTree(config: config)
             let present = Set(rows.map(\.path))
             for path in fresh.nodes.keys.sorted() where !present.contains(path) {
                 rows.append((path, fresh.nodes[path]!))
             }
         }
         var tail: [LogEntry] = []
-        var last = appliedIndex
-        for entry in log where entry.index > appliedIndex {
+        var last = applied.index
+        for entry in log where entry.index > applied.index {
             guard entry.index == last.next else {
-                return .failure(KeeperDiskError(description: "log gap: entry \(entry.index) follows \(last)"))
+                throw KeeperDiskError(description: "log gap: entry \(entry.index) follows \(last)")
             }
             if entry.payload.readableBytes > 0 {
                 var payload = entry.payload
                 do {
                     _ = try Txn(from: &payload)
                 } catch {
-                    return .failure(KeeperDiskError(description: "log entry \(entry.index): \(error)"))
+                    throw KeeperDiskError(description: "log entry \(entry.index): \(error)")
                 }
             }
             tail.append(entry)
             last = entry.index
         }
-        let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: appliedZxid, config: TreeConfig())
-        return .success(
-            KeeperLoadedState(
-                tree: tree, appliedIndex: appliedIndex, appliedTerm: appliedTerm, hardState: hardState, tail: tail))
+        let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: applied.zxid, config: config)
+        return LoadedState(tree: tree, applied: applied, hardState: hardState, tail: tail, lastIndex: lastIndex)
     }
 }
 

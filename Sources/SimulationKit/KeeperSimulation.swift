@@ -2,6 +2,7 @@ package import Consensus
 import KeeperCore
 package import KeeperReplica
 import NIOCore
+package import TestSupport
 import ZooKeeperWire
 
 /// Knobs of a simulated keeper ensemble.
@@ -68,13 +69,13 @@ package struct KeeperSimulationOptions: Sendable {
 /// `.snapshot` envelope in order on one link. Simulated clients create sessions, run a random
 /// write workload with increasing xids, move between members and close sessions. `KeeperChecker`
 /// and the consensus `InvariantChecker` run after every event; the same seed replays the same run.
-package struct KeeperSimulation: Sendable {
+package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
     package static let stepsPerTick = RaftSimulation.stepsPerTick
     /// A step is 10 ms: a consensus tick is 100 ms.
     package static let millisPerStep: Int64 = 10
     static let wallBase: Int64 = 1_700_000_000_000
 
-    enum Event: Sendable {
+    package enum Event: Sendable {
         case tick(Int, incarnation: Int)
         case deliver(from: Int32, to: Int32, PeerMessage)
         case stream(from: Int32, to: Int32, [PeerMessage], position: Int, incarnation: Int)
@@ -109,11 +110,9 @@ package struct KeeperSimulation: Sendable {
     package let options: KeeperSimulationOptions
     package var random: Xoshiro256StarStar
     package var network = FakeNetwork()
-    package internal(set) var now: Int64 = 0
-    package private(set) var eventCount = 0
     package internal(set) var checker = KeeperChecker()
     package private(set) var raftChecker = InvariantChecker()
-    private var queue = EventQueue<Event>()
+    package var loop = SimulationLoop<Event>()
     var members: [Member]
     var clients: [SimulatedClient] = []
     var trace = TraceLog(capacity: 40)
@@ -149,7 +148,7 @@ package struct KeeperSimulation: Sendable {
         for k in members.indices {
             start(k)
         }
-        queue.schedule(.clients, at: Self.stepsPerTick)
+        loop.schedule(.clients, at: Self.stepsPerTick)
     }
 
     private func serverConfiguration(for id: Int32) -> ServerCoreConfiguration {
@@ -233,29 +232,17 @@ package struct KeeperSimulation: Sendable {
         run(steps: Int64(ticks) * Self.stepsPerTick)
     }
 
-    package mutating func run(steps: Int64) {
-        let end = now + steps
-        while violation == nil, let time = queue.nextTime, time <= end {
-            let (t, event) = queue.pop()!
-            now = t
-            eventCount += 1
-            handle(event)
-            if eventCount % 64 == 0 { periodicCheck() }
-        }
-        if violation == nil { now = end }
-    }
-
     /// Runs tick by tick until `condition` holds; returns whether it did within `maxTicks`.
     package mutating func run(upTo maxTicks: Int, until condition: (KeeperSimulation) -> Bool) -> Bool {
-        for _ in 0..<maxTicks {
-            if condition(self) { return true }
-            run(ticks: 1)
-            if violation != nil { return false }
-        }
-        return condition(self)
+        run(upTo: Int64(maxTicks) * Self.stepsPerTick, every: Self.stepsPerTick, until: condition)
     }
 
-    private mutating func handle(_ event: Event) {
+    package mutating func handle(_ event: Event) {
+        perform(event)
+        if eventCount % 64 == 0 { periodicCheck() }
+    }
+
+    private mutating func perform(_ event: Event) {
         switch event {
         case .tick(let k, let incarnation):
             guard members[k].incarnation == incarnation, members[k].node != nil else { return }
@@ -263,7 +250,7 @@ package struct KeeperSimulation: Sendable {
             members[k].core!.tick(at: time, random: &rng)
             random = rng
             trace.append(now, .tick(NodeID(Int(members[k].id))))
-            queue.schedule(
+            loop.schedule(
                 .tick(k, incarnation: incarnation), at: now + Self.stepsPerTick + Int64.random(in: -1...1, using: &random))
             afterInput(k)
 
@@ -292,7 +279,7 @@ package struct KeeperSimulation: Sendable {
             trace.append(now, .note("stream \(from)->\(to) \(position + 1)/\(messages.count) \(Self.describe(messages[position]))"))
             if position + 1 < messages.count {
                 let at = scheduleOnLink(from: from, to: to, delay: 1)
-                queue.schedule(
+                loop.schedule(
                     .stream(from: from, to: to, messages, position: position + 1, incarnation: incarnation), at: at)
             } else {
                 scheduleStreamDone(from: from, incarnation: incarnation, to: to, succeeded: true)
@@ -318,7 +305,7 @@ package struct KeeperSimulation: Sendable {
             afterInput(k)
 
         case .clients:
-            queue.schedule(.clients, at: now + Self.stepsPerTick)
+            loop.schedule(.clients, at: now + Self.stepsPerTick)
             stepClients()
         }
     }
@@ -436,7 +423,7 @@ package struct KeeperSimulation: Sendable {
             now: now, after: members[k].lastWriteDone, fast: options.persistDelay, slow: options.slowPersistDelay,
             slowPerMille: options.slowPersistPerMille)
         members[k].lastWriteDone = done
-        queue.schedule(.persist(k, incarnation: members[k].incarnation, ticket: ticket), at: done)
+        loop.schedule(.persist(k, incarnation: members[k].incarnation, ticket: ticket), at: done)
         trace.append(now, .note("\(members[k].id) writes \(Self.describe(write))"))
     }
 
@@ -498,7 +485,7 @@ package struct KeeperSimulation: Sendable {
         }
         let copies = isRaft && random.chance(perMille: network.duplicatePerMille) ? 2 : 1
         for _ in 0..<copies {
-            queue.schedule(.deliver(from: from, to: to, message), at: scheduleOnLink(from: from, to: to, delay: delay))
+            loop.schedule(.deliver(from: from, to: to, message), at: scheduleOnLink(from: from, to: to, delay: delay))
         }
         return true
     }
@@ -528,13 +515,13 @@ package struct KeeperSimulation: Sendable {
             return
         }
         let delay = Int64.random(in: network.minDelay...network.maxDelay, using: &random)
-        queue.schedule(
+        loop.schedule(
             .stream(from: from, to: to, messages, position: 0, incarnation: members[k].incarnation),
             at: scheduleOnLink(from: from, to: to, delay: delay))
     }
 
     private mutating func scheduleStreamDone(from: Int32, incarnation: Int, to: Int32, succeeded: Bool) {
-        queue.schedule(
+        loop.schedule(
             .streamDone(index(from), incarnation: incarnation, peer: to, succeeded: succeeded),
             at: now + Int64.random(in: 1...3, using: &random))
     }
@@ -544,10 +531,10 @@ package struct KeeperSimulation: Sendable {
     /// Starts member `k` from its disk, as `KeeperServer` does at start-up.
     private mutating func start(_ k: Int) {
         let id = members[k].id
-        let loaded: KeeperLoadedState
-        switch members[k].disk.load() {
-        case .success(let state): loaded = state
-        case .failure(let error):
+        let loaded: LoadedState
+        do {
+            loaded = try members[k].disk.load(config: TreeConfig())
+        } catch {
             checker.fail("\(id) refuses to start from its disk: \(error)")
             return
         }
@@ -566,9 +553,8 @@ package struct KeeperSimulation: Sendable {
         let node: ReplicaNode
         do {
             node = try ReplicaNode(
-                configuration: configuration(for: id), tree: loaded.tree, appliedIndex: loaded.appliedIndex,
-                appliedTerm: loaded.appliedTerm, hardState: loaded.hardState, entries: loaded.tail,
-                sessionTickMillis: options.sessionTickMillis, monotonicMillis: monotonicMillis)
+                configuration: configuration(for: id), loaded: loaded, sessionTickMillis: options.sessionTickMillis,
+                monotonicMillis: monotonicMillis)
         } catch {
             checker.fail("\(id) refuses to start from its disk: \(error)")
             return
@@ -580,10 +566,10 @@ package struct KeeperSimulation: Sendable {
             configuration: serverConfiguration(for: id), node: node, pipeline: pipeline,
             firstRequestID: UInt64.random(in: 1...(UInt64.max >> 1), using: &random))
         members[k].writes = []
-        checker.observeRestart(id, appliedIndex: loaded.appliedIndex, zxid: loaded.tree.lastZxid)
+        checker.observeRestart(id, appliedIndex: loaded.applied.index, zxid: loaded.tree.lastZxid)
         raftChecker.observeRestart(NodeID(Int(id)), members[k].node!.raft)
         let phase = Int64.random(in: 1...Self.stepsPerTick, using: &random)
-        queue.schedule(.tick(k, incarnation: members[k].incarnation), at: now + phase)
+        loop.schedule(.tick(k, incarnation: members[k].incarnation), at: now + phase)
     }
 
     /// A hostile or broken peer: hands `message` to member `to` as if it came on `from`'s link.

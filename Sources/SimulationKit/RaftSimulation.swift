@@ -1,4 +1,5 @@
 package import Consensus
+package import TestSupport
 
 /// Knobs of a simulated ensemble.
 package struct SimulationOptions: Sendable {
@@ -35,11 +36,11 @@ package struct SimulationOptions: Sendable {
 /// a fake clock, a `FakeNetwork`, a `FakeDisk` per member, a driver loop per member that mirrors
 /// the production one (persist the `Ready`, then send, then apply, then `advance()`), and an
 /// `InvariantChecker` run after every event. The same seed replays the same run.
-package struct RaftSimulation: Sendable {
+package struct RaftSimulation: DiscreteEventSimulation, Sendable {
     /// Simulation steps per logical tick; message delays are a few steps.
     package static let stepsPerTick: Int64 = 10
 
-    enum Event: Sendable {
+    package enum Event: Sendable {
         case tick(Int, incarnation: Int)
         case deliver(Envelope, AppSnapshot?)
         case persist(Int, incarnation: Int)
@@ -82,13 +83,11 @@ package struct RaftSimulation: Sendable {
     package let seed: UInt64
     package let options: SimulationOptions
     package var random: Xoshiro256StarStar
-    package private(set) var now: Int64 = 0
     package var network = FakeNetwork()
     package private(set) var checker = InvariantChecker()
-    private var queue = EventQueue<Event>()
+    package var loop = SimulationLoop<Event>()
     private var members: [Member]
     private var trace = TraceLog(capacity: 40)
-    package private(set) var eventCount = 0
 
     private var nextProposalID: UInt64 = 1
     private var pendingProposals: [PendingProposal] = []
@@ -113,9 +112,9 @@ package struct RaftSimulation: Sendable {
         for k in members.indices {
             members[k].raft = RaftNode(configuration: configuration(for: ids[k]), persisted: .empty)
             let phase = Int64.random(in: 1...Self.stepsPerTick, using: &random)
-            queue.schedule(.tick(k, incarnation: 0), at: phase)
+            loop.schedule(.tick(k, incarnation: 0), at: phase)
         }
-        queue.schedule(.client, at: Self.stepsPerTick)
+        loop.schedule(.client, at: Self.stepsPerTick)
     }
 
     private func configuration(for id: NodeID) -> RaftConfiguration {
@@ -188,36 +187,19 @@ package struct RaftSimulation: Sendable {
         run(steps: Int64(ticks) * Self.stepsPerTick)
     }
 
-    /// Runs the simulation for `steps` steps (a tick is `stepsPerTick` steps).
-    package mutating func run(steps: Int64) {
-        let end = now + steps
-        while violation == nil, let time = queue.nextTime, time <= end {
-            let (t, event) = queue.pop()!
-            now = t
-            eventCount += 1
-            handle(event)
-        }
-        if violation == nil { now = end }
-    }
-
     /// Runs tick by tick until `condition` holds; returns whether it did within `maxTicks`.
     package mutating func run(upTo maxTicks: Int, until condition: (RaftSimulation) -> Bool) -> Bool {
-        for _ in 0..<maxTicks {
-            if condition(self) { return true }
-            run(ticks: 1)
-            if violation != nil { return false }
-        }
-        return condition(self)
+        run(upTo: Int64(maxTicks) * Self.stepsPerTick, every: Self.stepsPerTick, until: condition)
     }
 
-    private mutating func handle(_ event: Event) {
+    package mutating func handle(_ event: Event) {
         switch event {
         case .tick(let k, let incarnation):
             guard members[k].incarnation == incarnation, members[k].raft != nil else { return }
             members[k].raft!.tick(using: &random)
             trace.append(now, .tick(members[k].id))
             let next = now + Self.stepsPerTick + Int64.random(in: -1...1, using: &random)
-            queue.schedule(.tick(k, incarnation: incarnation), at: next)
+            loop.schedule(.tick(k, incarnation: incarnation), at: next)
             afterEvent(k)
 
         case .deliver(let envelope, let snapshot):
@@ -248,7 +230,7 @@ package struct RaftSimulation: Sendable {
             afterEvent(k)
 
         case .client:
-            queue.schedule(.client, at: now + Self.stepsPerTick)
+            loop.schedule(.client, at: now + Self.stepsPerTick)
             submitPending()
         }
     }
@@ -283,7 +265,7 @@ package struct RaftSimulation: Sendable {
                 now: now, after: members[k].lastPersistDone, fast: options.persistDelay, slow: options.slowPersistDelay,
                 slowPerMille: options.slowPersistPerMille)
             members[k].lastPersistDone = done
-            queue.schedule(.persist(k, incarnation: members[k].incarnation), at: done)
+            loop.schedule(.persist(k, incarnation: members[k].incarnation), at: done)
         }
     }
 
@@ -375,7 +357,7 @@ package struct RaftSimulation: Sendable {
                 return
             }
             let delay = Int64.random(in: options.snapshotTransferDelay, using: &random)
-            queue.schedule(.deliver(envelope, data), at: now + delay)
+            loop.schedule(.deliver(envelope, data), at: now + delay)
             return
         }
         if random.chance(perMille: network.dropPerMille) {
@@ -388,7 +370,7 @@ package struct RaftSimulation: Sendable {
             if random.chance(perMille: network.longDelayPerMille) {
                 delay += Int64.random(in: 0...network.longDelay, using: &random)
             }
-            queue.schedule(.deliver(envelope, nil), at: now + delay)
+            loop.schedule(.deliver(envelope, nil), at: now + delay)
         }
     }
 
@@ -396,7 +378,7 @@ package struct RaftSimulation: Sendable {
     private mutating func reportSnapshot(from: NodeID, to: NodeID, succeeded: Bool) {
         let k = index(from)
         let delay = Int64.random(in: 1...5, using: &random)
-        queue.schedule(
+        loop.schedule(
             .snapshotStatus(k, incarnation: members[k].incarnation, peer: to, succeeded: succeeded), at: now + delay)
     }
 
@@ -436,7 +418,7 @@ package struct RaftSimulation: Sendable {
         checker.observeRestart(id, raft)
         trace.append(now, .note("restart \(id) (term \(raft.term), commit \(raft.commitIndex), last \(raft.lastIndex))"))
         let phase = Int64.random(in: 1...Self.stepsPerTick, using: &random)
-        queue.schedule(.tick(k, incarnation: members[k].incarnation), at: now + phase)
+        loop.schedule(.tick(k, incarnation: members[k].incarnation), at: now + phase)
         afterEvent(k)
     }
 

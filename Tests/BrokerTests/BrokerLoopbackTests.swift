@@ -5,6 +5,7 @@ import PaddockTestSupport
 import SimulationKit
 import SegmentLog
 import Testing
+import TestSupport
 
 @testable import Broker
 

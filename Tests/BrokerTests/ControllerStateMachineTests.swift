@@ -2,6 +2,7 @@ import KeeperClient
 import SimulationKit
 import SegmentLog
 import Testing
+import TestSupport
 import ZooKeeperWire
 
 @testable import Broker

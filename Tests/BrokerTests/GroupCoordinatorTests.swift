@@ -2,6 +2,7 @@ import KafkaWire
 import NIOCore
 import SimulationKit
 import Testing
+import TestSupport
 
 @testable import Broker
 

@@ -1,6 +1,7 @@
 import NIOCore
 import SimulationKit
 import Testing
+import TestSupport
 
 @testable import Broker
 

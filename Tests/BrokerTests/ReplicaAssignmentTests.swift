@@ -1,5 +1,6 @@
 import SimulationKit
 import Testing
+import TestSupport
 
 @testable import Broker
 

@@ -1,6 +1,7 @@
 import SimulationKit
 import SegmentLog
 import Testing
+import TestSupport
 
 @testable import Broker
 

@@ -103,34 +103,4 @@ struct TreeDriver {
     }
 }
 
-/// Everything observable about a tree, for equality checks.
-struct TreeSnapshot: Equatable {
-    var nodes: [String: ZNode]
-    var sessions: [SessionID: SessionRecord]
-    var ephemerals: [SessionID: Set<String>]
-    var containers: Set<String>
-    var ttlNodes: Set<String>
-    var lastZxid: Zxid
 
-    init(_ tree: DataTree) {
-        nodes = tree.nodes
-        sessions = tree.sessions
-        ephemerals = tree.ephemerals
-        containers = tree.containers
-        ttlNodes = tree.ttlNodes
-        lastZxid = tree.lastZxid
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a seed replays the same sequence everywhere.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

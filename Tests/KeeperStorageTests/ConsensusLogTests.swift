@@ -1,6 +1,9 @@
+import Consensus
 import KeeperCore
+import KeeperReplica
 import KeeperStorage
 import NIOCore
+import TestSupport
 import Testing
 import ZooKeeperWire
 
@@ -14,11 +17,11 @@ struct ConsensusLogTests {
         try withTemporaryDirectory { dir in
             let path = dir + "/k.db"
             let database = try KeeperDatabase(path: path)
-            var batch = PersistBatch()
-            batch.hardState = StoredHardState(term: 7, vote: 3, commit: 2)
+            var batch = ReplicaWrite()
+            batch.hardState = HardState(term: 7, vote: 3, commit: 2)
             batch.entries = [
-                StoredEntry(index: 1, term: 7, txn: nil),
-                StoredEntry(index: 2, term: 7, txn: Txn(zxid: Zxid(epoch: 7, counter: 1), time: 5, session: alice, op: .closeSession)),
+                LogEntry(index: 1, term: 7, txn: nil),
+                LogEntry(index: 2, term: 7, txn: Txn(zxid: Zxid(epoch: 7, counter: 1), time: 5, session: alice, op: .closeSession)),
             ]
             try database.commit(batch)
             database.close()
@@ -26,8 +29,8 @@ struct ConsensusLogTests {
             let reopened = try KeeperDatabase(path: path)
             defer { reopened.close() }
             let loaded = try reopened.load(config: Self.config)
-            #expect(loaded.hardState == StoredHardState(term: 7, vote: 3, commit: 2))
-            #expect(loaded.tail.map(\.index) == [1, 2])
+            #expect(loaded.hardState == HardState(term: 7, vote: 3, commit: 2))
+            #expect(loaded.tail.map(\.index.rawValue) == [1, 2])
             #expect(try loaded.tail[0].decodeTxn() == nil)
             #expect(try loaded.tail[1].decodeTxn()?.zxid == Zxid(epoch: 7, counter: 1))
         }
@@ -41,9 +44,9 @@ struct ConsensusLogTests {
             let database = try KeeperDatabase(path: path)
             let checkpointer = try database.makeCheckpointer()
             for k in 1...50 {
-                var batch = PersistBatch()
-                batch.entries = [StoredEntry(index: Int64(k), term: 1, txn: nil)]
-                batch.hardState = StoredHardState(term: 1, vote: 1, commit: Int64(k))
+                var batch = ReplicaWrite()
+                batch.entries = [LogEntry(index: Int64(k), term: 1, txn: nil)]
+                batch.hardState = HardState(term: 1, vote: 1, commit: Int64(k))
                 try database.commit(batch)
             }
             let result = try checkpointer.checkpoint()
@@ -61,17 +64,17 @@ struct ConsensusLogTests {
         try withTemporaryDirectory { dir in
             let database = try KeeperDatabase(path: dir + "/k.db")
             defer { database.close() }
-            var first = PersistBatch()
-            first.entries = (1...5).map { StoredEntry(index: $0, term: 1, txn: nil) }
+            var first = ReplicaWrite()
+            first.entries = (1...5).map { LogEntry(index: $0, term: 1, txn: nil) }
             try database.commit(first)
             // A new leader (term 2) overwrites indexes 3...5 with a shorter log.
-            var second = PersistBatch()
-            second.entries = [StoredEntry(index: 3, term: 2, txn: nil)]
+            var second = ReplicaWrite()
+            second.entries = [LogEntry(index: 3, term: 2, txn: nil)]
             try database.commit(second)
             let loaded = try database.load(config: Self.config)
-            #expect(loaded.tail.map(\.index) == [1, 2, 3])
-            #expect(loaded.tail.map(\.term) == [1, 1, 2])
-            #expect(loaded.lastIndex == 3)
+            #expect(loaded.tail.map(\.index.rawValue) == [1, 2, 3])
+            #expect(loaded.tail.map(\.term.rawValue) == [1, 1, 2])
+            #expect(loaded.lastIndex.rawValue == 3)
         }
     }
 
@@ -81,7 +84,7 @@ struct ConsensusLogTests {
             defer { database.close() }
             var history = History.standard()
             let rows = history.flush()
-            var batch = PersistBatch()
+            var batch = ReplicaWrite()
             batch.entries = history.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
@@ -93,12 +96,12 @@ struct ConsensusLogTests {
             _ = image.apply(Txn(zxid: Zxid(epoch: 9, counter: 1), time: 1, session: bob, op: .createSession(timeout: 5000, password: [1])))
             _ = image.apply(
                 Txn(zxid: Zxid(epoch: 9, counter: 2), time: 2, session: bob, op: .request(create("/only", "x"))))
-            var install = PersistBatch()
+            var install = ReplicaWrite()
             install.replaceTree = true
             install.nodes = image.nodes.keys.sorted().map { ($0, image.node($0)) }
             install.sessions = image.sessions.keys.sorted().map { ($0, image.sessions[$0]) }
             install.applied = AppliedMark(index: 100, term: 9, zxid: image.lastZxid)
-            install.hardState = StoredHardState(term: 9, vote: 0, commit: 100)
+            install.hardState = HardState(term: 9, vote: 0, commit: 100)
             try database.commit(install)
 
             let loaded = try database.load(config: Self.config)
@@ -106,7 +109,7 @@ struct ConsensusLogTests {
             #expect(loaded.tree.sessions == image.sessions)
             #expect(loaded.applied == AppliedMark(index: 100, term: 9, zxid: image.lastZxid))
             #expect(loaded.tail.isEmpty)
-            #expect(loaded.lastIndex == 100)
+            #expect(loaded.lastIndex.rawValue == 100)
         }
     }
 

@@ -1,28 +1,13 @@
+import Consensus
 import Foundation
 import KeeperCore
+import KeeperReplica
 import KeeperStorage
 import NIOCore
+import TestSupport
 import Testing
 import ZooKeeperWire
 
-/// Everything observable about a tree, for equality checks across a restart.
-struct TreeSnapshot: Equatable {
-    var nodes: [String: ZNode]
-    var sessions: [SessionID: SessionRecord]
-    var ephemerals: [SessionID: Set<String>]
-    var containers: Set<String>
-    var ttlNodes: Set<String>
-    var lastZxid: Zxid
-
-    init(_ tree: DataTree) {
-        nodes = tree.nodes
-        sessions = tree.sessions
-        ephemerals = tree.ephemerals
-        containers = tree.containers
-        ttlNodes = tree.ttlNodes
-        lastZxid = tree.lastZxid
-    }
-}
 
 @Suite("KeeperDatabase")
 struct KeeperDatabaseTests {
@@ -73,10 +58,10 @@ struct KeeperDatabaseTests {
         try withTemporaryDirectory { dir in
             let database = try KeeperDatabase(path: dir + "/k.db")
             defer { database.close() }
-            try database.commit(PersistBatch())  // empty: nothing written
+            try database.commit(ReplicaWrite())  // empty: nothing written
             let loaded = try database.load(config: Self.config)
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(DataTree(config: Self.config)))
-            #expect(loaded.applied.index == 0 && loaded.lastIndex == 0 && loaded.hardState == .initial)
+            #expect(loaded.applied.index.rawValue == 0 && loaded.lastIndex.rawValue == 0 && loaded.hardState == HardState())
             #expect(loaded.tail.isEmpty)
             // Reopening an existing, empty Paddock file is fine too.
             database.close()
@@ -94,19 +79,19 @@ struct KeeperDatabaseTests {
             #expect(history.tree.node("/m") != nil, "the standard history's multi applied")
             let applied = Int64(history.entries.count)
             let rows = history.flush()
-            var batch = PersistBatch()
+            var batch = ReplicaWrite()
             batch.entries = history.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
             batch.applied = AppliedMark(index: applied, term: 2, zxid: history.tree.lastZxid)
-            batch.hardState = StoredHardState(term: 2, vote: 1, commit: applied)
+            batch.hardState = HardState(term: 2, vote: 1, commit: applied)
 
             // Three more entries, logged but not yet reflected in the rows.
             var later = history
             later.append(.request(.setData(SetDataRequest(path: "/m", data: ByteBuffer(string: "later"), version: -1))))
             later.append(.request(create("/late", "z")))
             later.append(.closeSession, session: bob)
-            var tailBatch = PersistBatch()
+            var tailBatch = ReplicaWrite()
             tailBatch.entries = Array(later.entries[Int(applied)...])
 
             let database = try KeeperDatabase(path: path)
@@ -119,11 +104,11 @@ struct KeeperDatabaseTests {
             let loaded = try reopened.load(config: Self.config)
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(history.tree))
             #expect(loaded.tree.node("/zookeeper/quota") != nil, "system nodes survive although never written")
-            #expect(loaded.applied.index == applied)
-            #expect(loaded.lastIndex == applied + 3)
-            #expect(loaded.hardState.term == 2)
-            #expect(loaded.tail.map(\.index) == [applied + 1, applied + 2, applied + 3])
-            #expect(loaded.tail.map(\.term) == [2, 2, 2])
+            #expect(loaded.applied.index.rawValue == applied)
+            #expect(loaded.lastIndex.rawValue == applied + 3)
+            #expect(loaded.hardState.term.rawValue == 2)
+            #expect(loaded.tail.map(\.index.rawValue) == [applied + 1, applied + 2, applied + 3])
+            #expect(loaded.tail.map(\.term.rawValue) == [2, 2, 2])
             #expect(try loaded.tail.map { try $0.decodeTxn() } == later.txns[Int(applied)...].map { $0 })
 
             // Every Stat field and the payload bytes came back.
@@ -149,7 +134,7 @@ struct KeeperDatabaseTests {
             let path = dir + "/k.db"
             var history = History.standard()
             let database = try KeeperDatabase(path: path)
-            var first = PersistBatch()
+            var first = ReplicaWrite()
             let rows = history.flush()
             first.entries = history.entries
             first.nodes = rows.nodes
@@ -160,7 +145,7 @@ struct KeeperDatabaseTests {
             history.append(.closeSession, session: bob)
             history.append(.request(.delete(DeleteRequest(path: "/jobs/j1", version: -1))))
             let more = history.flush()
-            var second = PersistBatch()
+            var second = ReplicaWrite()
             second.entries = Array(history.entries.suffix(2))
             second.nodes = more.nodes
             second.sessions = more.sessions
@@ -192,19 +177,19 @@ struct KeeperDatabaseTests {
             var history = History.standard()
             let applied = Int64(history.entries.count)
             let rows = history.flush()
-            var batch = PersistBatch()
+            var batch = ReplicaWrite()
             batch.entries = history.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
             batch.applied = AppliedMark(index: applied, term: 2, zxid: history.tree.lastZxid)
-            batch.hardState = StoredHardState(term: 5, vote: 1, commit: applied)
+            batch.hardState = HardState(term: 5, vote: 1, commit: applied)
 
             var later = history
             later.append(.request(create("/after-1", nil)))
             later.append(.request(create("/after-2", nil)))
-            var tail = PersistBatch()
+            var tail = ReplicaWrite()
             tail.entries = Array(later.entries[Int(applied)...])
-            tail.compactThrough = applied
+            tail.compactThrough = LogIndex(applied)
 
             let database = try KeeperDatabase(path: path)
             try database.commit(batch)
@@ -215,17 +200,17 @@ struct KeeperDatabaseTests {
             var loadedDatabase = try KeeperDatabase(path: path)
             var loaded = try loadedDatabase.load(config: Self.config)
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(history.tree))
-            #expect(loaded.tail.map(\.index) == [applied + 1, applied + 2])
-            #expect(loaded.lastIndex == applied + 2)
-            #expect(loaded.hardState.term == 5)
+            #expect(loaded.tail.map(\.index.rawValue) == [applied + 1, applied + 2])
+            #expect(loaded.lastIndex.rawValue == applied + 2)
+            #expect(loaded.hardState.term.rawValue == 5)
 
             // Apply the tail, write its rows, compact everything.
             let laterRows = later.flush()
-            var all = PersistBatch()
+            var all = ReplicaWrite()
             all.nodes = laterRows.nodes
             all.sessions = laterRows.sessions
             all.applied = AppliedMark(index: applied + 2, term: 2, zxid: later.tree.lastZxid)
-            all.compactThrough = applied + 2
+            all.compactThrough = LogIndex(applied + 2)
             try loadedDatabase.commit(all)
             loadedDatabase.close()
             #expect(try Self.logIndexes(path) == [])
@@ -234,18 +219,18 @@ struct KeeperDatabaseTests {
             loaded = try loadedDatabase.load(config: Self.config)
             #expect(TreeSnapshot(loaded.tree) == TreeSnapshot(later.tree))
             #expect(loaded.tail.isEmpty)
-            #expect(loaded.applied.index == applied + 2)
-            #expect(loaded.lastIndex == applied + 2, "with an empty log the last index is the applied one")
-            #expect(loaded.hardState.term == 5)
+            #expect(loaded.applied.index.rawValue == applied + 2)
+            #expect(loaded.lastIndex.rawValue == applied + 2, "with an empty log the last index is the applied one")
+            #expect(loaded.hardState.term.rawValue == 5)
 
             // The log continues after the compacted prefix.
             later.append(.request(create("/after-3", nil)))
-            var next = PersistBatch()
+            var next = ReplicaWrite()
             next.entries = [later.entries.last!]
             try loadedDatabase.commit(next)
             loaded = try loadedDatabase.load(config: Self.config)
-            #expect(loaded.tail.map(\.index) == [applied + 3])
-            #expect(loaded.lastIndex == applied + 3)
+            #expect(loaded.tail.map(\.index.rawValue) == [applied + 3])
+            #expect(loaded.lastIndex.rawValue == applied + 3)
             loadedDatabase.close()
         }
     }
@@ -254,7 +239,7 @@ struct KeeperDatabaseTests {
         try withTemporaryDirectory { dir in
             var history = History.standard()
             let rows = history.flush()
-            var batch = PersistBatch()
+            var batch = ReplicaWrite()
             batch.entries = history.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions
@@ -264,7 +249,7 @@ struct KeeperDatabaseTests {
             try database.commit(batch)
             let loaded = try database.load(config: Self.config)
             #expect(loaded.tail.isEmpty)
-            #expect(loaded.lastIndex == Int64(history.entries.count))
+            #expect(loaded.lastIndex.rawValue == Int64(history.entries.count))
             #expect(loaded.tree.lastZxid == history.tree.lastZxid)
         }
     }
@@ -342,8 +327,8 @@ struct KeeperDatabaseTests {
     @Test func logGapIsABadRecord() throws {
         try withTemporaryDirectory { dir in
             let history = History.standard()
-            var batch = PersistBatch()
-            batch.entries = history.entries.filter { $0.index != 3 }
+            var batch = ReplicaWrite()
+            batch.entries = history.entries.filter { $0.index.rawValue != 3 }
             let database = try KeeperDatabase(path: dir + "/k.db")
             defer { database.close() }
             try database.commit(batch)
@@ -382,7 +367,7 @@ struct KeeperDatabaseTests {
     func undecodableRowsAreBadRecords(sql: String, mentioning word: String) throws {
         try withTemporaryDirectory { dir in
             let path = dir + "/k.db"
-            var batch = PersistBatch()
+            var batch = ReplicaWrite()
             batch.entries = Array(History.standard().entries.prefix(3))
             let writer = try KeeperDatabase(path: path)
             try writer.commit(batch)
@@ -514,7 +499,7 @@ struct KeeperDatabaseTests {
             ]
             h.append(.request(create("/locked", "s", acl: acl)))
             let rows = h.flush()
-            var batch = PersistBatch()
+            var batch = ReplicaWrite()
             batch.entries = h.entries
             batch.nodes = rows.nodes
             batch.sessions = rows.sessions

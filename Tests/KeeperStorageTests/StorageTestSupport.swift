@@ -1,5 +1,7 @@
+import Consensus
 import Foundation
 import KeeperCore
+import KeeperReplica
 import KeeperStorage
 import NIOCore
 import ZooKeeperWire
@@ -46,7 +48,7 @@ func create(
 
 /// Log entries with indexes 1... and zxids (epoch 2, counter = index), and the tree they produce.
 struct History {
-    var entries: [StoredEntry] = []
+    var entries: [LogEntry] = []
     var txns: [Txn] = []
     var tree = DataTree(config: TreeConfig(extendedTypesEnabled: true))
 
@@ -60,7 +62,7 @@ struct History {
             auth: auth,
             op: op
         )
-        entries.append(StoredEntry(index: index, term: 2, txn: txn))
+        entries.append(LogEntry(index: index, term: 2, txn: txn))
         txns.append(txn)
         let result = tree.apply(txn)
         precondition(result.err == .ok, "history entry \(index) failed: \(result.err)")
@@ -118,5 +120,34 @@ struct History {
             )
         )
         return h
+    }
+}
+
+// The database stores SQLite integers; these build the replica's typed values from the plain
+// numbers the tests read best in.
+extension LogEntry {
+    init(index: Int64, term: UInt64, txn: Txn?) {
+        var payload = ByteBuffer()
+        txn?.write(to: &payload)
+        self.init(index: LogIndex(index), term: Term(term), payload: payload)
+    }
+
+    /// The transaction this entry carries (nil for a no-op).
+    func decodeTxn() throws -> Txn? {
+        guard payload.readableBytes > 0 else { return nil }
+        var copy = payload
+        return try Txn(from: &copy)
+    }
+}
+
+extension HardState {
+    init(term: UInt64, vote: Int, commit: Int64) {
+        self.init(term: Term(term), vote: vote == 0 ? nil : NodeID(vote), commit: LogIndex(commit))
+    }
+}
+
+extension AppliedMark {
+    init(index: Int64, term: UInt64, zxid: Zxid) {
+        self.init(index: LogIndex(index), term: Term(term), zxid: zxid)
     }
 }

@@ -1,6 +1,7 @@
 import Broker
 import SegmentLog
 import SimulationKit
+import TestSupport
 import Testing
 
 /// Kafka-style partition replication (three brokers, a controller, acks=all producers, consumers)

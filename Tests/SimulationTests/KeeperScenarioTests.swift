@@ -1,4 +1,5 @@
 import SimulationKit
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

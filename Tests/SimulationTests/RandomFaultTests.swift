@@ -1,5 +1,6 @@
 import Consensus
 import SimulationKit
+import TestSupport
 import Testing
 
 /// Random faults: crashes and restarts of leaders and followers, partitions, loss, duplication,

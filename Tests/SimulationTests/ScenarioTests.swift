@@ -1,5 +1,6 @@
 import Consensus
 import SimulationKit
+import TestSupport
 import Testing
 
 /// Targeted fault scenarios (STYLE.md §7.3), each over many seeds, three- and five-member

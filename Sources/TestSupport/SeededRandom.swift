@@ -14,7 +14,7 @@ package struct SplitMix64: RandomNumberGenerator, Sendable {
     }
 }
 
-/// xoshiro256** (Blackman & Vigna 2018): the simulator's deterministic generator. The same seed
+/// xoshiro256** (Blackman & Vigna 2018): the simulators' and seeded tests' deterministic generator. The same seed
 /// gives the same run on every platform (unlike `SystemRandomNumberGenerator`, which production
 /// passes to `RaftNode.tick(using:)`).
 package struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
@@ -45,15 +45,5 @@ package struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
     /// True with probability `perMille / 1000`.
     package mutating func chance(perMille: Int) -> Bool {
         perMille > 0 && Int.random(in: 0..<1000, using: &self) < perMille
-    }
-
-    /// When a write handed to a simulated disk at `now` is durable: a random fsync time (with
-    /// probability `slowPerMille` a slow one), never before `previous`, the disk's last write
-    /// (a disk completes writes in order).
-    mutating func diskCompletion(
-        now: Int64, after previous: Int64, fast: ClosedRange<Int64>, slow: ClosedRange<Int64>, slowPerMille: Int
-    ) -> Int64 {
-        let isSlow = chance(perMille: slowPerMille)
-        return max(now + Int64.random(in: isSlow ? slow : fast, using: &self), previous)
     }
 }
