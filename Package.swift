@@ -43,7 +43,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
-            name: "KeeperCore",
+            name: "ZNodeTree",
             dependencies: [
                 "ZooKeeperWire",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "KeeperReplica",
             dependencies: [
-                "Consensus", "KeeperCore", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
+                "Consensus", "ZNodeTree", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: strictSettings
@@ -68,13 +68,13 @@ let package = Package(
         // generators and `TreeSnapshot`.
         .target(
             name: "TestSupport",
-            dependencies: ["KeeperCore", "ZooKeeperWire"],
+            dependencies: ["ZNodeTree", "ZooKeeperWire"],
             swiftSettings: strictSettings
         ),
         .target(
             name: "SimulationKit",
             dependencies: [
-                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", "Broker", "SegmentLog", "TestSupport",
+                "Consensus", "KeeperReplica", "ZNodeTree", "ZooKeeperWire", "Broker", "SegmentLog", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
@@ -92,7 +92,7 @@ let package = Package(
             dependencies: [
                 "CSQLite",
                 "Consensus",
-                "KeeperCore",
+                "ZNodeTree",
                 "KeeperReplica",
                 "ZooKeeperWire",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -103,7 +103,7 @@ let package = Package(
             name: "KeeperServer",
             dependencies: [
                 "ZooKeeperWire",
-                "KeeperCore",
+                "ZNodeTree",
                 "KeeperReplica",
                 "Consensus",
                 "KeeperStorage",
@@ -197,7 +197,7 @@ let package = Package(
         .target(
             name: "FuzzTargets",
             dependencies: [
-                "ZooKeeperWire", "KeeperCore", "Consensus", "KeeperReplica", "KafkaWire", "RecordCompression",
+                "ZooKeeperWire", "ZNodeTree", "Consensus", "KeeperReplica", "KafkaWire", "RecordCompression",
                 "SegmentLog", "Broker", "TestSupport", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -232,14 +232,14 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: [
-                "SimulationKit", "TestSupport", "Consensus", "Broker", "SegmentLog", "KeeperCore", "KeeperReplica",
+                "SimulationKit", "TestSupport", "Consensus", "Broker", "SegmentLog", "ZNodeTree", "KeeperReplica",
                 "KeeperStorage", "ZooKeeperWire",
             ],
             swiftSettings: strictSettings),
-        .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore", "TestSupport"], swiftSettings: strictSettings),
+        .testTarget(name: "ZNodeTreeTests", dependencies: ["ZNodeTree", "TestSupport"], swiftSettings: strictSettings),
         .testTarget(
             name: "KeeperReplicaTests",
-            dependencies: ["KeeperReplica", "KeeperCore", "Consensus", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["KeeperReplica", "ZNodeTree", "Consensus", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strictSettings),
         .testTarget(
             name: "KeeperStorageTests", dependencies: ["KeeperStorage", "KeeperReplica", "Consensus", "TestSupport"],

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS meta (
 -- the log); hs_term, hs_vote, hs_commit (the consensus hard state: current term, vote cast in
 -- it, commit index)
 
--- The consensus log: one row per entry; entry is Paddock's txn record (Sources/KeeperCore/
+-- The consensus log: one row per entry; entry is Paddock's txn record (Sources/ZNodeTree/
 -- Txn+Codec.swift), empty for the no-op a new leader appends; zxid is copied out of it.
 CREATE TABLE IF NOT EXISTS log (
     idx   INTEGER PRIMARY KEY,

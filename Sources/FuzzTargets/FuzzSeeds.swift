@@ -2,7 +2,7 @@ import Broker
 import Consensus
 import Foundation
 import KafkaWire
-import KeeperCore
+import ZNodeTree
 import KeeperReplica
 import NIOCore
 import RecordCompression

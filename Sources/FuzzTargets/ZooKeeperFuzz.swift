@@ -1,4 +1,4 @@
-import KeeperCore
+import ZNodeTree
 import NIOCore
 import ZooKeeperWire
 

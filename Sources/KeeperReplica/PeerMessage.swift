@@ -1,5 +1,5 @@
 package import Consensus
-package import KeeperCore
+package import ZNodeTree
 package import NIOCore
 package import ZooKeeperWire
 

@@ -1,5 +1,5 @@
 package import Consensus
-package import KeeperCore
+package import ZNodeTree
 package import ZooKeeperWire
 
 /// What one output needs written to a member's storage before its messages may go out.

@@ -1,5 +1,5 @@
 package import Consensus
-package import KeeperCore
+package import ZNodeTree
 package import ZooKeeperWire
 
 /// How far a member's tree reflects its log: the last applied entry and the zxid it left.

@@ -1,6 +1,6 @@
 package import Consensus
 import DequeModule
-package import KeeperCore
+package import ZNodeTree
 package import ZooKeeperWire
 
 /// The clocks as the driver read them when an input arrived. A core never reads a clock.

@@ -1,6 +1,6 @@
 package import Consensus
 import DequeModule
-package import KeeperCore
+package import ZNodeTree
 package import ZooKeeperWire
 
 /// A member's server rules, pure: a `ReplicaNode` (consensus + tree + sessions), the storage

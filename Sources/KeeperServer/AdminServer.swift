@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import Prometheus
-import KeeperCore
+import ZNodeTree
 import ServerSupport
 import ZooKeeperWire
 

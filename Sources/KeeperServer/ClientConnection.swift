@@ -1,5 +1,5 @@
 package import Foundation
-package import KeeperCore
+package import ZNodeTree
 import KeeperReplica
 package import Logging
 package import NIOCore

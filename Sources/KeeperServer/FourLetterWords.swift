@@ -1,5 +1,5 @@
 import Foundation
-import KeeperCore
+import ZNodeTree
 import ZooKeeperWire
 
 /// Four-letter words in ZooKeeper's text formats (`server/command/*Command.java`), so tools that

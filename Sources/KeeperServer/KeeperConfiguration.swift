@@ -1,5 +1,5 @@
 import Foundation
-package import KeeperCore
+package import ZNodeTree
 
 /// One `server.N=host:quorumPort:electionPort[:role][;[clientHost:]clientPort]` line.
 package struct ServerEntry: Hashable, Sendable {

@@ -1,5 +1,5 @@
 import Foundation
-import KeeperCore
+import ZNodeTree
 import KeeperStorage
 package import Logging
 import NIOCore

@@ -1,7 +1,7 @@
 import Consensus
 import Crypto
 package import Foundation
-package import KeeperCore
+package import ZNodeTree
 package import KeeperReplica
 import KeeperStorage
 package import Logging

@@ -1,4 +1,4 @@
-package import KeeperCore
+package import ZNodeTree
 package import KeeperReplica
 package import KeeperStorage
 package import Logging

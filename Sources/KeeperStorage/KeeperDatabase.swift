@@ -1,6 +1,6 @@
 import Consensus
 import CSQLite
-package import KeeperCore
+package import ZNodeTree
 package import KeeperReplica
 import NIOCore
 package import ZooKeeperWire

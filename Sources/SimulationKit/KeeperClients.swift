@@ -1,5 +1,5 @@
 import Consensus
-import KeeperCore
+import ZNodeTree
 import KeeperReplica
 import NIOCore
 import TestSupport

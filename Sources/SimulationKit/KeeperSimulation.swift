@@ -1,5 +1,5 @@
 package import Consensus
-import KeeperCore
+import ZNodeTree
 package import KeeperReplica
 import NIOCore
 package import TestSupport

@@ -1,4 +1,4 @@
-package import KeeperCore
+package import ZNodeTree
 package import ZooKeeperWire
 
 /// Everything observable about a tree, for equality checks: two trees with equal snapshots answer

@@ -1,6 +1,6 @@
 import Testing
 
-import KeeperCore
+import ZNodeTree
 
 @testable import KeeperServer
 

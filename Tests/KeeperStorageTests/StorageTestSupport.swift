@@ -1,6 +1,6 @@
 import Consensus
 import Foundation
-import KeeperCore
+import ZNodeTree
 import KeeperReplica
 import KeeperStorage
 import NIOCore

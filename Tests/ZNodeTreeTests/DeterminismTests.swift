@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Every member applies the same log to the same tree: the results and the trees must be equal
 /// (STYLE.md §7.2). Also the log record of a `Txn` round-trips.

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// `PathUtils.validatePath` rules (protocol reference §1.4).
 @Suite("PathValidation")

@@ -2,7 +2,7 @@ import TestSupport
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Which watchers an applied change fires (`WatchManager.triggerWatch`, protocol reference §1.6).
 @Suite("WatchRegistry")

@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Sequential, ephemeral, container and TTL nodes (protocol reference §1.4; `CreateMode`,
 /// `EphemeralType`, `ContainerManager.getCandidates`, `DataTree.killSession`).

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Stat fields after each kind of write (protocol reference §1.5; `DataTree.createNode`, `deleteNode`,
 /// `setData`, `setACL`; `DataNode.copyStat`).

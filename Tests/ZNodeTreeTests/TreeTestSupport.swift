@@ -1,7 +1,7 @@
 import NIOCore
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 // Shared helpers for the DataTree tests: explicit zxids and times, never a clock (STYLE.md §7.2).
 

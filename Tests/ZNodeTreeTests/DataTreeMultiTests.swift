@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// multi (op 14): one zxid, all or nothing (`PrepRequestProcessor` multi, `DataTree.processTxn`,
 /// `MultiResponse`).

@@ -1,7 +1,7 @@
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Session expiry in tick buckets (`ExpiryQueue.roundToNextInterval`: `(time / interval + 1) * interval`).
 @Suite("SessionExpiryTracker")

@@ -1,7 +1,7 @@
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// ACL checks, fix-ups and the digest and ip schemes (`ZooKeeperServer.checkACL`,
 /// `PrepRequestProcessor.fixupACL`, `DigestAuthenticationProvider`, `IPAuthenticationProvider`).

@@ -2,7 +2,7 @@ import NIOCore
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Reads answered from the tree (`FinalRequestProcessor`): exists, getData, getChildren(2), getACL,
 /// getAllChildrenNumber, multiRead.

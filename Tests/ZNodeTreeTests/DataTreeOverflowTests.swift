@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Counters and times at the edges of their ranges (issue 11: input never reaches a trap). Values
 /// like these come from txns, snapshots and the database, so the tree must take any of them.

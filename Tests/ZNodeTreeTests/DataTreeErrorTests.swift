@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 import ZooKeeperWire
 
-@testable import KeeperCore
+@testable import ZNodeTree
 
 /// Client-visible error codes and their precedence, as `PrepRequestProcessor` checks them:
 /// create: flags → TTL/extended types → "has a slash, no NUL" → fixupACL → parent exists → CREATE
