@@ -246,7 +246,11 @@ let package = Package(
             swiftSettings: strictSettings),
         .testTarget(
             name: "KeeperServerTests",
-            dependencies: ["KeeperServer", "KeeperClient", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "KeeperServer", "KeeperClient", "KeeperReplica", "ZNodeTree", "Consensus", "ZooKeeperWire",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

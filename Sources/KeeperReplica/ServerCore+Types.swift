@@ -137,10 +137,25 @@ package struct ClientState: Sendable {
     }
 
     /// A request's place in the reply order: a write or sync waiting for its result (or holding
-    /// it), or a read executed when it reaches the head.
+    /// it), a read executed when it reaches the head, or a write held back until the reads queued
+    /// before it have run.
     enum Slot: Sendable {
         case write(Xid, reply: (ReplyHeader, ZKResponse?)?, arrival: Int64)
         case read(Xid, ZKRequest, arrival: Int64)
+        /// Not yet submitted: a read of the same session is queued before it, and must not see
+        /// this write's effect (ZooKeeper's CommitProcessor runs a session's reads before it
+        /// applies the session's next write).
+        case heldWrite(Xid, ZKRequest, arrival: Int64)
+    }
+
+    /// Whether a write arriving now must wait: a read (or a write already waiting) is queued.
+    var holdsWrites: Bool {
+        slots.contains { slot in
+            switch slot {
+            case .read, .heldWrite: true
+            case .write: false
+            }
+        }
     }
 
     package let remoteHost: String

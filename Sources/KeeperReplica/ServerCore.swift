@@ -263,8 +263,13 @@ package struct ServerCore: Sendable {
             actions.append(.reply(id, ReplyHeader(xid: xid, zxid: .zero, err: .ok), nil, latencyMillis: nil))
         case _ where request.isWrite:
             if case .closeSession = request { clients[id]!.closeSent = true }
-            clients[id]!.slots.append(.write(xid, reply: nil, arrival: time.monotonicMillis))
-            actions += submitWrite(request, xid: xid, session: session, from: id, at: time)
+            if client.holdsWrites {
+                // Submitted once the reads before it have run, so they cannot see it.
+                clients[id]!.slots.append(.heldWrite(xid, request, arrival: time.monotonicMillis))
+            } else {
+                clients[id]!.slots.append(.write(xid, reply: nil, arrival: time.monotonicMillis))
+                actions += submitWrite(request, xid: xid, session: session, from: id, at: time)
+            }
         case .sync(let path):
             // Ordered like a write: answered once this member has applied everything the leader
             // had committed when it confirmed its leadership (Raft's ReadIndex), so sync + read
@@ -378,6 +383,29 @@ package struct ServerCore: Sendable {
                 // nil: the request broke a limit and the connection is being closed (no reply).
                 guard let (header, response) = executeRead(request, xid: xid, on: id, into: &actions) else { return }
                 actions.append(.reply(id, header, response, latencyMillis: time.monotonicMillis - arrival))
+            case .heldWrite:
+                releaseHeldWrites(id, at: time, into: &actions)
+                guard case .heldWrite? = clients[id]?.slots.first else { continue }
+                return  // not submitted (no session any more): the connection is closing
+            }
+        }
+    }
+
+    /// Submits the held writes at the head of the queue, up to the next read: every read before
+    /// them has run.
+    private mutating func releaseHeldWrites(_ id: WatcherID, at time: ServerTime, into actions: inout [ServerAction]) {
+        guard let session = clients[id]?.session else { return }
+        var index = 0
+        while let slots = clients[id]?.slots, index < slots.count {
+            switch slots[index] {
+            case .read:
+                return
+            case .write:
+                index += 1
+            case .heldWrite(let xid, let request, let arrival):
+                clients[id]!.slots[index] = .write(xid, reply: nil, arrival: arrival)
+                actions += submitWrite(request, xid: xid, session: session, from: id, at: time)
+                index += 1
             }
         }
     }

@@ -27,7 +27,7 @@ package final class ReplicaDriver: @unchecked Sendable {
     package let eventLoop: any EventLoop
     package let config: KeeperConfiguration
     private var logger: Logger
-    private let storage: StorageDriver
+    private let storage: any DurableWriter
     private var transport: PeerTransport?
     private let snapshotPool: NIOThreadPool
 
@@ -62,7 +62,7 @@ package final class ReplicaDriver: @unchecked Sendable {
     /// state is one no correct member writes (negative terms, commit past the log, a vote for a
     /// non-member, ...): refusing to start beats trapping later.
     package init(
-        eventLoop: any EventLoop, config: KeeperConfiguration, storage: StorageDriver, loaded: LoadedState,
+        eventLoop: any EventLoop, config: KeeperConfiguration, storage: any DurableWriter, loaded: LoadedState,
         logger: Logger
     ) throws {
         self.eventLoop = eventLoop

@@ -5,9 +5,18 @@ package import Logging
 package import NIOCore
 import NIOPosix
 
+/// Where a `ReplicaDriver` makes its writes durable: `StorageDriver` (SQLite on its own thread)
+/// in the server; the in-process driver tests hand it one that completes at once.
+package protocol DurableWriter: AnyObject, Sendable {
+    /// Names the storage in start-up refusals and `srvr`/`mntr` output.
+    var path: String { get }
+    /// Makes `write` durable, in submission order; the future completes on `eventLoop`.
+    func commit(_ write: ReplicaWrite, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
+}
+
 /// The driver side of `KeeperDatabase`: runs every database call on one dedicated thread, so
 /// SQLite and fsync never block an event loop (STYLE.md §3), and calls complete in order.
-package final class StorageDriver: @unchecked Sendable {
+package final class StorageDriver: DurableWriter, @unchecked Sendable {
     // @unchecked: `database` is only touched from the single thread of `pool` (one thread, so
     // submitted work runs in submission order and never concurrently).
     private let database: KeeperDatabase

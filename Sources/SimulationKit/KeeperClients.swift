@@ -57,6 +57,9 @@ package struct SimulatedClient: Sendable, CustomStringConvertible {
     var answered = 0
     /// The versions this client last saw, by path (to send plausible versioned writes).
     var versions: [String: Int32] = [:]
+    /// The newest zxid a read of this session was answered at (with its xid): a later write of
+    /// the session must commit after it, or that read saw a write sent after it.
+    var newestRead: (zxid: Zxid, xid: Int32)?
 
     package var description: String {
         let where_ = member.map { "on \($0)#\(connection ?? 0)\(established ? "" : " (handshake)")" } ?? "disconnected"
@@ -318,6 +321,16 @@ extension KeeperSimulation {
         statistics.answered += 1
         clients[c].answered += 1
         if header.err != .ok { statistics.failedOk += 1 }
+        if let txn = committed, txn.session == session, txn.xid.rawValue == oldest.xid,
+            let read = clients[c].newestRead, read.zxid >= header.zxid
+        {
+            // Replies come in request order, so every read answered so far was sent before this
+            // write: none may see it (ZooKeeper runs a session's reads before its next write).
+            checker.fail(
+                "client \(c): read xid \(read.xid) was answered at zxid \(read.zxid), which includes its session's "
+                    + "later write xid \(oldest.xid) (zxid \(header.zxid))")
+            return
+        }
         checker.observeReply(session: session, xid: oldest.xid, zxid: header.zxid, err: header.err, response: response)
         if let txn = committed { learnVersions(c, txn, err: header.err, response: response) }
     }
@@ -327,6 +340,9 @@ extension KeeperSimulation {
         _ c: Int, _ k: Int, _ connection: Connection, _ header: ReplyHeader, path: String, exists: Bool, floor: LogIndex?
     ) {
         statistics.reads += 1
+        if header.err == .ok || header.err == .noNode {
+            if header.zxid > clients[c].newestRead?.zxid ?? .zero { clients[c].newestRead = (header.zxid, header.xid.rawValue) }
+        }
         if let floor {
             statistics.syncs += 1
             let required = checker.zxid(through: floor)

@@ -135,6 +135,27 @@ func dataOf(_ seen: Seen) -> String? {
         #expect(seen.count == 2 && dataOf(seen[1]) == "one")
     }
 
+    /// Pipelined write, read, write: the read runs before the session's next write is applied,
+    /// even when both writes commit in one batch (ZooKeeper's CommitProcessor order).
+    @Test func aReadDoesNotSeeItsSessionsLaterWrite() throws {
+        var server = try TestServer()
+        let (c, _) = server.connect()
+        server.send(c, 1, create("/a", "one"))
+        _ = server.take(c)
+        var actions = server.sendOnly(c, 2, setData("/a", "two"))
+        actions += server.sendOnly(c, 3, .getData(PathWatchRequest(path: "/a", watch: true)))
+        actions += server.sendOnly(c, 4, setData("/a", "three"))
+        actions += server.sendOnly(c, 5, .getData(PathWatchRequest(path: "/a")))
+        server.settle(actions)
+        let seen = server.take(c)
+        #expect(seen.count == 5, "\(seen)")
+        guard seen.count == 5 else { return }
+        #expect(dataOf(seen[1]) == "two")
+        // The watch the first read set fires for the write after it, before that write's reply.
+        #expect(seen[2] == .event(.nodeDataChanged, "/a"))
+        #expect(dataOf(seen[4]) == "three")
+    }
+
     @Test func unknownOpCodesAnswerAsZooKeeperDoes() throws {
         var server = try TestServer()
         let (c, _) = server.connect()
