@@ -56,8 +56,9 @@ package struct ReplicaPipeline: Sendable {
 
     /// Outputs written at once at most (one being written, the rest queued behind it).
     package var maxInFlight: Int
-    /// Write the dirty tree rows with every log write (else once a second).
-    package var treeRowsWithEveryLogWrite: Bool
+    /// How often the dirty tree rows are written: 0 with every durable (log) write, else at most
+    /// once per this many milliseconds, the log covering the rows not yet written at a restart.
+    package var treeFlushIntervalMillis: Int64
     private var inFlight: [InFlight] = []
     private var nextTicket: UInt64 = 1
     /// The term and vote storage holds, and the newest one handed to it.
@@ -66,10 +67,10 @@ package struct ReplicaPipeline: Sendable {
     private var lastTreeFlushMillis: Int64
 
     package init(
-        loadedHardState: HardState, monotonicMillis: Int64, maxInFlight: Int = 4, treeRowsWithEveryLogWrite: Bool = true
+        loadedHardState: HardState, monotonicMillis: Int64, maxInFlight: Int = 4, treeFlushIntervalMillis: Int64 = 0
     ) {
         self.maxInFlight = max(1, maxInFlight)
-        self.treeRowsWithEveryLogWrite = treeRowsWithEveryLogWrite
+        self.treeFlushIntervalMillis = max(0, treeFlushIntervalMillis)
         self.durableTermVote = (loadedHardState.term, loadedHardState.vote)
         self.submittedTermVote = durableTermVote
         self.lastTreeFlushMillis = monotonicMillis
@@ -96,7 +97,9 @@ package struct ReplicaPipeline: Sendable {
             write.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.row($0)) }
             write.sessions = node.tree.sessions.keys.sorted().map { ($0, node.tree.sessions[$0]) }
             write.applied = AppliedMark(index: metadata.index, term: metadata.term, zxid: node.tree.lastZxid)
-        } else if (durable && treeRowsWithEveryLogWrite) || now - lastTreeFlushMillis >= 1_000 {
+        } else if (durable && treeFlushIntervalMillis == 0)
+            || (treeFlushIntervalMillis > 0 && now - lastTreeFlushMillis >= treeFlushIntervalMillis)
+        {
             addDirtyRows(from: &node, to: &write, now: now)
         }
         let termVote = write.hardState.map { ($0.term, $0.vote) }

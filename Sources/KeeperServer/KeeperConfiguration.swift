@@ -67,6 +67,10 @@ package struct KeeperConfiguration: Sendable {
     /// `paddock.writesInFlight`: consensus outputs a member writes to storage at once (1: each
     /// waits for the previous fsync; more lets a leader replicate and apply while it writes).
     package var writesInFlight = 4
+    /// `paddock.treeFlushMs`: 0 writes the changed tree rows with every log write; more writes
+    /// them at most this often, so a group commit is the log append alone (a restart replays the
+    /// log after the rows' mark).
+    package var treeFlushMillis = 0
     package var standaloneEnabled = true
     /// `globalOutstandingLimit` (ZooKeeper's key and default, 1000): requests one connection may have
     /// queued; over it the server stops reading from that connection. ZooKeeper counts server-wide.
@@ -265,6 +269,7 @@ package struct KeeperConfiguration: Sendable {
         case "paddock.heartbeatMs": raftTickMillis = try int(10...60_000)
         case "paddock.electionTimeoutMs": electionTimeoutMillis = try int(20...600_000)
         case "paddock.writesInFlight": writesInFlight = try int(1...64)
+        case "paddock.treeFlushMs": treeFlushMillis = try int(0...600_000)
         case "standaloneEnabled": standaloneEnabled = try bool()
         case "globalOutstandingLimit", "zookeeper.globalOutstandingLimit": outstandingLimit = try int(1...1_000_000)
         case "paddock.clientOutputHighWaterBytes": outputHighWaterBytes = try int(1024...Int(Int32.max))

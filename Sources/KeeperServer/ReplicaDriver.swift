@@ -87,7 +87,8 @@ package final class ReplicaDriver: @unchecked Sendable {
             throw KeeperStorageError.badRecord(path: storage.path, detail: "\(column) (\(error.field)): \(error.detail)")
         }
         let pipeline = ReplicaPipeline(
-            loadedHardState: loaded.hardState, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight)
+            loadedHardState: loaded.hardState, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight,
+            treeFlushIntervalMillis: Int64(config.treeFlushMillis))
         let limits = config.clientLimits
         self.core = ServerCore(
             configuration: ServerCoreConfiguration(

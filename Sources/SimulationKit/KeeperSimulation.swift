@@ -50,9 +50,9 @@ package struct KeeperSimulationOptions: Sendable {
     package var lostForwardHangsAreFatal = true
     /// Outputs a member writes at once (`ReplicaPipeline.maxInFlight`; the server uses 4).
     package var writesInFlight = 4
-    /// Tree rows ride along with every durable write (false: only once the flush interval has
-    /// passed, the log covering the gap at restart).
-    package var treeRowsWithEveryLogWrite = true
+    /// `ReplicaPipeline.treeFlushIntervalMillis`: 0, tree rows ride along with every durable
+    /// write; else they are written at most this often, the log covering the gap at restart.
+    package var treeFlushIntervalMillis: Int64 = 0
     /// Events kept for a failure report.
     package var traceCapacity = 40
 
@@ -561,7 +561,7 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
         }
         let pipeline = ReplicaPipeline(
             loadedHardState: loaded.hardState, monotonicMillis: monotonicMillis, maxInFlight: options.writesInFlight,
-            treeRowsWithEveryLogWrite: options.treeRowsWithEveryLogWrite)
+            treeFlushIntervalMillis: options.treeFlushIntervalMillis)
         members[k].core = ServerCore(
             configuration: serverConfiguration(for: id), node: node, pipeline: pipeline,
             firstRequestID: UInt64.random(in: 1...(UInt64.max >> 1), using: &random))

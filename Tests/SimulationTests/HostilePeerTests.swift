@@ -69,7 +69,7 @@ import ZooKeeperWire
 
     @Test(arguments: SimulationSeeds.seeds(scenario: 25, defaultCount: 6))
     func malformedFramesAreRefusedAndTheEnsembleKeepsCommitting(seed: UInt64) {
-        var options = KeeperScenarioTests.options()
+        var options = KeeperScenarioTests.options(seed: seed)
         options.dropKeeperMessages = false
         var ensemble = KeeperSimulation(seed: seed, size: 3, options: options)
         ensemble.addClients(3)
@@ -118,7 +118,7 @@ import ZooKeeperWire
     }
 
     static func runRollover(seed: UInt64, sourceLocation: SourceLocation = #_sourceLocation) {
-        var options = KeeperScenarioTests.options()
+        var options = KeeperScenarioTests.options(seed: seed)
         options.zxidCounterLimit = 24
         var ensemble = KeeperSimulation(seed: seed, size: 3, options: options)
         ensemble.addClients(3)
@@ -142,7 +142,7 @@ import ZooKeeperWire
     /// new one and won again) is dropped, since a write of the same client sent before it may
     /// have been dropped while the leader campaigned. Out-of-range terms are malformed.
     @Test func leaderDropsForwardsAddressedToAnEarlierTerm() {
-        var options = KeeperScenarioTests.options()
+        var options = KeeperScenarioTests.options(seed: 0)
         options.dropKeeperMessages = false
         var ensemble = KeeperSimulation(seed: 2_600_777, size: 3, options: options)
         #expect(ensemble.run(upTo: 100) { $0.stableLeader != nil }, "\(ensemble.report)")

@@ -23,7 +23,7 @@ import Testing
             // one write at a time); with one write at a time and today's contract it broke the
             // same way a little differently (xid 5 of 0x100000000000008 after a gap).
             options.writesInFlight = 1
-            options.treeRowsWithEveryLogWrite = true
+            options.treeFlushIntervalMillis = 0
             let ensemble = KeeperScenarioTests.leaderCrashes(seed: 2_200_001, options: options)
             #expect(ensemble.violation == nil, "\(ensemble.report)")
         }
