@@ -67,11 +67,15 @@ let package = Package(
         .target(
             name: "SimulationKit",
             dependencies: [
-                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", "Broker", "SegmentLog",
+                "Consensus", "KeeperReplica", "KeeperCore", "ZooKeeperWire", "Broker", "KafkaZooKeeper", "SegmentLog",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
+        // The package's one JSON model: parse (hostile input), build, render in order.
+        .target(name: "JSON", swiftSettings: strictSettings),
+        // Kafka's ZooKeeper-mode layout: znode paths, payload codecs, the ids they carry.
+        .target(name: "KafkaZooKeeper", dependencies: ["JSON", "SegmentLog"], swiftSettings: strictSettings),
         .target(
             name: "ServerSupport",
             dependencies: [
@@ -120,7 +124,7 @@ let package = Package(
         ),
         .target(
             name: "PaddockCluster",
-            dependencies: ["KeeperClient", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KafkaZooKeeper", "KeeperClient", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Test-only helpers shared by the test targets that start real `paddock` processes.
@@ -128,7 +132,7 @@ let package = Package(
         .target(
             name: "PaddockBench",
             dependencies: [
-                "KeeperClient", "ZooKeeperWire", "ServerSupport", .product(name: "NIOCore", package: "swift-nio"),
+                "JSON", "KeeperClient", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -158,6 +162,8 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
+                "JSON",
+                "KafkaZooKeeper",
                 "KafkaWire",
                 "SegmentLog",
                 "KeeperClient",
@@ -176,8 +182,9 @@ let package = Package(
         .target(
             name: "PaddockShell",
             dependencies: [
+                "JSON",
+                "KafkaZooKeeper",
                 "KeeperClient",
-                "ServerSupport",
                 "ZooKeeperWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -201,6 +208,7 @@ let package = Package(
                 "PaddockBench",
                 "PaddockShell",
                 "Broker",
+                "KafkaZooKeeper",
                 "KeeperServer",
                 "KeeperClient",
                 "SegmentLog",
@@ -220,7 +228,7 @@ let package = Package(
         ),
         .testTarget(name: "ConsensusTests", dependencies: ["Consensus"], swiftSettings: strictSettings),
         .testTarget(
-            name: "SimulationTests", dependencies: ["SimulationKit", "Consensus", "Broker", "SegmentLog"],
+            name: "SimulationTests", dependencies: ["SimulationKit", "Consensus", "Broker", "KafkaZooKeeper", "SegmentLog"],
             swiftSettings: strictSettings),
         .testTarget(name: "KeeperCoreTests", dependencies: ["KeeperCore"], swiftSettings: strictSettings),
         .testTarget(
@@ -241,8 +249,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "PaddockBenchTests", dependencies: ["PaddockBench"], swiftSettings: strictSettings),
-        .testTarget(name: "PaddockClusterTests", dependencies: ["PaddockCluster", "Broker"], swiftSettings: strictSettings),
+        .testTarget(name: "PaddockBenchTests", dependencies: ["PaddockBench", "JSON"], swiftSettings: strictSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KafkaZooKeeperTests", dependencies: ["KafkaZooKeeper", "JSON", "SegmentLog"], swiftSettings: strictSettings),
+        .testTarget(name: "PaddockClusterTests", dependencies: ["PaddockCluster", "Broker", "KafkaZooKeeper"], swiftSettings: strictSettings),
         .testTarget(
             name: "KafkaWireTests",
             dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")],
@@ -263,7 +274,8 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
-                "Broker", "KafkaWire", "SegmentLog", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", "SimulationKit",
+                "Broker", "KafkaZooKeeper", "KafkaWire", "SegmentLog", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport",
+                "SimulationKit",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -273,7 +285,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
         .testTarget(
             name: "PaddockShellTests",
-            dependencies: ["PaddockShell", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport"],
+            dependencies: ["PaddockShell", "JSON", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 package import KeeperClient
 import ZooKeeperWire
 package import SegmentLog

@@ -1,5 +1,6 @@
-package import Broker
+import Broker
 import Consensus
+package import KafkaZooKeeper
 package import SegmentLog
 
 /// A deterministic simulation of Kafka-style replication of one partition (STYLE.md §7.3): three

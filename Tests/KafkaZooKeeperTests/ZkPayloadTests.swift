@@ -1,8 +1,7 @@
-import SimulationKit
 import SegmentLog
 import Testing
 
-@testable import Broker
+@testable import KafkaZooKeeper
 
 /// Golden strings: the bytes a Kafka 3.x broker writes (key order as Jackson emits Kafka's maps).
 @Suite struct ZkPayloadTests {
@@ -30,7 +29,7 @@ import Testing
     @Test func kafkaUUIDsAre22CharacterBase64URL() {
         #expect(KafkaUUID.base64URL([UInt8](repeating: 0, count: 15) + [1]) == "AAAAAAAAAAAAAAAAAAAAAQ")
         #expect(KafkaUUID.base64URL([UInt8](repeating: 0xFB, count: 16)) == "-_v7-_v7-_v7-_v7-_v7-w")
-        var random = SplitMix64(seed: 1)
+        var random = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             let id = KafkaUUID.random(using: &random)
             #expect(id.count == 22)
