@@ -20,14 +20,21 @@ package enum ZkPaths {
     package static let preferredReplicaElection = "/admin/preferred_replica_election"
     package static let reassignPartitions = "/admin/reassign_partitions"
     package static let latestProducerIDBlock = "/latest_producer_id_block"
+    package static let consumers = "/consumers"
+    package static let logDirEventNotification = "/log_dir_event_notification"
+    package static let clientConfigs = "/config/clients"
+    package static let userConfigs = "/config/users"
+    package static let brokerConfigs = "/config/brokers"
+    package static let ipConfigs = "/config/ips"
+    package static let delegationTokens = "/delegation_token/tokens"
 
     /// `ZkData.PersistentZkPaths`: created (with parents) at broker start if missing
     /// (`KafkaZkClient.createTopLevelPaths`), in Kafka's order.
     package static let persistentPaths = [
-        "/consumers", brokerIDs, topics, configChanges, deleteTopics, brokerSequenceID, isrChangeNotification,
-        latestProducerIDBlock, "/log_dir_event_notification",
+        consumers, brokerIDs, topics, configChanges, deleteTopics, brokerSequenceID, isrChangeNotification,
+        latestProducerIDBlock, logDirEventNotification,
         // ConfigType.ALL
-        topicConfigs, "/config/clients", "/config/users", "/config/brokers", "/config/ips",
+        topicConfigs, clientConfigs, userConfigs, brokerConfigs, ipConfigs,
     ]
 
     package static func broker(_ id: BrokerID) -> String { broker(named: String(id.rawValue)) }

@@ -105,6 +105,32 @@ import Testing
         #expect(try ControllerEpochPayload.decode(Array("12".utf8)) == 12)
     }
 
+    @Test func controllerElectionCarriesItsTimestamp() throws {
+        let election = try ControllerPayload.decodeElection(ControllerPayload.encode(brokerID: 2, timestamp: 1_700_000_000_000))
+        #expect(election.brokerID == 2 && election.timestamp == 1_700_000_000_000)
+        #expect(try ControllerPayload.decodeElection(Array(#"{"version":1,"brokerid":3}"#.utf8)).timestamp == nil)
+    }
+
+    /// As Kafka's leader writes it (`IsrChangeNotificationSequenceZNode.encode`).
+    @Test func isrChangeNotification() {
+        #expect(
+            text(IsrChangeNotificationPayload.encode([TopicPartition("t", 3)]))
+                == #"{"version":1,"partitions":[{"topic":"t","partition":3}]}"#)
+        #expect(ZkPaths.isrChangeNotificationPrefix.hasPrefix(ZkPaths.isrChangeNotification + "/"))
+    }
+
+    @Test func registrationWithoutTimestampDecodesWithNone() throws {
+        let decoded = try BrokerRegistration.decode(id: 4, Array(#"{"version":5,"endpoints":["PLAINTEXT://[::1]:9092"]}"#.utf8))
+        #expect(decoded.timestamp == nil)
+        #expect(decoded.endpoints.first?.address == "[::1]:9092")
+    }
+
+    @Test func pathsByIDAndByZnodeName() {
+        #expect(ZkPaths.broker(7) == ZkPaths.broker(named: "7"))
+        #expect(ZkPaths.partitionState(TopicPartition("t", 2)) == ZkPaths.partitionState(topic: "t", partition: "2"))
+        #expect(ZkPaths.partitionState(TopicPartition("t", 2)) == "/brokers/topics/t/partitions/2/state")
+    }
+
     @Test func entityConfigAndFeature() throws {
         let config = ["retention.ms": "86400000", "cleanup.policy": "compact"]
         #expect(

@@ -127,6 +127,10 @@ import ZooKeeperWire
                 10  PLAINTEXT://old:9093  -     0x5      0x20           -
                 """)
         #expect(KafkaViews.brokers([]).text == "No brokers registered under /brokers/ids")
+        // A registration the codec refuses shows as "-"; its raw data stays in the JSON output.
+        let refused = KafkaViews.brokers([("3", node(#"{"version":5,"endpoints":["PLAINTEXT://h:0"]}"#, czxid: 0x1))])
+        #expect(refused.text.hasSuffix("3   -          -     -        0x1            -"))
+        #expect(refused.json.items?.first?["registration"]?["version"] == .int(5))
     }
 
     @Test func groupsShowStateMembersAndLag() {
