@@ -74,11 +74,16 @@ let package = Package(
         .target(
             name: "SimulationKit",
             dependencies: [
-                "Consensus", "KeeperReplica", "ZNodeTree", "ZooKeeperWire", "Broker", "SegmentLog", "TestSupport",
+                "Consensus", "KeeperReplica", "ZNodeTree", "ZooKeeperWire", "Broker", "KafkaZooKeeper", "SegmentLog",
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),
+        // The package's one JSON model: parse (hostile input), build, render in order.
+        .target(name: "JSON", swiftSettings: strictSettings),
+        // Kafka's ZooKeeper-mode layout: znode paths, payload codecs, the ids they carry.
+        .target(name: "KafkaZooKeeper", dependencies: ["JSON", "SegmentLog"], swiftSettings: strictSettings),
         .target(
             name: "ServerSupport",
             dependencies: [
@@ -129,7 +134,7 @@ let package = Package(
         ),
         .target(
             name: "PaddockCluster",
-            dependencies: ["KeeperClient", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["KafkaZooKeeper", "KeeperClient", "ZooKeeperWire", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         // Test-only helpers shared by the test targets that start real `paddock` processes (the
@@ -138,7 +143,7 @@ let package = Package(
         .target(
             name: "PaddockBench",
             dependencies: [
-                "KeeperClient", "ZooKeeperWire", "ServerSupport", .product(name: "NIOCore", package: "swift-nio"),
+                "JSON", "KeeperClient", "ZooKeeperWire", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -168,6 +173,8 @@ let package = Package(
         .target(
             name: "Broker",
             dependencies: [
+                "JSON",
+                "KafkaZooKeeper",
                 "KafkaWire",
                 "SegmentLog",
                 "KeeperClient",
@@ -186,8 +193,9 @@ let package = Package(
         .target(
             name: "PaddockShell",
             dependencies: [
+                "JSON",
+                "KafkaZooKeeper",
                 "KeeperClient",
-                "ServerSupport",
                 "ZooKeeperWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
@@ -211,6 +219,7 @@ let package = Package(
                 "PaddockBench",
                 "PaddockShell",
                 "Broker",
+                "KafkaZooKeeper",
                 "KeeperServer",
                 "KeeperClient",
                 "SegmentLog",
@@ -232,8 +241,8 @@ let package = Package(
         .testTarget(
             name: "SimulationTests",
             dependencies: [
-                "SimulationKit", "TestSupport", "Consensus", "Broker", "SegmentLog", "ZNodeTree", "KeeperReplica",
-                "KeeperStorage", "ZooKeeperWire",
+                "SimulationKit", "TestSupport", "Consensus", "Broker", "KafkaZooKeeper", "SegmentLog", "ZNodeTree",
+                "KeeperReplica", "KeeperStorage", "ZooKeeperWire",
             ],
             swiftSettings: strictSettings),
         .testTarget(name: "ZNodeTreeTests", dependencies: ["ZNodeTree", "TestSupport"], swiftSettings: strictSettings),
@@ -261,8 +270,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        .testTarget(name: "PaddockBenchTests", dependencies: ["PaddockBench"], swiftSettings: strictSettings),
-        .testTarget(name: "PaddockClusterTests", dependencies: ["PaddockCluster", "Broker"], swiftSettings: strictSettings),
+        .testTarget(name: "PaddockBenchTests", dependencies: ["PaddockBench", "JSON"], swiftSettings: strictSettings),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "KafkaZooKeeperTests", dependencies: ["KafkaZooKeeper", "JSON", "SegmentLog"], swiftSettings: strictSettings),
+        .testTarget(name: "PaddockClusterTests", dependencies: ["PaddockCluster", "Broker", "KafkaZooKeeper"], swiftSettings: strictSettings),
         .testTarget(
             name: "KafkaWireTests",
             dependencies: ["KafkaWire", .product(name: "NIOCore", package: "swift-nio")],
@@ -283,8 +295,8 @@ let package = Package(
         .testTarget(
             name: "BrokerTests",
             dependencies: [
-                "Broker", "KafkaWire", "SegmentLog", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport", "SimulationKit",
-                "TestSupport",
+                "Broker", "KafkaZooKeeper", "KafkaWire", "SegmentLog", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport",
+                "SimulationKit", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -294,7 +306,7 @@ let package = Package(
         .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets"], swiftSettings: strictSettings),
         .testTarget(
             name: "PaddockShellTests",
-            dependencies: ["PaddockShell", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport"],
+            dependencies: ["PaddockShell", "JSON", "KeeperClient", "ZooKeeperWire", "PaddockTestSupport"],
             swiftSettings: strictSettings
         ),
     ]

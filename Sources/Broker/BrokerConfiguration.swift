@@ -1,4 +1,5 @@
 import Foundation
+package import KafkaZooKeeper
 package import SegmentLog
 
 /// A broker's configuration, read from Kafka's own `server.properties` format so a file that starts

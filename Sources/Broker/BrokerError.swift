@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 /// Why a broker stopped or could not start. One line each.
 package enum BrokerError: Error, Equatable, CustomStringConvertible {
     /// Another live broker is registered with our `broker.id`.

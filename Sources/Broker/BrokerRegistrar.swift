@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 import KeeperClient
 import Logging
 import ZooKeeperWire
@@ -21,7 +22,7 @@ struct BrokerRegistrar {
             return try ClusterIDPayload.decode(data)
         }
         let id = KafkaUUID.random(using: &random)
-        try await client.ensurePath("/cluster", acls: acls)
+        try await client.ensurePath(ZkPaths.cluster, acls: acls)
         do {
             _ = try await client.create(
                 ZkPaths.clusterID, data: ClusterIDPayload.encode(id), acl: acls.acl(for: ZkPaths.clusterID))

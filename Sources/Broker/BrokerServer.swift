@@ -1,5 +1,6 @@
 import Foundation
 import KafkaWire
+package import KafkaZooKeeper
 package import NIOCore
 package import KeeperClient
 package import Logging
@@ -123,11 +124,8 @@ package final class BrokerServer: Service, Sendable {
     package func writeISR(_ partition: TopicPartition, state: PartitionState, version: Int32) async -> ISRWriteResult {
         let client: ZooKeeperClient
         do { client = try currentClient } catch { return .failed("\(error)") }
-        let notification = JSONText.object([
-            ("version", .int(1)),
-            ("partitions", .array([.object([("topic", .string(partition.topic)), ("partition", .int(Int64(partition.partition)))])])),
-        ]).bytes
-        let path = ZkPaths.isrChangeNotification + "/isr_change_"
+        let notification = IsrChangeNotificationPayload.encode([partition])
+        let path = ZkPaths.isrChangeNotificationPrefix
         let failure: String
         do {
             let results = try await client.multi([

@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 package import KeeperClient
 import ZooKeeperWire
 import SegmentLog

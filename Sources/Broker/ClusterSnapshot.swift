@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 package import SegmentLog
 
 /// Everything a broker or the controller needs from the ensemble, read in one pass by `ClusterReader`:

@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 package import KeeperClient
 import ZooKeeperWire
 package import SegmentLog
@@ -188,7 +189,7 @@ package struct ControllerStateMachine {
         }
         if snapshot.controller != brokerID {
             let other = snapshot.controller.map { "broker \($0)" } ?? "nobody"
-            actions += resign(reason: "/controller names \(other)")
+            actions += resign(reason: "\(ZkPaths.controller) names \(other)")
             return actions
         }
         let check = Op.check(path: ZkPaths.controllerEpoch, version: epochZkVersion)

@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 /// Kafka's ZooKeeper-mode leader and ISR rules for one partition, as the controller applies them
 /// when brokers come and go (`PartitionStateMachine`, `PartitionLeaderElectionAlgorithms`,
 /// `ReplicaStateMachine.doRemoveReplicasFromIsr`; reference/kafka.md §1.3). Pure.

@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 /// Partition reassignment as Kafka's ZooKeeper-mode controller carries it out (KIP-455;
 /// `KafkaController.onPartitionReassignment`, reference/kafka.md §1.3): the decisions for one partition
 /// moving from its original replicas OR to the target replicas RS. Pure.

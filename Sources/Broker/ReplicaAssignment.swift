@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 /// Kafka's rack-unaware replica placement (`AdminUtils.assignReplicasToBrokersRackUnaware`).
 ///
 /// Spreads partitions round-robin over the brokers (sorted by id), starting at `startIndex`; the

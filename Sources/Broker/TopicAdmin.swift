@@ -1,4 +1,5 @@
 import Foundation
+package import KafkaZooKeeper
 package import KeeperClient
 package import SegmentLog
 import ZooKeeperWire
@@ -314,7 +315,7 @@ package struct TopicAdmin {
             let snapshot = try await ClusterReader(client: client).read(watch: false)
             chosen = snapshot.topics.flatMap { name, topic in topic.assignment.partitionIDs.map { TopicPartition(name, $0) } }
         }
-        try await client.ensurePath("/admin", acls: acls)
+        try await client.ensurePath(ZkPaths.admin, acls: acls)
         _ = try await client.create(
             ZkPaths.preferredReplicaElection, data: PreferredReplicaElectionPayload.encode(chosen),
             acl: acls.acl(for: ZkPaths.preferredReplicaElection))
@@ -371,7 +372,7 @@ package struct TopicAdmin {
             }
             current[partition] = existing
         }
-        try await client.ensurePath("/admin", acls: acls)
+        try await client.ensurePath(ZkPaths.admin, acls: acls)
         do {
             _ = try await client.create(
                 ZkPaths.reassignPartitions, data: PartitionReassignmentPayload.encode(targets),
@@ -424,7 +425,7 @@ package struct TopicAdmin {
                     try await client.setData(
                         ZkPaths.reassignPartitions, data: PartitionReassignmentPayload.encode(targets), version: version)
                 } else {
-                    try await client.ensurePath("/admin", acls: acls)
+                    try await client.ensurePath(ZkPaths.admin, acls: acls)
                     _ = try await client.create(
                         ZkPaths.reassignPartitions, data: PartitionReassignmentPayload.encode(targets),
                         acl: acls.acl(for: ZkPaths.reassignPartitions))

@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 package import ZooKeeperWire
 
 /// The ACL a broker gives each znode it creates: Kafka's `ZkData.defaultAcls(isSecure, path)`
@@ -24,9 +25,9 @@ package struct ZkACLPolicy: Hashable, Sendable {
     package static let secure = ZkACLPolicy(isSecure: true)
 
     /// `ZkData.SensitiveRootPaths`: `ConfigEntityTypeZNode.path(USER)`, `.path(BROKER)`, `DelegationTokensZNode.path`.
-    package static let sensitiveRootPaths = ["/config/users", "/config/brokers", "/delegation_token/tokens"]
+    package static let sensitiveRootPaths = [ZkPaths.userConfigs, ZkPaths.brokerConfigs, ZkPaths.delegationTokens]
     /// `ConsumerPathZNode.path`: kept open in secure mode (the node itself only, as in Kafka).
-    package static let consumersPath = "/consumers"
+    package static let consumersPath = ZkPaths.consumers
 
     /// `ZkData.sensitivePath`: a plain string prefix test, exactly as Kafka does it.
     package static func isSensitive(_ path: String) -> Bool {

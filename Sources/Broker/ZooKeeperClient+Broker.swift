@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 package import KeeperClient
 package import ZooKeeperWire
 

@@ -1,3 +1,4 @@
+package import JSON
 /// Everything one `paddock bench keeper` invocation measured, and its renderings: the progress line
 /// per phase, the side-by-side table at the end, the JSON file. Shapes follow `zkbench.py`, with
 /// p999 added, so the two tools' outputs can be compared (and `zkbench.py --compare` reads ours).
@@ -18,7 +19,7 @@ package struct BenchReport: Hashable, Sendable {
     package var targets: [TargetInfo]
     package var records: [PhaseRecord]
     /// The command line, echoed into the JSON's `meta.args`.
-    package var arguments: [(String, JSONValue)]
+    package var arguments: [JSONValue.Member]
     /// `meta.started` (ISO 8601) and `meta.wall_s`, supplied by the runner.
     package var started: String
     package var wallSeconds: Double
@@ -29,7 +30,7 @@ package struct BenchReport: Hashable, Sendable {
     package init(
         targets: [TargetInfo],
         records: [PhaseRecord],
-        arguments: [(String, JSONValue)] = [],
+        arguments: [JSONValue.Member] = [],
         started: String = "",
         wallSeconds: Double = 0,
         processorCount: Int = 0
@@ -183,7 +184,7 @@ package struct BenchReport: Hashable, Sendable {
     }
 
     static func json(record: PhaseRecord) -> JSONValue {
-        var members: [(String, JSONValue)] = [
+        var members: [JSONValue.Member] = [
             ("target", .string(record.target)),
             ("clients", .int(record.clients)),
             ("phase", .string(record.phase.rawValue)),
@@ -212,10 +213,10 @@ package struct BenchReport: Hashable, Sendable {
             ("ops_per_sec_median", .double(cell.opsPerSecondMedian)),
             ("ops_per_sec_min", .double(cell.opsPerSecondMin)),
             ("ops_per_sec_max", .double(cell.opsPerSecondMax)),
-            ("p50_ms_median", .number(cell.p50Median)),
-            ("p99_ms_median", .number(cell.p99Median)),
-            ("p999_ms_median", .number(cell.p999Median)),
-            ("p99_ms_max", .number(cell.p99Max)),
+            ("p50_ms_median", .double(cell.p50Median)),
+            ("p99_ms_median", .double(cell.p99Median)),
+            ("p999_ms_median", .double(cell.p999Median)),
+            ("p99_ms_max", .double(cell.p99Max)),
             ("errors", .int(cell.errors)),
         ])
     }

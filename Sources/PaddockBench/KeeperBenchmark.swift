@@ -1,3 +1,4 @@
+package import JSON
 import KeeperClient
 package import Logging
 package import NIOCore
@@ -102,7 +103,7 @@ package struct KeeperBenchmark: Sendable {
         output.line("")
         output.line(report.table())
         if let path = configuration.jsonPath {
-            try BenchEnvironment.write(report.json().rendered(indent: 1) + "\n", toFile: path)
+            try BenchEnvironment.write(report.json().rendered(.indented(by: 1)) + "\n", toFile: path)
             output.line("")
             output.line("JSON written to \(path)")
         }
@@ -138,7 +139,7 @@ package struct KeeperBenchmark: Sendable {
 
 extension KeeperBenchConfiguration {
     /// The options as `meta.args` of the JSON file, with zkbench's names where it has them.
-    package var jsonArguments: [(String, JSONValue)] {
+    package var jsonArguments: [JSONValue.Member] {
         [
             (
                 "targets",

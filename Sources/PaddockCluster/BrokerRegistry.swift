@@ -1,4 +1,4 @@
-import Foundation
+import KafkaZooKeeper
 import KeeperClient
 import Logging
 import ZooKeeperWire
@@ -26,24 +26,24 @@ package struct BrokerRegistry: Sendable, Equatable {
         let client = try ZooKeeperClient(connectString: connectString, sessionTimeout: .seconds(10), logger: logger)
         try await client.connect(timeout: timeout)
         do {
-            let ids = try await ifExists { try await client.getChildren("/brokers/ids") } ?? []
-            let controller = try await ifExists { try await client.getData("/controller").data }
-            let epoch = try await ifExists { try await client.getData("/controller_epoch").data }
+            let ids = try await ifExists { try await client.getChildren(ZkPaths.brokerIDs) } ?? []
+            let controller = try await ifExists { try await client.getData(ZkPaths.controller).data }
+            let epoch = try await ifExists { try await client.getData(ZkPaths.controllerEpoch).data }
             try await client.close()
             return BrokerRegistry(
                 registered: ids.compactMap { Int($0) }.sorted(),
                 controller: controller.flatMap(controllerID(fromPayload:)),
-                controllerEpoch: epoch.flatMap { Int(String(decoding: $0, as: UTF8.self).trimmingCharacters(in: .whitespaces)) })
+                controllerEpoch: epoch.flatMap { try? ControllerEpochPayload.decode($0) }.map(Int.init))
         } catch {
             try? await client.close()  // the read failed; that error is the one to report
             throw error
         }
     }
 
-    /// `brokerid` of a `/controller` payload (`{"version":2,"brokerid":1,"timestamp":"…",…}`).
+    /// `brokerid` of a `/controller` payload (`{"version":2,"brokerid":1,"timestamp":"…",…}`); nil
+    /// when the payload is not one (`ControllerPayload` decodes it, as the brokers do).
     package static func controllerID(fromPayload payload: [UInt8]) -> Int? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any] else { return nil }
-        return (object["brokerid"] as? NSNumber)?.intValue
+        (try? ControllerPayload.decode(payload)).map { Int($0.rawValue) }
     }
 
     /// `body`'s result, or nil when it failed with NONODE.

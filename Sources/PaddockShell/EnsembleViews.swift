@@ -1,3 +1,4 @@
+package import JSON
 package import ZooKeeperWire
 
 /// What one member answered to the four-letter words a command asked it (nil: no usable answer).
@@ -26,9 +27,9 @@ package struct MemberAnswers: Sendable {
 /// A printable result: text for people, JSON for scripts.
 package struct Rendered: Sendable {
     package var text: String
-    package var json: JSONDocument
+    package var json: JSONValue
 
-    package init(text: String, json: JSONDocument) {
+    package init(text: String, json: JSONValue) {
         self.text = text
         self.json = json
     }
@@ -77,13 +78,13 @@ package enum EnsembleViews {
         let reports = answers.map { answer in answer.reply("srvr").flatMap { ServerReport(srvr: $0) } }
         let leader = reports.compactMap { $0 }.first(where: { $0.mode == "leader" || $0.mode == "standalone" })
         var rows: [[String]] = []
-        var json: [JSONDocument] = []
+        var json: [JSONValue] = []
         for (answer, report) in zip(answers, reports) {
             let mntr = answer.reply("mntr").map { MonitorReport(mntr: $0) }
             guard let report else {
                 let why = answer.failure ?? (answer.replies["srvr"].map { firstLine($0) } ?? "no answer")
                 rows.append([answer.member, "down", "-", "-", "-", "-", "-", why])
-                json.append(.object([.init("member", .string(answer.member)), .init("mode", .string("down")), .init("error", .string(why))]))
+                json.append(.object([("member", .string(answer.member)), ("mode", .string("down")), ("error", .string(why))]))
                 continue
             }
             let lag = lag(of: report, leader: leader)
@@ -93,12 +94,12 @@ package enum EnsembleViews {
                 lag.map(String.init) ?? "?", report.version,
             ])
             json.append(.object([
-                .init("member", .string(answer.member)), .init("mode", .string(report.mode)),
-                .init("zxid", .string(Render.hex(report.zxid))), .init("connections", .int(report.connections)),
-                .init("sessions", mntr?["zk_global_sessions"].map(JSONDocument.number) ?? .null),
-                .init("latency", .string(report.latency)), .init("outstanding", .int(report.outstanding)),
-                .init("nodes", .int(report.nodeCount)), .init("lag", lag.map(JSONDocument.int) ?? .null),
-                .init("version", .string(report.version)),
+                ("member", .string(answer.member)), ("mode", .string(report.mode)),
+                ("zxid", .string(Render.hex(report.zxid))), ("connections", .int(report.connections)),
+                ("sessions", mntr?["zk_global_sessions"].map { JSONNumber(text: $0).map(JSONValue.number) ?? .string($0) } ?? .null),
+                ("latency", .string(report.latency)), ("outstanding", .int(report.outstanding)),
+                ("nodes", .int(report.nodeCount)), ("lag", lag.map(JSONValue.int) ?? .null),
+                ("version", .string(report.version)),
             ]))
         }
         let text = Render.table(
@@ -121,7 +122,7 @@ package enum EnsembleViews {
         _ answers: [MemberAnswers], filter: String?, ownSession: SessionID?, own: OwnWatches
     ) -> Rendered {
         var rows: [[String]] = []
-        var json: [JSONDocument] = []
+        var json: [JSONValue] = []
         var failures: [String] = []
         for answer in answers {
             guard answer.reply("wchc") != nil || answer.reply("wchp") != nil else {
@@ -138,9 +139,9 @@ package enum EnsembleViews {
                 let client = (clients[entry.session] ?? "-") + (isOwn ? " (this shell)" : "")
                 rows.append([answer.member, entry.session.description, entry.path, kind, client])
                 json.append(.object([
-                    .init("member", .string(answer.member)), .init("session", .string(entry.session.description)),
-                    .init("path", .string(entry.path)), .init("kind", kind == "-" ? .null : .string(kind)),
-                    .init("client", .optional(clients[entry.session])), .init("own", .bool(isOwn)),
+                    ("member", .string(answer.member)), ("session", .string(entry.session.description)),
+                    ("path", .string(entry.path)), ("kind", kind == "-" ? .null : .string(kind)),
+                    ("client", .optional(clients[entry.session])), ("own", .bool(isOwn)),
                 ]))
             }
         }
@@ -161,7 +162,7 @@ package enum EnsembleViews {
             for case (let session, let timeout?) in dump.sessions { timeouts[session] = timeout }
         }
         var rows: [[String]] = []
-        var json: [JSONDocument] = []
+        var json: [JSONValue] = []
         var seen: Set<SessionID> = []
         var failures: [String] = []
         func add(member: String, session: SessionID, connection: ConnectionReport?, timeout: Int?) {
@@ -175,14 +176,14 @@ package enum EnsembleViews {
                 member, session.description, client ?? "-", timeout.map { "\($0)ms" } ?? "-", lastOp ?? "-", shown,
             ])
             json.append(.object([
-                .init("member", .string(member)), .init("session", .string(session.description)),
-                .init("client", .optional(client)), .init("timeoutMs", timeout.map(JSONDocument.int) ?? .null),
-                .init("lastOperation", .optional(lastOp)),
-                .init("lastZxid", .optional(connection?.lastZxid.map(Render.hex))),
-                .init("averageLatencyMs", connection?.averageLatency.map { JSONDocument.int($0) } ?? .null),
-                .init("packetsReceived", connection.map { JSONDocument.int($0.received) } ?? .null),
-                .init("packetsSent", connection.map { JSONDocument.int($0.sent) } ?? .null),
-                .init("ephemerals", .array(owned.map(JSONDocument.string))),
+                ("member", .string(member)), ("session", .string(session.description)),
+                ("client", .optional(client)), ("timeoutMs", timeout.map(JSONValue.int) ?? .null),
+                ("lastOperation", .optional(lastOp)),
+                ("lastZxid", .optional(connection?.lastZxid.map(Render.hex))),
+                ("averageLatencyMs", connection?.averageLatency.map { JSONValue.int($0) } ?? .null),
+                ("packetsReceived", connection.map { JSONValue.int($0.received) } ?? .null),
+                ("packetsSent", connection.map { JSONValue.int($0.sent) } ?? .null),
+                ("ephemerals", .array(owned.map(JSONValue.string))),
             ]))
         }
         for answer in answers {

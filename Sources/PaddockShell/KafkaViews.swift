@@ -1,7 +1,11 @@
+import JSON
+import KafkaZooKeeper
+import SegmentLog
 package import ZooKeeperWire
 
 /// Summaries of the znodes a Kafka cluster keeps in the ensemble (`/brokers`, `/controller`,
-/// `/controller_epoch`; layout in Kafka's `ZkData.scala`). Pure: znode contents in, tables out.
+/// `/controller_epoch`; layout and codecs in KafkaZooKeeper). Pure: znode contents in, tables out.
+/// A znode the codecs refuse shows as `-` (its raw data stays in the JSON output).
 package enum KafkaViews {
     /// One znode as read: its data and Stat.
     package struct Node: Sendable {
@@ -12,8 +16,6 @@ package enum KafkaViews {
             self.data = data
             self.stat = stat
         }
-
-        var json: JSONDocument? { String(validating: data, as: UTF8.self).flatMap { JSONDocument(parsing: $0) } }
     }
 
     /// A topic: its assignment node and its partitions' `state` nodes (nil where missing).
@@ -31,12 +33,7 @@ package enum KafkaViews {
 
     /// `host:port` of every registered broker's first endpoint, for a Kafka client's bootstrap list.
     package static func bootstrap(_ nodes: [(id: String, node: Node)]) -> [String] {
-        nodes.compactMap { _, node in
-            guard let endpoint = node.json?["endpoints"].flatMap(strings)?.first,
-                let scheme = endpoint.firstRange(of: "://")
-            else { return nil }
-            return String(endpoint[scheme.upperBound...])
-        }
+        nodes.compactMap { id, node in registration(id: id, node)?.endpoints.first?.address }
     }
 
     /// `groups`: each consumer group's state, member count and total lag (from the brokers).
@@ -44,9 +41,9 @@ package enum KafkaViews {
         let sorted = groups.sorted { $0.group < $1.group }
         let rows = sorted.map { [$0.group, $0.state, String($0.members), $0.lag.map(String.init) ?? "-"] }
         let json = sorted.map { group in
-            JSONDocument.object([
-                .init("group", .string(group.group)), .init("state", .string(group.state)),
-                .init("members", .int(Int64(group.members))), .init("lag", group.lag.map(JSONDocument.int) ?? .null),
+            JSONValue.object([
+                ("group", .string(group.group)), ("state", .string(group.state)),
+                ("members", .int(group.members)), ("lag", group.lag.map(JSONValue.int) ?? .null),
             ])
         }
         let text = rows.isEmpty ? "No consumer groups" : Render.table(["GROUP", "STATE", "MEMBERS", "LAG"], rows)
@@ -57,28 +54,24 @@ package enum KafkaViews {
     /// owns the registration and the broker epoch (the znode's czxid).
     package static func brokers(_ nodes: [(id: String, node: Node)]) -> Rendered {
         var rows: [[String]] = []
-        var json: [JSONDocument] = []
+        var json: [JSONValue] = []
         for (id, node) in nodes.sorted(by: { (Int($0.id) ?? .max, $0.id) < (Int($1.id) ?? .max, $1.id) }) {
-            let registration = node.json
-            var endpoints = registration?["endpoints"].flatMap(strings) ?? []
-            if endpoints.isEmpty, let host = registration?["host"]?.text, let port = registration?["port"]?.text {
-                endpoints = ["\(host):\(port)"]
-            }
-            let rack = registration?["rack"]?.text
-            let registered = registration?["timestamp"]?.integer.map { Render.javaDate(milliseconds: $0) }
+            let registration = registration(id: id, node)
+            let endpoints = registration?.endpoints.map(\.description) ?? []
+            let registered = registration?.timestamp.map { Render.javaDate(milliseconds: $0) }
             let owner = Render.ephemeralOwner(node.stat)
             rows.append([
-                id, endpoints.joined(separator: ","), rack ?? "-", owner?.description ?? "-", Render.hex(node.stat.czxid),
-                registered ?? "-",
+                id, registration == nil ? "-" : endpoints.joined(separator: ","), registration?.rack ?? "-",
+                owner?.description ?? "-", Render.hex(node.stat.czxid), registered ?? "-",
             ])
             json.append(.object([
-                .init("id", Int(id).map(JSONDocument.int) ?? .string(id)), .init("endpoints", .array(endpoints.map(JSONDocument.string))),
-                .init("rack", .optional(rack)), .init("session", .optional(owner?.description)),
-                .init("epoch", .int(node.stat.czxid)), .init("timestamp", registration?["timestamp"]?.integer.map(JSONDocument.int) ?? .null),
-                .init("registration", registration ?? Render.dataJSON(node.data)),
+                ("id", Int(id).map(JSONValue.int) ?? .string(id)), ("endpoints", .array(endpoints.map(JSONValue.string))),
+                ("rack", .optional(registration?.rack)), ("session", .optional(owner?.description)),
+                ("epoch", .int(node.stat.czxid)), ("timestamp", registration?.timestamp.map(JSONValue.int) ?? .null),
+                ("registration", Render.dataJSON(node.data)),
             ]))
         }
-        let text = rows.isEmpty ? "No brokers registered under /brokers/ids" : Render.table(
+        let text = rows.isEmpty ? "No brokers registered under \(ZkPaths.brokerIDs)" : Render.table(
             ["ID", "ENDPOINTS", "RACK", "SESSION", "EPOCH (CZXID)", "REGISTERED"], rows)
         return Rendered(text: text, json: .array(json))
     }
@@ -87,38 +80,37 @@ package enum KafkaViews {
     /// leader epoch from `/brokers/topics/<t>` and `.../partitions/<p>/state`.
     package static func topics(_ topics: [Topic]) -> Rendered {
         var rows: [[String]] = []
-        var json: [JSONDocument] = []
+        var json: [JSONValue] = []
         for topic in topics.sorted(by: { $0.name < $1.name }) {
-            let assignment = topic.node.json
-            let replicas: [String: [String]] = {
-                guard case .object(let members)? = assignment?["partitions"] else { return [:] }
-                return Dictionary(members.map { ($0.key, strings($0.value) ?? []) }, uniquingKeysWith: { first, _ in first })
-            }()
+            let assignment = try? TopicAssignment.decode(topic: topic.name, topic.node.data)
+            let replicas = Dictionary(
+                (assignment?.partitions ?? [:]).map { (String($0.key), $0.value) }, uniquingKeysWith: { first, _ in first })
             let partitions = Set(replicas.keys).union(topic.states.keys).sorted { (Int($0) ?? .max, $0) < (Int($1) ?? .max, $1) }
-            var partitionJSON: [JSONDocument] = []
+            var partitionJSON: [JSONValue] = []
             for partition in partitions {
-                let state = topic.states[partition]?.json
-                let leader = state?["leader"]?.text
-                let isr = state?["isr"].flatMap(strings)
-                let epoch = state?["leader_epoch"]?.text
+                let state = topic.states[partition].flatMap { node in
+                    Int32(partition).flatMap { try? PartitionState.decode(TopicPartition(topic.name, $0), node.data) }
+                }
+                let leader = state.map { $0.leader == .noLeader ? "none" : $0.leader.description }
                 rows.append([
-                    topic.name, partition, (replicas[partition] ?? []).joined(separator: ","),
-                    leader.map { $0 == "-1" ? "none" : $0 } ?? "-", isr?.joined(separator: ",") ?? "-", epoch ?? "-",
+                    topic.name, partition, (replicas[partition] ?? []).map(\.description).joined(separator: ","),
+                    leader ?? "-", state.map { $0.isr.map(\.description).joined(separator: ",") } ?? "-",
+                    state.map { String($0.leaderEpoch) } ?? "-",
                 ])
                 partitionJSON.append(.object([
-                    .init("partition", Int(partition).map(JSONDocument.int) ?? .string(partition)),
-                    .init("replicas", .array((replicas[partition] ?? []).map(JSONDocument.number))),
-                    .init("leader", leader.map(JSONDocument.number) ?? .null),
-                    .init("isr", isr.map { JSONDocument.array($0.map(JSONDocument.number)) } ?? .null),
-                    .init("leaderEpoch", epoch.map(JSONDocument.number) ?? .null),
+                    ("partition", Int(partition).map(JSONValue.int) ?? .string(partition)),
+                    ("replicas", .brokerList(replicas[partition] ?? [])),
+                    ("leader", state.map { .int($0.leader.rawValue) } ?? .null),
+                    ("isr", state.map { .brokerList($0.isr) } ?? .null),
+                    ("leaderEpoch", state.map { .int($0.leaderEpoch) } ?? .null),
                 ]))
             }
             json.append(.object([
-                .init("topic", .string(topic.name)), .init("topicId", .optional(assignment?["topic_id"]?.text)),
-                .init("partitions", .array(partitionJSON)),
+                ("topic", .string(topic.name)), ("topicId", .optional(assignment?.topicID)),
+                ("partitions", .array(partitionJSON)),
             ]))
         }
-        let text = rows.isEmpty ? "No topics under /brokers/topics" : Render.table(
+        let text = rows.isEmpty ? "No topics under \(ZkPaths.topics)" : Render.table(
             ["TOPIC", "PARTITION", "REPLICAS", "LEADER", "ISR", "LEADER EPOCH"], rows)
         return Rendered(text: text, json: .array(json))
     }
@@ -126,37 +118,36 @@ package enum KafkaViews {
     /// `controller`: the broker holding `/controller` (ephemeral), since when, its session, and
     /// `/controller_epoch` (ASCII integer) with its zkVersion (the fencing token's version).
     package static func controller(controller: Node?, epoch: Node?) -> Rendered {
-        let registration = controller?.json
-        let broker = registration?["brokerid"]?.text
-        let since = registration?["timestamp"]?.integer.map { Render.javaDate(milliseconds: $0) }
+        let election = controller.flatMap { try? ControllerPayload.decodeElection($0.data) }
+        let since = election?.timestamp.map { Render.javaDate(milliseconds: $0) }
         let owner = controller.flatMap { Render.ephemeralOwner($0.stat) }
-        let epochValue = epoch.map { String(decoding: $0.data, as: UTF8.self).trimming(" \n") }
+        let epochValue = epoch.flatMap { try? ControllerEpochPayload.decode($0.data) }
         var lines: [String] = []
         if let controller {
-            lines.append("controller: broker \(broker ?? "?")" + (since.map { " since \($0)" } ?? ""))
+            lines.append("controller: broker \(election?.brokerID.description ?? "?")" + (since.map { " since \($0)" } ?? ""))
             lines.append("session: \(owner?.description ?? "- (not ephemeral)")  czxid: \(Render.hex(controller.stat.czxid))")
         } else {
-            lines.append("controller: none (/controller does not exist)")
+            lines.append("controller: none (\(ZkPaths.controller) does not exist)")
         }
-        if let epoch, let epochValue {
-            lines.append("controller_epoch: \(epochValue) (zkVersion \(epoch.stat.version))")
+        if let epoch {
+            lines.append("controller_epoch: \(epochValue.map(String.init) ?? "?") (zkVersion \(epoch.stat.version))")
         } else {
-            lines.append("controller_epoch: none (/controller_epoch does not exist)")
+            lines.append("controller_epoch: none (\(ZkPaths.controllerEpoch) does not exist)")
         }
-        let json: JSONDocument = .object([
-            .init("brokerId", broker.map(JSONDocument.number) ?? .null),
-            .init("timestamp", registration?["timestamp"]?.integer.map(JSONDocument.int) ?? .null),
-            .init("session", .optional(owner?.description)),
-            .init("controllerEpoch", epochValue.flatMap { Int64($0) }.map(JSONDocument.int) ?? .null),
-            .init("controllerEpochZkVersion", epoch.map { JSONDocument.int($0.stat.version) } ?? .null),
+        let json: JSONValue = .object([
+            ("brokerId", election.map { .int($0.brokerID.rawValue) } ?? .null),
+            ("timestamp", election?.timestamp.map(JSONValue.int) ?? .null),
+            ("session", .optional(owner?.description)),
+            ("controllerEpoch", epochValue.map(JSONValue.int) ?? .null),
+            ("controllerEpochZkVersion", epoch.map { JSONValue.int($0.stat.version) } ?? .null),
         ])
         return Rendered(text: lines.joined(separator: "\n"), json: json)
     }
 
-    /// The items of a JSON array as text (numbers and strings).
-    private static func strings(_ document: JSONDocument) -> [String]? {
-        guard case .array(let items) = document else { return nil }
-        return items.compactMap(\.text)
+    /// The registration in `node`, nil when `id` is not a broker id or the codec refuses the data.
+    private static func registration(id: String, _ node: Node) -> BrokerRegistration? {
+        guard let number = Int32(id) else { return nil }
+        return try? BrokerRegistration.decode(id: BrokerID(number), node.data)
     }
 }
 

@@ -1,7 +1,11 @@
+package import JSON
 package import ZooKeeperWire
 
 /// How zkCli prints things, and Paddock's tables and JSON for the same values (pure).
 package enum Render {
+    /// The layout of JSON in the shell's output: two-space indentation, one member or item per line.
+    package static let jsonLayout = JSONLayout.indented(by: 2)
+
     /// `0x` + lowercase hex, as ZooKeeper prints zxids and session ids.
     package static func hex(_ value: Int64) -> String { "0x" + String(UInt64(bitPattern: value), radix: 16) }
 
@@ -46,14 +50,14 @@ package enum Render {
     }
 
     /// A Stat as a JSON object, with zkCli's field names; zxids and the owner in hex.
-    package static func statJSON(_ stat: Stat) -> JSONDocument {
+    package static func statJSON(_ stat: Stat) -> JSONValue {
         .object([
-            .init("cZxid", .string(hex(stat.czxid))), .init("ctime", .int(stat.ctime)),
-            .init("mZxid", .string(hex(stat.mzxid))), .init("mtime", .int(stat.mtime)),
-            .init("pZxid", .string(hex(stat.pzxid))), .init("cversion", .int(stat.cversion)),
-            .init("dataVersion", .int(stat.version)), .init("aclVersion", .int(stat.aversion)),
-            .init("ephemeralOwner", .string(hex(stat.ephemeralOwner))), .init("dataLength", .int(stat.dataLength)),
-            .init("numChildren", .int(stat.numChildren)),
+            ("cZxid", .string(hex(stat.czxid))), ("ctime", .int(stat.ctime)),
+            ("mZxid", .string(hex(stat.mzxid))), ("mtime", .int(stat.mtime)),
+            ("pZxid", .string(hex(stat.pzxid))), ("cversion", .int(stat.cversion)),
+            ("dataVersion", .int(stat.version)), ("aclVersion", .int(stat.aversion)),
+            ("ephemeralOwner", .string(hex(stat.ephemeralOwner))), ("dataLength", .int(stat.dataLength)),
+            ("numChildren", .int(stat.numChildren)),
         ])
     }
 
@@ -74,9 +78,9 @@ package enum Render {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             return "<\(bytes.count) bytes> " + bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
         }
-        if let document = JSONDocument(parsing: text) {
+        if let document = JSONValue(parsing: text) {
             switch document {
-            case .object, .array: return document.rendered(pretty: true)
+            case .object, .array: return document.rendered(jsonLayout)
             default: break
             }
         }
@@ -85,12 +89,12 @@ package enum Render {
 
     /// Node data in JSON output: the parsed document when the data is JSON, else a string (UTF-8)
     /// or null for no data.
-    package static func dataJSON(_ bytes: [UInt8]) -> JSONDocument {
+    package static func dataJSON(_ bytes: [UInt8]) -> JSONValue {
         guard !bytes.isEmpty else { return .null }
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            return .object([.init("base64", .string(base64(bytes)))])
+            return .object([("base64", .string(base64(bytes)))])
         }
-        return JSONDocument(parsing: text) ?? .string(text)
+        return JSONValue(parsing: text) ?? .string(text)
     }
 
     static func base64(_ bytes: [UInt8]) -> String {
@@ -111,9 +115,9 @@ package enum Render {
         acl.map { "'\($0.id.scheme),'\($0.id.id)\n: \(perms($0.perms))" }.joined(separator: "\n")
     }
 
-    package static func aclJSON(_ acl: [ACL]) -> JSONDocument {
+    package static func aclJSON(_ acl: [ACL]) -> JSONValue {
         .array(acl.map {
-            .object([.init("scheme", .string($0.id.scheme)), .init("id", .string($0.id.id)), .init("perms", .string(perms($0.perms)))])
+            .object([("scheme", .string($0.id.scheme)), ("id", .string($0.id.id)), ("perms", .string(perms($0.perms)))])
         })
     }
 

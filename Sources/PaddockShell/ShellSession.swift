@@ -1,3 +1,5 @@
+import JSON
+import KafkaZooKeeper
 import KeeperClient
 import NIOCore
 import ZooKeeperWire
@@ -198,7 +200,7 @@ package actor ShellSession {
     }
 
     private func emit(_ rendered: Rendered, json: Bool) {
-        output.write(json ? rendered.json.rendered() : rendered.text)
+        output.write(json ? rendered.json.rendered(Render.jsonLayout) : rendered.text)
     }
 
     private func execute(_ command: ShellCommand, json: Bool) async throws -> Outcome {
@@ -207,27 +209,27 @@ package actor ShellSession {
             let client = try connected()
             if recursive {
                 let paths = try await descendants(of: path, client: client)
-                emit(Rendered(text: paths.joined(separator: "\n"), json: .array(paths.map(JSONDocument.string))), json: json)
+                emit(Rendered(text: paths.joined(separator: "\n"), json: .array(paths.map(JSONValue.string))), json: json)
                 return .succeeded
             }
             let (children, stat) = try await client.getChildren2(path, watch: watch)
             if watch { own.added(.child, on: path) }
             let sorted = children.sorted()
-            var members: [JSONDocument.Member] = [.init("path", .string(path)), .init("children", .array(sorted.map(JSONDocument.string)))]
+            var members: [JSONValue.Member] = [("path", .string(path)), ("children", .array(sorted.map(JSONValue.string)))]
             var text = Render.list(sorted)
             if withStat {
                 text += "\n" + Render.statText(stat)
-                members.append(.init("stat", Render.statJSON(stat)))
+                members.append(("stat", Render.statJSON(stat)))
             }
             emit(Rendered(text: text, json: .object(members)), json: json)
         case .get(let path, let withStat, let watch):
             let (data, stat) = try await connected().getData(path, watch: watch)
             if watch { own.added(.data, on: path) }
-            var members: [JSONDocument.Member] = [.init("path", .string(path)), .init("data", Render.dataJSON(data))]
+            var members: [JSONValue.Member] = [("path", .string(path)), ("data", Render.dataJSON(data))]
             var text = Render.data(data)
             if withStat {
                 text += "\n" + Render.statText(stat)
-                members.append(.init("stat", Render.statJSON(stat)))
+                members.append(("stat", Render.statJSON(stat)))
             }
             emit(Rendered(text: text, json: .object(members)), json: json)
         case .set(let path, let data, let withStat, let version):
@@ -266,8 +268,8 @@ package actor ShellSession {
             let (acl, stat) = try await connected().getACL(path)
             var text = Render.aclText(acl)
             if withStat { text += "\n" + Render.statText(stat) }
-            let document: JSONDocument = withStat
-                ? .object([.init("acl", Render.aclJSON(acl)), .init("stat", Render.statJSON(stat))]) : Render.aclJSON(acl)
+            let document: JSONValue = withStat
+                ? .object([("acl", Render.aclJSON(acl)), ("stat", Render.statJSON(stat))]) : Render.aclJSON(acl)
             emit(Rendered(text: text, json: document), json: json)
         case .setAcl(let path, let acl, let withStat, let version, let recursive):
             let client = try connected()
@@ -290,21 +292,21 @@ package actor ShellSession {
             try await connected().removeWatches(path, type: type)
         case .getEphemerals(let path):
             let paths = try await connected().getEphemerals(prefix: path).sorted()
-            emit(Rendered(text: Render.list(paths), json: .array(paths.map(JSONDocument.string))), json: json)
+            emit(Rendered(text: Render.list(paths), json: .array(paths.map(JSONValue.string))), json: json)
         case .getAllChildrenNumber(let path):
             let count = try await connected().getAllChildrenNumber(path)
             emit(Rendered(text: String(count), json: .int(count)), json: json)
         case .whoami:
             let identities = try await connected().whoAmI()
             let text = (["Auth scheme: User"] + identities.map { "\($0.authScheme): \($0.user)" }).joined(separator: "\n")
-            let document: JSONDocument = .array(identities.map {
-                .object([.init("scheme", .string($0.authScheme)), .init("user", .string($0.user))])
+            let document: JSONValue = .array(identities.map {
+                .object([("scheme", .string($0.authScheme)), ("user", .string($0.user))])
             })
             emit(Rendered(text: text, json: document), json: json)
         case .config:
             let (data, _) = try await connected().getData("/zookeeper/config")
             let text = String(decoding: data, as: UTF8.self)
-            let lines = text.split(whereSeparator: \.isNewline).map { JSONDocument.string(String($0)) }
+            let lines = text.split(whereSeparator: \.isNewline).map { JSONValue.string(String($0)) }
             emit(Rendered(text: text, json: .array(lines)), json: json)
         case .close:
             await dropClient()
@@ -316,7 +318,7 @@ package actor ShellSession {
             let numbered = commands.enumerated().dropFirst(first)
             emit(Rendered(
                 text: numbered.map { "\($0.offset) - \($0.element)" }.joined(separator: "\n"),
-                json: .array(numbered.map { .object([.init("number", .int($0.offset)), .init("command", .string($0.element))]) })
+                json: .array(numbered.map { .object([("number", .int($0.offset)), ("command", .string($0.element))]) })
             ), json: json)
         case .redo:
             preconditionFailure("redo is resolved in run(_:)")
@@ -336,38 +338,29 @@ package actor ShellSession {
         case .ensemble:
             emit(EnsembleViews.ensemble(await ask(["srvr", "mntr"])), json: json)
         case .brokers:
-            let client = try connected()
-            var nodes: [(id: String, node: KafkaViews.Node)] = []
-            for id in try await childrenIfPresent("/brokers/ids", client: client) {
-                if let node = try await node("/brokers/ids/\(id)", client: client) { nodes.append((id, node)) }
-            }
-            emit(KafkaViews.brokers(nodes), json: json)
+            emit(KafkaViews.brokers(try await brokerNodes(client: try connected())), json: json)
         case .topics:
             let client = try connected()
             var topics: [KafkaViews.Topic] = []
-            for name in try await childrenIfPresent("/brokers/topics", client: client) {
-                guard let assignment = try await node("/brokers/topics/\(name)", client: client) else { continue }
+            for name in try await childrenIfPresent(ZkPaths.topics, client: client) {
+                guard let assignment = try await node(ZkPaths.topic(name), client: client) else { continue }
                 var states: [String: KafkaViews.Node] = [:]
-                for partition in try await childrenIfPresent("/brokers/topics/\(name)/partitions", client: client) {
-                    states[partition] = try await node("/brokers/topics/\(name)/partitions/\(partition)/state", client: client)
+                for partition in try await childrenIfPresent(ZkPaths.partitions(name), client: client) {
+                    states[partition] = try await node(ZkPaths.partitionState(topic: name, partition: partition), client: client)
                 }
                 topics.append(KafkaViews.Topic(name: name, node: assignment, states: states))
             }
             emit(KafkaViews.topics(topics), json: json)
         case .controller:
             let client = try connected()
-            let controller = try await node("/controller", client: client)
-            let epoch = try await node("/controller_epoch", client: client)
+            let controller = try await node(ZkPaths.controller, client: client)
+            let epoch = try await node(ZkPaths.controllerEpoch, client: client)
             emit(KafkaViews.controller(controller: controller, epoch: epoch), json: json)
         case .groups:
             let client = try connected()
             guard let groupLister else { throw ShellError.message("groups: no Kafka client in this build") }
-            var nodes: [(id: String, node: KafkaViews.Node)] = []
-            for id in try await childrenIfPresent("/brokers/ids", client: client) {
-                if let node = try await node("/brokers/ids/\(id)", client: client) { nodes.append((id, node)) }
-            }
-            let bootstrap = KafkaViews.bootstrap(nodes)
-            guard !bootstrap.isEmpty else { throw ShellError.message("No brokers registered under /brokers/ids") }
+            let bootstrap = KafkaViews.bootstrap(try await brokerNodes(client: client))
+            guard !bootstrap.isEmpty else { throw ShellError.message("No brokers registered under \(ZkPaths.brokerIDs)") }
             do {
                 emit(KafkaViews.groups(try await groupLister(bootstrap)), json: json)
             } catch {
@@ -462,6 +455,15 @@ package actor ShellSession {
         } catch let error as ZooKeeperError where error.code == .noNode {
             return []
         }
+    }
+
+    /// Every registration under `/brokers/ids`, named by its znode name.
+    private func brokerNodes(client: ZooKeeperClient) async throws -> [(id: String, node: KafkaViews.Node)] {
+        var nodes: [(id: String, node: KafkaViews.Node)] = []
+        for id in try await childrenIfPresent(ZkPaths.brokerIDs, client: client) {
+            if let node = try await node(ZkPaths.broker(named: id), client: client) { nodes.append((id, node)) }
+        }
+        return nodes
     }
 
     private func node(_ path: String, client: ZooKeeperClient) async throws -> KafkaViews.Node? {

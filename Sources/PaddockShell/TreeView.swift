@@ -1,3 +1,4 @@
+package import JSON
 package import ZooKeeperWire
 
 /// A subtree as `tree` shows it: every node with its data size, child count and ephemeral owner.
@@ -47,12 +48,12 @@ package struct TreeNode: Sendable {
         return "(" + parts.joined(separator: ", ") + ")"
     }
 
-    package var json: JSONDocument {
+    package var json: JSONValue {
         .object([
-            .init("path", .string(path)), .init("dataLength", .int(stat.dataLength)),
-            .init("numChildren", .int(stat.numChildren)),
-            .init("ephemeralOwner", .optional(Render.ephemeralOwner(stat)?.description)),
-            .init("children", .array(children.map(\.json))), .init("truncated", .bool(truncated)),
+            ("path", .string(path)), ("dataLength", .int(stat.dataLength)),
+            ("numChildren", .int(stat.numChildren)),
+            ("ephemeralOwner", .optional(Render.ephemeralOwner(stat)?.description)),
+            ("children", .array(children.map(\.json))), ("truncated", .bool(truncated)),
         ])
     }
 }

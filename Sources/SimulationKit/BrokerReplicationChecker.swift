@@ -1,4 +1,5 @@
-package import Broker
+import Broker
+package import KafkaZooKeeper
 package import SegmentLog
 
 /// The safety properties of Kafka replication (acks=all, clean elections only), checked by

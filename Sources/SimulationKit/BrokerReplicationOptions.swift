@@ -1,4 +1,5 @@
-package import Broker
+import Broker
+package import KafkaZooKeeper
 
 /// Knobs of a broker-replication simulation. Times are milliseconds of the fake clock, scaled down
 /// from Kafka's defaults so that a run of a few simulated seconds sees many lag checks, session

@@ -1,5 +1,6 @@
 package import Broker
 import Consensus
+package import KafkaZooKeeper
 package import SegmentLog
 package import TestSupport
 

@@ -1,4 +1,5 @@
 package import Broker
+package import KafkaZooKeeper
 package import SegmentLog
 
 /// The last events of a broker-replication run, kept as values and formatted only on failure.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Broker
 import Foundation
+import KafkaZooKeeper
 import KeeperClient
 import KeeperServer
 import PaddockBench

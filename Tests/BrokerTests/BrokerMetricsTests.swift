@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 import Testing
 
 @testable import Broker

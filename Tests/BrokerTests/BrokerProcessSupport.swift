@@ -1,4 +1,5 @@
 import Foundation
+import KafkaZooKeeper
 import KeeperClient
 import PaddockTestSupport
 

@@ -1,5 +1,6 @@
 import Foundation
 import KafkaWire
+import KafkaZooKeeper
 import KeeperClient
 import NIOCore
 import PaddockTestSupport

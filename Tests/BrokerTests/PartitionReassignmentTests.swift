@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 import KeeperClient
 import SimulationKit
 import SegmentLog

@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 import SimulationKit
 import Testing
 import TestSupport

@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 import SegmentLog
 import Testing
 

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import PaddockBench
 import Testing
 
@@ -112,7 +113,7 @@ struct BenchReportTests {
 
     /// Same field names as zkbench's JSON, so `zkbench.py --compare` reads our files too.
     @Test func jsonHasZkbenchShape() throws {
-        let text = sample.json().rendered(indent: 1)
+        let text = sample.json().rendered(.indented(by: 1))
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
         #expect(Set(parsed.keys) == ["meta", "runs", "summary"])
 
@@ -175,7 +176,7 @@ struct BenchReportTests {
             ("d", .double(.nan)), ("e", .bool(true)), ("f", .null),
         ])
         #expect(
-            value.rendered(indent: 1) == """
+            value.rendered(.indented(by: 1)) == """
                 {
                  "a": [
                   1,
@@ -189,7 +190,7 @@ struct BenchReportTests {
                 }
                 """
         )
-        #expect(value.rendered(indent: nil).hasPrefix("{\"a\": [1, 2.5], \"b\": {}"))
+        #expect(value.rendered(.spaced).hasPrefix("{\"a\": [1, 2.5], \"b\": {}"))
     }
 
     @Test func fixedPointFormattingMatchesPrintf() {

@@ -1,4 +1,5 @@
 import Broker
+import KafkaZooKeeper
 import Foundation
 import PaddockCluster
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import KeeperClient
 import PaddockTestSupport
+import JSON
 import Testing
 import ZooKeeperWire
 
@@ -44,9 +45,9 @@ import ZooKeeperWire
 
         let json = try ShellHarness.run(cs + ["--json", "get", "-s", root])
         #expect(json.status == 0)
-        let document = try #require(JSONDocument(parsing: json.stdout))
+        let document = try #require(JSONValue(parsing: json.stdout))
         #expect(document["data"] == .string("hello world"))
-        #expect(document["stat"]?["dataLength"] == .number("11"))
+        #expect(document["stat"]?["dataLength"] == .int(11))
     }
 
     @Test func scriptOnStdinRunsEveryLineWithoutPromptsAndFailsIfOneFailed() async throws {
@@ -134,7 +135,7 @@ import ZooKeeperWire
 
         let tree = try ShellHarness.run(cs + ["tree", root])
         #expect(tree.stdout.contains("└── 1  (24 B, ephemeral \(ownerSession))"))
-        let lsJSON = try #require(JSONDocument(parsing: try ShellHarness.run(cs + ["ls", "-s", "--json", root + "/ids"]).stdout))
+        let lsJSON = try #require(JSONValue(parsing: try ShellHarness.run(cs + ["ls", "-s", "--json", root + "/ids"]).stdout))
         #expect(lsJSON["children"] == .array([.string("1")]))
 
         let ensemble = try ShellHarness.run(cs + ["ensemble"])
@@ -168,8 +169,8 @@ import ZooKeeperWire
         let topics = try ShellHarness.run(cs + ["topics"])
         #expect(topics.stdout.hasSuffix("t      0          1         1       1    0\n"))
         let controller = try ShellHarness.run(cs + ["--json", "controller"])
-        let document = try #require(JSONDocument(parsing: controller.stdout))
-        #expect(document["brokerId"] == .number("1") && document["controllerEpoch"] == .number("1"))
+        let document = try #require(JSONValue(parsing: controller.stdout))
+        #expect(document["brokerId"] == .int(1) && document["controllerEpoch"] == .int(1))
     }
 
     @Test func unreachableEnsembleFailsWithASentence() throws {

@@ -1,4 +1,5 @@
 import Broker
+import KafkaZooKeeper
 import SegmentLog
 import SimulationKit
 import TestSupport

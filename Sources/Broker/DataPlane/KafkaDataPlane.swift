@@ -1,3 +1,4 @@
+import KafkaZooKeeper
 package import Logging
 package import NIOCore
 import NIOPosix

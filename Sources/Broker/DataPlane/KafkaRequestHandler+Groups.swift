@@ -1,5 +1,6 @@
 import Foundation
 import KafkaWire
+import KafkaZooKeeper
 import Logging
 import NIOCore
 import SegmentLog

@@ -1,4 +1,5 @@
 import KafkaWire
+import KafkaZooKeeper
 import Logging
 import NIOCore
 import SegmentLog

@@ -1,4 +1,5 @@
 import Foundation
+import KafkaZooKeeper
 package import SegmentLog
 
 /// A topic's effective configuration: Kafka's topic-level keys (`LogConfig.java`), each either the

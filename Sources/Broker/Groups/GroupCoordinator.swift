@@ -1,5 +1,6 @@
 import Foundation
 package import KafkaWire
+package import KafkaZooKeeper
 package import Logging
 package import NIOCore
 package import SegmentLog

@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 /// The broker's gauges, computed at scrape time from the metadata cache (no hot-path cost). Names
 /// and meanings follow Kafka's MBeans as the Prometheus JMX exporter's `kafka-2_0_0.yml` rules
 /// name them (`kafka.controller:type=KafkaController,name=ActiveControllerCount` becomes

@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 import Prometheus
 import Synchronization
 

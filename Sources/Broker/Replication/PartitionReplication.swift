@@ -1,3 +1,4 @@
+package import KafkaZooKeeper
 package import SegmentLog
 
 /// The leader's replication state of one partition (the leader half of Kafka's `Partition.scala`):

@@ -1,4 +1,5 @@
 import KafkaWire
+import KafkaZooKeeper
 package import Logging
 package import NIOCore
 import NIOPosix

@@ -1,7 +1,7 @@
 import SegmentLog
 import Testing
 
-@testable import Broker
+@testable import KafkaZooKeeper
 
 /// Issue 11: a znode is input. Each hostile payload below is refused with one `ZkDataError` naming
 /// the znode, never accepted with values that trap later (ports, ids, epochs at `Int32.max`).
@@ -64,15 +64,6 @@ import Testing
         }
     }
 
-    @Test func partitionStateBelowTheLimitElectsWithoutOverflow() throws {
-        let state = try PartitionState.decode(
-            TopicPartition("t", 0),
-            Self.bytes(#"{"controller_epoch":1,"leader":1,"version":1,"leader_epoch":2147483646,"isr":[1,2]}"#))
-        let next = try #require(
-            PartitionLeaderElection.reconcile(state, replicas: [1, 2], live: [2], controllerEpoch: 1, unclean: false))
-        #expect(next.state.leaderEpoch == Int32.max)
-    }
-
     @Test func badControllerAndControllerEpochAreRefused() {
         #expect(throws: ZkDataError.self) { try ControllerPayload.decode(Self.bytes(#"{"version":2,"brokerid":-4}"#)) }
         #expect(throws: ZkDataError.self) {
@@ -83,20 +74,6 @@ import Testing
         #expect(throws: ZkDataError.self) {
             try ProducerIDBlock.decode(
                 Self.bytes(#"{"version":1,"broker":1,"block_start":"0","block_end":"9223372036854775807"}"#))
-        }
-    }
-
-    @Test func partitionIdsPastInt32MaxOrShrinkingTotalsAreRefused() {
-        #expect(throws: ReplicaAssignment.Failure.self) {
-            try ReplicaAssignment.assign(
-                partitions: Int32.max, replicationFactor: 1, brokers: [1], startIndex: 0, replicaShift: 0,
-                firstPartition: 5)
-        }
-        #expect(throws: ReplicaAssignment.Failure.self) {
-            try ReplicaAssignment.assignAddedPartitions(existing: [0: [1], 1: [1]], newTotal: Int32.min, brokers: [1])
-        }
-        #expect(throws: ReplicaAssignment.Failure.self) {
-            try ReplicaAssignment.assignAddedPartitions(existing: [0: [1], 1: [1]], newTotal: 2, brokers: [1])
         }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-@testable import Broker
+@testable import KafkaZooKeeper
 
 /// Our encoders' output against the JSON Schemas in `Schemas/kafka/`: required fields, no unknown
 /// fields, JSON types, `const`, `enum` and `pattern`. A small checker for the keywords we use.

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A Kafka broker id (`broker.id`): a non-negative Int32 in ZooKeeper mode, `-1` meaning "no leader"
 /// in partition state (`LeaderAndIsr.NoLeader`).
 package struct BrokerID: Hashable, Comparable, Sendable, CustomStringConvertible, ExpressibleByIntegerLiteral {
@@ -30,14 +28,14 @@ package struct Endpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `EndPoint.connectionString`: IPv6 hosts in brackets.
-    package var description: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "\(listenerName)://\(shownHost):\(port)"
-    }
+    package var description: String { "\(listenerName)://\(address)" }
+
+    /// `host:port` as a client dials it (a bootstrap server): IPv6 hosts in brackets.
+    package var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Parses `NAME://host:port` (host may be empty or a bracketed IPv6 literal); nil when malformed.
     package init?(parsing text: String) {
-        guard let separator = text.range(of: "://") else { return nil }
+        guard let separator = text.firstRange(of: "://") else { return nil }
         let name = String(text[..<separator.lowerBound])
         let address = text[separator.upperBound...]
         guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }),

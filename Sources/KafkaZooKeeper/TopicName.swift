@@ -1,5 +1,3 @@
-import Foundation
-
 /// Kafka's topic name rules (`org.apache.kafka.common.internals.Topic.validate`).
 package enum TopicName {
     package static let maxLength = 249
@@ -27,5 +25,5 @@ package enum TopicName {
         a != b && unifyCollisionChars(a) == unifyCollisionChars(b)
     }
 
-    private static func unifyCollisionChars(_ name: String) -> String { name.replacingOccurrences(of: ".", with: "_") }
+    private static func unifyCollisionChars(_ name: String) -> String { String(name.map { $0 == "." ? "_" : $0 }) }
 }

@@ -1,9 +1,8 @@
-import SimulationKit
 import SegmentLog
 import Testing
 import TestSupport
 
-@testable import Broker
+@testable import KafkaZooKeeper
 
 /// Golden strings: the bytes a Kafka 3.x broker writes (key order as Jackson emits Kafka's maps).
 @Suite struct ZkPayloadTests {
@@ -31,7 +30,7 @@ import TestSupport
     @Test func kafkaUUIDsAre22CharacterBase64URL() {
         #expect(KafkaUUID.base64URL([UInt8](repeating: 0, count: 15) + [1]) == "AAAAAAAAAAAAAAAAAAAAAQ")
         #expect(KafkaUUID.base64URL([UInt8](repeating: 0xFB, count: 16)) == "-_v7-_v7-_v7-_v7-_v7-w")
-        var random = SplitMix64(seed: 1)
+        var random = SystemRandomNumberGenerator()
         for _ in 0..<50 {
             let id = KafkaUUID.random(using: &random)
             #expect(id.count == 22)
@@ -105,6 +104,32 @@ import TestSupport
         #expect(try ControllerPayload.decode(Array(#"{"version":1,"brokerid":3,"timestamp":"1"}"#.utf8)) == 3)
         #expect(text(ControllerEpochPayload.encode(7)) == "7")
         #expect(try ControllerEpochPayload.decode(Array("12".utf8)) == 12)
+    }
+
+    @Test func controllerElectionCarriesItsTimestamp() throws {
+        let election = try ControllerPayload.decodeElection(ControllerPayload.encode(brokerID: 2, timestamp: 1_700_000_000_000))
+        #expect(election.brokerID == 2 && election.timestamp == 1_700_000_000_000)
+        #expect(try ControllerPayload.decodeElection(Array(#"{"version":1,"brokerid":3}"#.utf8)).timestamp == nil)
+    }
+
+    /// As Kafka's leader writes it (`IsrChangeNotificationSequenceZNode.encode`).
+    @Test func isrChangeNotification() {
+        #expect(
+            text(IsrChangeNotificationPayload.encode([TopicPartition("t", 3)]))
+                == #"{"version":1,"partitions":[{"topic":"t","partition":3}]}"#)
+        #expect(ZkPaths.isrChangeNotificationPrefix.hasPrefix(ZkPaths.isrChangeNotification + "/"))
+    }
+
+    @Test func registrationWithoutTimestampDecodesWithNone() throws {
+        let decoded = try BrokerRegistration.decode(id: 4, Array(#"{"version":5,"endpoints":["PLAINTEXT://[::1]:9092"]}"#.utf8))
+        #expect(decoded.timestamp == nil)
+        #expect(decoded.endpoints.first?.address == "[::1]:9092")
+    }
+
+    @Test func pathsByIDAndByZnodeName() {
+        #expect(ZkPaths.broker(7) == ZkPaths.broker(named: "7"))
+        #expect(ZkPaths.partitionState(TopicPartition("t", 2)) == ZkPaths.partitionState(topic: "t", partition: "2"))
+        #expect(ZkPaths.partitionState(TopicPartition("t", 2)) == "/brokers/topics/t/partitions/2/state")
     }
 
     @Test func entityConfigAndFeature() throws {

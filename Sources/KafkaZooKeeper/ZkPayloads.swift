@@ -1,3 +1,4 @@
+import JSON
 package import SegmentLog
 
 /// The znode payloads of Kafka's ZooKeeper mode, encoded byte for byte as a Kafka 3.x broker writes
@@ -14,11 +15,11 @@ package import SegmentLog
 /// the version is the string "1".
 package enum ClusterIDPayload {
     package static func encode(_ id: String) -> [UInt8] {
-        JSONText.object([("version", .string("1")), ("id", .string(id))]).bytes
+        JSONValue.object([("version", .string("1")), ("id", .string(id))]).bytes
     }
 
     package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> String {
-        try JSONObjectReader(path: ZkPaths.clusterID, bytes: bytes).string("id")
+        try ZkJSONObject(path: ZkPaths.clusterID, bytes: bytes).string("id")
     }
 }
 
@@ -51,10 +52,11 @@ package struct BrokerRegistration: Hashable, Sendable {
     package var endpoints: [Endpoint]
     package var rack: String?
     package var jmxPort: Int32 = -1
-    /// Registration time, epoch milliseconds (written as a string).
-    package var timestamp: Int64
+    /// Registration time, epoch milliseconds (written as a string); nil when a decoded registration
+    /// has none or not a number there.
+    package var timestamp: Int64?
 
-    package init(id: BrokerID, endpoints: [Endpoint], rack: String?, timestamp: Int64) {
+    package init(id: BrokerID, endpoints: [Endpoint], rack: String?, timestamp: Int64?) {
         self.id = id
         self.endpoints = endpoints
         self.rack = rack
@@ -63,7 +65,7 @@ package struct BrokerRegistration: Hashable, Sendable {
 
     package func encode() -> [UInt8] {
         let plaintext = endpoints.first { $0.listenerName == "PLAINTEXT" }
-        var members: [(String, JSONText)] = [
+        var members: [(String, JSONValue)] = [
             ("features", .object([])),
             (
                 "listener_security_protocol_map",
@@ -77,9 +79,9 @@ package struct BrokerRegistration: Hashable, Sendable {
             ("port", .int(Int64(plaintext?.port ?? -1))),
             ("host", plaintext.map { .string($0.host) } ?? .null),
             ("version", .int(5)),
-            ("timestamp", .string(String(timestamp))),
+            ("timestamp", .string(String(timestamp ?? 0))),
         ]
-        return JSONText.object(members).bytes
+        return JSONValue.object(members).bytes
     }
 
     /// Longest host name accepted from a registration (DNS names are at most 253 bytes).
@@ -90,7 +92,7 @@ package struct BrokerRegistration: Hashable, Sendable {
     /// empty, longer than `maxHostBytes` or not printable ASCII.
     package static func decode(id: BrokerID, _ bytes: [UInt8]) throws(ZkDataError) -> BrokerRegistration {
         let path = ZkPaths.broker(id)
-        let json = try JSONObjectReader(path: path, bytes: bytes)
+        let json = try ZkJSONObject(path: path, bytes: bytes)
         let version = try json.int("version")
         var endpoints: [Endpoint] = []
         if version <= 1 {
@@ -122,7 +124,7 @@ package struct BrokerRegistration: Hashable, Sendable {
         }
         var registration = BrokerRegistration(
             id: id, endpoints: endpoints, rack: try json.optionalString("rack"),
-            timestamp: Int64(try json.optionalString("timestamp") ?? "") ?? 0)
+            timestamp: Int64(try json.optionalString("timestamp") ?? ""))
         registration.jmxPort = Int32(truncatingIfNeeded: try json.optionalInt("jmx_port") ?? -1)
         return registration
     }
@@ -150,18 +152,18 @@ package struct TopicAssignment: Hashable, Sendable {
     package var partitionIDs: [Int32] { partitions.keys.sorted() }
 
     package func encode() -> [UInt8] {
-        func map(_ lists: [Int32: [BrokerID]]) -> JSONText {
+        func map(_ lists: [Int32: [BrokerID]]) -> JSONValue {
             .object(lists.sorted { $0.key < $1.key }.map { (String($0.key), .brokerList($0.value)) })
         }
-        var members: [(String, JSONText)] = [("partitions", map(partitions))]
+        var members: [(String, JSONValue)] = [("partitions", map(partitions))]
         if let topicID { members.append(("topic_id", .string(topicID))) }
         members += [("adding_replicas", map(addingReplicas)), ("removing_replicas", map(removingReplicas)), ("version", .int(3))]
-        return JSONText.object(members).bytes
+        return JSONValue.object(members).bytes
     }
 
     package static func decode(topic: String, _ bytes: [UInt8]) throws(ZkDataError) -> TopicAssignment {
         let path = ZkPaths.topic(topic)
-        let json = try JSONObjectReader(path: path, bytes: bytes)
+        let json = try ZkJSONObject(path: path, bytes: bytes)
         func lists(_ key: String) throws(ZkDataError) -> [Int32: [BrokerID]] {
             var result: [Int32: [BrokerID]] = [:]
             for (key, replicas) in try json.object(key)?.brokerLists() ?? [:] {
@@ -211,16 +213,16 @@ package struct PartitionState: Hashable, Sendable {
     }
 
     package func encode() -> [UInt8] {
-        var members: [(String, JSONText)] = [
+        var members: [(String, JSONValue)] = [
             ("controller_epoch", .int(Int64(controllerEpoch))), ("leader", .int(Int64(leader.rawValue))),
             ("version", .int(1)), ("leader_epoch", .int(Int64(leaderEpoch))), ("isr", .brokerList(isr)),
         ]
         if recovering { members.append(("leader_recovery_state", .int(1))) }
-        return JSONText.object(members).bytes
+        return JSONValue.object(members).bytes
     }
 
     package static func decode(_ partition: TopicPartition, _ bytes: [UInt8]) throws(ZkDataError) -> PartitionState {
-        let json = try JSONObjectReader(path: ZkPaths.partitionState(partition), bytes: bytes)
+        let json = try ZkJSONObject(path: ZkPaths.partitionState(partition), bytes: bytes)
         func int32(_ key: String) throws(ZkDataError) -> Int32 {
             let value = try json.int(key)
             guard let narrow = Int32(exactly: value) else {
@@ -250,18 +252,24 @@ package struct PartitionState: Hashable, Sendable {
 /// Version 1 (without `kraftControllerEpoch`) decodes too.
 package enum ControllerPayload {
     package static func encode(brokerID: BrokerID, timestamp: Int64) -> [UInt8] {
-        JSONText.object([
+        JSONValue.object([
             ("version", .int(2)), ("brokerid", .int(Int64(brokerID.rawValue))), ("timestamp", .string(String(timestamp))),
             ("kraftControllerEpoch", .int(-1)),
         ]).bytes
     }
 
-    package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> BrokerID {
-        let value = try JSONObjectReader(path: ZkPaths.controller, bytes: bytes).int("brokerid")
+    /// The controller's broker id.
+    package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> BrokerID { try decodeElection(bytes).brokerID }
+
+    /// The controller's broker id and when it was elected (epoch milliseconds; nil when the znode has
+    /// no timestamp or not a number there).
+    package static func decodeElection(_ bytes: [UInt8]) throws(ZkDataError) -> (brokerID: BrokerID, timestamp: Int64?) {
+        let json = try ZkJSONObject(path: ZkPaths.controller, bytes: bytes)
+        let value = try json.int("brokerid")
         guard let id = Int32(exactly: value), id >= 0 else {
             throw ZkDataError.malformed(path: ZkPaths.controller, reason: "brokerid \(value) out of range")
         }
-        return BrokerID(id)
+        return (BrokerID(id), json.value("timestamp")?.string.flatMap { Int64($0) })
     }
 }
 
@@ -277,17 +285,27 @@ package enum ControllerEpochPayload {
     }
 }
 
+// MARK: - /isr_change_notification
+
+/// `/isr_change_notification/isr_change_<seq>` (`IsrChangeNotificationSequenceZNode`): the partitions
+/// whose ISR a leader changed, for the controller: `{"version":1,"partitions":[{"topic":"t","partition":0}]}`.
+package enum IsrChangeNotificationPayload {
+    package static func encode(_ partitions: [TopicPartition]) -> [UInt8] {
+        JSONValue.object([("version", .int(1)), ("partitions", PreferredReplicaElectionPayload.partitionList(partitions))]).bytes
+    }
+}
+
 // MARK: - /config/topics/<t>, /feature
 
 /// `/config/<type>/<name>`: `{"version":1,"config":{"retention.ms":"86400000"}}` (values are strings).
 package enum EntityConfigPayload {
     package static func encode(_ config: [String: String]) -> [UInt8] {
-        JSONText.object([("version", .int(1)), ("config", .stringMap(config))]).bytes
+        JSONValue.object([("version", .int(1)), ("config", .stringMap(config))]).bytes
     }
 
     package static func decode(path: String, _ bytes: [UInt8]) throws(ZkDataError) -> [String: String] {
         guard !bytes.isEmpty else { return [:] }
-        return try JSONObjectReader(path: path, bytes: bytes).object("config")?.strings() ?? [:]
+        return try ZkJSONObject(path: path, bytes: bytes).object("config")?.strings() ?? [:]
     }
 }
 
@@ -295,20 +313,16 @@ package enum EntityConfigPayload {
 /// it in ZooKeeper mode: `{"version":1,"partitions":[{"topic":"t","partition":0}]}`.
 package enum PreferredReplicaElectionPayload {
     package static func encode(_ partitions: [TopicPartition]) -> [UInt8] {
-        JSONText.object([
-            ("version", .int(1)),
-            (
-                "partitions",
-                .array(
-                    partitions.sorted().map {
-                        .object([("topic", .string($0.topic)), ("partition", .int(Int64($0.partition)))])
-                    })
-            ),
-        ]).bytes
+        JSONValue.object([("version", .int(1)), ("partitions", partitionList(partitions.sorted()))]).bytes
+    }
+
+    /// `[{"topic":"t","partition":0},…]` in the order given.
+    static func partitionList(_ partitions: [TopicPartition]) -> JSONValue {
+        .array(partitions.map { .object([("topic", .string($0.topic)), ("partition", .int($0.partition))]) })
     }
 
     package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> Set<TopicPartition> {
-        let json = try JSONObjectReader(path: ZkPaths.preferredReplicaElection, bytes: bytes)
+        let json = try ZkJSONObject(path: ZkPaths.preferredReplicaElection, bytes: bytes)
         var result: Set<TopicPartition> = []
         for entry in try json.objects("partitions") {
             guard let partition = Int32(exactly: try entry.int("partition")), partition >= 0 else {
@@ -336,7 +350,7 @@ package enum PartitionReassignmentPayload {
     package static let maxReplicas = 1_000
 
     package static func encode(_ targets: [TopicPartition: [BrokerID]]) -> [UInt8] {
-        JSONText.object([
+        JSONValue.object([
             ("version", .int(1)),
             (
                 "partitions",
@@ -355,7 +369,7 @@ package enum PartitionReassignmentPayload {
     package static func decode(
         _ bytes: [UInt8], path: String = ZkPaths.reassignPartitions
     ) throws(ZkDataError) -> [TopicPartition: [BrokerID]] {
-        let json = try JSONObjectReader(path: path, bytes: bytes)
+        let json = try ZkJSONObject(path: path, bytes: bytes)
         let entries = try json.objects("partitions")
         guard entries.count <= maxPartitions else {
             throw ZkDataError.malformed(path: path, reason: "\(entries.count) partitions, more than \(maxPartitions)")
@@ -390,7 +404,7 @@ package enum PartitionReassignmentPayload {
 /// enabled (status 1), no finalized features: `{"features":{},"version":2,"status":1}`.
 package enum FeaturePayload {
     package static func encodeEnabledWithoutFeatures() -> [UInt8] {
-        JSONText.object([("features", .object([])), ("version", .int(2)), ("status", .int(1))]).bytes
+        JSONValue.object([("features", .object([])), ("version", .int(2)), ("status", .int(1))]).bytes
     }
 }
 
@@ -420,7 +434,7 @@ package struct ProducerIDBlock: Hashable, Sendable {
     }
 
     package func encode() -> [UInt8] {
-        JSONText.object([
+        JSONValue.object([
             ("version", .int(1)), ("broker", .int(Int64(broker.rawValue))), ("block_start", .string(String(start))),
             ("block_end", .string(String(end))),
         ]).bytes
@@ -430,7 +444,7 @@ package struct ProducerIDBlock: Hashable, Sendable {
     package static func decode(_ bytes: [UInt8]) throws(ZkDataError) -> ProducerIDBlock? {
         guard !bytes.isEmpty else { return nil }
         let path = ZkPaths.latestProducerIDBlock
-        let json = try JSONObjectReader(path: path, bytes: bytes)
+        let json = try ZkJSONObject(path: path, bytes: bytes)
         guard let start = Int64(try json.string("block_start")), let end = Int64(try json.string("block_end")),
             0 <= start, start <= end, end < Int64.max - size
         else { throw ZkDataError.malformed(path: path, reason: "block_start/block_end are not an offset range") }
