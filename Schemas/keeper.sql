@@ -1,28 +1,21 @@
--- Paddock keeper member database, schema version 1 (PRAGMA user_version = 1).
--- One file per member: <dataDir>/paddock-keeper.db, WAL mode, synchronous=FULL.
+-- Paddock keeper member database, schema version 2 (PRAGMA user_version = 2): the checkpointed
+-- tree. One file per member: <dataDir>/paddock-keeper.db, WAL mode, synchronous=FULL.
 -- application_id 0x50444b31 ('PDK1') marks the file as Paddock's; any other file is refused.
+-- Its log is the other file, <dataDir>/paddock-log.db (Schemas/keeper-log.sql). Version 1 held
+-- the log and hard state here; a member opening one moves them into paddock-log.db.
 --
--- Durability contract: a transaction is acknowledged to its client only after the SQLite
--- transaction holding its log row has committed. Tree rows are written in the same group commit
--- as later log rows, with meta.applied_index telling how far they reflect the log; a restart
--- loads the rows and replays the log after applied_index.
+-- Durability contract: a transaction is acknowledged to its client only after the log file's
+-- SQLite transaction holding its log row has committed. Tree rows are written by checkpoints
+-- beside the log (paddock.treeFlushMs), with meta.applied_index telling how far they reflect the
+-- log; a restart loads the rows and replays the log after applied_index. Log rows are dropped
+-- only once a checkpoint covering them is durable.
 
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
 -- keys: applied_index, applied_term, applied_zxid (how far the znodes/sessions rows reflect
--- the log); hs_term, hs_vote, hs_commit (the consensus hard state: current term, vote cast in
--- it, commit index)
-
--- The consensus log: one row per entry; entry is Paddock's txn record (Sources/ZNodeTree/
--- Txn+Codec.swift), empty for the no-op a new leader appends; zxid is copied out of it.
-CREATE TABLE IF NOT EXISTS log (
-    idx   INTEGER PRIMARY KEY,
-    term  INTEGER NOT NULL,
-    zxid  INTEGER NOT NULL,
-    entry BLOB    NOT NULL
-);
+-- the log)
 
 -- The materialized tree as of meta.applied_index. acl is one "perms scheme:id" per line, with
 -- backslash escaping "\\", newline and carriage return inside the id (and ":" in the scheme).

@@ -2,13 +2,15 @@ package import Consensus
 package import ZNodeTree
 package import ZooKeeperWire
 
-/// What one output needs written to a member's storage before its messages may go out.
+/// What one output needs written to a member's log before its messages may go out: entries and
+/// hard state, or a snapshot install (which replaces the tree rows, sessions and log).
 /// Storage-neutral: the server turns it into SQLite rows, the simulator into its fake disk.
 package struct ReplicaWrite: Sendable {
     /// New log rows; rows at and after the first one's index are replaced (conflict truncation).
     package var entries: [LogEntry] = []
     package var hardState: HardState?
-    /// Tree rows changed by already-applied entries (nil node: deleted), without children.
+    /// Tree rows (nil node: deleted), without children. Only a snapshot install carries them in
+    /// the pipeline (everything else goes in a `ReplicaCheckpoint`).
     package var nodes: [(path: String, node: ZNode?)] = []
     package var sessions: [(id: SessionID, record: SessionRecord?)] = []
     /// A snapshot install: every tree row, session and log row is replaced by this write's.
@@ -23,6 +25,23 @@ package struct ReplicaWrite: Sendable {
     package var isEmpty: Bool {
         entries.isEmpty && hardState == nil && nodes.isEmpty && sessions.isEmpty && !replaceTree && applied == nil
             && compactThrough == nil
+    }
+}
+
+/// The tree rows that changed since the previous checkpoint, as of one log mark: written beside
+/// the log, not in front of it, so a group commit is the log append alone. A restart loads the
+/// newest durable checkpoint and replays the log after its mark.
+package struct ReplicaCheckpoint: Sendable {
+    package var nodes: [(path: String, node: ZNode?)] = []
+    package var sessions: [(id: SessionID, record: SessionRecord?)] = []
+    /// How far these rows (and every earlier checkpoint's) reflect the log.
+    package var applied: AppliedMark
+    /// Log rows at or below this index may be dropped once this checkpoint is durable.
+    package var compactThrough: LogIndex
+
+    package init(applied: AppliedMark, compactThrough: LogIndex) {
+        self.applied = applied
+        self.compactThrough = compactThrough
     }
 }
 
@@ -45,6 +64,9 @@ package struct ReplicaPipeline: Sendable {
         package var ticket: UInt64
         /// Messages to send right away (the leader's, or once nothing earlier is in flight).
         package var sendNow: [(to: Int32, message: PeerMessage)]
+        /// Tree rows to write beside the log, then call `checkpointed()`; at most one is in
+        /// flight, and nothing waits for it.
+        package var checkpoint: ReplicaCheckpoint?
     }
 
     private struct InFlight: Sendable {
@@ -56,9 +78,13 @@ package struct ReplicaPipeline: Sendable {
 
     /// Outputs written at once at most (one being written, the rest queued behind it).
     package var maxInFlight: Int
-    /// How often the dirty tree rows are written: 0 with every durable (log) write, else at most
-    /// once per this many milliseconds, the log covering the rows not yet written at a restart.
+    /// The least time between two checkpoints (0: the next as soon as the previous is durable).
+    /// The log covers the rows not yet checkpointed at a restart.
     package var treeFlushIntervalMillis: Int64
+    /// A checkpoint is being written.
+    private var checkpointInFlight = false
+    /// The mark of the newest checkpoint handed out.
+    private var checkpointIndex: LogIndex = .zero
     private var inFlight: [InFlight] = []
     private var nextTicket: UInt64 = 1
     /// The term and vote storage holds, and the newest one handed to it.
@@ -97,11 +123,10 @@ package struct ReplicaPipeline: Sendable {
             write.nodes = node.tree.nodes.keys.sorted().map { ($0, node.tree.row($0)) }
             write.sessions = node.tree.sessions.keys.sorted().map { ($0, node.tree.sessions[$0]) }
             write.applied = AppliedMark(index: metadata.index, term: metadata.term, zxid: node.tree.lastZxid)
-        } else if (durable && treeFlushIntervalMillis == 0)
-            || (treeFlushIntervalMillis > 0 && now - lastTreeFlushMillis >= treeFlushIntervalMillis)
-        {
-            addDirtyRows(from: &node, to: &write, now: now)
+            // A checkpoint still in flight holds an older mark: storage keeps the newer rows.
+            checkpointIndex = max(checkpointIndex, metadata.index)
         }
+        let checkpoint = output.installedSnapshot == nil ? takeCheckpoint(from: &node, now: now) : nil
         let termVote = write.hardState.map { ($0.term, $0.vote) }
         if durable, let termVote { submittedTermVote = termVote }
         // A leader replicates while it writes, as long as no term or vote of its is still on the
@@ -113,10 +138,35 @@ package struct ReplicaPipeline: Sendable {
         if write.isEmpty || (!durable && write.nodes.isEmpty && write.sessions.isEmpty) {
             // Nothing to write: it completes once everything before it has.
             inFlight.append(InFlight(ticket: ticket, messages: queued, done: true, termVote: nil))
-            return Step(output: output, write: nil, ticket: ticket, sendNow: drainCompleted(node: &node) + sendFirst)
+            return Step(
+                output: output, write: nil, ticket: ticket, sendNow: drainCompleted(node: &node) + sendFirst,
+                checkpoint: checkpoint)
         }
         inFlight.append(InFlight(ticket: ticket, messages: queued, done: false, termVote: durable ? termVote : nil))
-        return Step(output: output, write: write, ticket: ticket, sendNow: sendFirst)
+        return Step(output: output, write: write, ticket: ticket, sendNow: sendFirst, checkpoint: checkpoint)
+    }
+
+    /// The checkpoint handed out last is durable. (One that fails stops the member: its rows
+    /// were taken from the tree's dirty set.)
+    package mutating func checkpointed() {
+        checkpointInFlight = false
+    }
+
+    /// The rows changed since the last checkpoint, when one is due and none is in flight.
+    private mutating func takeCheckpoint(from node: inout ReplicaNode, now: Int64) -> ReplicaCheckpoint? {
+        guard !checkpointInFlight, now - lastTreeFlushMillis >= treeFlushIntervalMillis,
+            node.appliedIndex > checkpointIndex, let term = node.term(at: node.appliedIndex)
+        else { return nil }
+        let dirty = node.takeDirtyRows()
+        lastTreeFlushMillis = now
+        checkpointInFlight = true
+        checkpointIndex = node.appliedIndex
+        var checkpoint = ReplicaCheckpoint(
+            applied: AppliedMark(index: node.appliedIndex, term: term, zxid: node.tree.lastZxid),
+            compactThrough: min(node.snapshotIndex, node.appliedIndex))
+        checkpoint.nodes = dirty.paths.sorted().map { ($0, node.tree.row($0)) }
+        checkpoint.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
+        return checkpoint
     }
 
     /// Storage finished the write of `ticket`. Returns the messages that may go out now, in order
@@ -138,15 +188,4 @@ package struct ReplicaPipeline: Sendable {
         return messages
     }
 
-    private mutating func addDirtyRows(from node: inout ReplicaNode, to write: inout ReplicaWrite, now: Int64) {
-        let dirty = node.takeDirtyRows()
-        lastTreeFlushMillis = now
-        write.nodes = dirty.paths.sorted().map { ($0, node.tree.row($0)) }
-        write.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
-        let applied = node.appliedIndex
-        if let term = node.term(at: applied) {
-            write.applied = AppliedMark(index: applied, term: term, zxid: node.tree.lastZxid)
-            write.compactThrough = min(node.snapshotIndex, applied)
-        }
-    }
 }

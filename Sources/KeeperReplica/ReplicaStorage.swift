@@ -53,6 +53,11 @@ package protocol ReplicaStorage {
     /// Entries replace the log from the first one's index on (conflict truncation); a
     /// `replaceTree` write replaces every tree row, session and log row.
     mutating func commit(_ write: ReplicaWrite) throws
+
+    /// Makes `checkpoint`'s rows and mark durable, atomically, unless storage already holds rows
+    /// of a later mark (a snapshot installed meanwhile); then drops the log rows at or below its
+    /// `compactThrough`. Runs beside `commit`, never in front of it.
+    mutating func checkpoint(_ checkpoint: ReplicaCheckpoint) throws
 }
 
 extension ReplicaNode {

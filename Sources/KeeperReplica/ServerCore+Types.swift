@@ -59,6 +59,9 @@ package enum ServerAction: Sendable {
     case streamSnapshot(to: Int32, image: DataTree, metadata: SnapshotMetadata, envelope: Envelope)
     /// Make `write` durable, then call `persisted(ticket:)`.
     case persist(ticket: UInt64, ReplicaWrite)
+    /// Write these tree rows beside the log, then call `checkpointed()` (or
+    /// `storageWriteFailed()`); nothing waits for it.
+    case checkpoint(ReplicaCheckpoint)
     /// Something an operator wants a log line for.
     case notice(ServerNotice)
 }

@@ -591,6 +591,11 @@ package struct ServerCore: Sendable {
         return actions
     }
 
+    /// The checkpoint handed out last is durable.
+    package mutating func checkpointed() {
+        pipeline.checkpointed()
+    }
+
     /// A storage write failed: this member stops serving (its connections close).
     package mutating func storageWriteFailed() -> [ServerAction] {
         guard !storageFailed else { return [] }
@@ -644,6 +649,7 @@ package struct ServerCore: Sendable {
             for session in output.expiredSessions { actions.append(.notice(.sessionExpired(session))) }
             send(step.sendNow, into: &actions)
             if let write = step.write { actions.append(.persist(ticket: step.ticket, write)) }
+            if let checkpoint = step.checkpoint { actions.append(.checkpoint(checkpoint)) }
         }
         return actions
     }

@@ -84,7 +84,9 @@ package final class ReplicaDriver: @unchecked Sendable {
                 monotonicMillis: Self.monotonicMillis())
         } catch {
             let column = Self.storageColumn(of: error.field, entries: loaded.tail)
-            throw KeeperStorageError.badRecord(path: storage.path, detail: "\(column) (\(error.field)): \(error.detail)")
+            // The applied mark is the tree file's; the hard state and log rows the log file's.
+            let file = column.hasPrefix("applied") ? storage.path : storage.logPath
+            throw KeeperStorageError.badRecord(path: file, detail: "\(column) (\(error.field)): \(error.detail)")
         }
         let pipeline = ReplicaPipeline(
             loadedHardState: loaded.hardState, monotonicMillis: Self.monotonicMillis(), maxInFlight: config.writesInFlight,
@@ -209,6 +211,8 @@ package final class ReplicaDriver: @unchecked Sendable {
                 streamSnapshot(to: member, image: image, metadata: metadata, envelope: envelope)
             case .persist(let ticket, let write):
                 persist(ticket: ticket, write)
+            case .checkpoint(let checkpoint):
+                writeCheckpoint(checkpoint)
             case .notice(let notice):
                 log(notice)
             }
@@ -224,6 +228,22 @@ package final class ReplicaDriver: @unchecked Sendable {
             case .failure(let error):
                 guard !core.storageFailed else { return }
                 logger.critical("storage commit failed; this member stops serving", metadata: ["error": "\(error)"])
+                run(core.storageWriteFailed())
+                transport?.stop()
+            }
+        }
+    }
+
+    private func writeCheckpoint(_ checkpoint: ReplicaCheckpoint) {
+        storage.checkpoint(checkpoint, on: eventLoop).whenComplete { [self] result in
+            switch result {
+            case .success:
+                core.checkpointed()
+                scheduleProcess()
+            case .failure(let error):
+                // Its rows left the tree's dirty set: without them no later checkpoint is whole.
+                guard !core.storageFailed else { return }
+                logger.critical("tree checkpoint failed; this member stops serving", metadata: ["error": "\(error)"])
                 run(core.storageWriteFailed())
                 transport?.stop()
             }

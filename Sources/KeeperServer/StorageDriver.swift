@@ -8,22 +8,29 @@ import NIOPosix
 /// Where a `ReplicaDriver` makes its writes durable: `StorageDriver` (SQLite on its own thread)
 /// in the server; the in-process driver tests hand it one that completes at once.
 package protocol DurableWriter: AnyObject, Sendable {
-    /// Names the storage in start-up refusals and `srvr`/`mntr` output.
+    /// Names the storage in start-up refusals and `srvr`/`mntr` output: the tree file, and the
+    /// log file (which holds the hard state too).
     var path: String { get }
+    var logPath: String { get }
     /// Makes `write` durable, in submission order; the future completes on `eventLoop`.
     func commit(_ write: ReplicaWrite, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
+    /// Makes `checkpoint` durable beside the log writes (one at a time); completes on `eventLoop`.
+    func checkpoint(_ checkpoint: ReplicaCheckpoint, on eventLoop: any EventLoop) -> EventLoopFuture<Void>
 }
 
-/// The driver side of `KeeperDatabase`: runs every database call on one dedicated thread, so
-/// SQLite and fsync never block an event loop (STYLE.md §3), and calls complete in order.
+/// The driver side of `KeeperDatabase`: log writes on one dedicated thread and tree checkpoints
+/// on another, so SQLite and fsync never block an event loop (STYLE.md §3), log writes complete
+/// in order, and a checkpoint never holds one up.
 package final class StorageDriver: DurableWriter, @unchecked Sendable {
-    // @unchecked: `database` is only touched from the single thread of `pool` (one thread, so
-    // submitted work runs in submission order and never concurrently).
+    // @unchecked: `database` is called from the single thread of `pool` (commits, in submission
+    // order) and the single thread of `treePool` (checkpoints); the two use separate connections.
     private let database: KeeperDatabase
     private let pool: NIOThreadPool
+    private let treePool: NIOThreadPool
     package let path: String
-    /// WAL checkpoints run here, off the commit thread (see `WALCheckpointer`).
-    private let checkpointer: WALCheckpointer
+    package let logPath: String
+    /// WAL checkpoints of both files run here, off the commit thread (see `WALCheckpointer`).
+    private let checkpointers: [WALCheckpointer]
     private let checkpointPool: NIOThreadPool
     private let checkpointLoop: Task<Void, Never>
 
@@ -33,19 +40,22 @@ package final class StorageDriver: DurableWriter, @unchecked Sendable {
     package init(database: KeeperDatabase, logger: Logger) throws {
         self.database = database
         self.path = database.path
+        self.logPath = database.logPath
         self.pool = NIOThreadPool(numberOfThreads: 1)
         pool.start()
-        let checkpointer = try database.makeCheckpointer()
+        self.treePool = NIOThreadPool(numberOfThreads: 1)
+        treePool.start()
+        let checkpointers = try database.makeCheckpointers()
         let checkpointPool = NIOThreadPool(numberOfThreads: 1)
         checkpointPool.start()
-        self.checkpointer = checkpointer
+        self.checkpointers = checkpointers
         self.checkpointPool = checkpointPool
         self.checkpointLoop = Task {
             var failing = false
             while !Task.isCancelled {
                 try? await Task.sleep(for: Self.checkpointInterval)
                 do {
-                    _ = try await checkpointPool.runIfActive { try checkpointer.checkpoint() }
+                    _ = try await checkpointPool.runIfActive { for checkpointer in checkpointers { try checkpointer.checkpoint() } }
                     if failing { logger.info("WAL checkpoints succeed again") }
                     failing = false
                 } catch {
@@ -70,15 +80,22 @@ package final class StorageDriver: DurableWriter, @unchecked Sendable {
         return pool.runIfActive(eventLoop: eventLoop) { try database.commit(batch) }
     }
 
-    /// Checkpoints the WAL and closes the database.
+    /// Writes a tree checkpoint on the checkpoint thread; the future completes on `eventLoop`.
+    package func checkpoint(_ checkpoint: ReplicaCheckpoint, on eventLoop: any EventLoop) -> EventLoopFuture<Void> {
+        let database = self.database
+        return treePool.runIfActive(eventLoop: eventLoop) { try database.checkpoint(checkpoint) }
+    }
+
+    /// Checkpoints the WALs and closes the database.
     package func shutdown() async {
         checkpointLoop.cancel()
         await checkpointLoop.value
-        let checkpointer = self.checkpointer
-        _ = try? await checkpointPool.runIfActive { checkpointer.close() }
+        let checkpointers = self.checkpointers
+        _ = try? await checkpointPool.runIfActive { for checkpointer in checkpointers { checkpointer.close() } }
         try? await checkpointPool.shutdownGracefully()
+        try? await treePool.shutdownGracefully()  // a checkpoint in flight finishes first
         let database = self.database
-        _ = try? await pool.runIfActive { try database.checkpoint() }  // best effort: WAL replays on open anyway
+        _ = try? await pool.runIfActive { try database.checkpointWAL() }  // best effort: WAL replays on open anyway
         try? await pool.shutdownGracefully()  // nothing else to do if the pool is already gone
         database.close()
     }

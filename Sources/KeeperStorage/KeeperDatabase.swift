@@ -23,39 +23,94 @@ package enum KeeperStorageError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// The keeper member's SQLite database (schema in `Schemas/keeper.sql`): the server's
-/// `ReplicaStorage`. Blocking. Columns are SQLite integers; the replica's typed values are
-/// converted here, checked on the way in, so a damaged row is one `badRecord`, never a trap.
+/// The keeper member's SQLite storage, the server's `ReplicaStorage`, in two files so a group
+/// commit is a log append alone while the tree is checkpointed beside it:
+/// - `paddock-keeper.db` (`Schemas/keeper.sql`): the checkpointed tree, sessions and the mark
+///   they reflect;
+/// - `paddock-log.db` (`Schemas/keeper-log.sql`): the consensus log and hard state.
 ///
-/// @unchecked Sendable: it is handed to `StorageDriver`, which calls it only from its single
-/// thread-pool thread, one call at a time; SQLite is opened with NOMUTEX for that reason.
+/// Blocking. Columns are SQLite integers; the replica's typed values are converted here, checked
+/// on the way in, so a damaged row is one `badRecord`, never a trap.
+///
+/// @unchecked Sendable: `StorageDriver` calls `commit` from one thread and `checkpoint` from
+/// another, one call at a time each; each uses connections of its own (SQLite is opened with
+/// NOMUTEX, and its file locks order the two writers of the tree file).
 package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     package static let fileName = "paddock-keeper.db"
+    package static let logFileName = "paddock-log.db"
+    /// 'PDK1' and 'PDL1'.
     package static let applicationID: Int64 = 0x5044_4B31
-    package static let schemaVersion: Int64 = 1
+    package static let logApplicationID: Int64 = 0x5044_4C31
+    /// 2: the log and hard state moved to `paddock-log.db` (version 1 held them here, and is
+    /// migrated on open).
+    package static let schemaVersion: Int64 = 2
+    package static let logSchemaVersion: Int64 = 1
 
     package let path: String
+    package let logPath: String
+    /// The tree file and the log file, for `load` and `commit`.
     private let connection: SQLiteConnection
+    private let logConnection: SQLiteConnection
+    /// The checkpoint thread's own connections to the two files, opened on its first checkpoint.
+    private var checkpointConnections: (tree: SQLiteConnection, log: SQLiteConnection)?
 
-    /// Opens (creating if absent) the database at `path` and checks it is ours.
+    /// Opens (creating if absent) the member's two files: `path` and `paddock-log.db` beside it,
+    /// checks they are ours, and migrates a version-1 file.
     package init(path: String) throws {
         self.path = path
+        let directory = path.lastIndex(of: "/").map { String(path[...$0]) } ?? ""
+        self.logPath = directory + Self.logFileName
+        let tree = try Self.open(path, applicationID: Self.applicationID, versions: 1...Self.schemaVersion)
+        connection = tree.connection
+        let log = try Self.open(logPath, applicationID: Self.logApplicationID, versions: Self.logSchemaVersion...Self.logSchemaVersion)
+        logConnection = log.connection
+        if tree.fresh {
+            try Self.create(connection, schema: Self.schema, applicationID: Self.applicationID, version: Self.schemaVersion)
+        }
+        if log.fresh {
+            // A log file appears with its tree file, or when a version-1 file is migrated. A
+            // missing one beside a used tree file lost the hard state (the vote): refusing to
+            // start beats voting twice in a term.
+            guard tree.fresh || tree.version == 1 else {
+                throw KeeperStorageError.corrupt(
+                    path: logPath,
+                    detail: "missing while \(Self.fileName) holds a member's state; restore it, or empty the data directory "
+                        + "so the member is rebuilt from its peers")
+            }
+            try Self.create(logConnection, schema: Self.logSchema, applicationID: Self.logApplicationID, version: Self.logSchemaVersion)
+        }
+        if !tree.fresh && tree.version == 1 { try migrateFromVersion1() }
         do {
-            connection = try SQLiteConnection(path: path, create: true)
+            let check = try connection.pragmaText("quick_check")
+            guard check == "ok" else { throw KeeperStorageError.corrupt(path: path, detail: "quick_check: \(check)") }
+            let logCheck = try logConnection.pragmaText("quick_check")
+            guard logCheck == "ok" else { throw KeeperStorageError.corrupt(path: logPath, detail: "quick_check: \(logCheck)") }
+        } catch let error as SQLiteError {
+            throw KeeperStorageError.corrupt(path: path, detail: error.description)
+        }
+    }
+
+    /// Opens one of the two files: its connection, whether it is new (no tables, no ids), and
+    /// its schema version.
+    private static func open(
+        _ path: String, applicationID: Int64, versions: ClosedRange<Int64>
+    ) throws -> (connection: SQLiteConnection, fresh: Bool, version: Int64) {
+        do {
+            let connection = try SQLiteConnection(path: path, create: true)
             try connection.execute("PRAGMA busy_timeout = 5000")
             let appID = try connection.pragmaInt("application_id")
             let version = try connection.pragmaInt("user_version")
             let tables = try Self.tableNames(connection)
-            if appID == 0 && version == 0 && tables.isEmpty {
-                try connection.execute("PRAGMA journal_mode = WAL")
-                try connection.execute(Self.schema)
-                try connection.execute("PRAGMA application_id = \(Self.applicationID)")
-                try connection.execute("PRAGMA user_version = \(Self.schemaVersion)")
-            } else if appID != Self.applicationID {
-                throw KeeperStorageError.foreign(
-                    path: path, detail: "application_id is \(appID), tables \(tables.sorted().joined(separator: ","))")
-            } else if version != Self.schemaVersion {
-                throw KeeperStorageError.foreign(path: path, detail: "schema version \(version), expected \(Self.schemaVersion)")
+            let fresh = appID == 0 && version == 0 && tables.isEmpty
+            if !fresh {
+                guard appID == applicationID else {
+                    throw KeeperStorageError.foreign(
+                        path: path, detail: "application_id is \(appID), tables \(tables.sorted().joined(separator: ","))")
+                }
+                guard versions.contains(version) else {
+                    throw KeeperStorageError.foreign(
+                        path: path, detail: "schema version \(version), expected \(versions.upperBound)")
+                }
             }
             let mode = try connection.pragmaText("journal_mode = WAL")
             guard mode.lowercased() == "wal" else {
@@ -64,11 +119,47 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             // FULL: every commit is fsynced before it returns, so an acknowledged write survives
             // power loss, not just a crash of the process (STYLE.md §6: chosen explicitly).
             try connection.execute("PRAGMA synchronous = FULL")
-            let check = try connection.pragmaText("quick_check")
-            guard check == "ok" else { throw KeeperStorageError.corrupt(path: path, detail: "quick_check: \(check)") }
+            return (connection, fresh, version)
         } catch let error as SQLiteError {
             // SQLITE_NOTADB (26) and SQLITE_CORRUPT (11), with extended codes in the high bits.
             throw KeeperStorageError.corrupt(path: path, detail: error.description)
+        }
+    }
+
+    private static func create(_ connection: SQLiteConnection, schema: String, applicationID: Int64, version: Int64) throws {
+        try connection.transaction {
+            try connection.execute(schema)
+            try connection.execute("PRAGMA application_id = \(applicationID)")
+            try connection.execute("PRAGMA user_version = \(version)")
+        }
+    }
+
+    /// Version 1 kept the log and the hard state in the tree file. Copies them into the log file
+    /// (replacing whatever an interrupted migration left there), then drops them from the tree
+    /// file and marks it version 2; a crash between the two steps repeats the first.
+    private func migrateFromVersion1() throws {
+        let rows = try connection.prepare("SELECT idx, term, zxid, entry FROM log ORDER BY idx")
+        let meta = try readMeta(connection)
+        try logConnection.transaction {
+            try logConnection.execute("DELETE FROM log; DELETE FROM meta;")
+            let insert = try logConnection.prepare("INSERT INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
+            while try rows.step() {
+                try insert.bind(1, rows.int64(0))
+                try insert.bind(2, rows.int64(1))
+                try insert.bind(3, rows.int64(2))
+                try insert.bind(4, bytes: rows.blob(3) ?? [])
+                try insert.step()
+                insert.reset()
+            }
+            for key in ["hs_term", "hs_vote", "hs_commit"] {
+                if let value = meta[key] { try setMeta(logConnection, key, value) }
+            }
+        }
+        rows.reset()
+        try connection.transaction {
+            try connection.execute(
+                "DROP TABLE log; DELETE FROM meta WHERE key IN ('hs_term', 'hs_vote', 'hs_commit');")
+            try connection.execute("PRAGMA user_version = \(Self.schemaVersion)")
         }
     }
 
@@ -82,18 +173,19 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     // MARK: - Load
 
     package func load(config: TreeConfig) throws -> LoadedState {
-        let meta = try readMeta()
+        let meta = try readMeta(connection)
+        let logMeta = try readMeta(logConnection)
         let appliedIndex = try logIndex(meta["applied_index"] ?? 0, "applied_index")
         let applied = AppliedMark(
             index: appliedIndex, term: try term(meta["applied_term"] ?? 0, "applied_term"),
             zxid: Zxid(meta["applied_zxid"] ?? 0))
-        let storedVote = meta["hs_vote"] ?? 0
+        let storedVote = logMeta["hs_vote"] ?? 0
         guard let vote = Int(exactly: storedVote), vote >= 0 else {
-            throw KeeperStorageError.badRecord(path: path, detail: "hs_vote: \(storedVote)")
+            throw KeeperStorageError.badRecord(path: logPath, detail: "hs_vote: \(storedVote)")
         }
         let hardState = HardState(
-            term: try term(meta["hs_term"] ?? 0, "hs_term"), vote: vote == 0 ? nil : NodeID(vote),
-            commit: LogIndex(meta["hs_commit"] ?? 0))
+            term: try term(logMeta["hs_term"] ?? 0, "hs_term", file: logPath), vote: vote == 0 ? nil : NodeID(vote),
+            commit: LogIndex(logMeta["hs_commit"] ?? 0))
 
         var rows: [(path: String, node: ZNode)] = []
         let nodes = try connection.prepare(
@@ -142,12 +234,13 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         }
 
         var tail: [LogEntry] = []
-        let log = try connection.prepare("SELECT idx, term, entry FROM log WHERE idx > ? ORDER BY idx")
+        let path = logPath
+        let log = try logConnection.prepare("SELECT idx, term, entry FROM log WHERE idx > ? ORDER BY idx")
         try log.bind(1, appliedIndex.rawValue)
         var lastIndex = appliedIndex
         while try log.step() {
             let index = LogIndex(log.int64(0))
-            let entryTerm = try term(log.int64(1), "log row \(index.rawValue) term")
+            let entryTerm = try term(log.int64(1), "log row \(index.rawValue) term", file: logPath)
             let payload: ByteBuffer = try log.withBlob(2) { bytes in
                 guard let bytes else { throw KeeperStorageError.badRecord(path: path, detail: "log entry \(index.rawValue) is NULL") }
                 return ByteBuffer(bytes: bytes)
@@ -168,7 +261,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             lastIndex = index
         }
         if lastIndex == appliedIndex {
-            let last = try connection.prepare("SELECT max(idx) FROM log")
+            let last = try logConnection.prepare("SELECT max(idx) FROM log")
             if try last.step(), !last.isNull(0) { lastIndex = max(lastIndex, LogIndex(last.int64(0))) }
             last.reset()
         }
@@ -177,9 +270,9 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     }
 
     /// A term column: this code writes terms below `Int64.max` only (`commit` refuses larger ones).
-    private func term(_ value: Int64, _ field: String) throws -> Term {
+    private func term(_ value: Int64, _ field: String, file: String? = nil) throws -> Term {
         guard let raw = UInt64(exactly: value) else {
-            throw KeeperStorageError.badRecord(path: path, detail: "\(field): negative term \(value)")
+            throw KeeperStorageError.badRecord(path: file ?? path, detail: "\(field): negative term \(value)")
         }
         return Term(raw)
     }
@@ -198,7 +291,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         return narrow
     }
 
-    private func readMeta() throws -> [String: Int64] {
+    private func readMeta(_ connection: SQLiteConnection) throws -> [String: Int64] {
         let statement = try connection.prepare("SELECT key, value FROM meta")
         var meta: [String: Int64] = [:]
         while try statement.step() { if let key = statement.text(0) { meta[key] = statement.int64(1) } }
@@ -207,19 +300,28 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
 
     // MARK: - Write
 
-    /// Writes `batch` in one SQLite transaction; durable (fsynced) when this returns.
+    /// Makes `batch` durable. Tree rows (a snapshot install's) go to the tree file first, then
+    /// the log rows and hard state to the log file, each file in one transaction (fsynced when
+    /// this returns). A crash between the two leaves the newer tree with the older log, which a
+    /// restart reads as a snapshot with the log after it (entries at or below the mark are
+    /// skipped); no log row is dropped before the rows covering it are durable.
     package func commit(_ batch: ReplicaWrite) throws {
         guard !batch.isEmpty else { return }
-        try connection.transaction {
-            if batch.replaceTree {
-                try connection.execute("DELETE FROM znodes; DELETE FROM sessions; DELETE FROM log;")
+        if batch.replaceTree || !batch.nodes.isEmpty || !batch.sessions.isEmpty || batch.applied != nil {
+            try connection.transaction {
+                if batch.replaceTree { try connection.execute("DELETE FROM znodes; DELETE FROM sessions;") }
+                try writeRows(connection, nodes: batch.nodes, sessions: batch.sessions)
+                if let applied = batch.applied { try writeMark(connection, applied) }
             }
+        }
+        try logConnection.transaction {
+            if batch.replaceTree { try logConnection.execute("DELETE FROM log;") }
             if let first = batch.entries.first {
-                let truncate = try connection.prepare("DELETE FROM log WHERE idx >= ?")
+                let truncate = try logConnection.prepare("DELETE FROM log WHERE idx >= ?")
                 try truncate.bind(1, first.index.rawValue)
                 try truncate.step()
                 truncate.reset()
-                let insert = try connection.prepare("INSERT INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
+                let insert = try logConnection.prepare("INSERT INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
                 for entry in batch.entries {
                     // The zxid is the record's second field (after the version), kept in its own
                     // column for inspection with the sqlite3 tool; 0 for a no-op.
@@ -233,72 +335,110 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
                 }
             }
             if let hard = batch.hardState {
-                try setMeta("hs_term", try storedTerm(hard.term))
-                try setMeta("hs_vote", Int64(hard.vote?.rawValue ?? 0))
-                try setMeta("hs_commit", hard.commit.rawValue)
+                try setMeta(logConnection, "hs_term", try storedTerm(hard.term))
+                try setMeta(logConnection, "hs_vote", Int64(hard.vote?.rawValue ?? 0))
+                try setMeta(logConnection, "hs_commit", hard.commit.rawValue)
             }
-            if !batch.nodes.isEmpty {
-                let upsert = try connection.prepare(
-                    """
-                    INSERT OR REPLACE INTO znodes (path, data, acl, czxid, mzxid, ctime, mtime, version, cversion,
-                        aversion, ephemeral_owner, pzxid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-                let delete = try connection.prepare("DELETE FROM znodes WHERE path = ?")
-                for (path, node) in batch.nodes {
-                    guard let node else {
-                        try delete.bind(1, path)
-                        try delete.step()
-                        try resetForReuse(delete)
-                        continue
-                    }
-                    try upsert.bind(1, path)
-                    if let data = node.data {
-                        try data.withUnsafeReadableBytes { try upsert.bind(2, bytes: $0) }
-                    } else {
-                        try upsert.bindNull(2)
-                    }
-                    try upsert.bind(3, Self.encodeACL(node.acl))
-                    try upsert.bind(4, node.czxid)
-                    try upsert.bind(5, node.mzxid)
-                    try upsert.bind(6, node.ctime)
-                    try upsert.bind(7, node.mtime)
-                    try upsert.bind(8, Int64(node.version))
-                    try upsert.bind(9, Int64(node.cversion))
-                    try upsert.bind(10, Int64(node.aversion))
-                    try upsert.bind(11, node.ephemeralOwner)
-                    try upsert.bind(12, node.pzxid)
+            if let through = batch.compactThrough { try compactLog(logConnection, through: through) }
+        }
+    }
+
+    /// Writes a checkpoint's rows and mark to the tree file in one transaction, from the
+    /// checkpoint thread's own connections, unless the file holds a later mark already (a
+    /// snapshot installed meanwhile); then drops the log rows it covers.
+    package func checkpoint(_ checkpoint: ReplicaCheckpoint) throws {
+        let connections = try checkpointConnections ?? openCheckpointConnections()
+        let kept: Bool = try connections.tree.transaction {
+            let stored = try readMeta(connections.tree)["applied_index"] ?? 0
+            guard checkpoint.applied.index.rawValue > stored else { return false }
+            try writeRows(connections.tree, nodes: checkpoint.nodes, sessions: checkpoint.sessions)
+            try writeMark(connections.tree, checkpoint.applied)
+            return true
+        }
+        guard kept else { return }
+        try connections.log.transaction { try compactLog(connections.log, through: checkpoint.compactThrough) }
+    }
+
+    private func openCheckpointConnections() throws -> (tree: SQLiteConnection, log: SQLiteConnection) {
+        let tree = try SQLiteConnection(path: path, create: false)
+        let log = try SQLiteConnection(path: logPath, create: false)
+        for connection in [tree, log] {
+            try connection.execute("PRAGMA busy_timeout = 5000")
+            try connection.execute("PRAGMA synchronous = FULL")
+        }
+        checkpointConnections = (tree, log)
+        return (tree, log)
+    }
+
+    private func writeMark(_ connection: SQLiteConnection, _ applied: AppliedMark) throws {
+        try setMeta(connection, "applied_index", applied.index.rawValue)
+        try setMeta(connection, "applied_term", try storedTerm(applied.term))
+        try setMeta(connection, "applied_zxid", applied.zxid.rawValue)
+    }
+
+    private func compactLog(_ connection: SQLiteConnection, through: LogIndex) throws {
+        let compact = try connection.prepare("DELETE FROM log WHERE idx <= ?")
+        try compact.bind(1, through.rawValue)
+        try compact.step()
+        compact.reset()
+    }
+
+    /// Upserts (or deletes, for nil) tree rows and session rows.
+    private func writeRows(
+        _ connection: SQLiteConnection, nodes: [(path: String, node: ZNode?)],
+        sessions: [(id: SessionID, record: SessionRecord?)]
+    ) throws {
+        if !nodes.isEmpty {
+            let upsert = try connection.prepare(
+                """
+                INSERT OR REPLACE INTO znodes (path, data, acl, czxid, mzxid, ctime, mtime, version, cversion,
+                    aversion, ephemeral_owner, pzxid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let delete = try connection.prepare("DELETE FROM znodes WHERE path = ?")
+            for (path, node) in nodes {
+                guard let node else {
+                    try delete.bind(1, path)
+                    try delete.step()
+                    try resetForReuse(delete)
+                    continue
+                }
+                try upsert.bind(1, path)
+                if let data = node.data {
+                    try data.withUnsafeReadableBytes { try upsert.bind(2, bytes: $0) }
+                } else {
+                    try upsert.bindNull(2)
+                }
+                try upsert.bind(3, Self.encodeACL(node.acl))
+                try upsert.bind(4, node.czxid)
+                try upsert.bind(5, node.mzxid)
+                try upsert.bind(6, node.ctime)
+                try upsert.bind(7, node.mtime)
+                try upsert.bind(8, Int64(node.version))
+                try upsert.bind(9, Int64(node.cversion))
+                try upsert.bind(10, Int64(node.aversion))
+                try upsert.bind(11, node.ephemeralOwner)
+                try upsert.bind(12, node.pzxid)
+                try upsert.step()
+                try resetForReuse(upsert)
+            }
+        }
+        if !sessions.isEmpty {
+            let upsert = try connection.prepare(
+                "INSERT OR REPLACE INTO sessions (id, timeout, password, owner) VALUES (?, ?, ?, ?)")
+            let delete = try connection.prepare("DELETE FROM sessions WHERE id = ?")
+            for (id, record) in sessions {
+                if let record {
+                    try upsert.bind(1, id.rawValue)
+                    try upsert.bind(2, Int64(record.timeout))
+                    try upsert.bind(3, bytes: record.password)
+                    try upsert.bind(4, Int64(record.owner))
                     try upsert.step()
                     try resetForReuse(upsert)
+                } else {
+                    try delete.bind(1, id.rawValue)
+                    try delete.step()
+                    try resetForReuse(delete)
                 }
-            }
-            if !batch.sessions.isEmpty {
-                let upsert = try connection.prepare(
-                    "INSERT OR REPLACE INTO sessions (id, timeout, password, owner) VALUES (?, ?, ?, ?)")
-                let delete = try connection.prepare("DELETE FROM sessions WHERE id = ?")
-                for (id, record) in batch.sessions {
-                    if let record {
-                        try upsert.bind(1, id.rawValue)
-                        try upsert.bind(2, Int64(record.timeout))
-                        try upsert.bind(3, bytes: record.password)
-                        try upsert.bind(4, Int64(record.owner))
-                        try upsert.step()
-                        try resetForReuse(upsert)
-                    } else {
-                        try delete.bind(1, id.rawValue)
-                        try delete.step()
-                        try resetForReuse(delete)
-                    }
-                }
-            }
-            if let applied = batch.applied {
-                try setMeta("applied_index", applied.index.rawValue)
-                try setMeta("applied_term", try storedTerm(applied.term))
-                try setMeta("applied_zxid", applied.zxid.rawValue)
-            }
-            if let through = batch.compactThrough {
-                let compact = try connection.prepare("DELETE FROM log WHERE idx <= ?")
-                try compact.bind(1, through.rawValue)
-                try compact.step()
             }
         }
     }
@@ -316,7 +456,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         statement.reset()
     }
 
-    private func setMeta(_ key: String, _ value: Int64) throws {
+    private func setMeta(_ connection: SQLiteConnection, _ key: String, _ value: Int64) throws {
         let statement = try connection.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
         try statement.bind(1, key)
         try statement.bind(2, value)
@@ -327,16 +467,25 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     /// Hands WAL checkpoints to a `WALCheckpointer` on another thread: SQLite's automatic
     /// checkpoint runs inside the commit that crosses its threshold (1000 pages), copying and
     /// fsyncing the database file while every write queued behind that commit waits.
-    package func makeCheckpointer() throws -> WALCheckpointer {
+    package func makeCheckpointers() throws -> [WALCheckpointer] {
         try connection.execute("PRAGMA wal_autocheckpoint = 0")
-        return try WALCheckpointer(path: path)
+        try logConnection.execute("PRAGMA wal_autocheckpoint = 0")
+        return [try WALCheckpointer(path: path), try WALCheckpointer(path: logPath)]
     }
 
-    package func checkpoint() throws {
+    /// Copies both WALs into their files and truncates them (at shutdown).
+    package func checkpointWAL() throws {
         try connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        try logConnection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     }
 
-    package func close() { connection.close() }
+    package func close() {
+        checkpointConnections?.tree.close()
+        checkpointConnections?.log.close()
+        checkpointConnections = nil
+        connection.close()
+        logConnection.close()
+    }
 
     // MARK: - ACL text
 
@@ -400,18 +549,12 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         return String(out)
     }
 
-    /// The schema from `Schemas/keeper.sql` (kept identical; a test compares them).
+    /// The tree file's schema, from `Schemas/keeper.sql` (kept identical; a test compares them).
     package static let schema = """
         CREATE TABLE IF NOT EXISTS meta (
             key   TEXT PRIMARY KEY,
             value INTEGER NOT NULL
         ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS log (
-            idx   INTEGER PRIMARY KEY,
-            term  INTEGER NOT NULL,
-            zxid  INTEGER NOT NULL,
-            entry BLOB    NOT NULL
-        );
         CREATE TABLE IF NOT EXISTS znodes (
             path            TEXT PRIMARY KEY,
             data            BLOB,
@@ -431,6 +574,20 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             timeout  INTEGER NOT NULL,
             password BLOB    NOT NULL,
             owner    INTEGER NOT NULL
+        );
+        """
+
+    /// The log file's schema, from `Schemas/keeper-log.sql` (kept identical; a test compares them).
+    package static let logSchema = """
+        CREATE TABLE IF NOT EXISTS meta (
+            key   TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS log (
+            idx   INTEGER PRIMARY KEY,
+            term  INTEGER NOT NULL,
+            zxid  INTEGER NOT NULL,
+            entry BLOB    NOT NULL
         );
         """
 }

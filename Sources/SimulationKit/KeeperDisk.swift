@@ -15,8 +15,9 @@ package struct KeeperDisk: ReplicaStorage, Sendable {
     package private(set) var nodes: [String: ZNode] = [:]
     package private(set) var sessions: [SessionID: SessionRecord] = [:]
     package private(set) var applied = AppliedMark.zero
-    /// Batches committed (for reports).
+    /// Batches committed and checkpoints kept (for reports).
     package private(set) var commits = 0
+    package private(set) var checkpoints = 0
 
     package init() {}
 
@@ -43,6 +44,18 @@ package struct KeeperDisk: ReplicaStorage, Sendable {
         if let through = batch.compactThrough {
             log.removeAll { $0.index <= through }
         }
+    }
+
+    /// Keeps `checkpoint` unless the disk holds rows of a later mark (a snapshot installed while
+    /// it was in flight), then drops the log rows it covers, as `KeeperDatabase.checkpoint` does
+    /// (there the two are separate transactions; losing the second costs only disk space).
+    package mutating func checkpoint(_ checkpoint: ReplicaCheckpoint) {
+        guard checkpoint.applied.index > applied.index else { return }
+        checkpoints += 1
+        for (path, node) in checkpoint.nodes { nodes[path] = node }
+        for (id, record) in checkpoint.sessions { sessions[id] = record }
+        applied = checkpoint.applied
+        log.removeAll { $0.index <= checkpoint.compactThrough }
     }
 
     /// What a member starting on this disk loads; throws a description of the damage if it would

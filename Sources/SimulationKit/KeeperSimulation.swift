@@ -81,6 +81,7 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
         case stream(from: Int32, to: Int32, [PeerMessage], position: Int, incarnation: Int)
         case streamDone(Int, incarnation: Int, peer: Int32, succeeded: Bool)
         case persist(Int, incarnation: Int, ticket: UInt64)
+        case checkpoint(Int, incarnation: Int)
         case clients
     }
 
@@ -101,6 +102,8 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
         var writes: [(ticket: UInt64, write: ReplicaWrite)] = []
         /// When the newest write becomes durable (the disk completes writes in order).
         var lastWriteDone: Int64 = 0
+        /// The checkpoint being written beside the log (its own file: it completes on its own).
+        var checkpoint: ReplicaCheckpoint?
         var connections: [WatcherID: Connection] = [:]
 
         var node: ReplicaNode? { core?.node }
@@ -304,6 +307,15 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
             perform(k, members[k].core!.persisted(ticket: ticket))
             afterInput(k)
 
+        case .checkpoint(let k, let incarnation):
+            guard members[k].incarnation == incarnation, members[k].node != nil, let checkpoint = members[k].checkpoint
+            else { return }
+            members[k].checkpoint = nil
+            members[k].disk.checkpoint(checkpoint)
+            trace.append(now, .note("\(members[k].id) checkpoint durable at \(checkpoint.applied.index)"))
+            members[k].core!.checkpointed()
+            afterInput(k)
+
         case .clients:
             loop.schedule(.clients, at: now + Self.stepsPerTick)
             stepClients()
@@ -407,6 +419,20 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
                 streamSnapshot(k, to: to, image: image, metadata: metadata, envelope: envelope)
             case .persist(let ticket, let write):
                 persist(k, ticket: ticket, write)
+            case .checkpoint(let checkpoint):
+                if members[k].checkpoint != nil {
+                    checker.fail("\(members[k].id) started a checkpoint while one was in flight")
+                }
+                members[k].checkpoint = checkpoint
+                // Its own file and thread: durable after a disk write of its own, in any order
+                // with the log's.
+                let done = random.diskCompletion(
+                    now: now, after: now, fast: options.persistDelay, slow: options.slowPersistDelay,
+                    slowPerMille: options.slowPersistPerMille)
+                loop.schedule(.checkpoint(k, incarnation: members[k].incarnation), at: done)
+                trace.append(
+                    now,
+                    .note("\(members[k].id) checkpoints \(checkpoint.nodes.count) rows at \(checkpoint.applied.index)"))
             case .notice(let notice):
                 observe(k, notice)
             }
@@ -415,7 +441,10 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
 
     /// Hands a write to the disk, which completes writes in order after a random delay.
     private mutating func persist(_ k: Int, ticket: UInt64, _ write: ReplicaWrite) {
-        if (!write.nodes.isEmpty || !write.sessions.isEmpty) && write.applied == nil {
+        if (!write.nodes.isEmpty || !write.sessions.isEmpty) && !write.replaceTree {
+            checker.fail("\(members[k].id) writes tree rows in front of the log outside a snapshot install")
+        }
+        if write.replaceTree && write.applied == nil {
             checker.fail("\(members[k].id) writes tree rows without an applied mark (applied \(members[k].node!.appliedIndex))")
         }
         members[k].writes.append((ticket, write))
@@ -603,6 +632,7 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
         members[k].connections = [:]
         members[k].core = nil
         members[k].writes = []
+        members[k].checkpoint = nil
         members[k].incarnation += 1
         for id in connections.keys.sorted() {
             connectionClosedByServer(client: connections[id]!.client, connection: connections[id]!.number, reason: nil)

@@ -53,7 +53,8 @@ def test_corrupt_value_stops_start_up_naming_file_and_field(tmp_path, make_clien
         zk.stop()
     finally:
         member.stop()
-    db = os.path.join(member.data_dir, "paddock-keeper.db")
+    # Every field below lives in the log file (the hard state and the log rows).
+    db = os.path.join(member.data_dir, "paddock-log.db")
     pristine = str(tmp_path / "pristine.db")
     shutil.copyfile(db, pristine)
 

@@ -67,6 +67,8 @@ struct TestServer {
                     core.connectionClosed(id)
                 case .persist(let ticket, _):
                     pending += core.persisted(ticket: ticket)
+                case .checkpoint:
+                    core.checkpointed()
                 case .send, .streamSnapshot, .notice:
                     break
                 }

@@ -24,8 +24,13 @@ struct KeeperDatabaseTests {
         return result
     }
 
+    /// The log file beside the tree file at `path`.
+    static func logFile(_ path: String) -> String {
+        String(path[...(path.lastIndex(of: "/") ?? path.startIndex)]) + KeeperDatabase.logFileName
+    }
+
     static func logIndexes(_ path: String) throws -> [Int64] {
-        let connection = try SQLiteConnection(path: path, create: false)
+        let connection = try SQLiteConnection(path: logFile(path), create: false)
         defer { connection.close() }
         return try rows(connection, "SELECT idx FROM log ORDER BY idx", columns: 1).map { Int64($0[0])! }
     }
@@ -44,13 +49,21 @@ struct KeeperDatabaseTests {
             #expect(try connection.pragmaText("journal_mode") == "wal")
             #expect(try connection.pragmaInt("application_id") == 0x5044_4B31)
             #expect(try connection.pragmaInt("application_id") == KeeperDatabase.applicationID)
-            #expect(try connection.pragmaInt("user_version") == 1)
+            #expect(try connection.pragmaInt("user_version") == 2)
             let tables = try Self.rows(
                 connection,
                 "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
                 columns: 1
             )
-            #expect(tables.map { $0[0] } == ["log", "meta", "sessions", "znodes"])
+            #expect(tables.map { $0[0] } == ["meta", "sessions", "znodes"])
+            let log = try SQLiteConnection(path: Self.logFile(path), create: false)
+            defer { log.close() }
+            #expect(try log.pragmaText("journal_mode") == "wal")
+            #expect(try log.pragmaInt("application_id") == 0x5044_4C31)
+            #expect(try log.pragmaInt("user_version") == KeeperDatabase.logSchemaVersion)
+            let logTables = try Self.rows(
+                log, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", columns: 1)
+            #expect(logTables.map { $0[0] } == ["log", "meta"])
         }
     }
 
@@ -342,7 +355,7 @@ struct KeeperDatabaseTests {
     }
 
     @Test(arguments: [
-        ("UPDATE log SET entry = x'00000001' WHERE idx = 2", "log entry 2"),
+        ("UPDATE log SET entry = x'00000001' WHERE idx = 2 -- log file", "log entry 2"),
         (
             "INSERT INTO znodes VALUES ('not/absolute', NULL, '31 world:anyone', 0, 0, 0, 0, 0, 0, 0, 0, 0)",
             "invalid znode path"
@@ -372,7 +385,8 @@ struct KeeperDatabaseTests {
             let writer = try KeeperDatabase(path: path)
             try writer.commit(batch)
             writer.close()
-            let connection = try SQLiteConnection(path: path, create: false)
+            let file = sql.hasSuffix("-- log file") ? Self.logFile(path) : path
+            let connection = try SQLiteConnection(path: file, create: false)
             try connection.execute(sql)
             connection.close()
 
@@ -382,7 +396,7 @@ struct KeeperDatabaseTests {
                 _ = try database.load(config: Self.config)
             } throws: { error in
                 guard case KeeperStorageError.badRecord(let named, let detail) = error else { return false }
-                return named == path && detail.contains(word)
+                return named == file && detail.contains(word)
             }
         }
     }
@@ -411,26 +425,32 @@ struct KeeperDatabaseTests {
         return description
     }
 
-    @Test func schemaFileAndEmbeddedSchemaDefineTheSameTables() throws {
-        let fileText = try String(
-            contentsOf: Self.packageRoot().appendingPathComponent("Schemas/keeper.sql"),
-            encoding: .utf8
-        )
-        #expect(fileText.contains("PRAGMA user_version = \(KeeperDatabase.schemaVersion)"))
-        #expect(fileText.lowercased().contains("0x" + String(KeeperDatabase.applicationID, radix: 16)))
+    @Test(arguments: [
+        ("Schemas/keeper.sql", KeeperDatabase.schema, KeeperDatabase.fileName, ["meta", "sessions", "znodes"]),
+        ("Schemas/keeper-log.sql", KeeperDatabase.logSchema, KeeperDatabase.logFileName, ["log", "meta"]),
+    ])
+    func schemaFilesAndEmbeddedSchemasDefineTheSameTables(
+        file: String, embedded: String, databaseFile: String, tables: [String]
+    ) throws {
+        let fileText = try String(contentsOf: Self.packageRoot().appendingPathComponent(file), encoding: .utf8)
+        let isLog = databaseFile == KeeperDatabase.logFileName
+        let version = isLog ? KeeperDatabase.logSchemaVersion : KeeperDatabase.schemaVersion
+        let applicationID = isLog ? KeeperDatabase.logApplicationID : KeeperDatabase.applicationID
+        #expect(fileText.contains("PRAGMA user_version = \(version)"))
+        #expect(fileText.lowercased().contains("0x" + String(applicationID, radix: 16)))
         try withTemporaryDirectory { dir in
             let fromFile = try SQLiteConnection(path: dir + "/file.db", create: true)
             defer { fromFile.close() }
             try fromFile.execute(fileText)
             let fromCode = try SQLiteConnection(path: dir + "/code.db", create: true)
             defer { fromCode.close() }
-            try fromCode.execute(KeeperDatabase.schema)
-            try KeeperDatabase(path: dir + "/real.db").close()
-            let fromDatabase = try SQLiteConnection(path: dir + "/real.db", create: false)
+            try fromCode.execute(embedded)
+            try KeeperDatabase(path: dir + "/" + KeeperDatabase.fileName).close()
+            let fromDatabase = try SQLiteConnection(path: dir + "/" + databaseFile, create: false)
             defer { fromDatabase.close() }
 
             let expected = try Self.describeSchema(fromFile)
-            #expect(expected.filter { $0[0] == "table" }.map { $0[1] } == ["log", "meta", "sessions", "znodes"])
+            #expect(expected.filter { $0[0] == "table" }.map { $0[1] } == tables)
             #expect(try Self.describeSchema(fromCode) == expected)
             #expect(try Self.describeSchema(fromDatabase) == expected)
         }

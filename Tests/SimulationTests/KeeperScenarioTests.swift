@@ -42,6 +42,10 @@ import Darwin
         let stats = ensemble.statistics
         #expect(stats.answered > 100 && stats.reads > 20 && stats.syncs > 3 && stats.watchesFired > 5, "\(stats)")
         #expect(stats.sessionsCreated >= 4, "\(stats)")
+        // Every member checkpointed its tree beside its log, and dropped log rows behind it.
+        for id in ensemble.ids {
+            #expect(ensemble.disk(id).checkpoints > 0, "\(id) never checkpointed")
+        }
         expectKeeperLiveAfterHealing(&ensemble)
     }
 

@@ -25,9 +25,14 @@ import ZooKeeperWire
         var disk = KeeperDisk()
         var writer = WriteSequence(seed: UInt64(seed))
         for step in 0..<40 {
-            let write = writer.next()
-            try database.commit(write)
-            disk.commit(write)
+            switch writer.next() {
+            case .write(let write):
+                try database.commit(write)
+                disk.commit(write)
+            case .checkpoint(let checkpoint):
+                try database.checkpoint(checkpoint)
+                disk.checkpoint(checkpoint)
+            }
             let fromDatabase = try database.load(config: TreeConfig())
             let fromDisk = try disk.load(config: TreeConfig())
             let context = "seed \(seed) step \(step): \(writer.lastKind)"
@@ -46,12 +51,11 @@ import ZooKeeperWire
         for seed in 0..<12 {
             var writer = WriteSequence(seed: UInt64(seed))
             for _ in 0..<40 {
-                let write = writer.next()
+                if case .write(let write) = writer.next(), write.compactThrough != nil { kinds.insert("compact") }
                 kinds.insert(writer.lastKind)
-                if write.compactThrough != nil { kinds.insert("compact") }
             }
         }
-        #expect(kinds == ["append", "apply", "truncate", "install", "hard state", "compact"])
+        #expect(kinds == ["append", "apply", "checkpoint", "stale checkpoint", "truncate", "install", "hard state", "compact"])
     }
 }
 
@@ -72,9 +76,38 @@ private struct WriteSequence {
 
     var unappliedIndexes: [LogIndex] { log.map { LogIndex($0.index) }.filter { $0 > applied.index } }
 
-    mutating func next() -> ReplicaWrite {
+    enum Step {
+        case write(ReplicaWrite)
+        case checkpoint(ReplicaCheckpoint)
+    }
+
+    mutating func next() -> Step {
         var write = ReplicaWrite()
-        switch Int.random(in: 0..<10, using: &random) {
+        switch Int.random(in: 0..<12, using: &random) {
+        case 10 where log.contains(where: { $0.index > applied.index.rawValue }):
+            // As the pipeline: rows applied since the last checkpoint, written beside the log.
+            lastKind = "checkpoint"
+            let rows = applySome()
+            var checkpoint = ReplicaCheckpoint(applied: applied, compactThrough: applied.index)
+            checkpoint.nodes = rows.nodes
+            checkpoint.sessions = rows.sessions
+            log.removeAll { $0.index <= applied.index.rawValue }
+            return .checkpoint(checkpoint)
+        case 11 where applied.index > .zero:
+            // One that was in flight across a snapshot install: older than what storage holds.
+            lastKind = "stale checkpoint"
+            var stale = ReplicaCheckpoint(
+                applied: AppliedMark(index: applied.index - 1, term: applied.term, zxid: applied.zxid),
+                compactThrough: applied.index)
+            stale.nodes = [
+                (
+                    "/stale",
+                    ZNode(
+                        data: nil, acl: ACL.openUnsafe, czxid: 1, mzxid: 1, ctime: 0, mtime: 0, version: 0, cversion: 0,
+                        aversion: 0, ephemeralOwner: 0, pzxid: 1)
+                )
+            ]
+            return .checkpoint(stale)
         case 0..<4:
             lastKind = "append"
             let first = (log.last?.index ?? applied.index.rawValue) + 1
@@ -82,14 +115,9 @@ private struct WriteSequence {
             write.hardState = HardState(term: Term(term), vote: NodeID(1), commit: LogIndex(log.last?.index ?? 0))
         case 4..<7 where log.contains(where: { $0.index > applied.index.rawValue }):
             lastKind = "apply"
-            let pending = log.filter { $0.index > applied.index.rawValue }
-            for entry in pending.prefix(Int.random(in: 1...pending.count, using: &random)) {
-                _ = tree.apply(entry.txn)
-                applied = AppliedMark(index: LogIndex(entry.index), term: Term(entry.term), zxid: tree.lastZxid)
-            }
-            let dirty = tree.takeDirty()
-            write.nodes = dirty.paths.sorted().map { ($0, tree.node($0)) }
-            write.sessions = dirty.sessions.sorted().map { ($0, tree.sessions[$0]) }
+            let rows = applySome()
+            write.nodes = rows.nodes
+            write.sessions = rows.sessions
             write.applied = applied
             if random.chance(perMille: 500) {
                 write.compactThrough = applied.index
@@ -121,7 +149,20 @@ private struct WriteSequence {
             lastKind = "hard state"
             write.hardState = HardState(term: Term(term), vote: NodeID(2), commit: applied.index)
         }
-        return write
+        return .write(write)
+    }
+
+    /// Applies some of the pending entries; the rows they changed.
+    private mutating func applySome() -> (
+        nodes: [(path: String, node: ZNode?)], sessions: [(id: SessionID, record: SessionRecord?)]
+    ) {
+        let pending = log.filter { $0.index > applied.index.rawValue }
+        for entry in pending.prefix(Int.random(in: 1...pending.count, using: &random)) {
+            _ = tree.apply(entry.txn)
+            applied = AppliedMark(index: LogIndex(entry.index), term: Term(entry.term), zxid: tree.lastZxid)
+        }
+        let dirty = tree.takeDirty()
+        return (dirty.paths.sorted().map { ($0, tree.node($0)) }, dirty.sessions.sorted().map { ($0, tree.sessions[$0]) })
     }
 
     private mutating func append(index: Int64) -> LogEntry {
