@@ -129,9 +129,9 @@ package struct FourLetterWords: Sendable {
         out += "clientPortAddress=\(endpoint.host)\n"
         out += "secureClientPort=-1\n"
         out += "dataDir=\(c.dataDir)\n"
-        out += "dataDirSize=\(Self.fileSize(d.storagePath))\n"
+        out += "dataDirSize=\(Self.fileSize(d.storagePath) + Self.fileSize(d.storagePath + "-wal"))\n"
         out += "dataLogDir=\(c.dataLogDir ?? c.dataDir)\n"
-        out += "dataLogSize=\(Self.fileSize(d.storagePath + "-wal"))\n"
+        out += "dataLogSize=\(Self.fileSize(d.storageLogPath) + Self.fileSize(d.storageLogPath + "-wal"))\n"
         out += "tickTime=\(c.tickTime)\n"
         out += "maxClientCnxns=\(c.maxClientCnxns)\n"
         out += "minSessionTimeout=\(c.effectiveMinSessionTimeout)\n"
@@ -232,7 +232,10 @@ package struct FourLetterWords: Sendable {
     }
 
     func dirs(_ d: ReplicaDriver) -> String {
-        "datadir_size: \(Self.fileSize(d.storagePath))\nlogdir_size: \(Self.fileSize(d.storagePath + "-wal"))\n"
+        // The tree file (checkpoints) and the log file, each with its WAL.
+        let data = Self.fileSize(d.storagePath) + Self.fileSize(d.storagePath + "-wal")
+        let log = Self.fileSize(d.storageLogPath) + Self.fileSize(d.storageLogPath + "-wal")
+        return "datadir_size: \(data)\nlogdir_size: \(log)\n"
     }
 
     static func fileSize(_ path: String) -> Int64 {

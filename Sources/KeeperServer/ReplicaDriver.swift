@@ -416,6 +416,7 @@ package final class ReplicaDriver: @unchecked Sendable {
     package var isServing: Bool { core.isServing }
     package var sessionCount: Int { core.node.tree.sessions.count }
     package var storagePath: String { storage.path }
+    package var storageLogPath: String { storage.logPath }
     package var outstandingRequests: Int { core.outstandingRequests }
     package var followerProgress: [(member: Int32, match: Int64, lag: Int64)] { core.node.followerProgress }
 
