@@ -92,6 +92,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // Embeds Schemas/*.sql into KeeperStorage at build time (their only copy).
+        .executableTarget(name: "EmbedSchemas", swiftSettings: strictSettings),
+        .plugin(
+            name: "EmbedSchemasPlugin", capability: .buildTool(), dependencies: ["EmbedSchemas"],
+            path: "Sources/EmbedSchemasPlugin"),
         .target(
             name: "KeeperStorage",
             dependencies: [
@@ -102,7 +107,8 @@ let package = Package(
                 "ZooKeeperWire",
                 .product(name: "NIOCore", package: "swift-nio"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedSchemasPlugin"]
         ),
         .target(
             name: "KeeperServer",

@@ -549,47 +549,11 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         return String(out)
     }
 
-    /// The tree file's schema, from `Schemas/keeper.sql` (kept identical; a test compares them).
-    package static let schema = """
-        CREATE TABLE IF NOT EXISTS meta (
-            key   TEXT PRIMARY KEY,
-            value INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS znodes (
-            path            TEXT PRIMARY KEY,
-            data            BLOB,
-            acl             TEXT    NOT NULL,
-            czxid           INTEGER NOT NULL,
-            mzxid           INTEGER NOT NULL,
-            ctime           INTEGER NOT NULL,
-            mtime           INTEGER NOT NULL,
-            version         INTEGER NOT NULL,
-            cversion        INTEGER NOT NULL,
-            aversion        INTEGER NOT NULL,
-            ephemeral_owner INTEGER NOT NULL,
-            pzxid           INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS sessions (
-            id       INTEGER PRIMARY KEY,
-            timeout  INTEGER NOT NULL,
-            password BLOB    NOT NULL,
-            owner    INTEGER NOT NULL
-        );
-        """
+    /// The tree file's schema: `Schemas/keeper.sql`, embedded at build time.
+    package static let schema = EmbeddedSchemas.keeper
 
-    /// The log file's schema, from `Schemas/keeper-log.sql` (kept identical; a test compares them).
-    package static let logSchema = """
-        CREATE TABLE IF NOT EXISTS meta (
-            key   TEXT PRIMARY KEY,
-            value INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS log (
-            idx   INTEGER PRIMARY KEY,
-            term  INTEGER NOT NULL,
-            zxid  INTEGER NOT NULL,
-            entry BLOB    NOT NULL
-        );
-        """
+    /// The log file's schema: `Schemas/keeper-log.sql`, embedded at build time.
+    package static let logSchema = EmbeddedSchemas.keeperLog
 }
 
 /// Checkpoints a member database's WAL from a connection of its own, on a thread of its own, so
