@@ -283,7 +283,11 @@ package struct DataTree: Sendable {
         // so "/a//b" answers NONODE and "/a/." BADARGUMENTS, as in ZooKeeper.
         guard let parentPath = Self.parentForWrite(r.path) else { throw .badArguments }
         guard let acl = ACLEvaluator.fixup(r.acl, auth: txn.auth) else { throw .invalidACL }
-        guard var parent = nodes[parentPath] else { throw .noNode }
+        // Only the fields: a copy of the parent kept alive here would share its child list with
+        // the tree's, and the insert below would copy every name.
+        guard let parent = nodes[parentPath].map({ (acl: $0.acl, cversion: $0.cversion, kind: $0.kind) }) else {
+            throw .noNode
+        }
         try checkACL(parent.acl, .create, txn.auth)
         var path = r.path
         if mode.isSequential { path += Self.sequenceSuffix(parent.cversion) }
@@ -307,10 +311,11 @@ package struct DataTree: Sendable {
             data: ZNode.ownedCopy(r.data), acl: acl, czxid: zxid, mzxid: zxid, ctime: txn.time, mtime: txn.time,
             ephemeralOwner: owner, pzxid: zxid
         )
-        parent.cversion &+= 1
-        parent.pzxid = zxid
-        parent.children.insert(PathValidation.name(of: path))
-        setNode(parentPath, parent)
+        updateParent(parentPath) { parent in
+            parent.cversion &+= 1
+            parent.pzxid = zxid
+            parent.children.insert(PathValidation.name(of: path))
+        }
         setNode(path, node)
         events.append(TreeEvent(.nodeCreated, path))
         events.append(TreeEvent(.nodeChildrenChanged, parentPath))
@@ -362,11 +367,10 @@ package struct DataTree: Sendable {
         let parentPath = PathValidation.parent(of: path)
         guard nodes[path] != nil else { return [] }
         setNode(path, nil)
-        if var parent = nodes[parentPath] {
+        updateParent(parentPath) { parent in
             parent.children.remove(PathValidation.name(of: path))
             // A delete does not count in the persisted cversion (creates only); pzxid moves.
             parent.pzxid = zxid
-            setNode(parentPath, parent)
         }
         return [TreeEvent(.nodeDeleted, path), TreeEvent(.nodeChildrenChanged, parentPath)]
     }
@@ -395,6 +399,17 @@ package struct DataTree: Sendable {
     }
 
     // MARK: - Primitive mutations (journaled, indexed, dirty-tracked)
+
+    /// Changes a parent's stats and child list in place: the tree holds the only reference to
+    /// the list, so adding or removing a name moves the names after it instead of copying them all
+    /// (a multi's journal keeps the old node, and pays for that copy). A parent's kind never
+    /// changes here, so the kind indexes stay as they are.
+    private mutating func updateParent(_ path: String, _ change: (inout ZNode) -> Void) {
+        guard nodes[path] != nil else { return }
+        journal?.append((path, nodes[path]))
+        change(&nodes[path]!)
+        dirtyPaths.insert(path)
+    }
 
     private mutating func setNode(_ path: String, _ new: ZNode?) {
         let old = nodes[path]
