@@ -188,6 +188,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             commit: LogIndex(logMeta["hs_commit"] ?? 0))
 
         var rows: [(path: String, node: ZNode)] = []
+        var acls: [String: [ACL]] = [:]
         let nodes = try connection.prepare(
             "SELECT path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid FROM znodes"
         )
@@ -195,17 +196,26 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             guard let path = nodes.text(0), let aclText = nodes.text(2) else {
                 throw KeeperStorageError.badRecord(path: self.path, detail: "znode row without path or acl")
             }
-            let data: ByteBuffer? = nodes.withBlob(1) { bytes in bytes.map { ByteBuffer(bytes: $0) } }
-            guard let acl = Self.decodeACL(aclText) else {
-                throw KeeperStorageError.badRecord(path: self.path, detail: "acl of \(path)")
+            let data = nodes.blob(1)
+            // Most nodes share a handful of ACLs: decode each text once and share its array.
+            let acl: [ACL]
+            if let known = acls[aclText] {
+                acl = known
+            } else {
+                guard let decoded = Self.decodeACL(aclText) else {
+                    throw KeeperStorageError.badRecord(path: self.path, detail: "acl of \(path)")
+                }
+                if acls.count < 1024 { acls[aclText] = decoded }
+                acl = decoded
             }
-            let node = ZNode(
-                data: data, acl: acl, czxid: nodes.int64(3), mzxid: nodes.int64(4), ctime: nodes.int64(5),
+            var node = ZNode(
+                data: nil, acl: acl, czxid: nodes.int64(3), mzxid: nodes.int64(4), ctime: nodes.int64(5),
                 mtime: nodes.int64(6), version: try int32(nodes.int64(7), "version of \(path)"),
                 cversion: try int32(nodes.int64(8), "cversion of \(path)"),
                 aversion: try int32(nodes.int64(9), "aversion of \(path)"),
                 ephemeralOwner: nodes.int64(10), pzxid: nodes.int64(11)
             )
+            node.dataBytes = data
             rows.append((path, node))
         }
         for (path, _) in rows where path != "/" {
@@ -403,8 +413,8 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
                     continue
                 }
                 try upsert.bind(1, path)
-                if let data = node.data {
-                    try data.withUnsafeReadableBytes { try upsert.bind(2, bytes: $0) }
+                if let data = node.dataBytes {
+                    try upsert.bind(2, bytes: data)
                 } else {
                     try upsert.bindNull(2)
                 }

@@ -25,7 +25,7 @@ extension DataTree {
         guard fits(nodes.count), fits(sessions.count) else { return nil }
         var total = 4 + 8 + 4 + 4
         for (path, node) in nodes {
-            let dataLength = node.data?.readableBytes ?? 0
+            let dataLength = node.dataBytes?.count ?? 0
             guard let pathSize = string(path), fits(dataLength), fits(node.acl.count) else { return nil }
             var aclSize = 4
             for entry in node.acl {
@@ -98,7 +98,7 @@ extension DataTree {
             guard let path = try buffer.readJuteString(field: "snapshot.path") else {
                 throw .invalidValue(field: "snapshot.path", value: -1)
             }
-            let data = ZNode.ownedCopy(try buffer.readJuteBuffer(field: "snapshot.data"))
+            let data = try buffer.readJuteBuffer(field: "snapshot.data")
             let acl = try buffer.readJuteACLs(field: "snapshot.acl") ?? []
             let node = ZNode(
                 data: data, acl: acl,

@@ -74,13 +74,17 @@ package struct DataTree: Sendable {
     ) {
         self.init(config: config)
         if !rows.isEmpty {
-            nodes = [:]
+            nodes = Dictionary(minimumCapacity: rows.count)
+            // Each parent's names gathered first and sorted once: inserting them one at a time
+            // into the sorted list moved half of it per name (quadratic in a parent's children).
+            var children: [String: [String]] = [:]
             for (path, var node) in rows {
                 node.children = []
                 nodes[path] = node
+                if path != "/" { children[PathValidation.parent(of: path), default: []].append(PathValidation.name(of: path)) }
             }
-            for path in nodes.keys where path != "/" {
-                nodes[PathValidation.parent(of: path)]?.children.insert(PathValidation.name(of: path))
+            for (parent, names) in children where nodes[parent] != nil {
+                nodes[parent]!.children = ChildNames(names)
             }
             for (path, node) in nodes { index(path, old: nil, new: node) }
         }
@@ -308,7 +312,7 @@ package struct DataTree: Sendable {
         }
         let zxid = txn.zxid.rawValue
         let node = ZNode(
-            data: ZNode.ownedCopy(r.data), acl: acl, czxid: zxid, mzxid: zxid, ctime: txn.time, mtime: txn.time,
+            data: r.data, acl: acl, czxid: zxid, mzxid: zxid, ctime: txn.time, mtime: txn.time,
             ephemeralOwner: owner, pzxid: zxid
         )
         updateParent(parentPath) { parent in
@@ -341,7 +345,7 @@ package struct DataTree: Sendable {
         guard var node = nodes[r.path] else { throw .noNode }
         try checkACL(node.acl, .write, txn.auth)
         guard r.version == -1 || r.version == node.version else { throw .badVersion }
-        node.data = ZNode.ownedCopy(r.data)
+        node.data = r.data
         node.version &+= 1
         node.mzxid = txn.zxid.rawValue
         node.mtime = txn.time

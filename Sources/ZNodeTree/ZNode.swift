@@ -4,8 +4,16 @@ package import ZooKeeperWire
 /// One znode: data, ACL and the persisted part of its Stat (`StatPersisted` in zookeeper.jute);
 /// `dataLength` and `numChildren` are derived.
 package struct ZNode: Hashable, Sendable {
-    /// Owned copy of the payload (never a slice of a network buffer); nil when created with null data.
-    package var data: ByteBuffer?
+    /// The payload, exactly sized and owned (never a slice of a network buffer); nil when created
+    /// with null data. Not a ByteBuffer: its capacity is rounded up to a power of two (512 bytes
+    /// for a 300-byte payload), a fifth of a member's memory at a million znodes.
+    package var dataBytes: [UInt8]?
+
+    /// The payload as a buffer (a copy: replies and snapshots write it into their frames).
+    package var data: ByteBuffer? {
+        get { dataBytes.map { ByteBuffer(bytes: $0) } }
+        set { dataBytes = newValue.map { Array($0.readableBytesView) } }
+    }
     package var acl: [ACL]
     package var czxid: Int64
     package var mzxid: Int64
@@ -27,7 +35,7 @@ package struct ZNode: Hashable, Sendable {
         version: Int32 = 0, cversion: Int32 = 0, aversion: Int32 = 0, ephemeralOwner: Int64 = 0, pzxid: Int64,
         children: ChildNames = []
     ) {
-        self.data = data
+        self.dataBytes = data.map { Array($0.readableBytesView) }
         self.acl = acl
         self.czxid = czxid
         self.mzxid = mzxid
@@ -43,7 +51,7 @@ package struct ZNode: Hashable, Sendable {
 
     /// Stat's int fields cannot describe more than `Int32.max`; data from a frame or a SQLite blob
     /// never gets there, but the conversion clamps rather than trusting that.
-    package var dataLength: Int32 { Int32(clamping: data?.readableBytes ?? 0) }
+    package var dataLength: Int32 { Int32(clamping: dataBytes?.count ?? 0) }
 
     /// The Stat a client sees (`DataNode.copyStat`): cversion counts creates and deletes, and
     /// container and TTL nodes show ephemeralOwner 0 (`getClientEphemeralOwner`).
@@ -76,11 +84,4 @@ package struct ZNode: Hashable, Sendable {
         case ttl(Int64)
     }
 
-    /// Copies `buffer` into a fresh, exactly sized buffer so the tree never pins a network buffer.
-    package static func ownedCopy(_ buffer: ByteBuffer?) -> ByteBuffer? {
-        guard let buffer else { return nil }
-        var copy = ByteBufferAllocator().buffer(capacity: buffer.readableBytes)
-        copy.writeImmutableBuffer(buffer)
-        return copy
-    }
 }
