@@ -311,8 +311,10 @@ package struct DataTree: Sendable {
             owner = 0
         }
         let zxid = txn.zxid.rawValue
+        // Siblings usually carry their parent's ACL: share its array rather than hold a copy each.
         let node = ZNode(
-            data: r.data, acl: acl, czxid: zxid, mzxid: zxid, ctime: txn.time, mtime: txn.time,
+            data: r.data, acl: acl == parent.acl ? parent.acl : acl, czxid: zxid, mzxid: zxid, ctime: txn.time,
+            mtime: txn.time,
             ephemeralOwner: owner, pzxid: zxid
         )
         updateParent(parentPath) { parent in
