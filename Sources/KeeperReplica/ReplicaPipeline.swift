@@ -152,11 +152,6 @@ package struct ReplicaPipeline: Sendable {
         checkpointInFlight = false
     }
 
-    /// A checkpoint between outputs (the member has nothing new to write), when one is due.
-    package mutating func checkpointIfDue(from node: inout ReplicaNode, monotonicMillis now: Int64) -> ReplicaCheckpoint? {
-        takeCheckpoint(from: &node, now: now)
-    }
-
     /// The rows changed since the last checkpoint, when one is due and none is in flight.
     private mutating func takeCheckpoint(from node: inout ReplicaNode, now: Int64) -> ReplicaCheckpoint? {
         guard !checkpointInFlight, now - lastTreeFlushMillis >= treeFlushIntervalMillis,

@@ -26,10 +26,6 @@ struct TestServer {
     var millis: Int64 = 1_000
     var seen: [WatcherID: [Seen]] = [:]
     var random = FixedRandom()
-    /// The checkpoints handed to storage, in order.
-    var checkpoints: [ReplicaCheckpoint] = []
-    /// Checkpoints stay in flight until `completeCheckpoint()` (as a slow tree file would).
-    var holdCheckpoints = false
 
     init(superDigest: String? = nil, watchLimits: WatchLimits = .unlimited) throws {
         let node = try ReplicaNode(
@@ -71,21 +67,14 @@ struct TestServer {
                     core.connectionClosed(id)
                 case .persist(let ticket, _):
                     pending += core.persisted(ticket: ticket)
-                case .checkpoint(let checkpoint):
-                    checkpoints.append(checkpoint)
-                    if !holdCheckpoints { core.checkpointed() }
+                case .checkpoint:
+                    core.checkpointed()
                 case .send, .streamSnapshot, .notice:
                     break
                 }
             }
         }
         Issue.record("the core did not settle")
-    }
-
-    /// The checkpoint in flight is durable; processes what follows.
-    mutating func completeCheckpoint() {
-        core.checkpointed()
-        settle([])
     }
 
     /// A new connection with a new session; returns the connection and its session.
@@ -167,22 +156,6 @@ func dataOf(_ seen: Seen) -> String? {
         // The watch the first read set fires for the write after it, before that write's reply.
         #expect(seen[2] == .event(.nodeDataChanged, "/a"))
         #expect(dataOf(seen[4]) == "three")
-    }
-
-    /// The rows of the last writes reach a checkpoint even when nothing follows them.
-    @Test func aQuietMemberCheckpointsWhatItAppliedLast() throws {
-        var server = try TestServer()
-        let (c, _) = server.connect()
-        server.holdCheckpoints = true
-        server.send(c, 1, create("/a", "one"))
-        // The first checkpoint is still being written while /b applies: no output follows /b.
-        server.send(c, 2, create("/b", "two"))
-        server.holdCheckpoints = false
-        server.completeCheckpoint()
-        for _ in 0..<3 { server.tick() }
-        let last = try #require(server.checkpoints.last)
-        #expect(last.applied.index == server.core.node.appliedIndex)
-        #expect(server.checkpoints.flatMap { $0.nodes.map(\.path) }.contains("/b"))
     }
 
     @Test func unknownOpCodesAnswerAsZooKeeperDoes() throws {
