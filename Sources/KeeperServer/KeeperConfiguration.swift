@@ -67,9 +67,9 @@ package struct KeeperConfiguration: Sendable {
     /// `paddock.writesInFlight`: consensus outputs a member writes to storage at once (1: each
     /// waits for the previous fsync; more lets a leader replicate and apply while it writes).
     package var writesInFlight = 4
-    /// `paddock.treeFlushMs`: 0 writes the changed tree rows with every log write; more writes
-    /// them at most this often, so a group commit is the log append alone (a restart replays the
-    /// log after the rows' mark).
+    /// `paddock.treeFlushMs`: the least time between two tree checkpoints (the changed rows,
+    /// written beside the log on their own thread); 0 starts the next as soon as the previous is
+    /// durable. A restart replays the log after the newest checkpoint's mark.
     package var treeFlushMillis = 0
     package var standaloneEnabled = true
     /// `globalOutstandingLimit` (ZooKeeper's key and default, 1000): requests one connection may have

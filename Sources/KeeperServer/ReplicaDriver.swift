@@ -226,10 +226,7 @@ package final class ReplicaDriver: @unchecked Sendable {
                 run(core.persisted(ticket: ticket))
                 scheduleProcess()
             case .failure(let error):
-                guard !core.storageFailed else { return }
-                logger.critical("storage commit failed; this member stops serving", metadata: ["error": "\(error)"])
-                run(core.storageWriteFailed())
-                transport?.stop()
+                stopServing("storage commit failed; this member stops serving", error)
             }
         }
     }
@@ -242,12 +239,17 @@ package final class ReplicaDriver: @unchecked Sendable {
                 scheduleProcess()
             case .failure(let error):
                 // Its rows left the tree's dirty set: without them no later checkpoint is whole.
-                guard !core.storageFailed else { return }
-                logger.critical("tree checkpoint failed; this member stops serving", metadata: ["error": "\(error)"])
-                run(core.storageWriteFailed())
-                transport?.stop()
+                stopServing("tree checkpoint failed; this member stops serving", error)
             }
         }
+    }
+
+    /// A storage write failed: once, log it, close every client connection and the peer links.
+    private func stopServing(_ message: Logger.Message, _ error: any Error) {
+        guard !core.storageFailed else { return }
+        logger.critical(message, metadata: ["error": "\(error)"])
+        run(core.storageWriteFailed())
+        transport?.stop()
     }
 
     /// Serializes the tree image off the loop and streams it to a lagging peer, then the
