@@ -17,7 +17,10 @@ package struct ReplicaWrite: Sendable {
     package var replaceTree = false
     /// How far the tree rows in this write (and all earlier ones) reflect the log.
     package var applied: AppliedMark?
-    /// Log rows at or below this index may be dropped (the tree rows reflect them).
+    /// Log rows at or below this index may be dropped: a durable checkpoint (or this write's own
+    /// tree rows) reflects them. The log file has one writer, the commit path: a checkpoint that
+    /// compacted it from its own thread took the file's write lock beside the group commit, and
+    /// each waited for the other in SQLite's busy handler (sleeps of 1 ms and up).
     package var compactThrough: LogIndex?
 
     package init() {}
@@ -30,18 +33,16 @@ package struct ReplicaWrite: Sendable {
 
 /// The tree rows that changed since the previous checkpoint, as of one log mark: written beside
 /// the log, not in front of it, so a group commit is the log append alone. A restart loads the
-/// newest durable checkpoint and replays the log after its mark.
+/// newest durable checkpoint and replays the log after its mark. Once it is durable, the next
+/// log write drops the rows it covers (`ReplicaWrite.compactThrough`).
 package struct ReplicaCheckpoint: Sendable {
     package var nodes: [(path: String, node: ZNode?)] = []
     package var sessions: [(id: SessionID, record: SessionRecord?)] = []
     /// How far these rows (and every earlier checkpoint's) reflect the log.
     package var applied: AppliedMark
-    /// Log rows at or below this index may be dropped once this checkpoint is durable.
-    package var compactThrough: LogIndex
 
-    package init(applied: AppliedMark, compactThrough: LogIndex) {
+    package init(applied: AppliedMark) {
         self.applied = applied
-        self.compactThrough = compactThrough
     }
 }
 
@@ -85,6 +86,11 @@ package struct ReplicaPipeline: Sendable {
     private var checkpointInFlight = false
     /// The mark of the newest checkpoint handed out.
     private var checkpointIndex: LogIndex = .zero
+    /// How far the log may be compacted once the checkpoint in flight is durable; once the newest
+    /// durable one is; and how far a write handed to storage compacts it already.
+    private var compactableInFlight: LogIndex = .zero
+    private var compactable: LogIndex = .zero
+    private var compacted: LogIndex = .zero
     private var inFlight: [InFlight] = []
     private var nextTicket: UInt64 = 1
     /// The term and vote storage holds, and the newest one handed to it.
@@ -142,6 +148,11 @@ package struct ReplicaPipeline: Sendable {
                 output: output, write: nil, ticket: ticket, sendNow: drainCompleted(node: &node) + sendFirst,
                 checkpoint: checkpoint)
         }
+        if output.installedSnapshot == nil, compactable > compacted {
+            // Storage runs writes in order, so this one drops rows only a durable checkpoint covers.
+            write.compactThrough = compactable
+            compacted = compactable
+        }
         inFlight.append(InFlight(ticket: ticket, messages: queued, done: false, termVote: durable ? termVote : nil))
         return Step(output: output, write: write, ticket: ticket, sendNow: sendFirst, checkpoint: checkpoint)
     }
@@ -150,6 +161,12 @@ package struct ReplicaPipeline: Sendable {
     /// were taken from the tree's dirty set.)
     package mutating func checkpointed() {
         checkpointInFlight = false
+        compactable = max(compactable, compactableInFlight)
+    }
+
+    /// A checkpoint between outputs (the member has nothing new to write), when one is due.
+    package mutating func checkpointIfDue(from node: inout ReplicaNode, monotonicMillis now: Int64) -> ReplicaCheckpoint? {
+        takeCheckpoint(from: &node, now: now)
     }
 
     /// The rows changed since the last checkpoint, when one is due and none is in flight.
@@ -161,9 +178,11 @@ package struct ReplicaPipeline: Sendable {
         lastTreeFlushMillis = now
         checkpointInFlight = true
         checkpointIndex = node.appliedIndex
+        // The in-memory log keeps entries behind its snapshot index for followers that lag a
+        // little; the file keeps the same.
+        compactableInFlight = min(node.snapshotIndex, node.appliedIndex)
         var checkpoint = ReplicaCheckpoint(
-            applied: AppliedMark(index: node.appliedIndex, term: term, zxid: node.tree.lastZxid),
-            compactThrough: min(node.snapshotIndex, node.appliedIndex))
+            applied: AppliedMark(index: node.appliedIndex, term: term, zxid: node.tree.lastZxid))
         checkpoint.nodes = dirty.paths.sorted().map { ($0, node.tree.row($0)) }
         checkpoint.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
         return checkpoint

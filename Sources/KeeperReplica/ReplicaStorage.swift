@@ -55,8 +55,8 @@ package protocol ReplicaStorage {
     mutating func commit(_ write: ReplicaWrite) throws
 
     /// Makes `checkpoint`'s rows and mark durable, atomically, unless storage already holds rows
-    /// of a later mark (a snapshot installed meanwhile); then drops the log rows at or below its
-    /// `compactThrough`. Runs beside `commit`, never in front of it.
+    /// of a later mark (a snapshot installed meanwhile). Runs beside `commit`, never in front of
+    /// it, and leaves the log alone: a later commit drops the rows it covers.
     mutating func checkpoint(_ checkpoint: ReplicaCheckpoint) throws
 }
 

@@ -651,6 +651,11 @@ package struct ServerCore: Sendable {
             if let write = step.write { actions.append(.persist(ticket: step.ticket, write)) }
             if let checkpoint = step.checkpoint { actions.append(.checkpoint(checkpoint)) }
         }
+        // A member that went quiet still checkpoints what it applied last (else a restart after a
+        // burst replays it all from the log).
+        if let checkpoint = pipeline.checkpointIfDue(from: &node, monotonicMillis: time.monotonicMillis) {
+            actions.append(.checkpoint(checkpoint))
+        }
         return actions
     }
 

@@ -51,8 +51,8 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     /// The tree file and the log file, for `load` and `commit`.
     private let connection: SQLiteConnection
     private let logConnection: SQLiteConnection
-    /// The checkpoint thread's own connections to the two files, opened on its first checkpoint.
-    private var checkpointConnections: (tree: SQLiteConnection, log: SQLiteConnection)?
+    /// The checkpoint thread's own connection to the tree file, opened on its first checkpoint.
+    private var checkpointConnection: SQLiteConnection?
 
     /// Opens (creating if absent) the member's two files: `path` and `paddock-log.db` beside it,
     /// checks they are ours, and migrates a version-1 file.
@@ -354,30 +354,24 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     }
 
     /// Writes a checkpoint's rows and mark to the tree file in one transaction, from the
-    /// checkpoint thread's own connections, unless the file holds a later mark already (a
-    /// snapshot installed meanwhile); then drops the log rows it covers.
+    /// checkpoint thread's own connection, unless the file holds a later mark already (a
+    /// snapshot installed meanwhile). The log file is left to `commit` (its only writer).
     package func checkpoint(_ checkpoint: ReplicaCheckpoint) throws {
-        let connections = try checkpointConnections ?? openCheckpointConnections()
-        let kept: Bool = try connections.tree.transaction {
-            let stored = try readMeta(connections.tree)["applied_index"] ?? 0
-            guard checkpoint.applied.index.rawValue > stored else { return false }
-            try writeRows(connections.tree, nodes: checkpoint.nodes, sessions: checkpoint.sessions)
-            try writeMark(connections.tree, checkpoint.applied)
-            return true
+        let tree = try checkpointConnection ?? openCheckpointConnection()
+        try tree.transaction {
+            let stored = try readMeta(tree)["applied_index"] ?? 0
+            guard checkpoint.applied.index.rawValue > stored else { return }
+            try writeRows(tree, nodes: checkpoint.nodes, sessions: checkpoint.sessions)
+            try writeMark(tree, checkpoint.applied)
         }
-        guard kept else { return }
-        try connections.log.transaction { try compactLog(connections.log, through: checkpoint.compactThrough) }
     }
 
-    private func openCheckpointConnections() throws -> (tree: SQLiteConnection, log: SQLiteConnection) {
+    private func openCheckpointConnection() throws -> SQLiteConnection {
         let tree = try SQLiteConnection(path: path, create: false)
-        let log = try SQLiteConnection(path: logPath, create: false)
-        for connection in [tree, log] {
-            try connection.execute("PRAGMA busy_timeout = 5000")
-            try connection.execute("PRAGMA synchronous = FULL")
-        }
-        checkpointConnections = (tree, log)
-        return (tree, log)
+        try tree.execute("PRAGMA busy_timeout = 5000")
+        try tree.execute("PRAGMA synchronous = FULL")
+        checkpointConnection = tree
+        return tree
     }
 
     private func writeMark(_ connection: SQLiteConnection, _ applied: AppliedMark) throws {
@@ -490,9 +484,8 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     }
 
     package func close() {
-        checkpointConnections?.tree.close()
-        checkpointConnections?.log.close()
-        checkpointConnections = nil
+        checkpointConnection?.close()
+        checkpointConnection = nil
         connection.close()
         logConnection.close()
     }

@@ -47,15 +47,14 @@ package struct KeeperDisk: ReplicaStorage, Sendable {
     }
 
     /// Keeps `checkpoint` unless the disk holds rows of a later mark (a snapshot installed while
-    /// it was in flight), then drops the log rows it covers, as `KeeperDatabase.checkpoint` does
-    /// (there the two are separate transactions; losing the second costs only disk space).
+    /// it was in flight), as `KeeperDatabase.checkpoint` does; the log is compacted by a later
+    /// commit (`ReplicaWrite.compactThrough`).
     package mutating func checkpoint(_ checkpoint: ReplicaCheckpoint) {
         guard checkpoint.applied.index > applied.index else { return }
         checkpoints += 1
         for (path, node) in checkpoint.nodes { nodes[path] = node }
         for (id, record) in checkpoint.sessions { sessions[id] = record }
         applied = checkpoint.applied
-        log.removeAll { $0.index <= checkpoint.compactThrough }
     }
 
     /// What a member starting on this disk loads; throws a description of the damage if it would

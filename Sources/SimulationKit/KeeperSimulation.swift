@@ -77,7 +77,9 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
 
     package enum Event: Sendable {
         case tick(Int, incarnation: Int)
-        case deliver(from: Int32, to: Int32, PeerMessage)
+        /// `incarnation` is the sender's when it sent: a link that loses the message reports it to
+        /// that incarnation only, as a broken TCP connection reports to the process that opened it.
+        case deliver(from: Int32, to: Int32, PeerMessage, incarnation: Int)
         case stream(from: Int32, to: Int32, [PeerMessage], position: Int, incarnation: Int)
         case streamDone(Int, incarnation: Int, peer: Int32, succeeded: Bool)
         case persist(Int, incarnation: Int, ticket: UInt64)
@@ -257,13 +259,17 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
                 .tick(k, incarnation: incarnation), at: now + Self.stepsPerTick + Int64.random(in: -1...1, using: &random))
             afterInput(k)
 
-        case .deliver(let from, let to, let message):
+        case .deliver(let from, let to, let message, let incarnation):
             let k = index(to)
             guard members[k].node != nil, network.connected(NodeID(Int(from)), NodeID(Int(to))) else {
-                if case .forward(let txn, _) = message, txn.xid.rawValue > 0 {
-                    lostForwards.insert(KeeperChecker.RequestKey(session: txn.session, xid: txn.xid.rawValue))
-                }
+                noteLostForward(message)
                 trace.append(now, .note("drop (\(members[k].node == nil ? "down" : "cut")) \(from)->\(to) \(Self.describe(message))"))
+                // The link lost data in flight: its TCP connection breaks, and the sender's transport
+                // reports the peer unreachable (`PeerTransport.outboundClosed`), as ReplicaDriver sees it.
+                let sender = index(from)
+                if members[sender].incarnation == incarnation, members[sender].node != nil {
+                    perform(sender, members[sender].core!.peerUnreachable(to))
+                }
                 return
             }
             trace.append(now, .note("deliver \(from)->\(to) \(Self.describe(message))"))
@@ -514,7 +520,9 @@ package struct KeeperSimulation: DiscreteEventSimulation, Sendable {
         }
         let copies = isRaft && random.chance(perMille: network.duplicatePerMille) ? 2 : 1
         for _ in 0..<copies {
-            loop.schedule(.deliver(from: from, to: to, message), at: scheduleOnLink(from: from, to: to, delay: delay))
+            loop.schedule(
+                .deliver(from: from, to: to, message, incarnation: members[k].incarnation),
+                at: scheduleOnLink(from: from, to: to, delay: delay))
         }
         return true
     }

@@ -26,10 +26,19 @@ struct TestServer {
     var millis: Int64 = 1_000
     var seen: [WatcherID: [Seen]] = [:]
     var random = FixedRandom()
+    /// The checkpoints handed to storage, in order.
+    var checkpoints: [ReplicaCheckpoint] = []
+    /// Checkpoints stay in flight until `completeCheckpoint()` (as a slow tree file would).
+    var holdCheckpoints = false
+    /// Each log compaction handed to storage, with the newest durable checkpoint's mark then.
+    var compactions: [(through: LogIndex, durableCheckpoint: LogIndex)] = []
+    /// The mark of the newest checkpoint storage has made durable.
+    var durableCheckpoint: LogIndex = .zero
 
-    init(superDigest: String? = nil, watchLimits: WatchLimits = .unlimited) throws {
+    init(superDigest: String? = nil, watchLimits: WatchLimits = .unlimited, compactEvery: Int64 = 10_000) throws {
         let node = try ReplicaNode(
-            configuration: ReplicaConfiguration(member: 1, members: [1]), tree: DataTree(), appliedIndex: .zero,
+            configuration: ReplicaConfiguration(member: 1, members: [1], compactEvery: compactEvery), tree: DataTree(),
+            appliedIndex: .zero,
             appliedTerm: .zero, hardState: HardState(), entries: [], sessionTickMillis: 200, monotonicMillis: 1_000)
         core = ServerCore(
             configuration: ServerCoreConfiguration(
@@ -65,16 +74,28 @@ struct TestServer {
                 case .close(let id, let reason, _):
                     seen[id, default: []].append(.closed(reason))
                     core.connectionClosed(id)
-                case .persist(let ticket, _):
+                case .persist(let ticket, let write):
+                    if let through = write.compactThrough { compactions.append((through, durableCheckpoint)) }
                     pending += core.persisted(ticket: ticket)
-                case .checkpoint:
-                    core.checkpointed()
+                case .checkpoint(let checkpoint):
+                    checkpoints.append(checkpoint)
+                    if !holdCheckpoints {
+                        core.checkpointed()
+                        durableCheckpoint = checkpoint.applied.index
+                    }
                 case .send, .streamSnapshot, .notice:
                     break
                 }
             }
         }
         Issue.record("the core did not settle")
+    }
+
+    /// The checkpoint in flight is durable; processes what follows.
+    mutating func completeCheckpoint() {
+        core.checkpointed()
+        if let last = checkpoints.last { durableCheckpoint = last.applied.index }
+        settle([])
     }
 
     /// A new connection with a new session; returns the connection and its session.
@@ -156,6 +177,37 @@ func dataOf(_ seen: Seen) -> String? {
         // The watch the first read set fires for the write after it, before that write's reply.
         #expect(seen[2] == .event(.nodeDataChanged, "/a"))
         #expect(dataOf(seen[4]) == "three")
+    }
+
+    /// The rows of the last writes reach a checkpoint even when nothing follows them.
+    @Test func aQuietMemberCheckpointsWhatItAppliedLast() throws {
+        var server = try TestServer()
+        let (c, _) = server.connect()
+        server.holdCheckpoints = true
+        server.send(c, 1, create("/a", "one"))
+        // The first checkpoint is still being written while /b applies: no output follows /b.
+        server.send(c, 2, create("/b", "two"))
+        server.holdCheckpoints = false
+        server.completeCheckpoint()
+        for _ in 0..<3 { server.tick() }
+        let last = try #require(server.checkpoints.last)
+        #expect(last.applied.index == server.core.node.appliedIndex)
+        #expect(server.checkpoints.flatMap { $0.nodes.map(\.path) }.contains("/b"))
+    }
+
+    /// The log is compacted by a later log write, and only behind a checkpoint that is durable
+    /// (one still being written covers nothing yet).
+    @Test func theLogIsCompactedOnlyBehindADurableCheckpoint() throws {
+        var server = try TestServer(compactEvery: 4)
+        let (c, _) = server.connect()
+        for round in 0..<6 {
+            server.holdCheckpoints = round % 2 == 0
+            for n in 0..<5 { server.send(c, Int32(round * 10 + n + 1), create("/n\(round)-\(n)", "x")) }
+            if server.holdCheckpoints { server.completeCheckpoint() }
+        }
+        #expect(server.compactions.count >= 2)
+        for (through, durable) in server.compactions { #expect(through > .zero && through <= durable) }
+        #expect(zip(server.compactions, server.compactions.dropFirst()).allSatisfy { $0.through < $1.through })
     }
 
     @Test func unknownOpCodesAnswerAsZooKeeperDoes() throws {

@@ -15,11 +15,9 @@ struct CheckpointTests {
     static let config = TreeConfig(extendedTypesEnabled: true)
 
     /// A checkpoint of everything `history` applied through `index`.
-    static func checkpoint(_ history: inout History, through index: Int64, compact: Bool = true) -> ReplicaCheckpoint {
+    static func checkpoint(_ history: inout History, through index: Int64) -> ReplicaCheckpoint {
         let rows = history.flush()
-        var checkpoint = ReplicaCheckpoint(
-            applied: AppliedMark(index: index, term: 2, zxid: history.tree.lastZxid),
-            compactThrough: LogIndex(compact ? index : 0))
+        var checkpoint = ReplicaCheckpoint(applied: AppliedMark(index: index, term: 2, zxid: history.tree.lastZxid))
         checkpoint.nodes = rows.nodes
         checkpoint.sessions = rows.sessions
         return checkpoint
@@ -38,6 +36,12 @@ struct CheckpointTests {
             var early = History()
             for txn in history.txns.prefix(8) { early.append(txn.op, session: txn.session, auth: txn.auth) }
             try database.checkpoint(Self.checkpoint(&early, through: 8))
+            #expect(try KeeperDatabaseTests.logIndexes(path).count == history.entries.count, "the checkpoint leaves the log")
+            // The next log write drops what the checkpoint covers (as the pipeline hands it out).
+            var compact = ReplicaWrite()
+            compact.hardState = HardState(term: 2, vote: 1, commit: Int64(history.entries.count))
+            compact.compactThrough = LogIndex(8)
+            try database.commit(compact)
             database.close()
 
             let reopened = try KeeperDatabase(path: path)

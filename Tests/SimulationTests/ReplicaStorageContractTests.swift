@@ -88,17 +88,15 @@ private struct WriteSequence {
             // As the pipeline: rows applied since the last checkpoint, written beside the log.
             lastKind = "checkpoint"
             let rows = applySome()
-            var checkpoint = ReplicaCheckpoint(applied: applied, compactThrough: applied.index)
+            var checkpoint = ReplicaCheckpoint(applied: applied)
             checkpoint.nodes = rows.nodes
             checkpoint.sessions = rows.sessions
-            log.removeAll { $0.index <= applied.index.rawValue }
             return .checkpoint(checkpoint)
         case 11 where applied.index > .zero:
             // One that was in flight across a snapshot install: older than what storage holds.
             lastKind = "stale checkpoint"
             var stale = ReplicaCheckpoint(
-                applied: AppliedMark(index: applied.index - 1, term: applied.term, zxid: applied.zxid),
-                compactThrough: applied.index)
+                applied: AppliedMark(index: applied.index - 1, term: applied.term, zxid: applied.zxid))
             stale.nodes = [
                 (
                     "/stale",
@@ -113,6 +111,11 @@ private struct WriteSequence {
             let first = (log.last?.index ?? applied.index.rawValue) + 1
             write.entries = (first..<first + Int64.random(in: 1...3, using: &random)).map { append(index: $0) }
             write.hardState = HardState(term: Term(term), vote: NodeID(1), commit: LogIndex(log.last?.index ?? 0))
+            if applied.index > .zero, random.chance(perMille: 300) {
+                // As the pipeline after a durable checkpoint: the append drops the rows it covers.
+                write.compactThrough = applied.index
+                log.removeAll { $0.index <= applied.index.rawValue }
+            }
         case 4..<7 where log.contains(where: { $0.index > applied.index.rawValue }):
             lastKind = "apply"
             let rows = applySome()
