@@ -25,6 +25,12 @@ package struct ReplicaWrite: Sendable {
 
     package init() {}
 
+    /// Whether the write has tree rows or a mark for the tree file (a snapshot install's), not
+    /// only log rows and hard state.
+    package var touchesTree: Bool {
+        replaceTree || !nodes.isEmpty || !sessions.isEmpty || applied != nil
+    }
+
     package var isEmpty: Bool {
         entries.isEmpty && hardState == nil && nodes.isEmpty && sessions.isEmpty && !replaceTree && applied == nil
             && compactThrough == nil

@@ -69,8 +69,11 @@ package struct KeeperConfiguration: Sendable {
     package var writesInFlight = 4
     /// `paddock.treeFlushMs`: the least time between two tree checkpoints (the changed rows,
     /// written beside the log on their own thread); 0 starts the next as soon as the previous is
-    /// durable. A restart replays the log after the newest checkpoint's mark.
-    package var treeFlushMillis = 0
+    /// durable. A restart replays the log after the newest checkpoint's mark. 100 by default:
+    /// back-to-back checkpoints put a tree-file fsync beside every few log fsyncs on the same
+    /// disk, and followers' log fsyncs (which every write waits for) slowed down (BENCHMARKS.md
+    /// run K: create 8.2k ops/s at 0, 12.4k at 100, the same at 1000 with twice the p99).
+    package var treeFlushMillis = 100
     package var standaloneEnabled = true
     /// `globalOutstandingLimit` (ZooKeeper's key and default, 1000): requests one connection may have
     /// queued; over it the server stops reading from that connection. ZooKeeper counts server-wide.

@@ -316,41 +316,63 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     /// restart reads as a snapshot with the log after it (entries at or below the mark are
     /// skipped); no log row is dropped before the rows covering it are durable.
     package func commit(_ batch: ReplicaWrite) throws {
-        guard !batch.isEmpty else { return }
-        if batch.replaceTree || !batch.nodes.isEmpty || !batch.sessions.isEmpty || batch.applied != nil {
-            try connection.transaction {
-                if batch.replaceTree { try connection.execute("DELETE FROM znodes; DELETE FROM sessions;") }
-                try writeRows(connection, nodes: batch.nodes, sessions: batch.sessions)
-                if let applied = batch.applied { try writeMark(connection, applied) }
-            }
-        }
-        try logConnection.transaction {
-            if batch.replaceTree { try logConnection.execute("DELETE FROM log;") }
-            if let first = batch.entries.first {
-                let truncate = try logConnection.prepare("DELETE FROM log WHERE idx >= ?")
-                try truncate.bind(1, first.index.rawValue)
-                try truncate.step()
-                truncate.reset()
-                let insert = try logConnection.prepare("INSERT INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
-                for entry in batch.entries {
-                    // The zxid is the record's second field (after the version), kept in its own
-                    // column for inspection with the sqlite3 tool; 0 for a no-op.
-                    let zxid = entry.payload.getInteger(at: entry.payload.readerIndex + 4, as: Int64.self) ?? 0
-                    try insert.bind(1, entry.index.rawValue)
-                    try insert.bind(2, try storedTerm(entry.term))
-                    try insert.bind(3, zxid)
-                    try entry.payload.withUnsafeReadableBytes { try insert.bind(4, bytes: $0) }
-                    try insert.step()
-                    try resetForReuse(insert)
+        try commit([batch])
+    }
+
+    /// Makes `writes` durable, in order, as one group commit: consecutive writes of log rows and
+    /// hard state share one transaction (one fsync); a write with tree rows (a snapshot install)
+    /// is committed on its own, as `commit(_:)` describes. After a crash a prefix of `writes` is
+    /// there, never a later write without an earlier one.
+    package func commit(_ writes: [ReplicaWrite]) throws {
+        var start = writes.startIndex
+        while start < writes.endIndex {
+            let write = writes[start]
+            if write.touchesTree {
+                try connection.transaction {
+                    if write.replaceTree { try connection.execute("DELETE FROM znodes; DELETE FROM sessions;") }
+                    try writeRows(connection, nodes: write.nodes, sessions: write.sessions)
+                    if let applied = write.applied { try writeMark(connection, applied) }
                 }
+                try logConnection.transaction { try writeLog(write) }
+                start += 1
+                continue
             }
-            if let hard = batch.hardState {
-                try setMeta(logConnection, "hs_term", try storedTerm(hard.term))
-                try setMeta(logConnection, "hs_vote", Int64(hard.vote?.rawValue ?? 0))
-                try setMeta(logConnection, "hs_commit", hard.commit.rawValue)
+            var end = start
+            while end < writes.endIndex, !writes[end].touchesTree { end += 1 }
+            if writes[start..<end].contains(where: { !$0.isEmpty }) {
+                try logConnection.transaction { for write in writes[start..<end] { try writeLog(write) } }
             }
-            if let through = batch.compactThrough { try compactLog(logConnection, through: through) }
+            start = end
         }
+    }
+
+    /// One write's log rows and hard state, inside the caller's log transaction.
+    private func writeLog(_ batch: ReplicaWrite) throws {
+        if batch.replaceTree { try logConnection.execute("DELETE FROM log;") }
+        if let first = batch.entries.first {
+            let truncate = try logConnection.prepare("DELETE FROM log WHERE idx >= ?")
+            try truncate.bind(1, first.index.rawValue)
+            try truncate.step()
+            truncate.reset()
+            let insert = try logConnection.prepare("INSERT INTO log (idx, term, zxid, entry) VALUES (?, ?, ?, ?)")
+            for entry in batch.entries {
+                // The zxid is the record's second field (after the version), kept in its own
+                // column for inspection with the sqlite3 tool; 0 for a no-op.
+                let zxid = entry.payload.getInteger(at: entry.payload.readerIndex + 4, as: Int64.self) ?? 0
+                try insert.bind(1, entry.index.rawValue)
+                try insert.bind(2, try storedTerm(entry.term))
+                try insert.bind(3, zxid)
+                try entry.payload.withUnsafeReadableBytes { try insert.bind(4, bytes: $0) }
+                try insert.step()
+                try resetForReuse(insert)
+            }
+        }
+        if let hard = batch.hardState {
+            try setMeta(logConnection, "hs_term", try storedTerm(hard.term))
+            try setMeta(logConnection, "hs_vote", Int64(hard.vote?.rawValue ?? 0))
+            try setMeta(logConnection, "hs_commit", hard.commit.rawValue)
+        }
+        if let through = batch.compactThrough { try compactLog(logConnection, through: through) }
     }
 
     /// Writes a checkpoint's rows and mark to the tree file in one transaction, from the

@@ -17,6 +17,19 @@ import ZooKeeperWire
 @Suite struct ReplicaStorageContractTests {
     @Test(arguments: 0..<12)
     func databaseAndSimulatedDiskLoadTheSameState(seed: Int) throws {
+        try compare(seed: seed, groupUpTo: 1)
+    }
+
+    /// `StorageDriver` hands SQLite the writes queued behind a busy commit as one group: the
+    /// group must leave what its writes leave one by one.
+    @Test(arguments: 100..<112)
+    func aGroupCommitLoadsAsItsWritesOneByOne(seed: Int) throws {
+        try compare(seed: seed, groupUpTo: 6)
+    }
+
+    /// Drives one seed's writes into both storages (the database in groups of up to `groupUpTo`
+    /// consecutive writes) and compares what each would load after every group.
+    private func compare(seed: Int, groupUpTo: Int) throws {
         let directory = NSTemporaryDirectory() + "paddock-contract-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -24,15 +37,22 @@ import ZooKeeperWire
         defer { database.close() }
         var disk = KeeperDisk()
         var writer = WriteSequence(seed: UInt64(seed))
+        var group: [ReplicaWrite] = []
+        var groupSize = 1
         for step in 0..<40 {
             switch writer.next() {
             case .write(let write):
-                try database.commit(write)
+                group.append(write)
                 disk.commit(write)
+                guard group.count >= groupSize else { continue }
+                try database.commit(group)
             case .checkpoint(let checkpoint):
+                try database.commit(group)
                 try database.checkpoint(checkpoint)
                 disk.checkpoint(checkpoint)
             }
+            group = []
+            groupSize = Int.random(in: 1...groupUpTo, using: &writer.random)
             let fromDatabase = try database.load(config: TreeConfig())
             let fromDisk = try disk.load(config: TreeConfig())
             let context = "seed \(seed) step \(step): \(writer.lastKind)"
