@@ -413,7 +413,11 @@ package final class BrokerServer: Service, Sendable {
                 }
             }
             defer { group.cancelAll() }
-            try await group.next()
+            // The session-events task ends every session by throwing why (expired, or closed). The
+            // watch relay and the controller loop end without an error when the session's streams
+            // finish, which can happen first: waiting on them alone lost the reason, and a broker
+            // whose session expired registered again without saying so.
+            while try await group.next() != nil {}
         }
     }
 
