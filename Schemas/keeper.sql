@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS meta (
     value INTEGER NOT NULL
 ) WITHOUT ROWID;
 -- keys: applied_index, applied_term, applied_zxid (how far the znodes/sessions rows reflect
--- the log)
+-- the log); znode_count (the tree's size at that mark: a restart sizes its tables from it)
 
 -- The materialized tree as of meta.applied_index. acl is one "perms scheme:id" per line, with
 -- backslash escaping "\\", newline and carriage return inside the id (and ":" in the scheme).

@@ -46,9 +46,12 @@ package struct ReplicaCheckpoint: Sendable {
     package var sessions: [(id: SessionID, record: SessionRecord?)] = []
     /// How far these rows (and every earlier checkpoint's) reflect the log.
     package var applied: AppliedMark
+    /// How many znodes the tree holds at this mark: a restart sizes its tables from it.
+    package var nodeCount: Int?
 
-    package init(applied: AppliedMark) {
+    package init(applied: AppliedMark, nodeCount: Int? = nil) {
         self.applied = applied
+        self.nodeCount = nodeCount
     }
 }
 
@@ -188,7 +191,8 @@ package struct ReplicaPipeline: Sendable {
         // little; the file keeps the same.
         compactableInFlight = min(node.snapshotIndex, node.appliedIndex)
         var checkpoint = ReplicaCheckpoint(
-            applied: AppliedMark(index: node.appliedIndex, term: term, zxid: node.tree.lastZxid))
+            applied: AppliedMark(index: node.appliedIndex, term: term, zxid: node.tree.lastZxid),
+            nodeCount: node.tree.nodeCount)
         checkpoint.nodes = dirty.paths.sorted().map { ($0, node.tree.row($0)) }
         checkpoint.sessions = dirty.sessions.sorted().map { ($0, node.tree.sessions[$0]) }
         return checkpoint

@@ -47,7 +47,8 @@ package final class KeeperServer: Service {
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let driver = try ReplicaDriver(eventLoop: loop, config: config, storage: storage, loaded: loaded, logger: logger)
+        let driver = try ReplicaDriver(
+            eventLoop: loop, config: config, storage: storage, loaded: consume loaded, logger: logger)
         let fourLetterWords = FourLetterWords(whitelist: config.fourLetterWhitelist)
         let metrics = KeeperMetrics()
         try await loop.flatSubmit { driver.start() }.get()

@@ -97,7 +97,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
     ) throws -> (connection: SQLiteConnection, fresh: Bool, version: Int64) {
         do {
             let connection = try SQLiteConnection(path: path, create: true)
-            try connection.execute("PRAGMA busy_timeout = 5000")
+            connection.retryWhenBusy()
             let appID = try connection.pragmaInt("application_id")
             let version = try connection.pragmaInt("user_version")
             let tables = try Self.tableNames(connection)
@@ -187,7 +187,9 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             term: try term(logMeta["hs_term"] ?? 0, "hs_term", file: logPath), vote: vote == 0 ? nil : NodeID(vote),
             commit: LogIndex(logMeta["hs_commit"] ?? 0))
 
-        var rows: [(path: String, node: ZNode)] = []
+        // Rows go straight into the tree as SQLite yields them (in path order).
+        var restore = DataTree.Restore(config: config, capacity: try expectedNodeCount(meta))
+        var anyRow = false
         var acls: [String: [ACL]] = [:]
         let nodes = try connection.prepare(
             "SELECT path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid FROM znodes"
@@ -196,7 +198,9 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             guard let path = nodes.text(0), let aclText = nodes.text(2) else {
                 throw KeeperStorageError.badRecord(path: self.path, detail: "znode row without path or acl")
             }
-            let data = nodes.blob(1)
+            guard path == "/" || PathValidation.validate(path) == nil else {
+                throw KeeperStorageError.badRecord(path: self.path, detail: "invalid znode path \(path)")
+            }
             // Most nodes share a handful of ACLs: decode each text once and share its array.
             let acl: [ACL]
             if let known = acls[aclText] {
@@ -215,23 +219,9 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
                 aversion: try int32(nodes.int64(9), "aversion of \(path)"),
                 ephemeralOwner: nodes.int64(10), pzxid: nodes.int64(11)
             )
-            node.dataBytes = data
-            rows.append((path, node))
-        }
-        for (path, _) in rows where path != "/" {
-            guard PathValidation.validate(path) == nil else {
-                throw KeeperStorageError.badRecord(path: self.path, detail: "invalid znode path \(path)")
-            }
-        }
-        if !rows.isEmpty {
-            // The built-in nodes (/, /zookeeper, /zookeeper/quota, /zookeeper/config) get a row only
-            // once they change, and restoring replaces the whole tree: take the unchanged ones from
-            // a fresh tree, or a restart would lose them.
-            let fresh = DataTree(config: config)
-            let present = Set(rows.map(\.path))
-            for (path, node) in fresh.nodes.sorted(by: { $0.key < $1.key }) where !present.contains(path) {
-                rows.append((path, node))
-            }
+            node.dataBytes = nodes.blob(1)
+            restore.add(path, node)
+            anyRow = true
         }
 
         var sessions: [SessionID: SessionRecord] = [:]
@@ -275,7 +265,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             if try last.step(), !last.isNull(0) { lastIndex = max(lastIndex, LogIndex(last.int64(0))) }
             last.reset()
         }
-        let tree = DataTree(restoring: rows, sessions: sessions, lastZxid: applied.zxid, config: config)
+        let tree = restore.finish(sessions: sessions, lastZxid: applied.zxid, keepBuiltIns: anyRow)
         return LoadedState(tree: tree, applied: applied, hardState: hardState, tail: tail, lastIndex: lastIndex)
     }
 
@@ -331,7 +321,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
                 try connection.transaction {
                     if write.replaceTree { try connection.execute("DELETE FROM znodes; DELETE FROM sessions;") }
                     try writeRows(connection, nodes: write.nodes, sessions: write.sessions)
-                    if let applied = write.applied { try writeMark(connection, applied) }
+                    if let applied = write.applied { try writeMark(connection, applied, nodeCount: write.nodes.count) }
                 }
                 try logConnection.transaction { try writeLog(write) }
                 start += 1
@@ -384,22 +374,32 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             let stored = try readMeta(tree)["applied_index"] ?? 0
             guard checkpoint.applied.index.rawValue > stored else { return }
             try writeRows(tree, nodes: checkpoint.nodes, sessions: checkpoint.sessions)
-            try writeMark(tree, checkpoint.applied)
+            try writeMark(tree, checkpoint.applied, nodeCount: checkpoint.nodeCount)
         }
     }
 
     private func openCheckpointConnection() throws -> SQLiteConnection {
         let tree = try SQLiteConnection(path: path, create: false)
-        try tree.execute("PRAGMA busy_timeout = 5000")
+        tree.retryWhenBusy()
         try tree.execute("PRAGMA synchronous = FULL")
         checkpointConnection = tree
         return tree
     }
 
-    private func writeMark(_ connection: SQLiteConnection, _ applied: AppliedMark) throws {
+    private func writeMark(_ connection: SQLiteConnection, _ applied: AppliedMark, nodeCount: Int?) throws {
         try setMeta(connection, "applied_index", applied.index.rawValue)
         try setMeta(connection, "applied_term", try storedTerm(applied.term))
         try setMeta(connection, "applied_zxid", applied.zxid.rawValue)
+        if let nodeCount { try setMeta(connection, "znode_count", Int64(nodeCount)) }
+    }
+
+    /// How many znode rows to make room for at load: the count the newest checkpoint recorded,
+    /// but never more than the file could hold (the file is input; a row takes over 40 bytes).
+    private func expectedNodeCount(_ meta: [String: Int64]) throws -> Int {
+        guard let recorded = meta["znode_count"], recorded > 0 else { return 0 }
+        let bytes = try connection.pragmaInt("page_count").multipliedReportingOverflow(by: try connection.pragmaInt("page_size"))
+        guard !bytes.overflow, bytes.partialValue > 0 else { return 0 }
+        return Int(clamping: min(recorded, bytes.partialValue / 40))
     }
 
     private func compactLog(_ connection: SQLiteConnection, through: LogIndex) throws {
@@ -591,7 +591,7 @@ package final class WALCheckpointer: @unchecked Sendable {
 
     init(path: String) throws {
         connection = try SQLiteConnection(path: path, create: false)
-        try connection.execute("PRAGMA busy_timeout = 5000")
+        connection.retryWhenBusy()
         // A connection opens its pager (and finds the WAL) on its first read; a checkpoint
         // before that reports "not in WAL mode" and copies nothing.
         let mode = try connection.pragmaText("journal_mode")

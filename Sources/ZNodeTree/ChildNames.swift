@@ -12,7 +12,16 @@ package struct ChildNames: Hashable, Sendable, RandomAccessCollection, Expressib
     }
 
     package init<S: Sequence>(_ elements: S) where S.Element == String {
-        names = Array(Set(elements)).sorted()
+        names = Array(elements)
+        // Names restored from a checkpoint come in path order, already sorted and unique: check
+        // that in one pass instead of hashing and sorting them again.
+        var ordered = true
+        var index = names.startIndex
+        while ordered, index + 1 < names.endIndex {
+            ordered = names[index] < names[index + 1]
+            index += 1
+        }
+        if !ordered { names = Array(Set(names)).sorted() }
     }
 
     package var startIndex: Int { names.startIndex }

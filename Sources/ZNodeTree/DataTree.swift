@@ -72,24 +72,64 @@ package struct DataTree: Sendable {
         restoring rows: [(path: String, node: ZNode)], sessions: [SessionID: SessionRecord], lastZxid: Zxid,
         config: TreeConfig
     ) {
-        self.init(config: config)
-        if !rows.isEmpty {
-            nodes = Dictionary(minimumCapacity: rows.count)
-            // Each parent's names gathered first and sorted once: inserting them one at a time
-            // into the sorted list moved half of it per name (quadratic in a parent's children).
-            var children: [String: [String]] = [:]
-            for (path, var node) in rows {
-                node.children = []
-                nodes[path] = node
-                if path != "/" { children[PathValidation.parent(of: path), default: []].append(PathValidation.name(of: path)) }
-            }
-            for (parent, names) in children where nodes[parent] != nil {
-                nodes[parent]!.children = ChildNames(names)
-            }
-            for (path, node) in nodes { index(path, old: nil, new: node) }
+        var builder = Restore(config: config, capacity: rows.count)
+        for (path, node) in rows { builder.add(path, node) }
+        self = builder.finish(sessions: sessions, lastZxid: lastZxid, keepBuiltIns: !rows.isEmpty)
+    }
+
+    /// Builds a tree row by row as storage reads them, without holding them all in an array
+    /// first: a restart of a member with a million znodes copied each row twice before (into the
+    /// array, then into the tree) and hashed every path three times.
+    package struct Restore {
+        private var tree: DataTree
+        /// Each parent's child names, in the order their rows came (a checkpoint's are in path
+        /// order, so already sorted).
+        private var children: [String: [String]] = [:]
+
+        package init(config: TreeConfig, capacity: Int) {
+            tree = DataTree(config: config)
+            tree.nodes = Dictionary(minimumCapacity: max(capacity, 4))
         }
-        self.sessions = sessions
-        self.lastZxid = lastZxid
+
+        /// Adds one row (its `children` are ignored: they are derived). A later row for a path
+        /// replaces an earlier one.
+        package mutating func add(_ path: String, _ node: consuming ZNode) {
+            node.children = []
+            let kind = node.kind
+            if let replaced = tree.nodes.updateValue(node, forKey: path) {
+                tree.index(path, old: replaced.kind, new: nil)
+            } else if path != "/" {
+                children[PathValidation.parent(of: path), default: []].append(PathValidation.name(of: path))
+            }
+            tree.index(path, old: nil, new: kind)
+        }
+
+        /// The tree. Unless there were no rows at all (a fresh member keeps its new tree), the
+        /// built-in nodes (/, /zookeeper, /zookeeper/quota, /zookeeper/config) that got no row
+        /// (they get one only once they change) come from a fresh tree.
+        package mutating func finish(
+            sessions: [SessionID: SessionRecord], lastZxid: Zxid, keepBuiltIns: Bool
+        ) -> DataTree {
+            let fresh = DataTree(config: tree.config)
+            if !keepBuiltIns {
+                tree.nodes = fresh.nodes
+                children = [:]
+            } else {
+                for (path, node) in fresh.nodes.sorted(by: { $0.key < $1.key }) where tree.nodes[path] == nil {
+                    add(path, node)
+                }
+            }
+            for (parent, names) in children where tree.nodes[parent] != nil {
+                tree.nodes[parent]!.children = ChildNames(names)
+            }
+            children = [:]
+            tree.sessions = sessions
+            tree.lastZxid = lastZxid
+            // Moved out, not copied: the builder is left with an empty tree.
+            var built = DataTree(config: tree.config)
+            swap(&built, &tree)
+            return built
+        }
     }
 
     package var nodeCount: Int { nodes.count }
@@ -426,8 +466,10 @@ package struct DataTree: Sendable {
     }
 
     private mutating func index(_ path: String, old: ZNode?, new: ZNode?) {
-        let oldKind = old?.kind
-        let newKind = new?.kind
+        index(path, old: old?.kind, new: new?.kind)
+    }
+
+    private mutating func index(_ path: String, old oldKind: ZNode.Kind?, new newKind: ZNode.Kind?) {
         if oldKind == newKind { return }
         switch oldKind {
         case .ephemeral(let session)?:

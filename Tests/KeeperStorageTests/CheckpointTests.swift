@@ -161,3 +161,46 @@ struct CheckpointTests {
         }
     }
 }
+
+/// `SQLiteConnection.retryWhenBusy`: a write that finds another connection's write transaction
+/// open waits for it (the WAL checkpointer's RESTART holds the log file's lock for a moment) and
+/// then succeeds, instead of failing the group commit with SQLITE_BUSY.
+@Suite struct BusyRetryTests {
+    @Test func aWriteWaitsForAnotherConnectionsTransaction() throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/busy.db"
+            let first = try SQLiteConnection(path: path, create: true)
+            defer { first.close() }
+            _ = try first.pragmaText("journal_mode = WAL")
+            try first.execute("CREATE TABLE t (v INTEGER)")
+            // Without the handler a write fails at once while the other transaction is open.
+            let impatient = try SQLiteConnection(path: path, create: false)
+            defer { impatient.close() }
+            try first.execute("BEGIN IMMEDIATE; INSERT INTO t VALUES (1);")
+            #expect(throws: SQLiteError.self) { try impatient.execute("INSERT INTO t VALUES (3)") }
+            let started = DispatchSemaphore(value: 0)
+            let done = DispatchSemaphore(value: 0)
+            nonisolated(unsafe) var outcome: (any Error)?
+            let writer = Thread {
+                started.signal()
+                do {
+                    let second = try SQLiteConnection(path: path, create: false)
+                    defer { second.close() }
+                    second.retryWhenBusy()
+                    try second.execute("INSERT INTO t VALUES (2)")
+                } catch { outcome = error }
+                done.signal()
+            }
+            writer.start()
+            started.wait()
+            // Let the writer reach the lock (if it has not yet, the test only checks less).
+            usleep(20_000)
+            try first.execute("COMMIT")
+            done.wait()
+            #expect(outcome == nil)
+            let count = try first.prepare("SELECT count(*) FROM t")
+            #expect(try count.step())
+            #expect(count.int64(0) == 2)
+        }
+    }
+}
