@@ -1,5 +1,8 @@
 import Consensus
 import CSQLite
+import Dispatch
+import Foundation
+import Synchronization
 package import ZNodeTree
 package import KeeperReplica
 import NIOCore
@@ -187,40 +190,24 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             term: try term(logMeta["hs_term"] ?? 0, "hs_term", file: logPath), vote: vote == 0 ? nil : NodeID(vote),
             commit: LogIndex(logMeta["hs_commit"] ?? 0))
 
-        // Rows go straight into the tree as SQLite yields them (in path order).
+        // A thread of its own reads and decodes the rows (in path order) while this one builds
+        // the tree from them: a restart has the machine to itself, and the two halves cost
+        // about the same.
         var restore = DataTree.Restore(config: config, capacity: try expectedNodeCount(meta))
         var anyRow = false
-        var acls: [String: [ACL]] = [:]
-        let nodes = try connection.prepare(
-            "SELECT path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid FROM znodes"
-        )
-        while try nodes.step() {
-            guard let path = nodes.text(0), let aclText = nodes.text(2) else {
-                throw KeeperStorageError.badRecord(path: self.path, detail: "znode row without path or acl")
+        let handoff = RowHandoff(capacity: 8)
+        let reader = Thread { [self] in
+            do {
+                try readNodeRows { handoff.put($0) }
+                handoff.finish(nil)
+            } catch {
+                handoff.finish(error)
             }
-            guard path == "/" || PathValidation.validate(path) == nil else {
-                throw KeeperStorageError.badRecord(path: self.path, detail: "invalid znode path \(path)")
-            }
-            // Most nodes share a handful of ACLs: decode each text once and share its array.
-            let acl: [ACL]
-            if let known = acls[aclText] {
-                acl = known
-            } else {
-                guard let decoded = Self.decodeACL(aclText) else {
-                    throw KeeperStorageError.badRecord(path: self.path, detail: "acl of \(path)")
-                }
-                if acls.count < 1024 { acls[aclText] = decoded }
-                acl = decoded
-            }
-            var node = ZNode(
-                data: nil, acl: acl, czxid: nodes.int64(3), mzxid: nodes.int64(4), ctime: nodes.int64(5),
-                mtime: nodes.int64(6), version: try int32(nodes.int64(7), "version of \(path)"),
-                cversion: try int32(nodes.int64(8), "cversion of \(path)"),
-                aversion: try int32(nodes.int64(9), "aversion of \(path)"),
-                ephemeralOwner: nodes.int64(10), pzxid: nodes.int64(11)
-            )
-            node.dataBytes = nodes.blob(1)
-            restore.add(path, node)
+        }
+        reader.stackSize = 1 << 20
+        reader.start()
+        while let chunk = try handoff.take() {
+            for (path, node) in chunk { restore.add(path, node) }
             anyRow = true
         }
 
@@ -267,6 +254,52 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         }
         let tree = restore.finish(sessions: sessions, lastZxid: applied.zxid, keepBuiltIns: anyRow)
         return LoadedState(tree: tree, applied: applied, hardState: hardState, tail: tail, lastIndex: lastIndex)
+    }
+
+    /// Reads every znode row and hands them on in chunks. Runs on the loader's reader thread,
+    /// which has `connection` to itself until `load` has taken the last chunk.
+    private func readNodeRows(_ deliver: ([(path: String, node: ZNode)]) -> Void) throws {
+        var chunk: [(path: String, node: ZNode)] = []
+        chunk.reserveCapacity(RowHandoff.chunkRows)
+        // Most nodes share a handful of ACLs: decode each text once and share its array.
+        var acls: [String: [ACL]] = [:]
+        let nodes = try connection.prepare(
+            "SELECT path, data, acl, czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeral_owner, pzxid FROM znodes"
+        )
+        defer { nodes.reset() }
+        while try nodes.step() {
+            guard let path = nodes.text(0), let aclText = nodes.text(2) else {
+                throw KeeperStorageError.badRecord(path: self.path, detail: "znode row without path or acl")
+            }
+            guard path == "/" || PathValidation.validate(path) == nil else {
+                throw KeeperStorageError.badRecord(path: self.path, detail: "invalid znode path \(path)")
+            }
+            let acl: [ACL]
+            if let known = acls[aclText] {
+                acl = known
+            } else {
+                guard let decoded = Self.decodeACL(aclText) else {
+                    throw KeeperStorageError.badRecord(path: self.path, detail: "acl of \(path)")
+                }
+                if acls.count < 1024 { acls[aclText] = decoded }
+                acl = decoded
+            }
+            var node = ZNode(
+                data: nil, acl: acl, czxid: nodes.int64(3), mzxid: nodes.int64(4), ctime: nodes.int64(5),
+                mtime: nodes.int64(6), version: try int32(nodes.int64(7), "version of \(path)"),
+                cversion: try int32(nodes.int64(8), "cversion of \(path)"),
+                aversion: try int32(nodes.int64(9), "aversion of \(path)"),
+                ephemeralOwner: nodes.int64(10), pzxid: nodes.int64(11)
+            )
+            node.dataBytes = nodes.blob(1)
+            chunk.append((path, node))
+            if chunk.count == RowHandoff.chunkRows {
+                deliver(chunk)
+                chunk = []
+                chunk.reserveCapacity(RowHandoff.chunkRows)
+            }
+        }
+        if !chunk.isEmpty { deliver(chunk) }
     }
 
     /// A term column: this code writes terms below `Int64.max` only (`commit` refuses larger ones).
@@ -616,5 +649,48 @@ package final class WALCheckpointer: @unchecked Sendable {
 
     package func close() {
         connection.close()
+    }
+}
+
+/// Chunks of decoded rows from the loader's reader thread to the thread building the tree:
+/// at most `capacity` chunks wait (memory stays bounded however large the file), and the end
+/// (or the reader's error) comes after the last chunk.
+private final class RowHandoff: Sendable {
+    static let chunkRows = 4096
+    private struct State {
+        var chunks: [[(path: String, node: ZNode)]] = []
+        var finished = false
+        var failure: (any Error)?
+    }
+    private let state = Mutex(State())
+    private let free: DispatchSemaphore
+    private let ready = DispatchSemaphore(value: 0)
+
+    init(capacity: Int) { free = DispatchSemaphore(value: capacity) }
+
+    func put(_ chunk: [(path: String, node: ZNode)]) {
+        free.wait()
+        state.withLock { $0.chunks.append(chunk) }
+        ready.signal()
+    }
+
+    func finish(_ error: (any Error)?) {
+        state.withLock {
+            $0.finished = true
+            $0.failure = error
+        }
+        ready.signal()
+    }
+
+    /// The next chunk; nil once the reader is done; rethrows the reader's error.
+    func take() throws -> [(path: String, node: ZNode)]? {
+        ready.wait()
+        let next: Result<[(path: String, node: ZNode)]?, any Error> = state.withLock { state in
+            if !state.chunks.isEmpty { return .success(state.chunks.removeFirst()) }
+            if let failure = state.failure { return .failure(failure) }
+            return .success(nil)
+        }
+        if case .success(.some) = next { free.signal() }
+        return try next.get()
     }
 }

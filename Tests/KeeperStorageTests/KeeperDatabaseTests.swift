@@ -401,6 +401,39 @@ struct KeeperDatabaseTests {
         }
     }
 
+    /// Rows are read on a thread of their own and handed over in chunks: a bad row several
+    /// chunks in still fails the load with its own error (not a hang, not a partial tree), and
+    /// a good file of many chunks loads whole.
+    @Test(arguments: [false, true])
+    func aLoadOfManyChunksReportsABadRowDeepInside(damaged: Bool) throws {
+        try withTemporaryDirectory { dir in
+            let path = dir + "/k.db"
+            try KeeperDatabase(path: path).close()
+            let connection = try SQLiteConnection(path: path, create: false)
+            try connection.execute(
+                """
+                WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999)
+                INSERT INTO znodes SELECT printf('/n%05d', i), NULL, '31 world:anyone', 1, 1, 0, 0, 0, 0, 0, 0, 1 FROM n;
+                """)
+            if damaged { try connection.execute("UPDATE znodes SET path = '/n17000/' WHERE path = '/n17000'") }
+            connection.close()
+            let database = try KeeperDatabase(path: path)
+            defer { database.close() }
+            if damaged {
+                #expect {
+                    _ = try database.load(config: Self.config)
+                } throws: { error in
+                    guard case KeeperStorageError.badRecord(_, let detail) = error else { return false }
+                    return detail.contains("invalid znode path /n17000/")
+                }
+            } else {
+                let loaded = try database.load(config: Self.config)
+                #expect(loaded.tree.nodeCount == 20_000 + 4)
+                #expect(loaded.tree.node("/")?.children.count == 20_000 + 1)
+            }
+        }
+    }
+
     // MARK: - Schema file
 
     static func packageRoot() -> URL {
