@@ -31,12 +31,13 @@ async def writer(k, hosts, events, stop):
     session = None
     while not stop.is_set():
         try:
+            began = time.monotonic()
             if session is None:
                 session = await zkbench.raw_connect(hosts[member], timeout_ms=4000, connect_timeout=1.0)
             await asyncio.wait_for(session.set("/failover", b"x"), 1.0)
-            events.append((time.monotonic(), k, True))
+            events.append((time.monotonic(), k, True, began))
         except Exception:
-            events.append((time.monotonic(), k, False))
+            events.append((time.monotonic(), k, False, began))
             if session is not None:
                 try:
                     session.transport.abort()
@@ -70,7 +71,7 @@ async def main(hosts, directory):
     seen, failed, recovered = 0, set(), set()
     while time.monotonic() - killed < DEADLINE_SECONDS:
         await asyncio.sleep(0.1)
-        for (t, k, ok) in events[seen:]:
+        for (t, k, ok, _) in events[seen:]:
             if t <= killed:
                 continue
             if not ok:
@@ -83,25 +84,27 @@ async def main(hosts, directory):
     await asyncio.sleep(1.0)
     stop.set()
     await asyncio.gather(*tasks, return_exceptions=True)
-    after = [(t, k, ok) for (t, k, ok) in events if t > killed]
-    failures = [t for (t, k, ok) in after if not ok]
+    after = [(t, k, ok, began) for (t, k, ok, began) in events if t > killed]
+    failures = [t for (t, k, ok, _) in after if not ok]
     if not failures:
         print("no write failed after the kill (leader was member %d)" % (lead + 1))
         return
     first_fail = min(failures)
-    successes = [t for (t, k, ok) in after if ok and t > first_fail]
+    # A write counts as the recovery only if it was sent after the first failure (a reply to one
+    # the old leader had committed may still arrive after another writer saw the failure).
+    successes = [t for (t, k, ok, began) in after if ok and began > first_fail]
     gap = (min(successes) - first_fail) if successes else float("nan")
     worst = 0.0
     first_failure, back = {}, {}
-    for (t, k, ok) in after:
+    for (t, k, ok, began) in after:
         if not ok:
             first_failure.setdefault(k, t)
-        elif k in first_failure and k not in back:
+        elif k in first_failure and k not in back and began > first_failure[k]:
             back[k] = t
     for k, f in first_failure.items():
         worst = max(worst, back[k] - f if k in back else float("inf"))
-    before = sum(1 for (t, k, ok) in events if ok and t <= killed)
-    done_after = sum(1 for (t, k, ok) in after if ok)
+    before = sum(1 for (t, k, ok, _) in events if ok and t <= killed)
+    done_after = sum(1 for (t, k, ok, _) in after if ok)
     print("leader member %d killed: first failed write -> first success %.3f s; worst writer outage %.3f s; "
           "writes %d in %.0f s before, %d after (%d writers)" % (lead + 1, gap, worst, before, STEADY_SECONDS, done_after, writers),
           flush=True)

@@ -3,7 +3,7 @@
 # then a Paddock one (never both at once), with N znodes of 300 bytes (Ops/keeper-populate.py),
 # prints each member's RSS before and after, the follower's data directory size, and the time a
 # stopped follower takes from start to serving (`srvr` says follower). SKIP_ZK=1 measures Paddock
-# only. Usage: PADDOCK_BIN=.build/release/paddock N=1000000 bash Ops/keeper-restart-bench.sh
+# only, SKIP_PADDOCK=1 ZooKeeper only. Usage: PADDOCK_BIN=.build/release/paddock N=1000000 bash Ops/keeper-restart-bench.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 N=${N:-1000000}
@@ -35,11 +35,13 @@ measure() {  # label dir port0 env...
   echo "$label member $f restart to serving: $(echo "$t1 - $t0" | bc) s, RSS $(rss $(cat $dir/zk$f/zk.pid)) KiB"
 }
 if [ -z "${SKIP_ZK:-}" ]; then
-ZKDIR=$(mktemp -d); ZK_HEAP=3g $bench/zk-ensemble.sh start "$ZKDIR" >/dev/null 2>&1
-measure zk "$ZKDIR" 22181 env ZK_HEAP=3g $bench/zk-ensemble.sh
+# zk-ensemble.sh starts Paddock instead when PADDOCK_BIN is set: not here.
+ZKDIR=$(mktemp -d); env -u PADDOCK_BIN ZK_HEAP=3g $bench/zk-ensemble.sh start "$ZKDIR" >/dev/null 2>&1
+measure zk "$ZKDIR" 22181 env -u PADDOCK_BIN ZK_HEAP=3g $bench/zk-ensemble.sh
 for p in $(cat $ZKDIR/zk*/zk.pid); do jcmd $p GC.run >/dev/null 2>&1; echo "zk jcmd heap after GC $p: $(jcmd $p GC.heap_info 2>/dev/null | grep -o 'used [0-9]*K' | head -1)"; done
-$bench/zk-ensemble.sh stop "$ZKDIR" >/dev/null 2>&1; rm -rf "$ZKDIR"
+env -u PADDOCK_BIN $bench/zk-ensemble.sh stop "$ZKDIR" >/dev/null 2>&1; rm -rf "$ZKDIR"
 fi
+[ -n "${SKIP_PADDOCK:-}" ] && exit 0
 P=$(mktemp -d); PADDOCK_BIN=$BIN ZK_CLIENT_PORT=32181 ZK_QUORUM_PORT=32281 ZK_ELECTION_PORT=32381 $bench/zk-ensemble.sh start "$P" >/dev/null 2>&1
 measure paddock "$P" 32181 env PADDOCK_BIN=$BIN ZK_CLIENT_PORT=32181 ZK_QUORUM_PORT=32281 ZK_ELECTION_PORT=32381 $bench/zk-ensemble.sh
 PADDOCK_BIN=$BIN ZK_CLIENT_PORT=32181 $bench/zk-ensemble.sh stop "$P" >/dev/null 2>&1

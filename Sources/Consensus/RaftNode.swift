@@ -54,6 +54,8 @@ package struct RaftNode: Sendable {
     /// Set whenever the timeout must be drawn again; drawn at the next tick, the only input that
     /// carries a random number generator (nothing observes the timeout before then).
     var needsNewElectionTimeout = true
+    /// A follower whose link to its leader broke: campaign at a random one of the next few ticks.
+    var campaignSoon = false
 
     /// Votes (or pre-votes) received in the current campaign.
     var votes: [NodeID: Bool] = [:]
@@ -156,6 +158,14 @@ package struct RaftNode: Sendable {
         if role == .leader {
             tickLeader()
         } else {
+            if campaignSoon {
+                campaignSoon = false
+                // Still without a leader (none was heard again since): at a random one of the next
+                // three ticks, so two members that lost the leader together seldom split the vote.
+                if leader == nil {
+                    electionElapsed = max(electionElapsed, randomizedElectionTimeout - Int.random(in: 1...3, using: &random))
+                }
+            }
             electionElapsed += 1
             if electionElapsed >= randomizedElectionTimeout {
                 electionElapsed = 0
@@ -210,6 +220,16 @@ package struct RaftNode: Sendable {
 
     /// The transport could not reach `peer`: stop streaming to it optimistically (etcd).
     package mutating func reportUnreachable(_ peer: NodeID) {
+        if role == .follower, peer == leader, configuration.preVote, configuration.checkQuorum {
+            // The link to the leader broke (its process died, or the network between us did):
+            // stop counting it as heard from, so this member grants pre-votes, and campaign within
+            // a few ticks instead of a whole election timeout (ZooKeeper's followers look for a
+            // new leader as soon as its connection drops). Safe with pre-vote and the lease: a
+            // member that still hears the leader refuses the pre-vote, so a live leader stays.
+            leader = nil
+            campaignSoon = true
+            return
+        }
         guard role == .leader, let k = peers.firstIndex(of: peer) else { return }
         if progresses[k].state == .replicate { progresses[k].becomeProbe() }
     }

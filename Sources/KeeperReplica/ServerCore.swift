@@ -564,8 +564,9 @@ package struct ServerCore: Sendable {
 
     /// The link to `member` dropped (messages on it may be lost).
     package mutating func peerUnreachable(_ member: Int32) -> [ServerAction] {
-        node.peerUnreachable(member)
-        guard member == node.leader else { return [] }
+        let wasLeader = member == node.leader
+        node.peerUnreachable(member)  // a follower forgets a leader it lost the link to
+        guard wasLeader else { return [] }
         return closeConnectionsWithPendingRequests()
     }
 

@@ -257,3 +257,53 @@ import Testing
         #expect(node.flush().committed.map(\.index) == [i(2)])
     }
 }
+
+/// A follower told that its link to the leader broke (the driver's `reportUnreachable`, on a
+/// TCP connection that closed) looks for a new leader within a few ticks, as ZooKeeper's
+/// followers do, instead of a whole election timeout; pre-vote and the lease keep a live leader.
+@Suite struct LeaderLinkLossTests {
+    @Test func followersThatLoseTheLeaderElectANewOneWithinAFewTicks() {
+        var net = TestNetwork(size: 3, preVote: true, checkQuorum: true)
+        net.campaign(1)
+        #expect(net[1].role == .leader)
+        let term = net[1].term
+        net.isolate(1)  // the leader's process is gone
+        net[2].reportUnreachable(n(1))
+        net[3].reportUnreachable(n(1))
+        #expect(net[2].leader == nil && net[3].leader == nil)
+        var ticks = 0
+        while net[2].role != .leader, net[3].role != .leader, ticks < 10 {
+            net.tick(2)
+            net.tick(3)
+            ticks += 1
+        }
+        // An election timeout is 10 ticks at least (20 with the random part): this takes 3 or so.
+        #expect(ticks <= 4, "no new leader after \(ticks) ticks")
+        #expect(net[2].term > term || net[3].term > term)
+    }
+
+    @Test func aFollowerThatLostOnlyItsOwnLinkDoesNotDisruptALiveLeader() {
+        var net = TestNetwork(size: 3, preVote: true, checkQuorum: true)
+        net.campaign(1)
+        let term = net[1].term
+        net.cut.insert([1, 3])
+        net.cut.insert([3, 1])
+        net[3].reportUnreachable(n(1))
+        for _ in 0..<4 {
+            net.tick(1)  // heartbeats keep member 2's lease on the leader
+            net.tick(3)
+        }
+        #expect(net[1].role == .leader && net[1].term == term)
+        #expect(net[2].leader == n(1) && net[2].term == term)
+        #expect(net[3].term == term, "a pre-vote bumped no term")
+    }
+
+    /// Without pre-vote an early campaign would raise the term over a live leader: the shortcut
+    /// is off, and the follower keeps its leader until the election timeout says otherwise.
+    @Test func withoutPreVoteTheLinkReportChangesNothing() {
+        var net = TestNetwork(size: 3)
+        net.campaign(1)
+        net[2].reportUnreachable(n(1))
+        #expect(net[2].leader == n(1))
+    }
+}
