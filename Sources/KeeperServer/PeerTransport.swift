@@ -215,6 +215,15 @@ final class PeerTransport {
         }
     }
 
+    /// `member` opened its link to us (it started, or its link came back): open ours to it now
+    /// rather than at the end of a reconnect backoff that grew while it was down (up to 2 s; a
+    /// restarted follower heard nothing from its leader until then).
+    fileprivate func peerLinkedIn(_ member: Int32) {
+        guard outbound[member] == nil else { return }
+        backoff[member] = nil
+        connect(member)
+    }
+
     fileprivate func received(_ message: PeerMessage, from member: Int32) throws(MalformedConsensusInput) {
         try onMessage(member, message)
     }
@@ -385,6 +394,7 @@ private final class InboundPeerHandler: ChannelInboundHandler {
                 }
                 member = id
                 handshakeTimer?.cancel()
+                transport.peerLinkedIn(id)
                 return
             }
             guard let member else {
