@@ -156,6 +156,7 @@ package struct RaftNode: Sendable {
                 configuration.electionTicks + Int.random(in: 0..<configuration.electionTicks, using: &random)
         }
         if role == .leader {
+            campaignSoon = false  // a report from before this member led is stale
             tickLeader()
         } else {
             if campaignSoon {
