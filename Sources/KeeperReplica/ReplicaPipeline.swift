@@ -32,8 +32,7 @@ package struct ReplicaWrite: Sendable {
     }
 
     package var isEmpty: Bool {
-        entries.isEmpty && hardState == nil && nodes.isEmpty && sessions.isEmpty && !replaceTree && applied == nil
-            && compactThrough == nil
+        entries.isEmpty && hardState == nil && !touchesTree && compactThrough == nil
     }
 }
 
@@ -141,7 +140,7 @@ package struct ReplicaPipeline: Sendable {
             // A checkpoint still in flight holds an older mark: storage keeps the newer rows.
             checkpointIndex = max(checkpointIndex, metadata.index)
         }
-        let checkpoint = output.installedSnapshot == nil ? takeCheckpoint(from: &node, now: now) : nil
+        let checkpoint = output.installedSnapshot == nil ? checkpointIfDue(from: &node, monotonicMillis: now) : nil
         let termVote = write.hardState.map { ($0.term, $0.vote) }
         if durable, let termVote { submittedTermVote = termVote }
         // A leader replicates while it writes, as long as no term or vote of its is still on the
@@ -173,13 +172,9 @@ package struct ReplicaPipeline: Sendable {
         compactable = max(compactable, compactableInFlight)
     }
 
-    /// A checkpoint between outputs (the member has nothing new to write), when one is due.
+    /// The rows changed since the last checkpoint, when one is due and none is in flight: with an
+    /// output (`take`), or between outputs when the member has nothing new to write.
     package mutating func checkpointIfDue(from node: inout ReplicaNode, monotonicMillis now: Int64) -> ReplicaCheckpoint? {
-        takeCheckpoint(from: &node, now: now)
-    }
-
-    /// The rows changed since the last checkpoint, when one is due and none is in flight.
-    private mutating func takeCheckpoint(from node: inout ReplicaNode, now: Int64) -> ReplicaCheckpoint? {
         guard !checkpointInFlight, now - lastTreeFlushMillis >= treeFlushIntervalMillis,
             node.appliedIndex > checkpointIndex, let term = node.term(at: node.appliedIndex)
         else { return nil }

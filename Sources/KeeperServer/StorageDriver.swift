@@ -96,18 +96,17 @@ package final class StorageDriver: DurableWriter, @unchecked Sendable {
         }
         if startDrain {
             pool.submit { [self] state in
-                guard case .active = state else {
-                    failQueued(ChannelError.ioOnClosedChannel)
-                    return
-                }
-                drain()
+                // A pool already shut down commits nothing: every queued write fails.
+                guard case .active = state else { return drain(failing: ChannelError.ioOnClosedChannel) }
+                drain(failing: nil)
             }
         }
         return promise.futureResult
     }
 
-    /// Commits what is queued, group by group, until the queue is empty (on the commit thread).
-    private func drain() {
+    /// Commits what is queued, group by group, until the queue is empty (on the commit thread);
+    /// with `failing`, fails it instead.
+    private func drain(failing: (any Error)?) {
         while true {
             let group = queue.withLockedValue { queue in
                 defer { queue.writes = [] }
@@ -116,6 +115,7 @@ package final class StorageDriver: DurableWriter, @unchecked Sendable {
             }
             if group.isEmpty { return }
             do {
+                if let failing { throw failing }
                 try database.commit(group.map(\.write))
                 for entry in group { entry.promise.succeed(()) }
             } catch {
@@ -123,17 +123,6 @@ package final class StorageDriver: DurableWriter, @unchecked Sendable {
                 for entry in group { entry.promise.fail(error) }
             }
         }
-    }
-
-    private func failQueued(_ error: any Error) {
-        let group = queue.withLockedValue { queue in
-            defer {
-                queue.writes = []
-                queue.draining = false
-            }
-            return queue.writes
-        }
-        for entry in group { entry.promise.fail(error) }
     }
 
     /// Writes a tree checkpoint on the checkpoint thread; the future completes on `eventLoop`.

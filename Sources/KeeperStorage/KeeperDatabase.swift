@@ -194,7 +194,6 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         // the tree from them: a restart has the machine to itself, and the two halves cost
         // about the same.
         var restore = DataTree.Restore(config: config, capacity: try expectedNodeCount(meta))
-        var anyRow = false
         let handoff = RowHandoff(capacity: 8)
         let reader = Thread { [self] in
             do {
@@ -208,7 +207,6 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
         reader.start()
         while let chunk = try handoff.take() {
             for (path, node) in chunk { restore.add(path, node) }
-            anyRow = true
         }
 
         var sessions: [SessionID: SessionRecord] = [:]
@@ -252,7 +250,7 @@ package final class KeeperDatabase: ReplicaStorage, @unchecked Sendable {
             if try last.step(), !last.isNull(0) { lastIndex = max(lastIndex, LogIndex(last.int64(0))) }
             last.reset()
         }
-        let tree = restore.finish(sessions: sessions, lastZxid: applied.zxid, keepBuiltIns: anyRow)
+        let tree = restore.finish(sessions: sessions, lastZxid: applied.zxid)
         return LoadedState(tree: tree, applied: applied, hardState: hardState, tail: tail, lastIndex: lastIndex)
     }
 
@@ -659,7 +657,6 @@ private final class RowHandoff: Sendable {
     static let chunkRows = 4096
     private struct State {
         var chunks: [[(path: String, node: ZNode)]] = []
-        var finished = false
         var failure: (any Error)?
     }
     private let state = Mutex(State())
@@ -675,10 +672,7 @@ private final class RowHandoff: Sendable {
     }
 
     func finish(_ error: (any Error)?) {
-        state.withLock {
-            $0.finished = true
-            $0.failure = error
-        }
+        state.withLock { $0.failure = error }
         ready.signal()
     }
 

@@ -74,7 +74,7 @@ package struct DataTree: Sendable {
     ) {
         var builder = Restore(config: config, capacity: rows.count)
         for (path, node) in rows { builder.add(path, node) }
-        self = builder.finish(sessions: sessions, lastZxid: lastZxid, keepBuiltIns: !rows.isEmpty)
+        self = builder.finish(sessions: sessions, lastZxid: lastZxid)
     }
 
     /// Builds a tree row by row as storage reads them, without holding them all in an array
@@ -85,6 +85,8 @@ package struct DataTree: Sendable {
         /// Each parent's child names, in the order their rows came (a checkpoint's are in path
         /// order, so already sorted).
         private var children: [String: [String]] = [:]
+        /// Whether any row was added (a fresh member, with none, keeps its new tree).
+        private var anyRow = false
 
         package init(config: TreeConfig, capacity: Int) {
             tree = DataTree(config: config)
@@ -94,6 +96,7 @@ package struct DataTree: Sendable {
         /// Adds one row (its `children` are ignored: they are derived). A later row for a path
         /// replaces an earlier one.
         package mutating func add(_ path: String, _ node: consuming ZNode) {
+            anyRow = true
             node.children = []
             let kind = node.kind
             if let replaced = tree.nodes.updateValue(node, forKey: path) {
@@ -107,11 +110,9 @@ package struct DataTree: Sendable {
         /// The tree. Unless there were no rows at all (a fresh member keeps its new tree), the
         /// built-in nodes (/, /zookeeper, /zookeeper/quota, /zookeeper/config) that got no row
         /// (they get one only once they change) come from a fresh tree.
-        package mutating func finish(
-            sessions: [SessionID: SessionRecord], lastZxid: Zxid, keepBuiltIns: Bool
-        ) -> DataTree {
+        package mutating func finish(sessions: [SessionID: SessionRecord], lastZxid: Zxid) -> DataTree {
             let fresh = DataTree(config: tree.config)
-            if !keepBuiltIns {
+            if !anyRow {
                 tree.nodes = fresh.nodes
                 children = [:]
             } else {

@@ -28,7 +28,7 @@ import ZooKeeperWire
         for order in orders {
             var restore = DataTree.Restore(config: history.tree.config, capacity: seed * 10)
             for (path, node) in order { restore.add(path, node) }
-            let tree = restore.finish(sessions: history.tree.sessions, lastZxid: history.tree.lastZxid, keepBuiltIns: true)
+            let tree = restore.finish(sessions: history.tree.sessions, lastZxid: history.tree.lastZxid)
             #expect(TreeSnapshot(tree) == expected)
             #expect(tree.ephemerals == history.tree.ephemerals)
             #expect(tree.containers == history.tree.containers)
@@ -45,7 +45,7 @@ import ZooKeeperWire
         restore.add("/", persistent)
         restore.add("/a", ephemeral)
         restore.add("/a", persistent)
-        let tree = restore.finish(sessions: [:], lastZxid: Zxid(1), keepBuiltIns: true)
+        let tree = restore.finish(sessions: [:], lastZxid: Zxid(1))
         #expect(tree.node("/a")?.ephemeralOwner == 0)
         #expect(tree.ephemerals.isEmpty)
         #expect(Array(tree.node("/")!.children) == ["a", "zookeeper"])
